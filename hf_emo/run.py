@@ -1,0 +1,123 @@
+"""The supervised fine-tuning job behind ``hf-emo train``: data -> model -> EmotionTrainer -> report."""
+
+from __future__ import annotations
+
+import resource
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from transformers import DataCollatorWithPadding
+
+from .data import TaskSpec, load_local, load_task
+from .data.tokenize import tokenize_dataset
+from .metrics import detailed_report, task_metrics, tune_threshold
+from .models import build_classifier, is_classifier, load_classifier, load_tokenizer, task_spec_of
+from .report import write_report
+from .trainers import EmotionConfig, EmotionTrainer
+
+
+@dataclass
+class RunArguments:
+    """What to train on and from: the model and the data. (Training settings live in ``EmotionConfig``.)"""
+
+    model_name_or_path: str = field(default="multilingual-e5-small", metadata={
+        "help": "Hub id, local folder, or an offline zoo name (multilingual-e5-small, all-MiniLM-L6-v2)."})
+    task: str | None = field(default="redv2", metadata={"help": "A registered task (hf-emo data), or none with files."})
+    data_dir: str | None = field(default=None, metadata={"help": "Folder of local data copies (HF_EMO_DATA_DIR)."})
+    train_file: str | None = field(default=None, metadata={"help": "Own data: train CSV/TSV/JSON/JSONL."})
+    validation_file: str | None = None
+    test_file: str | None = None
+    text_column: str = "text"
+    label_columns: list[str] = field(default_factory=lambda: ["label"], metadata={
+        "help": "One column (label names) or several (one per label / dimension)."})
+    problem_type: str | None = field(default=None, metadata={"help": "multi_label, single_label or regression."})
+    label_sep: str | None = None
+    pooling: str = field(default="mean", metadata={"help": "mean, cls, or pooler (the architecture's own head)."})
+    text_prefix: str = field(default="", metadata={"help": "Prepended to every text, e.g. 'query: ' for E5."})
+    max_length: int = 128
+    max_train_samples: int | None = field(default=None, metadata={"help": "Cap the training rows (quick runs)."})
+
+
+def load_data(run: RunArguments):
+    """The ``DatasetDict`` and ``TaskSpec`` a run uses."""
+    if run.train_file:
+        files = {k: v for k, v in (("train", run.train_file), ("validation", run.validation_file),
+                                   ("test", run.test_file)) if v}
+        if run.problem_type is None:
+            raise ValueError("problem_type is required with train_file")
+        cols = run.label_columns[0] if len(run.label_columns) == 1 else run.label_columns
+        dd = load_local(files, text_column=run.text_column, label_columns=cols, problem_type=run.problem_type,
+                        label_sep=run.label_sep)
+        return dd, dd.task_spec
+    if not run.task:
+        raise ValueError("set either task or train_file")
+    dd = load_task(run.task, run.data_dir)
+    from .data import TASKS
+
+    return dd, TASKS[run.task]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | None = None) -> dict:
+    """Fine-tune, evaluate on validation and test, tune the threshold, save the model and write the report."""
+    t0 = time.time()
+    dd, spec = load_data(run)
+    if run.max_train_samples:
+        dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(min(run.max_train_samples, len(dd["train"]))))
+    tokenizer = load_tokenizer(run.model_name_or_path)
+    if is_classifier(run.model_name_or_path):
+        model = load_classifier(run.model_name_or_path)
+    else:
+        model = build_classifier(run.model_name_or_path, spec, pooling=run.pooling, text_prefix=run.text_prefix,
+                                 max_length=run.max_length)
+    tok = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+    trainer = EmotionTrainer(model=model, args=config, task_spec=spec, train_dataset=tok["train"],
+                             eval_dataset=tok.get("validation"), processing_class=tokenizer,
+                             data_collator=DataCollatorWithPadding(tokenizer))
+    train_out = trainer.train()
+    train_time = time.time() - t0
+
+    results, logits = {}, {}
+    for split in ("validation", "test"):
+        if split in tok:
+            pred = trainer.predict(tok[split], metric_key_prefix=split)
+            logits[split] = (pred.predictions, pred.label_ids)
+    threshold = config.threshold
+    if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in logits:
+        threshold, _ = tune_threshold(logits["validation"][1], _sig(logits["validation"][0]), spec.metric)
+    for split, (lg, y) in logits.items():
+        results[split] = task_metrics(spec, y, lg, config.threshold)
+        if spec.problem_type == "multi_label" and threshold != config.threshold:
+            results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
+    detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
+
+    model.config.hf_emo_threshold = threshold
+    trainer.save_model(config.output_dir)
+    info = {
+        "model": run.model_name_or_path, "pooling": run.pooling, "text_prefix": run.text_prefix,
+        "max_length": run.max_length, "threshold": threshold, "train_runtime_s": round(train_time, 1),
+        "train_loss": train_out.training_loss, "peak_rss_mb": round(peak_rss_mb(), 1),
+        "split_sizes": {k: len(v) for k, v in dd.items()}, "seed": config.seed,
+        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+    }
+    write_report(config.output_dir, spec=spec, metrics=results, detail=detail,
+                 log_history=trainer.state.log_history, run_info=info)
+    return {"metrics": results, "run": info}
+
+
+def _sig(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def spec_from_model(model) -> TaskSpec:
+    spec = task_spec_of(model)
+    if spec is None:
+        raise ValueError("this model carries no hf_emo task spec; pass --task")
+    return spec

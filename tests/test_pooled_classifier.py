@@ -1,0 +1,48 @@
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from hf_emo.data import TaskSpec
+from hf_emo.models import PooledClassifier, build_classifier, pool, task_spec_of
+
+SPEC = TaskSpec("toy", "multi_label", ("joy", "fear", "anger"), "en")
+
+
+def test_mean_pooling_ignores_padding():
+    h = torch.tensor([[[1.0, 1.0], [3.0, 5.0], [100.0, 100.0]]])
+    m = torch.tensor([[1, 1, 0]])
+    assert torch.allclose(pool(h, m, "mean"), torch.tensor([[2.0, 3.0]]))
+    assert torch.allclose(pool(h, m, "cls"), torch.tensor([[1.0, 1.0]]))
+
+
+def test_padding_does_not_change_logits(tiny_encoder_dir):
+    model = build_classifier(str(tiny_encoder_dir), SPEC).eval()
+    ids = torch.tensor([[2, 5, 6, 3]])
+    padded = torch.tensor([[2, 5, 6, 3, 0, 0]])
+    a = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
+    b = model(input_ids=padded, attention_mask=torch.tensor([[1, 1, 1, 1, 0, 0]])).logits
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_save_load_round_trip_through_auto_class(tiny_encoder_dir, tmp_path):
+    model = build_classifier(str(tiny_encoder_dir), SPEC, text_prefix="query: ", max_length=32).eval()
+    model.save_pretrained(tmp_path / "m")
+    again = AutoModelForSequenceClassification.from_pretrained(tmp_path / "m").eval()
+    assert isinstance(again, PooledClassifier)
+    ids = torch.tensor([[2, 7, 8, 9, 3]])
+    assert torch.allclose(model(input_ids=ids).logits, again(input_ids=ids).logits, atol=1e-6)
+    assert task_spec_of(again) == SPEC
+    assert again.config.text_prefix == "query: " and again.config.max_seq_length == 32
+    assert again.config.id2label[1] == "fear"
+
+
+def test_model_computes_its_own_loss(tiny_encoder_dir):
+    model = build_classifier(str(tiny_encoder_dir), SPEC)
+    out = model(input_ids=torch.tensor([[2, 5, 3]]), labels=torch.tensor([[1.0, 0.0, 1.0]]))
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(out.logits, torch.tensor([[1.0, 0.0, 1.0]]))
+    assert torch.allclose(out.loss, expected)
+
+
+def test_pooler_layout_uses_the_architecture_head(tiny_encoder_dir):
+    model = build_classifier(str(tiny_encoder_dir), SPEC, pooling="pooler")
+    assert type(model).__name__ == "BertForSequenceClassification"
+    assert model.config.problem_type == "multi_label_classification"

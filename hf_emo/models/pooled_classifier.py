@@ -84,8 +84,10 @@ class PooledClassifier(PreTrainedModel):
     @classmethod
     def from_encoder(cls, name_or_path: str, *, num_labels: int, pooling: str = "mean", **config_kwargs: Any):
         """Wrap a pretrained encoder (Hub id or folder) with a fresh head."""
+        # BERT-family encoders build a pooler by default; E5 ships none and the head does not use it.
+        kind = AutoConfig.from_pretrained(name_or_path).model_type
         encoder = AutoModel.from_pretrained(name_or_path, **({"add_pooling_layer": False}
-                                                             if _has_pooler_arg(name_or_path) else {}))
+                                                             if kind in _POOLER_MODEL_TYPES else {}))
         config = PooledClassifierConfig(encoder=encoder.config.to_dict(), pooling=pooling, num_labels=num_labels,
                                         **config_kwargs)
         return cls(config, encoder=encoder)
@@ -108,9 +110,7 @@ class PooledClassifier(PreTrainedModel):
                                         attentions=out.attentions)
 
 
-def _has_pooler_arg(name_or_path: str) -> bool:
-    cfg = AutoConfig.from_pretrained(name_or_path)
-    return cfg.model_type in {"bert", "roberta", "xlm-roberta", "camembert", "electra"} and cfg.model_type != "electra"
+_POOLER_MODEL_TYPES = {"bert", "roberta", "xlm-roberta", "camembert"}
 
 
 AutoConfig.register(PooledClassifierConfig.model_type, PooledClassifierConfig, exist_ok=True)

@@ -5,20 +5,27 @@ Public API (see README): data (``load_task``, ``load_local``, ``TASKS``, ``TaskS
 """
 
 from .data import TASKS, DataError, TaskSpec, load_local, load_task
-from .losses import supervised_loss
-from .metrics import build_compute_metrics, multi_label_metrics, regression_metrics, single_label_metrics, \
-    tune_threshold
+from .hub import push_run, render_model_card, stage_upload
+from .losses import KD_LOSSES, cosine_hidden_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, register_kd_loss, \
+    supervised_loss
+from .metrics import build_compute_metrics, label_loyalty, loyalty_metrics, multi_label_metrics, \
+    probability_loyalty, regression_loyalty, regression_metrics, single_label_metrics, tune_threshold
 from .models import PooledClassifier, PooledClassifierConfig, build_classifier, load_classifier
-from .trainers import EmotionConfig, EmotionTrainer
+from .schedules import alpha_at_step
+from .teachers import cache_teacher_logits, check_teacher_label_space
+from .trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
 from .zoo import materialize, resolve_model
 
 __version__ = "0.1.0"
 
 __all__ = [
     "TASKS", "DataError", "TaskSpec", "load_local", "load_task",
-    "supervised_loss",
+    "supervised_loss", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss", "KD_LOSSES",
+    "register_kd_loss", "alpha_at_step",
     "build_compute_metrics", "multi_label_metrics", "regression_metrics", "single_label_metrics", "tune_threshold",
+    "label_loyalty", "probability_loyalty", "regression_loyalty", "loyalty_metrics",
     "PooledClassifier", "PooledClassifierConfig", "build_classifier", "load_classifier",
-    "EmotionConfig", "EmotionTrainer",
+    "EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer",
+    "cache_teacher_logits", "check_teacher_label_space", "render_model_card", "stage_upload", "push_run",
     "materialize", "resolve_model",
 ]

@@ -28,33 +28,36 @@ def _yaml_to_argv(d: dict) -> list[str]:
     return argv
 
 
-def parse_train_args(argv: list[str]):
-    """``--config FILE.yaml`` then ``--key value`` overrides -> (RunArguments, EmotionConfig)."""
+def parse_train_args(argv: list[str], distil: bool = False):
+    """``--config FILE.yaml`` then ``--key value`` overrides -> (RunArguments, EmotionConfig), or
+    (DistillRunArguments, DistillationConfig) with ``distil=True``."""
     import yaml
     from transformers import HfArgumentParser
 
-    from .run import RunArguments
-    from .trainers import EmotionConfig
+    from .run import DistillRunArguments, RunArguments
+    from .trainers import DistillationConfig, EmotionConfig
 
     pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--config")
+    pre.add_argument("--config", action="append", default=[])
     known, rest = pre.parse_known_args(argv)
-    base: list[str] = []
-    if known.config:
-        data = yaml.safe_load(Path(known.config).read_text()) or {}
+    merged: dict = {}
+    for path in known.config:  # several --config files: later ones override earlier ones
+        data = yaml.safe_load(Path(path).read_text()) or {}
         if not isinstance(data, dict):
-            raise ValueError(f"{known.config}: expected a mapping of argument names to values")
-        base = _yaml_to_argv(data)
-    parser = HfArgumentParser((RunArguments, EmotionConfig))
+            raise ValueError(f"{path}: expected a mapping of argument names to values")
+        merged.update(data)
+    base = _yaml_to_argv(merged)
+    parser = HfArgumentParser((DistillRunArguments, DistillationConfig) if distil else (RunArguments, EmotionConfig))
     run, config = parser.parse_args_into_dataclasses(base + rest)
     return run, config
 
 
-def cmd_train(argv: list[str]) -> int:
+def cmd_train(argv: list[str], distil: bool = False) -> int:
     from .run import train_and_evaluate
 
-    run, config = parse_train_args(argv)
-    out = train_and_evaluate(run, config, command="hf-emo train " + " ".join(shlex.quote(a) for a in argv))
+    run, config = parse_train_args(argv, distil=distil)
+    name = "distil" if distil else "train"
+    out = train_and_evaluate(run, config, command=f"hf-emo {name} " + " ".join(shlex.quote(a) for a in argv))
     print(json.dumps(out["metrics"], indent=2))
     print(f"report: {Path(config.output_dir) / 'report.md'}")
     return 0
@@ -101,6 +104,8 @@ def cmd_evaluate(argv: list[str]) -> int:
     p.add_argument("--problem-type", default=None)
     p.add_argument("--label-sep", default=None)
     p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--teacher", action="append", default=[],
+                   help="teacher model(s): also report the student's loyalty to them (paper 003 §5)")
     p.add_argument("--output", default=None, help="write the metrics JSON here")
     args = p.parse_args(argv)
     model, tok = load_classifier(args.model), load_tokenizer(args.model)
@@ -114,6 +119,18 @@ def cmd_evaluate(argv: list[str]) -> int:
     logits = _logits(model, tok, list(ds["text"]))
     labels = np.asarray(ds["labels"])
     res = {"split": args.split, "threshold": threshold, **task_metrics(spec, labels, logits, threshold)}
+    if args.teacher:
+        from .metrics import loyalty_metrics
+        from .teachers import check_teacher_label_space
+
+        t_logits = []
+        for i, path in enumerate(args.teacher):
+            teacher = load_classifier(path)
+            check_teacher_label_space(teacher, spec, i)
+            t_logits.append(_logits(teacher, load_tokenizer(path), list(ds["text"])))
+        stacked = t_logits[0] if len(t_logits) == 1 else np.stack(t_logits, axis=1)
+        res["loyalty"] = loyalty_metrics(spec, stacked, logits, threshold)
+        res["teachers"] = {p: task_metrics(spec, labels, lg, threshold) for p, lg in zip(args.teacher, t_logits)}
     res["detail"] = detailed_report(spec, labels, logits, threshold)
     text = json.dumps(res, indent=2)
     if args.output:
@@ -229,7 +246,71 @@ def cmd_zoo(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data, "zoo": cmd_zoo}
+def cmd_table(argv: list[str]) -> int:
+    from .tables import kd_grid_table, plot_heatmap, seed_table
+
+    p = argparse.ArgumentParser(prog="hf-emo table", description="Tables over finished runs (metrics.json).")
+    sub = p.add_subparsers(dest="kind", required=True)
+    s = sub.add_parser("seeds", help="mean ± std over seeds, one row per --row NAME=GLOB")
+    s.add_argument("--row", action="append", required=True, help="NAME=GLOB of run folders (repeatable)")
+    s.add_argument("--metric", action="append", required=True)
+    g = sub.add_parser("kd-grid", help="paper 000 Table 4: temperature x alpha, with a heat map")
+    g.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
+    g.add_argument("--metric", default="f1_micro")
+    g.add_argument("--png", default=None, help="write the heat map here")
+    for q in (s, g):
+        q.add_argument("--split", default="test")
+        q.add_argument("--caption", default="")
+        q.add_argument("--out", default=None, help="write the Markdown here (else print it)")
+    args = p.parse_args(argv)
+    if args.kind == "seeds":
+        rows = {}
+        for r in args.row:
+            name, sep, pattern = r.partition("=")
+            if not sep:
+                p.error(f"--row {r!r}: expected NAME=GLOB")
+            rows.setdefault(name, []).append(pattern)
+        text = seed_table(rows, args.metric, args.split, args.caption)
+    else:
+        text, (temps, alphas, mean, _) = kd_grid_table(args.runs, args.metric, args.split, args.caption)
+        if args.png and len(temps):
+            plot_heatmap(mean, temps, alphas, args.png, title=f"{args.split} {args.metric} (%)", xlabel="alpha",
+                         ylabel="T")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+def cmd_push(argv: list[str]) -> int:
+    from .hub import HubError, push_run, stage_upload
+
+    p = argparse.ArgumentParser(prog="hf-emo push", description="Upload a trained student and its model card.")
+    p.add_argument("--output-dir", required=True, help="the run folder (hf-emo train / distil output_dir)")
+    p.add_argument("--repo-id", required=True)
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--token", default=None, help="default: HF_TOKEN or the `hf auth login` token")
+    p.add_argument("--dry-run", metavar="DIR", default=None,
+                   help="write the card and the exact file set into DIR instead of uploading")
+    args = p.parse_args(argv)
+    if args.dry_run:
+        for f in stage_upload(args.output_dir, args.dry_run, args.repo_id):
+            print(f)
+        return 0
+    try:
+        print(push_run(args.output_dir, args.repo_id, private=args.private, token=args.token))
+    except HubError as e:
+        print(f"hf-emo push: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_distil(argv: list[str]) -> int:
+    return cmd_train(argv, distil=True)
+
+
+COMMANDS = {"train": cmd_train, "distil": cmd_distil, "table": cmd_table, "push": cmd_push, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data, "zoo": cmd_zoo}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,8 +318,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: hf-emo {" + ",".join(COMMANDS) + "} ...\n\n"
               "  train     fine-tune on a task: hf-emo train --config FILE.yaml [--key value ...]\n"
+              "  distil    distil teacher(s) into a student: hf-emo distil --config FILE.yaml --teacher DIR\n"
               "  evaluate  metrics of a fine-tuned model on a split\n"
               "  predict   labels and probabilities for texts (table or JSON)\n"
+              "  table     result tables over runs: seeds (mean ± std), kd-grid (T x alpha + heat map)\n"
+              "  push      upload a trained student with its model card (--dry-run DIR writes it locally)\n"
               "  data      the registered tasks and their statistics\n"
               "  zoo       materialise the offline models (zoo materialize --all)")
         return 0 if argv and argv[0] in ("-h", "--help") else 2

@@ -6,14 +6,26 @@ micro-batches of one optimizer step), else by the number of items in this batch.
 cell: one example for single-label CE, one (example, label) cell for multi-label BCE and for regression.
 Per-example weights multiply the per-item losses; the divisor is unchanged, so weights of 1 give the
 unweighted loss.
+
+Distillation losses (``kd_*``) count *examples*: each returns ``sum_i w_i * l_i / N`` where ``l_i`` is one
+example's loss and ``N`` is ``num_items_in_batch`` (the number of examples in the optimizer step) or the batch
+size. Their per-example losses are on the scale of the matching gold-label loss (a mean over label cells for
+the Bernoulli and MSE forms, a sum over classes for the softmax form), so ``alpha`` mixes like with like.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["reduce_items", "bce_loss", "ce_loss", "mse_loss", "supervised_loss", "SUPERVISED_LOSSES"]
+__all__ = [
+    "reduce_items", "bce_loss", "ce_loss", "mse_loss", "soft_ce_loss", "supervised_loss", "soft_target_loss",
+    "SUPERVISED_LOSSES",
+    "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
+    "mix_losses", "KD_LOSSES", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
+]
 
 
 def reduce_items(per_item: torch.Tensor, weight: torch.Tensor | None = None,
@@ -67,3 +79,170 @@ def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: st
     except KeyError:
         raise ValueError(f"problem_type {problem_type!r} not in {sorted(SUPERVISED_LOSSES)}") from None
     return fn(logits, labels, weight, num_items_in_batch)
+
+
+def soft_ce_loss(logits: torch.Tensor, target_probs: torch.Tensor, weight: torch.Tensor | None = None,
+                 num_items_in_batch=None) -> torch.Tensor:
+    """Cross-entropy against a probability vector per example, ``-sum_c q_c log p_c`` (one item per example)."""
+    per = -(target_probs.float() * F.log_softmax(logits.float(), dim=-1)).sum(-1)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def soft_target_loss(logits: torch.Tensor, targets: torch.Tensor, problem_type: str,
+                     weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+    """Gold-label loss against soft targets (BAM's mixed targets): BCE on probabilities, soft CE, or MSE."""
+    if problem_type == "single_label":
+        return soft_ce_loss(logits, targets, weight, num_items_in_batch)
+    return supervised_loss(logits, targets, problem_type, weight, num_items_in_batch)
+
+
+# -- knowledge distillation -------------------------------------------------------------------------------
+
+def check_temperature(temperature: float) -> float:
+    """Raise ``ValueError`` unless ``temperature > 0`` (and finite)."""
+    t = float(temperature)
+    if not (t > 0 and t != float("inf")):
+        raise ValueError(f"temperature must be > 0 and finite, got {temperature!r}")
+    return t
+
+
+def check_alpha(alpha: float, name: str = "alpha") -> float:
+    """Raise ``ValueError`` unless ``0 <= alpha <= 1``."""
+    a = float(alpha)
+    if not 0.0 <= a <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {alpha!r}")
+    return a
+
+
+def _check_pair(student: torch.Tensor, teacher: torch.Tensor) -> None:
+    if student.shape != teacher.shape:
+        raise ValueError(f"student logits {tuple(student.shape)} and teacher logits {tuple(teacher.shape)} differ in "
+                         "shape: do the teacher and the student share one label space?")
+
+
+def kd_kl_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0,
+               weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+    """Hinton KD: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` per example (paper 000 §3.2.3; paper 003 Eq. 1-2).
+
+    The ``T^2`` factor keeps the gradient magnitude independent of ``T`` (the soft-target gradients scale as
+    ``1/T^2``). One item per example.
+    """
+    t = check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    log_q = F.log_softmax(student_logits.float() / t, dim=-1)
+    log_p = F.log_softmax(teacher_logits.float() / t, dim=-1)
+    per = (log_p.exp() * (log_p - log_q)).sum(-1) * (t * t)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def kd_bernoulli_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0,
+                      weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+    """Multi-label KD: ``T^2 * mean_c KL(Bern(sigmoid(t_c/T)) || Bern(sigmoid(s_c/T)))`` per example.
+
+    The per-label form of Hinton's loss for sigmoid outputs: each label is its own two-class distribution.
+    Averaged over labels, as BCE is, so ``alpha`` mixes it with BCE on one scale. One item per example.
+    """
+    t = check_temperature(temperature)
+    _check_pair(student_logits, teacher_logits)
+    s, z = student_logits.float() / t, teacher_logits.float() / t
+    p = torch.sigmoid(z)
+    # KL(p||q) = p (log p - log q) + (1-p) (log(1-p) - log(1-q)), with log-sigmoid for stability
+    kl = p * (F.logsigmoid(z) - F.logsigmoid(s)) + (1 - p) * (F.logsigmoid(-z) - F.logsigmoid(-s))
+    per = kl.mean(-1) * (t * t)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def kd_mse_loss(student_outputs: torch.Tensor, teacher_outputs: torch.Tensor, temperature: float = 1.0,
+                weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+    """Regression KD: mean squared error to the teacher's outputs, averaged over dimensions per example.
+
+    ``temperature`` is accepted for a uniform signature (and validated) but has no effect on real outputs.
+    """
+    check_temperature(temperature)
+    _check_pair(student_outputs, teacher_outputs)
+    per = ((student_outputs.float() - teacher_outputs.float()) ** 2).reshape(student_outputs.shape[0], -1).mean(-1)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor,
+                       attention_mask: torch.Tensor | None = None, weight: torch.Tensor | None = None,
+                       num_items_in_batch=None) -> torch.Tensor:
+    """DistilBERT's cosine loss: ``1 - cos(h_s, h_t)`` per token, averaged over the unmasked tokens of an example.
+
+    Hidden states are ``(B, L, H)`` (token states) or ``(B, H)`` (pooled). One item per example.
+    """
+    if student_hidden.shape != teacher_hidden.shape:
+        raise ValueError(f"student hidden states {tuple(student_hidden.shape)} and teacher hidden states "
+                         f"{tuple(teacher_hidden.shape)} differ: the cosine loss needs equal hidden sizes")
+    cos = F.cosine_similarity(student_hidden.float(), teacher_hidden.float(), dim=-1)
+    per_tok = 1.0 - cos
+    if per_tok.dim() == 2:
+        mask = torch.ones_like(per_tok) if attention_mask is None else attention_mask.to(per_tok.dtype)
+        per = (per_tok * mask).sum(-1) / mask.sum(-1).clamp(min=1)
+    else:
+        per = per_tok
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def mix_losses(hard: torch.Tensor, kd: torch.Tensor, alpha: float) -> torch.Tensor:
+    """``L = alpha * L_hard + (1 - alpha) * L_KD`` (paper 000 §3.2.4: alpha weighs the gold labels)."""
+    a = check_alpha(alpha)
+    return a * hard + (1.0 - a) * kd
+
+
+def teacher_logits_from_probs(probs: torch.Tensor, problem_type: str, temperature: float = 1.0,
+                              eps: float = 1e-7) -> torch.Tensor:
+    """Logits that a KD loss at ``temperature`` turns back into ``probs`` (to distil from averaged teachers).
+
+    Softmax: ``T log p`` (``softmax(log p) = p``); sigmoid: ``T logit(p)``; regression: the outputs themselves.
+    """
+    t = check_temperature(temperature)
+    if problem_type == "regression":
+        return probs
+    p = probs.float().clamp(eps, 1 - eps)
+    if problem_type == "multi_label":
+        return t * (torch.log(p) - torch.log1p(-p))
+    return t * torch.log(p)
+
+
+KDLoss = Callable[..., torch.Tensor]
+KD_LOSSES: dict[str, KDLoss] = {
+    "kl_softmax": kd_kl_loss,
+    "kl_bernoulli": kd_bernoulli_loss,
+    "mse": kd_mse_loss,
+}
+_DEFAULT_KD = {"multi_label": "kl_bernoulli", "single_label": "kl_softmax", "regression": "mse"}
+
+
+def register_kd_loss(name: str, fn: KDLoss | None = None, *, overwrite: bool = False):
+    """Register ``fn(student_logits, teacher_logits, temperature, weight=None, num_items_in_batch=None)``.
+
+    Usable as a decorator: ``@register_kd_loss("my_kd")``. Then ``DistillationConfig(kd_loss="my_kd")``.
+    """
+    def add(f: KDLoss) -> KDLoss:
+        if name in KD_LOSSES and not overwrite and KD_LOSSES[name] is not f:
+            raise ValueError(f"a KD loss named {name!r} is already registered (pass overwrite=True)")
+        KD_LOSSES[name] = f
+        return f
+    return add(fn) if fn is not None else add
+
+
+def default_kd_loss(problem_type: str) -> str:
+    """The KD loss used for ``kd_loss='auto'``: Bernoulli KL (multi-label), softmax KL (single-label), MSE."""
+    try:
+        return _DEFAULT_KD[problem_type]
+    except KeyError:
+        raise ValueError(f"problem_type {problem_type!r} not in {sorted(_DEFAULT_KD)}") from None
+
+
+def get_kd_loss(name: str, problem_type: str | None = None) -> tuple[str, KDLoss]:
+    """Resolve a registry name (or ``'auto'`` with ``problem_type``) to ``(name, function)``."""
+    if name == "auto":
+        if problem_type is None:
+            raise ValueError("kd_loss='auto' needs the task's problem_type")
+        name = default_kd_loss(problem_type)
+    try:
+        return name, KD_LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown kd_loss {name!r}; registered: {sorted(KD_LOSSES)} "
+                         "(add your own with hf_emo.losses.register_kd_loss)") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from scipy.spatial.distance import jensenshannon
 from scipy.special import expit, softmax
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import (
@@ -32,6 +33,10 @@ __all__ = [
     "build_compute_metrics",
     "probabilities",
     "detailed_report",
+    "label_loyalty",
+    "probability_loyalty",
+    "regression_loyalty",
+    "loyalty_metrics",
 ]
 
 
@@ -157,3 +162,70 @@ def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, thre
             "confusion_matrix": {n: m.tolist() for n, m in zip(names, multilabel_confusion_matrix(y_true, y_pred))},
         }
     return {}
+
+
+# -- loyalty: how faithfully a student reproduces its teacher (paper 003 §5) ----------------------------------
+
+def label_loyalty(teacher_labels: np.ndarray, student_labels: np.ndarray) -> float:
+    """Accuracy of the student's labels against the teacher's, ``mean(student == teacher)``.
+
+    ``(N,)`` class ids, or ``(N, C)`` 0/1 multi-label decisions (then the mean over all label cells).
+    """
+    t, s = np.asarray(teacher_labels), np.asarray(student_labels)
+    if t.shape != s.shape:
+        raise ValueError(f"teacher labels {t.shape} and student labels {s.shape} differ in shape")
+    return float(np.mean(t == s)) if t.size else float("nan")
+
+
+def probability_loyalty(teacher_probs: np.ndarray, student_probs: np.ndarray, multi_label: bool = False) -> float:
+    """``mean_i 1 - sqrt(JS(P_t,i || P_s,i))`` with the Jensen-Shannon divergence in base 2, so in ``[0, 1]``.
+
+    Paper 003's Eq. 8 writes a symmetrised KL in place of JS; the symmetrised KL is unbounded, so the bounded
+    JS divergence (whose square root, the JS distance, is a metric) is used here. Rows of ``(N, C)`` are
+    distributions; with ``multi_label=True`` each cell is a Bernoulli ``(p, 1-p)`` and the loyalty is averaged
+    over labels.
+    """
+    t = np.asarray(teacher_probs, dtype=np.float64)
+    s = np.asarray(student_probs, dtype=np.float64)
+    if t.shape != s.shape:
+        raise ValueError(f"teacher probabilities {t.shape} and student probabilities {s.shape} differ in shape")
+    if multi_label:
+        t = np.stack([t, 1 - t], axis=-1).reshape(-1, 2)
+        s = np.stack([s, 1 - s], axis=-1).reshape(-1, 2)
+    d = jensenshannon(t, s, base=2, axis=-1)
+    d = np.nan_to_num(d, nan=0.0)  # two identical all-zero rows give 0/0
+    return float(np.mean(1.0 - np.clip(d, 0.0, 1.0)))
+
+
+def regression_loyalty(teacher_outputs: np.ndarray, student_outputs: np.ndarray) -> float:
+    """Pearson correlation between teacher and student outputs; ``(N, D)`` gives the mean over dimensions."""
+    t = np.asarray(teacher_outputs, dtype=np.float64).reshape(len(teacher_outputs), -1)
+    s = np.asarray(student_outputs, dtype=np.float64).reshape(len(student_outputs), -1)
+    if t.shape != s.shape:
+        raise ValueError(f"teacher outputs {t.shape} and student outputs {s.shape} differ in shape")
+    rs = [0.0 if np.std(t[:, j]) == 0 or np.std(s[:, j]) == 0 else float(pearsonr(t[:, j], s[:, j])[0])
+          for j in range(t.shape[1])]
+    return float(np.mean(rs))
+
+
+def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: np.ndarray,
+                    threshold: float = 0.5) -> dict[str, float]:
+    """Loyalty of a student to one teacher ``(N, C)`` or to several ``(N, K, C)`` (averaged over teachers)."""
+    t = np.asarray(teacher_logits, dtype=np.float64)
+    s = np.asarray(student_logits, dtype=np.float64)
+    teachers = [t] if t.ndim == s.ndim else [t[:, k] for k in range(t.shape[1])]
+    out: dict[str, list[float]] = {}
+    ps = probabilities(s, spec.problem_type)
+    for tk in teachers:
+        pt = probabilities(tk, spec.problem_type)
+        if spec.problem_type == "regression":
+            out.setdefault("regression_loyalty", []).append(regression_loyalty(pt, ps))
+            continue
+        if spec.problem_type == "multi_label":
+            lt, ls = pt >= threshold, ps >= threshold
+        else:
+            lt, ls = pt.argmax(-1), ps.argmax(-1)
+        out.setdefault("label_loyalty", []).append(label_loyalty(lt, ls))
+        out.setdefault("probability_loyalty", []).append(
+            probability_loyalty(pt, ps, multi_label=spec.problem_type == "multi_label"))
+    return {k: float(np.mean(v)) for k, v in out.items()}

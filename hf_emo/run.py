@@ -14,10 +14,11 @@ from transformers import DataCollatorWithPadding
 
 from .data import TASKS, load_local, load_task
 from .data.tokenize import tokenize_dataset
-from .metrics import detailed_report, task_metrics, tune_threshold
+from .metrics import detailed_report, loyalty_metrics, task_metrics, tune_threshold
 from .models import build_classifier, is_classifier, load_classifier, load_tokenizer
 from .report import write_report
-from .trainers import EmotionConfig, EmotionTrainer
+from .teachers import cache_teacher_logits, check_teacher_label_space
+from .trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
 
 
 @dataclass
@@ -42,6 +43,18 @@ class RunArguments:
     max_train_samples: int | None = field(default=None, metadata={"help": "Cap the training rows (quick runs)."})
 
 
+@dataclass
+class DistillRunArguments(RunArguments):
+    """``RunArguments`` plus the teachers of ``hf-emo distil``."""
+
+    teacher: list[str] = field(default_factory=list, metadata={
+        "help": "Teacher model(s): fine-tuned folders or Hub ids with the task's label names. Several = ensemble."})
+    cache_teacher_logits: bool = field(default=True, metadata={
+        "help": "Run the teachers once over all splits (each with its own tokenizer) and train from the cached "
+                "logits; false runs them live on every batch (they must share the student's tokenizer)."})
+    teacher_batch_size: int = 64
+
+
 def load_data(run: RunArguments) -> tuple:
     """The ``DatasetDict`` and ``TaskSpec`` a run uses."""
     if run.train_file:
@@ -56,6 +69,18 @@ def load_data(run: RunArguments) -> tuple:
     if not run.task:
         raise ValueError("set either task or train_file")
     return load_task(run.task, run.data_dir), TASKS[run.task]
+
+
+def machine_description() -> str:
+    """``'2 CPU cores'`` or ``'1 x NVIDIA H100 80GB HBM3'``: where a run ran, for reports and model cards."""
+    import os
+    import platform
+
+    import torch
+
+    if torch.cuda.is_available():
+        return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
+    return f"{os.cpu_count()} CPU cores ({platform.machine()}), torch {torch.__version__}"
 
 
 def peak_rss_mb() -> float:
@@ -74,10 +99,26 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     else:
         model = build_classifier(run.model_name_or_path, spec, pooling=run.pooling, text_prefix=run.text_prefix,
                                  max_length=run.max_length)
+    distil = isinstance(config, DistillationConfig)
+    teachers, kd_info = [], {}
+    if distil:
+        if not getattr(run, "teacher", None):
+            raise ValueError("distillation needs at least one --teacher")
+        teachers = [load_classifier(t) for t in run.teacher]
+        for i, t in enumerate(teachers):
+            check_teacher_label_space(t, spec, i)
+        if run.cache_teacher_logits:
+            dd = cache_teacher_logits(teachers, dd, [load_tokenizer(t) for t in run.teacher],
+                                      batch_size=run.teacher_batch_size)
+        kd_info = _kd_info(run, config, spec)
     tok = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-    trainer = EmotionTrainer(model=model, args=config, task_spec=spec, train_dataset=tok["train"],
-                             eval_dataset=tok.get("validation"), processing_class=tokenizer,
-                             data_collator=DataCollatorWithPadding(tokenizer))
+    common = dict(model=model, args=config, task_spec=spec, train_dataset=tok["train"],
+                  eval_dataset=tok.get("validation"), processing_class=tokenizer,
+                  data_collator=DataCollatorWithPadding(tokenizer))
+    if distil:
+        trainer = DistillationTrainer(teacher_model=None if run.cache_teacher_logits else teachers, **common)
+    else:
+        trainer = EmotionTrainer(**common)
     train_out = trainer.train()
     train_time = time.time() - t0
 
@@ -93,6 +134,13 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         results[split] = task_metrics(spec, y, lg, config.threshold)
         if spec.problem_type == "multi_label" and threshold != config.threshold:
             results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
+    if distil and run.cache_teacher_logits:
+        for split, (lg, _) in logits.items():
+            results[f"{split}_loyalty"] = loyalty_metrics(spec, np.asarray(dd[split]["teacher_logits"]), lg, threshold)
+            if len(teachers) == 1:
+                t_thr = getattr(teachers[0].config, "hf_emo_threshold", config.threshold)
+                results[f"{split}_teacher"] = task_metrics(spec, logits[split][1],
+                                                           np.asarray(dd[split]["teacher_logits"]), t_thr)
     detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
 
     model.config.hf_emo_threshold = threshold
@@ -101,12 +149,29 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         "model": run.model_name_or_path, "pooling": run.pooling, "text_prefix": run.text_prefix,
         "max_length": run.max_length, "threshold": threshold, "train_runtime_s": round(train_time, 1),
         "train_loss": train_out.training_loss, "peak_rss_mb": round(peak_rss_mb(), 1),
+        "machine": machine_description(),
         "split_sizes": {k: len(v) for k, v in dd.items()}, "seed": config.seed,
         "command": command or " ".join(shlex.quote(a) for a in sys.argv),
     }
+    if distil:
+        info["distillation"] = kd_info
     write_report(config.output_dir, spec=spec, metrics=results, detail=detail,
                  log_history=trainer.state.log_history, run_info=info)
     return {"metrics": results, "run": info}
+
+
+def _kd_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
+    from .losses import get_kd_loss
+
+    info = {"teachers": list(run.teacher), "cached_teacher_logits": run.cache_teacher_logits,
+            "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
+            "annealing": config.annealing, "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
+            "teacher_aggregation": config.teacher_aggregation if len(run.teacher) > 1 else None}
+    if config.alpha_schedule == "linear":
+        info.update(alpha_start=config.alpha_start, alpha_end=config.alpha_end)
+    else:
+        info["alpha"] = config.alpha
+    return info
 
 
 def _sig(x):

@@ -1,7 +1,21 @@
 # Shared by the recipe scripts: `run_profile DIR PROFILE_NAMES... -- ARGS...`
 # reads an optional `--profile NAME` from ARGS (default: the first profile name), then runs
-# `hf-emo train --config DIR/configs/<config of that profile>.yaml` with the remaining ARGS as overrides.
-# A profile maps to configs/<name>.yaml unless PROFILE_CONFIG_<name> names another file.
+# `hf-emo $HF_EMO_CMD --config DIR/configs/<config>.yaml ...` (HF_EMO_CMD defaults to train) with the remaining
+# ARGS as overrides. A profile maps to configs/<name>.yaml unless PROFILE_CONFIG_<name> names other files
+# (comma-separated: several --config files, later ones override earlier ones).
+hf_emo_bin() {
+  local root="$1"
+  local bin="${HF_EMO_BIN:-$root/.venv/bin/hf-emo}"
+  [[ -x "$bin" ]] || bin="hf-emo"
+  echo "$bin"
+}
+
+# `parse_profile DEFAULT ARGS...`: prints the profile (from a leading --profile NAME) or DEFAULT
+parse_profile() {
+  local default="$1"; shift
+  if [[ "${1:-}" == "--profile" ]]; then echo "$2"; else echo "$default"; fi
+}
+
 run_profile() {
   local dir="$1"; shift
   local profiles=()
@@ -14,10 +28,11 @@ run_profile() {
     echo "unknown profile '$profile' (one of:${known% })" >&2; return 2
   fi
   local var="PROFILE_CONFIG_${profile}"
-  local config="$dir/configs/${!var:-$profile}.yaml"
+  local configs=() name
+  IFS=',' read -ra names <<< "${!var:-$profile}"
+  for name in "${names[@]}"; do configs+=(--config "$dir/configs/${name}.yaml"); done
   local root; root="$(cd "$dir/../.." && pwd)"
-  local hf_emo="${HF_EMO_BIN:-$root/.venv/bin/hf-emo}"
-  [[ -x "$hf_emo" ]] || hf_emo="hf-emo"
+  local bin; bin="$(hf_emo_bin "$root")"
   cd "$root"
-  "$hf_emo" train --config "$config" "$@"
+  "$bin" "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
 }

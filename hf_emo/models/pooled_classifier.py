@@ -97,6 +97,8 @@ class PooledClassifier(PreTrainedModel):
         enc_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask, "inputs_embeds": inputs_embeds}
         if token_type_ids is not None:
             enc_kwargs["token_type_ids"] = token_type_ids
+        if kwargs.get("output_hidden_states"):
+            enc_kwargs["output_hidden_states"] = True
         out = self.encoder(**enc_kwargs)
         pooled = pool(out.last_hidden_state, attention_mask, self.config.pooling)
         logits = self.classifier(self.dropout(pooled))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch.utils.data import SequentialSampler
 from transformers import Trainer
+from transformers.trainer_utils import has_length
 
 from ..data.spec import TaskSpec
 from ..losses import supervised_loss
@@ -54,6 +56,26 @@ class EmotionTrainer(Trainer):
         for c in ("labels", *self.extra_columns):
             if c not in self._signature_columns:
                 self._signature_columns.append(c)
+
+    def _get_eval_sampler(self, eval_dataset):
+        """Evaluation keeps the dataset's order, also with ``train_sampling_strategy='group_by_length'``
+        (Trainer would length-group evaluation too), so predictions line up with rows (teacher logits, reports)."""
+        if eval_dataset is None or not has_length(eval_dataset):
+            return None
+        return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
+
+    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+        """Write hf_emo's card (base model, teachers, data, method, metrics, citation) when ``output_dir`` holds a
+        finished run (``metrics.json``, as ``hf_emo.run.train_and_evaluate`` writes); else Trainer's card."""
+        from pathlib import Path
+
+        out = Path(self.args.output_dir)
+        if self.is_world_process_zero() and (out / "metrics.json").is_file() and (out / "config.json").is_file():
+            from ..hub import render_model_card
+
+            (out / "README.md").write_text(render_model_card(out, self.hub_model_id), encoding="utf-8")
+            return
+        super().create_model_card(*args, **kwargs)
 
     # -- optimizer -----------------------------------------------------------------------------------
     def create_optimizer(self, model=None):

@@ -1,0 +1,46 @@
+"""BibTeX of the papers hf_emo implements, for model cards and reports."""
+
+from __future__ import annotations
+
+__all__ = ["BIBTEX", "citations_for"]
+
+BIBTEX = {
+    "matei_mtkd": """@misc{matei_mtkd_romanian,
+  title  = {Cross-Lingual and Multi-Task Learning with Knowledge Distillation for Emotion Recognition in Low-Resource Romanian},
+  author = {Matei, Vlad-Cristian},
+  note   = {National University of Science and Technology POLITEHNICA Bucharest}
+}""",
+    "hinton2015": """@article{hinton2015distilling,
+  title   = {Distilling the Knowledge in a Neural Network},
+  author  = {Hinton, Geoffrey and Vinyals, Oriol and Dean, Jeff},
+  journal = {arXiv preprint arXiv:1503.02531},
+  year    = {2015}
+}""",
+    "clark2019": """@inproceedings{clark2019bam,
+  title     = {{BAM}! Born-Again Multi-Task Networks for Natural Language Understanding},
+  author    = {Clark, Kevin and Luong, Minh-Thang and Khandelwal, Urvashi and Manning, Christopher D. and Le, Quoc V.},
+  booktitle = {Proceedings of the 57th Annual Meeting of the Association for Computational Linguistics},
+  pages     = {5931--5937},
+  year      = {2019}
+}""",
+    "avram2022": """@inproceedings{avram2022distilling,
+  title     = {Distilling the Knowledge of {R}omanian {BERT}s Using Multiple Teachers},
+  author    = {Avram, Andrei-Marius and Catrina, Darius and Cercel, Dumitru-Clementin and Dasc{\\u{a}}lu, Mihai and Rebedea, Traian and P{\\u{a}}{\\c{s}}, Vasile and Tufi{\\c{s}}, Dan},
+  booktitle = {Proceedings of the Thirteenth Language Resources and Evaluation Conference},
+  year      = {2022}
+}""",
+}
+
+
+def citations_for(trainer: str, *, annealing: bool = False, several_teachers: bool = False,
+                  dataset_citations: tuple[str, ...] = ()) -> str:
+    """The BibTeX a model card cites: the method's papers, then the data sets'."""
+    keys = ["matei_mtkd"]
+    if trainer == "DistillationTrainer":
+        keys.append("hinton2015")
+        if annealing:
+            keys.append("clark2019")
+        if several_teachers:
+            keys.append("avram2022")
+    entries = [BIBTEX[k] for k in keys] + [c.strip() for c in dataset_citations if c and c.strip().startswith("@")]
+    return "\n\n".join(dict.fromkeys(entries))

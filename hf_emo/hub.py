@@ -1,0 +1,183 @@
+"""Model cards and Hub uploads of a trained student: the card is filled from the run's ``metrics.json``; the
+upload holds the student's files only (never a teacher, checkpoints or the pickled training arguments)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from .data.spec import TaskSpec
+
+__all__ = ["card_template_path", "render_model_card", "upload_files", "stage_upload", "push_run", "HubError"]
+
+METRIC_ORDER = ("f1_micro", "subset_accuracy", "precision_micro", "recall_micro", "f1_macro", "accuracy",
+                "f1_weighted", "precision_weighted", "recall_weighted", "roc_auc_weighted", "pearson_mean",
+                "spearman_mean", "mse", "jaccard_samples", "hamming_loss")
+LANGUAGE_NAMES = {"ro": "Romanian", "en": "English", "en-ro": "English and Romanian", "multi": "multilingual"}
+UPLOAD_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".md", ".png")
+NEVER_UPLOAD = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json")
+
+
+class HubError(RuntimeError):
+    """The Hub could not be used (no token, unreachable, refused); no local file was changed."""
+
+
+def card_template_path() -> Path:
+    """``model_cards/student.md`` of the checkout, or of the installed data files."""
+    candidates = [Path(__file__).resolve().parents[1] / "model_cards" / "student.md",
+                  Path(sys.prefix) / "share" / "hf_emo" / "model_cards" / "student.md"]
+    for c in candidates:
+        if c.is_file():
+            return c
+    raise FileNotFoundError(f"model card template not found in {[str(c) for c in candidates]}")
+
+
+def _fmt(k: str, v) -> str:
+    if not isinstance(v, (int, float)):
+        return str(v)
+    return f"{v:.4f}" if k in ("mse",) or k.startswith(("pearson", "spearman")) else f"{100 * v:.2f}"
+
+
+def _base_model_url(name: str) -> str:
+    from .zoo import ZOO
+
+    hub_id = ZOO[name].hub_id if name in ZOO else name
+    return f"https://huggingface.co/{hub_id}" if "/" in hub_id and not Path(hub_id).exists() else hub_id
+
+
+def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
+    """The README.md of a run folder written by ``hf-emo train`` / ``hf-emo distil``."""
+    import transformers
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from . import __version__
+    from .citations import citations_for
+    from .zoo import ZOO
+
+    run_dir = Path(run_dir)
+    mpath, cpath = run_dir / "metrics.json", run_dir / "config.json"
+    for p in (mpath, cpath):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found: {run_dir} is not a finished hf_emo run folder")
+    res = json.loads(mpath.read_text())
+    config = json.loads(cpath.read_text())
+    run = res.get("run", {})
+    if "hf_emo_task" not in config:
+        raise ValueError(f"{cpath} has no hf_emo_task: the card needs the task spec hf_emo saves with a model")
+    spec = TaskSpec.from_dict(config["hf_emo_task"])
+    kd = run.get("distillation")
+    trainer = "DistillationTrainer" if kd else "EmotionTrainer"
+    base = run.get("model", "")
+    base_id = ZOO[base].hub_id if base in ZOO else base
+    repo_id = repo_id or f"your-name/{run_dir.name}"
+
+    tuned = "test_tuned" in res
+    cols = [c for c in ("test", "test_tuned", "test_teacher") if c in res]
+    labels = {"test": "student", "test_tuned": "student (tuned threshold)", "test_teacher": "teacher"}
+    keys = [k for k in METRIC_ORDER if any(k in res[c] for c in cols)]
+    rows = [{"name": k, "values": [_fmt(k, res[c].get(k, "")) for c in cols]} for k in keys]
+    for k, v in (res.get("test_loyalty") or {}).items():
+        rows.append({"name": k, "values": [_fmt(k, v)] + [""] * (len(cols) - 1)})
+
+    settings = [("pooling", run.get("pooling")), ("max_length", run.get("max_length")), ("seed", run.get("seed"))]
+    if kd:
+        settings += [(k, v) for k, v in kd.items() if k != "teachers" and v is not None]
+        anneal = kd.get("alpha_schedule") == "linear"
+        alpha = (f"alpha rising linearly from {kd.get('alpha_start')} to {kd.get('alpha_end')} over training "
+                 "(teacher annealing)") if anneal else f"constant alpha = {kd.get('alpha')}"
+        form = {"kl_bernoulli": "a per-label Bernoulli KL on sigmoid(logits/T)",
+                "kl_softmax": "Hinton's softmax KL, T^2 KL(softmax(t/T) || softmax(s/T))",
+                "mse": "the mean squared error to the teacher's outputs"}.get(kd.get("kd_loss"), f"`{kd.get('kd_loss')}`")
+        method = (f"Knowledge distillation (paper 000 §3.2.3; Hinton et al. 2015): L = alpha * L_gold + (1 - alpha) "
+                  f"* T^2 * L_KD with T = {kd.get('temperature')} and {alpha}. The KD term is {form}. "
+                  + ("Teacher logits were computed once and cached." if kd.get("cached_teacher_logits")
+                     else "Teachers ran live on every batch."))
+        if kd.get("annealing") == "target_mix":
+            method += " Annealing form: one loss against the mixed target alpha * gold + (1 - alpha) * teacher (BAM)."
+    else:
+        anneal = False
+        loss = {"multi_label": "binary cross-entropy", "single_label": "cross-entropy",
+                "regression": "mean squared error"}[spec.problem_type]
+        method = f"Supervised fine-tuning with {loss} on a {run.get('pooling', 'mean')}-pooled encoder and a linear head."
+    secs = run.get("train_runtime_s")
+    card_data = ModelCardData(
+        language=spec.language, license="apache-2.0", library_name="transformers", base_model=base_id or None,
+        pipeline_tag="text-classification", metrics=[k for k in keys[:4]],
+        tags=["hf_emo", "emotion-recognition", spec.name, "text-classification"]
+        + (["knowledge-distillation"] if kd else []),
+        model_name=run_dir.name,
+    )
+    card = ModelCard.from_template(
+        card_data, template_path=str(card_template_path()),
+        model_name=run_dir.name, repo_id=repo_id, base_model=base_id, base_model_url=_base_model_url(base),
+        summary=(f"A student distilled on `{spec.name}` by hf_emo's `{trainer}`." if kd
+                 else f"`{base_id}` fine-tuned on `{spec.name}` by hf_emo's `{trainer}`."),
+        teachers=(kd or {}).get("teachers", []), task=spec.to_dict(), split_sizes=run.get("split_sizes", {}),
+        substitutions=run.get("substitutions", []), method=method, settings=settings,
+        threshold=run.get("threshold", 0.5), tuned=tuned, base_threshold=res.get("test", {}).get("threshold", 0.5),
+        language_name=LANGUAGE_NAMES.get(spec.language, spec.language), metric_columns=[labels[c] for c in cols],
+        metric_rows=rows, has_confusion=(run_dir / "confusion_matrix.png").is_file(),
+        text_prefix=config.get("text_prefix", ""), max_length=run.get("max_length"),
+        example_text="Ce zi frumoasă, sunt atât de fericit!" if spec.language == "ro" else "What a lovely day!",
+        command=run.get("command", ""), runtime=f"{secs / 60:.1f} min" if secs else "",
+        machine=run.get("machine", "the machine recorded in metrics.json"), trainer=trainer,
+        hf_emo_version=__version__, transformers_version=transformers.__version__,
+        bibtex=citations_for(trainer, annealing=anneal, several_teachers=len((kd or {}).get("teachers", [])) > 1,
+                             dataset_citations=(spec.citation or _registered_citation(spec.name),)),
+    )
+    return str(card)
+
+
+def _registered_citation(name: str) -> str:
+    from .data import TASKS
+
+    return TASKS[name].citation if name in TASKS else ""
+
+
+def upload_files(run_dir: str | Path) -> list[Path]:
+    """The student's files in a run folder: config, weights, tokenizer, report (no teacher, no checkpoints)."""
+    run_dir = Path(run_dir)
+    files = [p for p in sorted(run_dir.iterdir()) if p.is_file() and p.suffix in UPLOAD_SUFFIXES
+             and p.name not in NEVER_UPLOAD and p.name != "README.md"]
+    if not any(p.suffix == ".safetensors" for p in files):
+        raise FileNotFoundError(f"no *.safetensors weights in {run_dir}: nothing to upload")
+    return files
+
+
+def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None) -> list[Path]:
+    """Write exactly what would be uploaded (the card as README.md + the student's files) into ``staging_dir``."""
+    staging = Path(staging_dir)
+    staging.mkdir(parents=True, exist_ok=True)
+    card = render_model_card(run_dir, repo_id)
+    out = []
+    for f in upload_files(run_dir):
+        out.append(Path(shutil.copy2(f, staging / f.name)))
+    (staging / "README.md").write_text(card, encoding="utf-8")
+    return sorted(out + [staging / "README.md"])
+
+
+def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token: str | None = None,
+             commit_message: str = "Upload hf_emo student") -> str:
+    """Create ``repo_id`` (if needed) and upload the student with its card. Returns the commit URL.
+
+    Raises :class:`HubError` without a token or when the Hub cannot be reached; the run folder is only read.
+    """
+    from huggingface_hub import HfApi, get_token
+
+    token = token or get_token()
+    if not token:
+        raise HubError("no Hugging Face token: run `hf auth login` or set HF_TOKEN (nothing was uploaded; "
+                       f"{run_dir} is unchanged)")
+    with tempfile.TemporaryDirectory(prefix="hf_emo_push_") as tmp:
+        stage_upload(run_dir, tmp, repo_id)
+        api = HfApi(token=token)
+        try:
+            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+            info = api.upload_folder(folder_path=tmp, repo_id=repo_id, commit_message=commit_message)
+        except Exception as e:  # network, auth and HTTP errors all mean the same thing to the user
+            raise HubError(f"could not upload {run_dir} to {repo_id}: {type(e).__name__}: {e} "
+                           f"({run_dir} is unchanged)") from e
+    return str(getattr(info, "commit_url", info))

@@ -1,0 +1,125 @@
+"""Result tables from run folders (each holds the ``metrics.json`` that ``hf-emo train`` / ``distil`` write):
+mean +/- std over seeds, and paper 000's Table 4 (temperature x alpha) with a heat map."""
+
+from __future__ import annotations
+
+import glob
+import json
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["load_run", "seed_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
+
+
+def load_run(run_dir: str | Path) -> dict:
+    """The ``metrics.json`` of a run folder (a clear error when the run has not finished)."""
+    path = Path(run_dir) / "metrics.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: has the run in {run_dir} finished?")
+    return json.loads(path.read_text())
+
+
+def _expand(patterns: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in patterns:
+        hits = sorted(glob.glob(str(p)))
+        out += [Path(h) for h in hits if (Path(h) / "metrics.json").is_file()]
+    return out
+
+
+def _mean_std(values: Sequence[float]) -> str:
+    v = 100 * np.asarray(values, dtype=float)
+    if len(v) == 1:
+        return f"{v[0]:.2f}"
+    return f"{v.mean():.2f} ± {v.std(ddof=1):.2f}"
+
+
+def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], split: str = "test",
+               caption: str = "") -> str:
+    """A Markdown table, one row per name, cells ``mean ± std`` (percent, sample std) over the matched runs."""
+    head = "| run | n | " + " | ".join(metrics) + " |"
+    lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(metrics)]
+    for name, patterns in rows.items():
+        runs = _expand([patterns] if isinstance(patterns, (str, Path)) else patterns)
+        if not runs:
+            lines.append(f"| {name} | 0 | " + " | ".join("–" for _ in metrics) + " |")
+            continue
+        res = [load_run(r) for r in runs]
+        for m in metrics:
+            missing = [str(r) for r, x in zip(runs, res) if m not in x.get(split, {})]
+            if missing:
+                raise KeyError(f"metric {m!r} not in split {split!r} of {missing[0]}/metrics.json")
+        cells = [_mean_std([x[split][m] for x in res]) for m in metrics]
+        lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _alpha_label(kd: dict) -> str:
+    if kd.get("alpha_schedule") == "linear":
+        return f"{kd['alpha_start']:g}→{kd['alpha_end']:g}"
+    return f"{kd['alpha']:g}"
+
+
+def kd_grid(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str = "test"):
+    """``(temperatures, alpha_labels, mean, std)`` over the distillation runs, grouped by (T, alpha)."""
+    cells: dict[tuple[float, str], list[float]] = {}
+    for r in _expand(run_dirs):
+        res = load_run(r)
+        kd = res.get("run", {}).get("distillation")
+        if not kd:
+            continue
+        cells.setdefault((float(kd["temperature"]), _alpha_label(kd)), []).append(res[split][metric])
+    temps = sorted({t for t, _ in cells})
+    alphas = sorted({a for _, a in cells}, key=lambda a: (("→" in a), float(a.split("→")[0])))
+    mean = np.full((len(temps), len(alphas)), np.nan)
+    std = np.full_like(mean, np.nan)
+    for (t, a), v in cells.items():
+        i, j = temps.index(t), alphas.index(a)
+        mean[i, j] = 100 * np.mean(v)
+        std[i, j] = 100 * np.std(v, ddof=1) if len(v) > 1 else np.nan
+    return temps, alphas, mean, std
+
+
+def kd_grid_table(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str = "test",
+                  caption: str = "") -> tuple[str, tuple]:
+    """Paper 000 Table 4 as Markdown: rows T, columns alpha (an arrow marks teacher annealing)."""
+    temps, alphas, mean, std = kd_grid(run_dirs, metric, split)
+    lines = ([caption, ""] if caption else []) + ["| T \\ alpha | " + " | ".join(alphas) + " |",
+                                                   "|---|" + "---|" * len(alphas)]
+    for i, t in enumerate(temps):
+        cells = ["–" if np.isnan(mean[i, j]) else (f"{mean[i, j]:.2f}" + ("" if np.isnan(std[i, j])
+                                                                          else f" ± {std[i, j]:.2f}"))
+                 for j in range(len(alphas))]
+        lines.append(f"| {t:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", (temps, alphas, mean, std)
+
+
+def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence, path: str | Path, *,
+                 title: str = "", xlabel: str = "", ylabel: str = "", fmt: str = "{:.1f}") -> Path:
+    """A heat map PNG with the value written in each cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.asarray(matrix, dtype=float)
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * m.shape[1], 1.0 + 0.6 * m.shape[0]))
+    im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", aspect="auto")
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in col_labels])
+    ax.set_yticks(range(m.shape[0]), [str(r) for r in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if not np.isnan(m[i, j]):
+                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

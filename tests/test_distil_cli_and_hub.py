@@ -1,0 +1,130 @@
+"""`hf-emo distil` end to end on a tiny model (teacher trained first), loyalty in `evaluate`, the model card, the
+exact upload file set, and the Hub error paths (offline: no token, unreachable Hub)."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from hf_emo.cli import main
+from hf_emo.hub import HubError, push_run, render_model_card, stage_upload
+from tests.test_cli import files  # noqa: F401  (fixture)
+
+COMMON = """task: null
+train_file: {train}
+validation_file: {validation}
+test_file: {test}
+text_column: text
+label_columns: [emotion]
+problem_type: single_label
+max_length: 16
+num_train_epochs: 2
+per_device_train_batch_size: 3
+learning_rate: 5.0e-3
+save_strategy: "no"
+logging_steps: 1
+report_to: none
+dataloader_pin_memory: false
+"""
+
+
+@pytest.fixture
+def runs(tiny_encoder_dir, files, tmp_path):  # noqa: F811
+    cfg = tmp_path / "common.yaml"
+    cfg.write_text(COMMON.format(**files))
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    assert main(["train", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir),
+                 "--output_dir", str(teacher)]) == 0
+    kd = tmp_path / "kd.yaml"
+    kd.write_text(f"teacher: [{teacher}]\ntemperature: 2.0\nalpha_schedule: linear\nalpha_start: 0.1\n"
+                  f"alpha_end: 0.7\noutput_dir: {student}\n")
+    assert main(["distil", "--config", str(cfg), "--config", str(kd), "--model_name_or_path",
+                 str(tiny_encoder_dir), "--seed", "1"]) == 0
+    return teacher, student
+
+
+def test_distil_writes_kd_settings_loyalty_and_curves(runs):
+    teacher, student = runs
+    m = json.loads((student / "metrics.json").read_text())
+    kd = m["run"]["distillation"]
+    assert kd["teachers"] == [str(teacher)] and kd["kd_loss"] == "kl_softmax"
+    assert (kd["alpha_start"], kd["alpha_end"], kd["temperature"]) == (0.1, 0.7, 2.0)
+    assert 0.0 <= m["test_loyalty"]["label_loyalty"] <= 1.0 and 0.0 <= m["test_loyalty"]["probability_loyalty"] <= 1
+    t = json.loads((teacher / "metrics.json").read_text())
+    assert m["test_teacher"]["accuracy"] == pytest.approx(t["test"]["accuracy"])  # cached logits = the teacher's
+    assert m["run"]["command"].startswith("hf-emo distil --config")
+    assert not any(p.name.startswith("teacher") for p in student.iterdir())
+
+
+def test_evaluate_reports_loyalty_to_the_teacher(runs, files, tmp_path, capsys):  # noqa: F811
+    teacher, student = runs
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--model", str(student), "--file", files["test"], "--label-columns", "emotion",
+                 "--problem-type", "single_label", "--teacher", str(teacher), "--output", str(out)]) == 0
+    res = json.loads(out.read_text())
+    m = json.loads((student / "metrics.json").read_text())
+    assert res["loyalty"]["label_loyalty"] == pytest.approx(m["test_loyalty"]["label_loyalty"])
+    assert res["loyalty"]["probability_loyalty"] == pytest.approx(m["test_loyalty"]["probability_loyalty"], abs=1e-4)
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(student), "--file", files["test"], "--label-columns", "emotion",
+                 "--problem-type", "single_label", "--teacher", str(student)]) == 0
+    res_self = json.loads(capsys.readouterr().out)
+    assert res_self["loyalty"]["label_loyalty"] == 1.0
+
+
+def test_model_card_and_exact_upload_file_set(runs, tmp_path):
+    teacher, student = runs
+    card = render_model_card(student, "me/tiny-student")
+    for needle in ("base_model:", str(teacher), "| train | 9 |", "T = 2.0", "teacher annealing",
+                   "| accuracy |", "@misc{matei_mtkd_romanian", "@article{hinton2015distilling",
+                   "@inproceedings{clark2019bam", "Ethics.", "hf-emo distil --config", "me/tiny-student",
+                   "knowledge-distillation"):
+        assert needle in card, needle
+    staged = stage_upload(student, tmp_path / "staging", "me/tiny-student")
+    names = sorted(p.name for p in staged)
+    assert names == sorted(["README.md", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                            "metrics.json", "report.md", "confusion_matrix.png", "training_curves.png"])
+    assert main(["push", "--output-dir", str(student), "--repo-id", "me/x", "--dry-run", str(tmp_path / "d")]) == 0
+    assert (tmp_path / "d" / "README.md").read_text().startswith("---\n")
+
+
+def _snapshot(d):
+    return {p.name: p.stat().st_mtime_ns for p in d.iterdir()}
+
+
+def test_push_without_token_or_hub_fails_clearly_and_keeps_files(runs, tmp_path, monkeypatch):
+    _, student = runs
+    before = _snapshot(student)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setattr("huggingface_hub.get_token", lambda: None)
+    with pytest.raises(HubError, match="no Hugging Face token"):
+        push_run(student, "me/x")
+    assert main(["push", "--output-dir", str(student), "--repo-id", "me/x"]) == 1
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "http://127.0.0.1:9")
+    with pytest.raises(HubError, match="could not upload"):
+        push_run(student, "me/x", token="hf_fake")
+    assert _snapshot(student) == before
+
+
+def test_table_commands(tmp_path, capsys):
+    for name, f1s, kd in (("base", [0.60, 0.62], None), ("kd", [0.63, 0.65], {"temperature": 1.0, "alpha": 0.5,
+                                                                               "alpha_schedule": "constant"}),
+                          ("ta", [0.64], {"temperature": 1.5, "alpha_schedule": "linear", "alpha_start": 0.1,
+                                          "alpha_end": 0.7})):
+        for i, f in enumerate(f1s):
+            d = tmp_path / f"{name}_s{i}"
+            d.mkdir()
+            run = {"distillation": kd} if kd else {}
+            d.joinpath("metrics.json").write_text(json.dumps({"test": {"f1_micro": f}, "run": run}))
+    assert main(["table", "seeds", "--row", f"baseline={tmp_path}/base_s*", "--row", f"KD={tmp_path}/kd_s*",
+                 "--metric", "f1_micro", "--out", str(tmp_path / "t.md")]) == 0
+    text = (tmp_path / "t.md").read_text()
+    assert f"| baseline | 2 | 61.00 ± {100 * np.std([0.60, 0.62], ddof=1):.2f} |" in text
+    assert "| KD | 2 | 64.00 ± 1.41 |" in text
+    png = tmp_path / "grid.png"
+    assert main(["table", "kd-grid", "--runs", f"{tmp_path}/*_s*", "--png", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "| T \\ alpha | 0.5 | 0.1→0.7 |" in out and "| 1 | 64.00 ± 1.41 | – |" in out and "| 1.5 | – | 64.00 |" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"

@@ -41,6 +41,8 @@ class RunArguments:
     text_prefix: str = field(default="", metadata={"help": "Prepended to every text, e.g. 'query: ' for E5."})
     max_length: int = 128
     max_train_samples: int | None = field(default=None, metadata={"help": "Cap the training rows (quick runs)."})
+    num_layers: int | None = field(default=None, metadata={
+        "help": "Keep this many evenly spaced encoder layers (DistilBERT-style student: every other layer)."})
 
 
 @dataclass
@@ -98,7 +100,7 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         model = load_classifier(run.model_name_or_path)
     else:
         model = build_classifier(run.model_name_or_path, spec, pooling=run.pooling, text_prefix=run.text_prefix,
-                                 max_length=run.max_length)
+                                 max_length=run.max_length, num_layers=run.num_layers)
     distil = isinstance(config, DistillationConfig)
     teachers, kd_info = [], {}
     if distil:
@@ -146,7 +148,8 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     model.config.hf_emo_threshold = threshold
     trainer.save_model(config.output_dir)
     info = {
-        "model": run.model_name_or_path, "pooling": run.pooling, "text_prefix": run.text_prefix,
+        "model": run.model_name_or_path, "num_layers": run.num_layers, "pooling": run.pooling,
+        "text_prefix": run.text_prefix,
         "max_length": run.max_length, "threshold": threshold, "train_runtime_s": round(train_time, 1),
         "train_loss": train_out.training_loss, "peak_rss_mb": round(peak_rss_mb(), 1),
         "machine": machine_description(),

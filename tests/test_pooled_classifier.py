@@ -1,3 +1,4 @@
+import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
@@ -46,3 +47,25 @@ def test_pooler_layout_uses_the_architecture_head(tiny_encoder_dir):
     model = build_classifier(str(tiny_encoder_dir), SPEC, pooling="pooler")
     assert type(model).__name__ == "BertForSequenceClassification"
     assert model.config.problem_type == "multi_label_classification"
+
+
+def test_keep_layers_makes_a_distilbert_style_student_that_reloads(tiny_encoder_dir, tmp_path):
+    import torch
+
+    from hf_emo.data import TaskSpec
+    from hf_emo.models import build_classifier, load_classifier
+
+    spec = TaskSpec("t", "single_label", ("a", "b"), "en")
+    full = build_classifier(str(tiny_encoder_dir), spec)
+    small = build_classifier(str(tiny_encoder_dir), spec, num_layers=1)
+    assert len(small.encoder.encoder.layer) == 1 and small.config.encoder["num_hidden_layers"] == 1
+    assert torch.equal(small.encoder.encoder.layer[0].attention.self.query.weight,
+                       full.encoder.encoder.layer[0].attention.self.query.weight)
+    small.save_pretrained(tmp_path / "s")
+    again = load_classifier(str(tmp_path / "s"))
+    x = torch.tensor([[2, 7, 8, 3]])
+    small.eval()
+    again.eval()
+    assert torch.allclose(small(input_ids=x).logits, again(input_ids=x).logits, atol=1e-6)
+    with pytest.raises(ValueError, match=r"num_layers must be in \[1, 2\]"):
+        build_classifier(str(tiny_encoder_dir), spec, num_layers=3)

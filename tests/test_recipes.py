@@ -40,9 +40,49 @@ def test_unknown_profile_fails(echo_bin):
     assert r.returncode == 2 and "unknown profile 'gpu'" in r.stderr
 
 
+# distillation configs are overlays: loaded after a base config, parsed by `hf-emo distil`
+OVERLAYS = {"kd": ["baseline"], "kd_embedded": ["baseline_embedded"], "kd_ta": ["baseline_embedded", "kd_embedded"],
+            "kd_paper": ["paper"]}
+
+
 def test_every_recipe_config_parses():
     from hf_emo.cli import parse_train_args
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
-        run, config = parse_train_args(["--config", str(cfg)])
+        base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, [])]
+        if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
+            base = [str(cfg.parent / "embedded.yaml")]
+        argv = [a for f in [*base, str(cfg)] for a in ("--config", f)]
+        run, config = parse_train_args(argv, distil=cfg.stem in OVERLAYS)
         assert run.model_name_or_path and config.output_dir
+        if cfg.stem in OVERLAYS:
+            assert run.teacher and run.teacher[0].startswith("runs/")
+
+
+def _echo_env(echo_bin, tmp_path):
+    # a fake checkout root is not needed: teachers are looked up under the real root, so point them at a stub
+    return {"HF_EMO_BIN": str(echo_bin), "PATH": "/usr/bin:/bin"}
+
+
+@pytest.mark.parametrize("script,args,teacher_dir,configs", [
+    ("recipes/romanian_mtkd/01_kd.sh", ["--profile", "embedded"], "runs/redv2_baseline_embedded",
+     ["baseline_embedded", "kd_embedded"]),
+    ("recipes/romanian_mtkd/01_kd.sh", ["--profile", "embedded", "--ta"], "runs/redv2_baseline_embedded",
+     ["baseline_embedded", "kd_embedded", "kd_ta"]),
+    ("recipes/distilbert_emotion/kd.sh", ["--profile", "embedded"], "runs/dair_emotion_embedded",
+     ["embedded", "kd_embedded"]),
+])
+def test_kd_recipes_stack_configs_and_train_a_missing_teacher_first(script, args, teacher_dir, configs, echo_bin,
+                                                                     tmp_path):
+    env = _echo_env(echo_bin, tmp_path)
+    have_teacher = (ROOT / teacher_dir / "config.json").is_file()
+    out = subprocess.run(["bash", str(ROOT / script), *args, "--seed", "3"], capture_output=True, text=True, env=env,
+                         check=True)
+    lines = out.stdout.strip().splitlines()
+    distil = lines[-1].split()
+    assert distil[0] == "distil"
+    cfgs = [Path(distil[i + 1]).stem for i, a in enumerate(distil) if a == "--config"]
+    assert cfgs == configs
+    assert distil[-2:] == ["--seed", "3"] and "--ta" not in distil
+    if not have_teacher:  # the stub "trained" the teacher first: one train call before the distil call
+        assert lines[0].split()[0] == "train" and "teacher" in out.stderr

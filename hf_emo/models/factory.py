@@ -19,11 +19,13 @@ def is_classifier(name_or_path: str) -> bool:
 
 
 def build_classifier(name_or_path: str, spec: TaskSpec, *, pooling: str = "mean", text_prefix: str = "",
-                     max_length: int | None = None, classifier_dropout: float = 0.1) -> PreTrainedModel:
+                     max_length: int | None = None, classifier_dropout: float = 0.1,
+                     num_layers: int | None = None) -> PreTrainedModel:
     """A classifier for ``spec`` on top of the encoder ``name_or_path``.
 
     ``pooling='mean'`` / ``'cls'`` wraps the encoder in :class:`PooledClassifier`; ``'pooler'`` uses the
-    architecture's own ``AutoModelForSequenceClassification`` (e.g. BERT's pooler + head).
+    architecture's own ``AutoModelForSequenceClassification`` (e.g. BERT's pooler + head). ``num_layers`` keeps
+    that many evenly spaced encoder layers (a DistilBERT-style student: every other layer for half the depth).
     """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
@@ -36,6 +38,10 @@ def build_classifier(name_or_path: str, spec: TaskSpec, *, pooling: str = "mean"
     else:
         model = PooledClassifier.from_encoder(path, pooling=pooling, text_prefix=text_prefix, max_seq_length=max_length,
                                               classifier_dropout=classifier_dropout, **common)
+    if num_layers is not None:
+        if not isinstance(model, PooledClassifier):
+            raise ValueError("num_layers needs pooling 'mean' or 'cls' (hf_emo's PooledClassifier)")
+        model.keep_layers(num_layers)
     model.config.hf_emo_task = spec.to_dict()
     return model
 

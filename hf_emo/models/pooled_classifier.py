@@ -81,6 +81,28 @@ class PooledClassifier(PreTrainedModel):
     def get_input_embeddings(self) -> nn.Module:
         return self.encoder.get_input_embeddings()
 
+    def keep_layers(self, num_layers: int) -> list[int]:
+        """Keep ``num_layers`` evenly spaced transformer layers of the encoder (DistilBERT / paper 003 §3: a student
+        initialised from every other teacher layer). Returns the kept indices; the config is updated so the
+        smaller model saves and reloads."""
+        stack = getattr(getattr(self.encoder, "encoder", None), "layer", None)
+        if not isinstance(stack, nn.ModuleList):
+            raise ValueError(f"{type(self.encoder).__name__} has no encoder.layer list; cannot select layers")
+        total = len(stack)
+        if not 1 <= num_layers <= total:
+            raise ValueError(f"num_layers must be in [1, {total}], got {num_layers}")
+        keep = [round(i * total / num_layers) for i in range(num_layers)]
+        self.encoder.encoder.layer = nn.ModuleList(stack[i] for i in keep)
+        for new_i, layer in enumerate(self.encoder.encoder.layer):  # attention caches index layers by position
+            for m in layer.modules():
+                if hasattr(m, "layer_idx"):
+                    m.layer_idx = new_i
+        self.encoder.config.num_hidden_layers = num_layers
+        enc = dict(self.config.encoder)
+        enc["num_hidden_layers"] = num_layers
+        self.config.encoder = enc
+        return keep
+
     @classmethod
     def from_encoder(cls, name_or_path: str, *, num_labels: int, pooling: str = "mean", **config_kwargs: Any):
         """Wrap a pretrained encoder (Hub id or folder) with a fresh head."""

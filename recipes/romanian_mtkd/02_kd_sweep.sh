@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Paper 000 Table 4: REDv2 KD over temperature T x alpha (0.5, 0.75, 1 constant, and 0.1 -> 0.7 annealed),
+# written as Markdown (mean ± std when SEEDS holds several seeds) with a heat map PNG.
+#   bash recipes/romanian_mtkd/02_kd_sweep.sh --profile embedded [hf-emo overrides, e.g. --num_train_epochs 3]
+# Environment: TEMPS (default "0.5 1 1.5 2 3 4"), ALPHAS (default "0.5 0.75 1 ta"), SEEDS (default "42"),
+# OUT (default runs/redv2_kd_sweep_<profile>). 24 runs per seed; finished runs are skipped on a re-run.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+profile="$(parse_profile paper "$@")"
+[[ "${1:-}" == "--profile" ]] && shift 2
+root="$(cd "$here/../.." && pwd)"
+out="${OUT:-runs/redv2_kd_sweep_$profile}"
+cd "$root"
+for s in ${SEEDS:-42}; do
+  for t in ${TEMPS:-0.5 1 1.5 2 3 4}; do
+    for a in ${ALPHAS:-0.5 0.75 1 ta}; do
+      name="T${t}_a${a}_s${s}"
+      if [[ -f "$out/$name/metrics.json" ]]; then echo "skip $out/$name (done)"; continue; fi
+      if [[ "$a" == "ta" ]]; then
+        bash "$here/01_kd.sh" --profile "$profile" --ta "$@" --temperature "$t" --seed "$s" --output_dir "$out/$name"
+      else
+        bash "$here/01_kd.sh" --profile "$profile" "$@" --alpha_schedule constant --alpha "$a" --temperature "$t" \
+          --seed "$s" --output_dir "$out/$name"
+      fi
+    done
+  done
+done
+"$(hf_emo_bin "$root")" table kd-grid --runs "$out/T*" --metric f1_micro --split test --png "$out/table4.png" \
+  --caption "REDv2 test micro-F1 (%), KD by temperature (rows) and alpha (columns; 0.1→0.7 = teacher annealing); profile $profile, seeds ${SEEDS:-42}; extra arguments: ${*:-none}" \
+  --out "$out/table4.md"

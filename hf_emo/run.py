@@ -137,12 +137,12 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         if spec.problem_type == "multi_label" and threshold != config.threshold:
             results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
     if distil and run.cache_teacher_logits:
-        for split, (lg, _) in logits.items():
-            results[f"{split}_loyalty"] = loyalty_metrics(spec, np.asarray(dd[split]["teacher_logits"]), lg, threshold)
+        for split, (lg, y) in logits.items():
+            t_logits = np.asarray(dd[split]["teacher_logits"])
+            results[f"{split}_loyalty"] = loyalty_metrics(spec, t_logits, lg, threshold)
             if len(teachers) == 1:
                 t_thr = getattr(teachers[0].config, "hf_emo_threshold", config.threshold)
-                results[f"{split}_teacher"] = task_metrics(spec, logits[split][1],
-                                                           np.asarray(dd[split]["teacher_logits"]), t_thr)
+                results[f"{split}_teacher"] = task_metrics(spec, y, t_logits, t_thr)
     detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
 
     model.config.hf_emo_threshold = threshold

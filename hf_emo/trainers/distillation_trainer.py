@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import torch
@@ -51,7 +50,7 @@ class DistillationTrainer(EmotionTrainer):
                              f"(hf_emo.cache_teacher_logits); its columns are {self.train_dataset.column_names}")
         if args.cosine_loss_weight > 0 and not self.teachers:
             raise ValueError("cosine_loss_weight > 0 needs a live teacher (hidden states are not cached)")
-        self._kd_sums: dict[str, float] = defaultdict(float)
+        self._kd_sums: dict[str, torch.Tensor | float] = {}
         self._kd_calls = 0
         self._kd_alpha_sum = 0.0
 
@@ -168,8 +167,8 @@ class DistillationTrainer(EmotionTrainer):
         # with num_items_in_batch each micro-batch holds its share of the step's loss: sum, then divide by steps
         scale = 1.0 if normalised else 1.0 / self.args.gradient_accumulation_steps
         for name, v in (("loss_hard", hard), ("loss_kd", kd), ("loss_cosine", cos)):
-            if v is not None:
-                self._kd_sums[name] += float(v.detach()) * scale
+            if v is not None:  # detached tensors: no device sync in the training step, only when logging
+                self._kd_sums[name] = self._kd_sums.get(name, 0.0) + v.detach() * scale
         self._kd_alpha_sum += alpha
         self._kd_calls += 1
 
@@ -177,7 +176,7 @@ class DistillationTrainer(EmotionTrainer):
         if "loss" in logs and self._kd_calls:
             steps = self._kd_calls / self.args.gradient_accumulation_steps  # optimizer steps since the last log
             for k, v in self._kd_sums.items():
-                logs[k] = round(v / steps, 6)
+                logs[k] = round(float(v) / steps, 6)
             logs["alpha"] = round(self._kd_alpha_sum / self._kd_calls, 6)  # mean alpha over the logged steps
             self._kd_sums.clear()
             self._kd_alpha_sum = 0.0

@@ -25,6 +25,7 @@ __all__ = [
     "SUPERVISED_LOSSES",
     "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
     "mix_losses", "KD_LOSSES", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
+    "gradnorm_loss",
 ]
 
 
@@ -246,3 +247,25 @@ def get_kd_loss(name: str, problem_type: str | None = None) -> tuple[str, KDLoss
     except KeyError:
         raise ValueError(f"unknown kd_loss {name!r}; registered: {sorted(KD_LOSSES)} "
                          "(add your own with hf_emo.losses.register_kd_loss)") from None
+
+
+# -- multi-task loss balancing ------------------------------------------------------------------------------
+
+def gradnorm_loss(grad_norms: torch.Tensor, losses: torch.Tensor, initial_losses: torch.Tensor,
+                  alpha: float = 1.0) -> torch.Tensor:
+    """GradNorm (Chen et al. 2018; paper 002 §3.4): ``L_GN = sum_i |G_i - mean(G) * r_i^alpha|``.
+
+    ``grad_norms`` are ``G_i = ||grad_W (lambda_i L_i)||`` (differentiable in ``lambda_i``), ``losses`` the current
+    task losses ``L_i(t)``, ``initial_losses`` ``L_i(0)``. ``r_i = (L_i(t)/L_i(0)) / mean_j(L_j(t)/L_j(0))`` is
+    the relative inverse training rate; the target ``mean(G) * r_i^alpha`` is a constant (no gradient).
+    """
+    if alpha < 0:
+        raise ValueError(f"GradNorm alpha must be >= 0, got {alpha}")
+    if grad_norms.shape != losses.shape or losses.shape != initial_losses.shape:
+        raise ValueError(f"grad_norms {tuple(grad_norms.shape)}, losses {tuple(losses.shape)} and initial_losses "
+                         f"{tuple(initial_losses.shape)} must have one value per task")
+    with torch.no_grad():
+        ratio = losses.float() / initial_losses.float().clamp(min=1e-12)
+        r = ratio / ratio.mean().clamp(min=1e-12)
+        target = grad_norms.detach().float().mean() * r.pow(alpha)
+    return (grad_norms.float() - target).abs().sum()

@@ -97,24 +97,28 @@ def kd_grid_table(run_dirs: Iterable[str | Path], metric: str = "f1_micro", spli
 
 
 def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence, path: str | Path, *,
-                 title: str = "", xlabel: str = "", ylabel: str = "", fmt: str = "{:.1f}") -> Path:
-    """A heat map PNG with the value written in each cell."""
+                 title: str = "", xlabel: str = "", ylabel: str = "", fmt: str = "{:.1f}",
+                 vmin: float | None = None, vmax: float | None = None, cmap: str | None = None) -> Path:
+    """A heat map PNG with the value written in each cell (cells are left blank past 20 columns)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     m = np.asarray(matrix, dtype=float)
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * m.shape[1], 1.0 + 0.6 * m.shape[0]))
-    im = ax.imshow(np.ma.masked_invalid(m), cmap="viridis", aspect="auto")
-    ax.set_xticks(range(m.shape[1]), [str(c) for c in col_labels])
+    big = m.shape[1] > 20
+    cell = 0.45 if big else 1.1
+    fig, ax = plt.subplots(figsize=(2.5 + cell * m.shape[1], 1.5 + (0.4 if big else 0.6) * m.shape[0]))
+    im = ax.imshow(np.ma.masked_invalid(m), cmap=cmap or ("coolwarm" if vmin is not None and vmin < 0 else "viridis"),
+                   aspect="auto", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in col_labels], rotation=90 if len(col_labels) > 8 else 0)
     ax.set_yticks(range(m.shape[0]), [str(r) for r in row_labels])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            if not np.isnan(m[i, j]):
+            if not big and not np.isnan(m[i, j]):
                 ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", color="w", fontsize=8)
     fig.colorbar(im, ax=ax)
     fig.tight_layout()

@@ -58,3 +58,42 @@ def data_dir() -> Path:
 
 def have_package(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
+
+
+# -- multi-task helpers: three tiny tasks of the three problem types --------------------------------------
+MT_WORDS = "happy sad angry afraid calm joy fear news sport good bad".split()
+
+
+def mt_specs():
+    from hf_emo.data import TaskSpec
+
+    return [TaskSpec("emo", "multi_label", ("joy", "sad", "fear"), "en"),
+            TaskSpec("sent", "single_label", ("neg", "pos"), "en"),
+            TaskSpec("vad", "regression", ("v", "a", "d"), "en")]
+
+
+def mt_dataset(spec, n: int, seed: int, tokenizer=None, extra: dict | None = None):
+    """``n`` random rows of ``spec`` (texts from the tiny vocabulary), tokenised when a tokenizer is given."""
+    import datasets
+
+    g = torch.Generator().manual_seed(seed)
+    texts = [" ".join(MT_WORDS[i] for i in torch.randint(0, len(MT_WORDS), (5,), generator=g)) for _ in range(n)]
+    if spec.problem_type == "multi_label":
+        labels = torch.randint(0, 2, (n, spec.num_labels), generator=g).float().tolist()
+    elif spec.problem_type == "single_label":
+        labels = torch.randint(0, spec.num_labels, (n,), generator=g).tolist()
+    else:
+        labels = torch.rand(n, spec.num_labels, generator=g).tolist()
+    ds = datasets.Dataset.from_dict({"text": texts, "labels": labels, **(extra or {})})
+    if tokenizer is not None:
+        ds = ds.map(lambda b: tokenizer(b["text"]), batched=True)
+    return ds
+
+
+def mt_model(head_layout: str = "multi_head", shared_layer_size: int | None = 16, seed: int = 0):
+    from hf_emo.models import MultiTaskModel, MultiTaskModelConfig
+
+    torch.manual_seed(seed)
+    cfg = MultiTaskModelConfig(encoder=tiny_bert_config().to_dict(), tasks=mt_specs(), head_layout=head_layout,
+                               shared_layer_size=shared_layer_size, classifier_dropout=0.0)
+    return MultiTaskModel(cfg)

@@ -4,5 +4,8 @@ from .distillation_config import DistillationConfig
 from .distillation_trainer import DistillationTrainer
 from .emotion_config import EmotionConfig
 from .emotion_trainer import EmotionTrainer
+from .multitask_config import MultiTaskConfig
+from .multitask_trainer import MultiTaskTrainer
 
-__all__ = ["EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer"]
+__all__ = ["EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer", "MultiTaskConfig",
+           "MultiTaskTrainer"]

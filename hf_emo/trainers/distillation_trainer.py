@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from ..data.spec import TaskSpec
-from ..losses import cosine_hidden_loss, get_kd_loss, mix_losses, soft_target_loss, supervised_loss, \
-    teacher_logits_from_probs
+from ..losses import cosine_hidden_loss, get_kd_loss, supervised_loss
 from ..schedules import alpha_at_step
 from ..teachers import as_teacher_list, check_teacher_label_space
 from .distillation_config import DistillationConfig
 from .emotion_trainer import EmotionTrainer, _model_inputs
+from .kd_objective import cells_per_example, distillation_objective
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -94,7 +93,7 @@ class DistillationTrainer(EmotionTrainer):
 
     # -- counting ------------------------------------------------------------------------------------
     def _cells_per_example(self) -> int:
-        return 1 if self.task_spec.problem_type == "single_label" else self.task_spec.num_labels
+        return cells_per_example(self.task_spec.problem_type, self.task_spec.num_labels)
 
     def _get_num_items_in_batch(self, batch_samples: list, device: torch.device):
         """Label-free batches (pure distillation) are counted too: examples x label cells, as if labelled."""
@@ -130,28 +129,11 @@ class DistillationTrainer(EmotionTrainer):
         else:
             raise ValueError("this batch has no 'teacher_logits' and the trainer has no teacher model")
         alpha = self.current_alpha()
-        if labels is None and alpha > 0:
-            raise ValueError(f"the batch has no labels but alpha = {alpha:g} weighs a gold-label loss; set alpha=0 "
-                             "(and alpha_schedule=constant) to distil on unlabelled data")
-        pt, T = self.task_spec.problem_type, args.temperature
-        n_items = num_items_in_batch
-        n_examples = None if n_items is None else n_items / self._cells_per_example()
-        teachers = [teacher] if teacher.dim() == student.dim() else list(teacher.unbind(1))
-
-        if args.annealing == "target_mix":
-            t_probs = torch.stack([_probs(t, pt, T) for t in teachers]).mean(0)
-            target = t_probs if labels is None else alpha * _gold(labels, student, pt) + (1 - alpha) * t_probs
-            loss = soft_target_loss(student, target, pt, weight, n_items)
-            with torch.no_grad():
-                kd = soft_target_loss(student, t_probs, pt, weight, n_items)
-                hard = supervised_loss(student, labels, pt, weight, n_items) if labels is not None else None
-        else:
-            if len(teachers) > 1 and args.teacher_aggregation == "probs":
-                mean_p = torch.stack([_probs(t, pt, T) for t in teachers]).mean(0)
-                teachers = [teacher_logits_from_probs(mean_p, pt, T)]
-            kd = torch.stack([self.kd_loss_fn(student, t, T, weight, n_examples) for t in teachers]).mean()
-            hard = supervised_loss(student, labels, pt, weight, n_items) if labels is not None else None
-            loss = kd if hard is None else mix_losses(hard, kd, alpha)
+        loss, hard, kd = distillation_objective(
+            student, labels, teacher, self.task_spec.problem_type, alpha=alpha, temperature=args.temperature,
+            kd_fn=self.kd_loss_fn, annealing=args.annealing, teacher_aggregation=args.teacher_aggregation,
+            weight=weight, num_items_in_batch=num_items_in_batch)
+        n_examples = None if num_items_in_batch is None else num_items_in_batch / self._cells_per_example()
         cos = None
         if want_hidden and t_hidden is not None:
             cos = cosine_hidden_loss(outputs.hidden_states[-1], t_hidden, model_inputs.get("attention_mask"), weight,
@@ -183,16 +165,3 @@ class DistillationTrainer(EmotionTrainer):
             self._kd_calls = 0
         super().log(logs, start_time)
 
-
-def _probs(logits: torch.Tensor, problem_type: str, temperature: float) -> torch.Tensor:
-    if problem_type == "multi_label":
-        return torch.sigmoid(logits / temperature)
-    if problem_type == "single_label":
-        return F.softmax(logits / temperature, dim=-1)
-    return logits
-
-
-def _gold(labels: torch.Tensor, student: torch.Tensor, problem_type: str) -> torch.Tensor:
-    if problem_type == "single_label":
-        return F.one_hot(labels.long().view(-1), student.shape[-1]).to(student.dtype)
-    return labels.to(student.dtype).view_as(student)

@@ -15,7 +15,7 @@ from ..metrics import build_compute_metrics
 from ..models.factory import task_spec_of
 from .emotion_config import EmotionConfig
 
-HEAD_PREFIXES = ("classifier.", "score.", "heads.")
+HEAD_PREFIXES = ("classifier.", "score.", "heads.", "shared_layer.", "shared_embedding.")
 
 
 class EmotionTrainer(Trainer):
@@ -35,20 +35,25 @@ class EmotionTrainer(Trainer):
     def __init__(self, model=None, args: EmotionConfig | None = None, *, task_spec: TaskSpec | None = None,
                  compute_metrics=None, **kwargs: Any) -> None:
         if model is None:
-            raise ValueError("EmotionTrainer needs a model")
+            raise ValueError(f"{type(self).__name__} needs a model")
+        args = args if args is not None else EmotionConfig(output_dir="hf_emo_output")
+        compute_metrics = self._setup_task(model, task_spec, args, compute_metrics)
+        if args.freeze_embeddings:
+            model.get_input_embeddings().weight.requires_grad_(False)
+        super().__init__(model=model, args=args, compute_metrics=compute_metrics, **kwargs)
+        # We normalise by num_items_in_batch ourselves: ask Trainer to count it and not to rescale.
+        self.model_accepts_loss_kwargs = True
+
+    def _setup_task(self, model, task_spec: TaskSpec | None, args, compute_metrics):
+        """Find and check the task (label names against the model's); return the ``compute_metrics`` to use."""
         spec = task_spec or task_spec_of(model)
         if spec is None:
             raise ValueError("pass task_spec=TaskSpec(...) or a model built by hf_emo.models.build_classifier")
         _check_label_space(model, spec)
         self.task_spec = spec
-        args = args if args is not None else EmotionConfig(output_dir="hf_emo_output")
-        if args.freeze_embeddings:
-            model.get_input_embeddings().weight.requires_grad_(False)
         if compute_metrics is None:
             compute_metrics = build_compute_metrics(spec, getattr(args, "threshold", 0.5))
-        super().__init__(model=model, args=args, compute_metrics=compute_metrics, **kwargs)
-        # We normalise by num_items_in_batch ourselves: ask Trainer to count it and not to rescale.
-        self.model_accepts_loss_kwargs = True
+        return compute_metrics
 
     # -- columns -------------------------------------------------------------------------------------
     def _set_signature_columns_if_needed(self) -> None:

@@ -1,0 +1,66 @@
+"""``MultiTaskConfig``: the distillation config plus task sampling and task loss weighting (papers 000 and 002)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ..data.task_sampler import TASK_SAMPLERS
+from .distillation_config import DistillationConfig
+
+LOSS_WEIGHTINGS = ("static", "gradnorm")
+
+
+@dataclass
+class MultiTaskConfig(DistillationConfig):
+    """Training arguments for :class:`MultiTaskTrainer`.
+
+    The KD fields inherited from :class:`DistillationConfig` (``temperature``, ``alpha``, ``alpha_schedule``, ...)
+    apply to the tasks that have teachers (MTKD, paper 000 §3.2.3-3.2.4); tasks without teachers train on their gold
+    labels. The loss of one optimizer step is ``sum_t w_t * L_t`` where ``L_t`` is task ``t``'s mean loss over its
+    examples in the step and ``w_t`` its weight: ``task_weights`` (paper 000 §3.3 divides the auxiliary tasks by
+    10), or GradNorm's learned weights.
+    """
+
+    task_sampler: str = field(default="proportional", metadata={
+        "help": f"Which task each batch comes from: one of {TASK_SAMPLERS}."})
+    task_sampling_temperature: float = field(default=1.0, metadata={
+        "help": "temperature sampler: draw task t with probability proportional to size_t ** tau (1 = proportional, "
+                "0 = uniform)."})
+    task_cap: int | None = field(default=None, metadata={
+        "help": "capped sampler: a task contributes at most this many examples per epoch."})
+    task_weights: dict | str | None = field(default=None, metadata={
+        "help": 'Static loss weight per task, as a mapping or JSON, e.g. {"laroseda": 0.1, "ag_news": 0.1}; '
+                "unlisted tasks weigh 1."})
+    loss_weighting: str = field(default="static", metadata={
+        "help": "static (task_weights) or gradnorm (Chen et al. 2018, paper 002 §3.4)."})
+    gradnorm_alpha: float = field(default=1.0, metadata={"help": "GradNorm's asymmetry alpha (paper 002: 1.0)."})
+    gradnorm_lr: float = field(default=1e-3, metadata={"help": "Adam learning rate of the GradNorm weights."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.task_sampler not in TASK_SAMPLERS:
+            raise ValueError(f"task_sampler must be one of {TASK_SAMPLERS}, got {self.task_sampler!r}")
+        if self.task_sampling_temperature < 0:
+            raise ValueError(f"task_sampling_temperature must be >= 0, got {self.task_sampling_temperature}")
+        if self.task_sampler == "capped" and (self.task_cap is None or self.task_cap <= 0):
+            raise ValueError(f"task_sampler='capped' needs a positive task_cap, got {self.task_cap!r}")
+        if self.loss_weighting not in LOSS_WEIGHTINGS:
+            raise ValueError(f"loss_weighting must be one of {LOSS_WEIGHTINGS}, got {self.loss_weighting!r}")
+        if self.gradnorm_alpha < 0:
+            raise ValueError(f"gradnorm_alpha must be >= 0, got {self.gradnorm_alpha}")
+        if self.gradnorm_lr <= 0:
+            raise ValueError(f"gradnorm_lr must be > 0, got {self.gradnorm_lr}")
+        if isinstance(self.task_weights, str):
+            try:
+                self.task_weights = json.loads(self.task_weights)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"task_weights is not valid JSON ({e}): {self.task_weights!r}") from None
+        for name, w in (self.task_weights or {}).items():
+            if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
+                raise ValueError(f"task_weights[{name!r}] must be a number >= 0, got {w!r}")
+        if self.loss_weighting == "gradnorm" and self.task_weights:
+            raise ValueError("task_weights and loss_weighting='gradnorm' exclude each other: GradNorm learns them")
+        # One-task batches leave the other heads without gradients: DDP must look for unused parameters.
+        if self.ddp_find_unused_parameters is None:
+            self.ddp_find_unused_parameters = True

@@ -52,7 +52,7 @@ class GradNormWeights:
         with torch.no_grad():  # renormalise: sum_i lambda_i = number of tasks
             self.weights.clamp_(min=self.min_weight)
             self.weights.mul_(len(self.task_names) / self.weights.sum())
-        return float(loss)
+        return float(loss.detach())
 
     def state_dict(self) -> dict:
         return {"weights": self.weights.data.clone(), "initial_losses": self.initial_losses.clone(),

@@ -1,19 +1,25 @@
 """hf_emo: Hugging Face Trainer subclasses for text emotion recognition.
 
 Public API (see README): data (``load_task``, ``load_local``, ``TASKS``, ``TaskSpec``), offline models
-(``materialize``), models (``PooledClassifier``, ``build_classifier``), metrics, losses and trainers.
+(``materialize``), models (``PooledClassifier``, ``build_classifier``, ``MultiTaskModel``), metrics, losses and
+trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``).
 """
 
-from .data import TASKS, DataError, TaskSpec, load_local, load_task
+from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, TaskSpec, load_local, \
+    load_task
+from .features import cache_encoder_features
+from .gradnorm import GradNormWeights
 from .hub import push_run, render_model_card, stage_upload
-from .losses import KD_LOSSES, cosine_hidden_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, register_kd_loss, \
-    supervised_loss
+from .losses import KD_LOSSES, cosine_hidden_loss, gradnorm_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, \
+    register_kd_loss, supervised_loss
 from .metrics import build_compute_metrics, label_loyalty, loyalty_metrics, multi_label_metrics, \
     probability_loyalty, regression_loyalty, regression_metrics, single_label_metrics, tune_threshold
-from .models import PooledClassifier, PooledClassifierConfig, build_classifier, load_classifier
+from .models import MultiTaskModel, MultiTaskModelConfig, PooledClassifier, PooledClassifierConfig, build_classifier, \
+    build_multitask_model, load_classifier
 from .schedules import alpha_at_step
 from .teachers import cache_teacher_logits, check_teacher_label_space
-from .trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
+from .trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer, MultiTaskConfig, \
+    MultiTaskTrainer
 from .zoo import materialize, resolve_model
 
 __version__ = "0.1.0"
@@ -28,4 +34,7 @@ __all__ = [
     "EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer",
     "cache_teacher_logits", "check_teacher_label_space", "render_model_card", "stage_upload", "push_run",
     "materialize", "resolve_model",
+    "MultiTaskModel", "MultiTaskModelConfig", "build_multitask_model", "MultiTaskConfig", "MultiTaskTrainer",
+    "MultiTaskDataset", "MultiTaskBatchSampler", "TASK_SAMPLERS", "cache_encoder_features", "GradNormWeights",
+    "gradnorm_loss",
 ]

@@ -267,3 +267,25 @@ def test_resume_continues_sampler_annealing_and_gradnorm_exactly(tmp_path, weigh
     a_logs = [h.get("alpha") for h in straight.state.log_history if "loss" in h][4:]
     b_logs = [h.get("alpha") for h in resumed.state.log_history if "loss" in h][-4:]
     assert a_logs == b_logs
+
+
+def test_cached_features_train_like_a_frozen_encoder(tmp_path):
+    from hf_emo.features import cache_encoder_features
+
+    raw = data()
+    frozen = mt_model()
+    frozen.freeze_encoder()
+    a = trainer(tmp_path / "a", model=frozen, train=raw, task_sampler="round_robin", max_steps=5)
+    a.train()
+    cached_model = mt_model()
+    cached_model.freeze_encoder()
+    feats = {t: cache_encoder_features(cached_model, d, batch_size=5) for t, d in raw.items()}
+    assert "features" in feats["emo"].column_names and "input_ids" not in feats["emo"].column_names
+    assert len(feats["emo"][0]["features"]) == 32
+    b = MultiTaskTrainer(cached_model, config(tmp_path / "b", task_sampler="round_robin", max_steps=5),
+                         train_dataset=feats)
+    b.train()
+    for (n, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters()):
+        assert torch.allclose(p, q, atol=1e-5), n
+    assert torch.equal(a.model.encoder.embeddings.word_embeddings.weight,
+                       mt_model().encoder.embeddings.word_embeddings.weight)  # the encoder never moved

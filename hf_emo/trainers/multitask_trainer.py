@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import torch
 from torch.utils.data import DataLoader
+from transformers import default_data_collator
 from transformers.trainer_utils import seed_worker
 
 from ..data.multitask_dataset import MultiTaskDataset
@@ -68,6 +69,9 @@ class MultiTaskTrainer(DistillationTrainer):
                 raise ValueError(f"task_weights names task {w!r}; the model's tasks are {self.task_names}")
         self.train_sets, self.eval_sets = train_sets, eval_sets
         train = MultiTaskDataset(train_sets, {t: model.task_id(t) for t in train_sets}) if train_sets else None
+        if kwargs.get("data_collator") is None and train_sets and all(
+                "input_ids" not in getattr(d, "column_names", ["input_ids"]) for d in train_sets.values()):
+            kwargs["data_collator"] = default_data_collator  # cached encoder features: nothing to pad
         EmotionTrainer.__init__(self, model=model, args=args, train_dataset=train, eval_dataset=eval_sets or None,
                                 compute_metrics=compute_metrics, **kwargs)
         # -- MTKD: per-task teachers and KD losses

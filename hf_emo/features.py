@@ -1,0 +1,67 @@
+"""Cached encoder features for a frozen encoder (paper 002 §4: BERT's outputs are computed once and reused).
+
+:func:`cache_encoder_features` runs a :class:`~hf_emo.models.MultiTaskModel`'s encoder once over a dataset and stores
+the pooled outputs in a ``features`` column; :class:`~hf_emo.trainers.MultiTaskTrainer` then trains the shared layer
+and the heads on those vectors every epoch without touching the encoder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from datasets import Dataset, DatasetDict, Sequence, Value
+
+from .teachers import MODEL_INPUTS, _pad
+
+TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+@torch.inference_mode()
+def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
+                           max_length: int | None = None, batch_size: int = 64,
+                           device: str | torch.device | None = None, column: str = "features",
+                           drop_token_columns: bool = True, desc: str = "encoder features") -> Dataset | DatasetDict:
+    """Add ``column``: the model's pooled encoder output ``(H,)`` per row, computed once in eval mode.
+
+    Rows are read from ``input_ids`` / ``attention_mask``, or tokenised from ``text_column`` with ``tokenizer`` (and
+    the model's ``config.text_prefix``). ``drop_token_columns`` removes the token columns afterwards, so batches
+    carry only the vectors (collate them with ``transformers.default_data_collator``).
+    """
+    from tqdm.auto import tqdm
+
+    if isinstance(dataset, DatasetDict):
+        return DatasetDict({k: cache_encoder_features(model, v, tokenizer, text_column=text_column,
+                                                      max_length=max_length, batch_size=batch_size, device=device,
+                                                      column=column, drop_token_columns=drop_token_columns,
+                                                      desc=f"{desc} [{k}]") for k, v in dataset.items()})
+    if tokenizer is None and "input_ids" not in dataset.column_names:
+        raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or pass "
+                         "tokenizer= to tokenise its text column")
+    if tokenizer is not None and text_column not in dataset.column_names:
+        raise ValueError(f"dataset has no text column {text_column!r} (columns: {dataset.column_names})")
+    was_training = model.training
+    model.eval()
+    dev = next(model.parameters()).device if device is None else torch.device(device)
+    model.to(dev)
+    prefix = getattr(model.config, "text_prefix", "") or ""
+    limit = max_length or getattr(model.config, "max_seq_length", None) or 512
+    pad_id = getattr(model.encoder.config, "pad_token_id", None) or 0
+    chunks = []
+    for i in tqdm(range(0, len(dataset), batch_size), desc=desc, disable=len(dataset) <= batch_size):
+        rows = dataset[i:i + batch_size]
+        if tokenizer is None:
+            keys = [c for c in MODEL_INPUTS if c in rows]
+            batch = _pad([{c: rows[c][j] for c in keys} for j in range(len(rows["input_ids"]))], pad_id)
+        else:
+            batch = dict(tokenizer([prefix + t for t in rows[text_column]], truncation=True, max_length=limit,
+                                   padding=True, return_tensors="pt"))
+        pooled, _ = model.encode(**{k: v.to(dev) for k, v in batch.items()})
+        chunks.append(pooled.float().cpu().numpy())
+    model.train(was_training)
+    values = np.concatenate(chunks).astype(np.float32)
+    if column in dataset.column_names:
+        dataset = dataset.remove_columns(column)
+    dataset = dataset.add_column(column, values.tolist(), feature=Sequence(Value("float32")))
+    if drop_token_columns:
+        dataset = dataset.remove_columns([c for c in TOKEN_COLUMNS if c in dataset.column_names])
+    return dataset

@@ -31,25 +31,29 @@ def _yaml_to_argv(d: dict) -> list[str]:
 def parse_train_args(argv: list[str], distil: bool = False):
     """``--config FILE.yaml`` then ``--key value`` overrides -> (RunArguments, EmotionConfig), or
     (DistillRunArguments, DistillationConfig) with ``distil=True``."""
-    import yaml
-    from transformers import HfArgumentParser
-
     from .run import DistillRunArguments, RunArguments
     from .trainers import DistillationConfig, EmotionConfig
+
+    types = (DistillRunArguments, DistillationConfig) if distil else (RunArguments, EmotionConfig)
+    return parse_config_args(argv, types)
+
+
+def parse_config_args(argv: list[str], dataclass_types: tuple):
+    """``--config FILE.yaml`` (repeatable: later files override earlier ones) then ``--key value`` overrides ->
+    one instance of each dataclass."""
+    import yaml
+    from transformers import HfArgumentParser
 
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config", action="append", default=[])
     known, rest = pre.parse_known_args(argv)
     merged: dict = {}
-    for path in known.config:  # several --config files: later ones override earlier ones
+    for path in known.config:
         data = yaml.safe_load(Path(path).read_text()) or {}
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping of argument names to values")
         merged.update(data)
-    base = _yaml_to_argv(merged)
-    parser = HfArgumentParser((DistillRunArguments, DistillationConfig) if distil else (RunArguments, EmotionConfig))
-    run, config = parser.parse_args_into_dataclasses(base + rest)
-    return run, config
+    return HfArgumentParser(dataclass_types).parse_args_into_dataclasses(_yaml_to_argv(merged) + rest)
 
 
 def cmd_train(argv: list[str], distil: bool = False) -> int:
@@ -58,6 +62,17 @@ def cmd_train(argv: list[str], distil: bool = False) -> int:
     run, config = parse_train_args(argv, distil=distil)
     name = "distil" if distil else "train"
     out = train_and_evaluate(run, config, command=f"hf-emo {name} " + " ".join(shlex.quote(a) for a in argv))
+    print(json.dumps(out["metrics"], indent=2))
+    print(f"report: {Path(config.output_dir) / 'report.md'}")
+    return 0
+
+
+def cmd_mtl(argv: list[str]) -> int:
+    from .multitask_run import MultiTaskRunArguments, train_and_evaluate_multitask
+    from .trainers import MultiTaskConfig
+
+    run, config = parse_config_args(argv, (MultiTaskRunArguments, MultiTaskConfig))
+    out = train_and_evaluate_multitask(run, config, command="hf-emo mtl " + " ".join(shlex.quote(a) for a in argv))
     print(json.dumps(out["metrics"], indent=2))
     print(f"report: {Path(config.output_dir) / 'report.md'}")
     return 0
@@ -156,6 +171,17 @@ def cmd_predict(argv: list[str]) -> int:
         texts += [line.rstrip("\n") for line in src if line.strip()]
     if not texts:
         p.error("no texts given")
+    if _is_multitask(args.model):
+        rows = _predict_multitask(args.model, texts, args.threshold)
+        if args.format == "json":
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            print("text\ttask\tlabels\tscores")
+            for r in rows:
+                for task, res in r["tasks"].items():
+                    scores = " ".join(f"{n}={v:.3f}" for n, v in res["scores"].items())
+                    print("\t".join([r["text"][:60], task, ",".join(res["labels"]), scores]))
+        return 0
     model, tok = load_classifier(args.model), load_tokenizer(args.model)
     spec = task_spec_of(model)
     names = list(spec.label_names) if spec else [model.config.id2label[i] for i in range(model.config.num_labels)]
@@ -181,6 +207,49 @@ def cmd_predict(argv: list[str]) -> int:
         for r in rows:
             print("\t".join([r["text"][:60], ",".join(r["labels"]), *(f"{r['scores'][n]:.3f}" for n in names)]))
     return 0
+
+
+def _is_multitask(path: str) -> bool:
+    from transformers import AutoConfig
+
+    from .zoo import resolve_model
+
+    return AutoConfig.from_pretrained(resolve_model(path)).model_type == "hf_emo_multitask"
+
+
+def _predict_multitask(path: str, texts: list[str], threshold: float | None = None, batch_size: int = 32) -> list:
+    """Every task's labels and scores for each text, from a saved :class:`~hf_emo.models.MultiTaskModel`."""
+    import torch
+    from transformers import AutoModel
+
+    from .metrics import probabilities
+    from .models import load_tokenizer
+    from .zoo import resolve_model
+
+    model, tok = AutoModel.from_pretrained(resolve_model(path)).eval(), load_tokenizer(path)
+    prefix, limit = model.config.text_prefix or "", model.config.max_seq_length or 512
+    logits: dict[str, list] = {t: [] for t in model.task_names}
+    with torch.inference_mode():
+        for i in range(0, len(texts), batch_size):
+            enc = tok([prefix + t for t in texts[i:i + batch_size]], truncation=True, max_length=limit, padding=True,
+                      return_tensors="pt")
+            for t, lg in model(**enc).task_logits.items():
+                logits[t].append(lg.float().numpy())
+    rows = [{"text": t, "tasks": {}} for t in texts]
+    for task in model.task_names:
+        spec = model.task_spec(task)
+        probs = probabilities(np.concatenate(logits[task]), spec.problem_type)
+        thr = threshold or (model.config.thresholds or {}).get(task, 0.5)
+        for r, pr in zip(rows, probs):
+            if spec.problem_type == "multi_label":
+                labels = [n for n, v in zip(spec.label_names, pr) if v >= thr]
+            elif spec.problem_type == "single_label":
+                labels = [spec.label_names[int(pr.argmax())]]
+            else:
+                labels = []
+            r["tasks"][task] = {"labels": labels,
+                                "scores": {n: round(float(v), 4) for n, v in zip(spec.label_names, pr)}}
+    return rows
 
 
 def cmd_data(argv: list[str]) -> int:
@@ -310,7 +379,8 @@ def cmd_distil(argv: list[str]) -> int:
     return cmd_train(argv, distil=True)
 
 
-COMMANDS = {"train": cmd_train, "distil": cmd_distil, "table": cmd_table, "push": cmd_push, "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data, "zoo": cmd_zoo}
+COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "table": cmd_table, "push": cmd_push,
+            "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data, "zoo": cmd_zoo}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -319,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: hf-emo {" + ",".join(COMMANDS) + "} ...\n\n"
               "  train     fine-tune on a task: hf-emo train --config FILE.yaml [--key value ...]\n"
               "  distil    distil teacher(s) into a student: hf-emo distil --config FILE.yaml --teacher DIR\n"
+              "  mtl       multi-task learning / MTKD / GradNorm: hf-emo mtl --config FILE.yaml\n"
               "  evaluate  metrics of a fine-tuned model on a split\n"
               "  predict   labels and probabilities for texts (table or JSON)\n"
               "  table     result tables over runs: seeds (mean ± std), kd-grid (T x alpha + heat map)\n"

@@ -90,6 +90,7 @@ class MultiTaskTrainer(DistillationTrainer):
         # -- loss weighting
         self.gradnorm = GradNormWeights(self.task_names, args.gradnorm_alpha, args.gradnorm_lr) \
             if args.loss_weighting == "gradnorm" else None
+        self.gradnorm_history: list[dict] = []  # GradNorm's weights after every optimizer step (paper 002 Fig. 3)
         self._gn_grads: dict[int, torch.Tensor] = {}
         self._gn_losses: dict[int, torch.Tensor] = {}
         self._task_loss_sums: dict[str, torch.Tensor] = {}
@@ -239,6 +240,8 @@ class MultiTaskTrainer(DistillationTrainer):
         self._gn_grads.clear()
         self._gn_losses.clear()
         self.gradnorm.step(norms, losses, present)
+        self.gradnorm_history.append({"step": self.state.global_step + 1,
+                                      **{f"task_weight_{t}": w for t, w in self.gradnorm.as_dict().items()}})
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         loss = super().training_step(model, inputs, num_items_in_batch)

@@ -1,0 +1,252 @@
+"""The multi-task job behind ``hf-emo mtl``: tasks -> MultiTaskModel -> MultiTaskTrainer (MTL / MTKD / GradNorm) -> report.
+
+``metrics.json`` holds ``{split: {"<task>_<metric>": value}}`` (splits ``validation``, ``test`` and, for multi-label
+tasks, ``*_tuned`` with the threshold chosen on validation), so ``hf-emo table seeds`` reads it like a single-task run.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from transformers import DataCollatorWithPadding
+
+from .data import TASKS, load_task
+from .data.tokenize import tokenize_dataset
+from .metrics import task_metrics, tune_threshold
+from .models import build_multitask_model, load_classifier, load_tokenizer
+from .run import machine_description, peak_rss_mb
+from .teachers import cache_teacher_logits, check_teacher_label_space
+from .trainers import MultiTaskConfig, MultiTaskTrainer
+
+
+def _mapping(value, name: str) -> dict:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{name} is not valid JSON ({e}): {value!r}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a mapping task -> value, got {value!r}")
+    return value
+
+
+@dataclass
+class MultiTaskRunArguments:
+    """What a multi-task run trains on: the encoder, the tasks and their sizes, the head layout, the teachers."""
+
+    model_name_or_path: str = field(default="multilingual-e5-small", metadata={
+        "help": "Encoder: Hub id, local folder, or an offline zoo name."})
+    tasks: list[str] = field(default_factory=lambda: ["redv2", "laroseda", "ag_news"], metadata={
+        "help": "Registered tasks (hf-emo data); the first is the primary task unless primary_task says otherwise."})
+    primary_task: str | None = None
+    data_dir: str | None = None
+    head_layout: str = field(default="multi_head", metadata={"help": "multi_head or shared_embedding."})
+    shared_layer_size: int | None = field(default=None, metadata={
+        "help": "Width of the shared base layer (paper 002: 256, ReLU); none = heads on the pooled encoder output."})
+    pooling: str = "mean"
+    text_prefix: str = ""
+    max_length: int = 128
+    freeze_encoder: bool = field(default=False, metadata={
+        "help": "Keep the encoder fixed and train on its pooled outputs, computed once (paper 002)."})
+    max_train_samples: dict | str | None = field(default=None, metadata={
+        "help": 'Cap per task, JSON, e.g. {"laroseda": 2000}: a seeded random subset of the training rows.'})
+    train_fraction: dict | str | None = field(default=None, metadata={
+        "help": 'Fraction of a task\'s training rows, JSON, e.g. {"semeval2018_ec": 0.1} (paper 002 Table 2).'})
+    teacher: dict | str | None = field(default=None, metadata={
+        "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}: their logits are cached on '
+                "every split (each with its own tokenizer)."})
+    teacher_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
+        self.train_fraction = _mapping(self.train_fraction, "train_fraction")
+        self.teacher = _mapping(self.teacher, "teacher")
+        if not self.tasks:
+            raise ValueError("tasks is empty")
+        unknown = [t for t in self.tasks if t not in TASKS]
+        if unknown:
+            raise ValueError(f"unknown task(s) {unknown}; registered: {sorted(TASKS)}")
+        self.primary_task = self.primary_task or self.tasks[0]
+        if self.primary_task not in self.tasks:
+            raise ValueError(f"primary_task {self.primary_task!r} is not one of tasks {self.tasks}")
+        for name, m in (("max_train_samples", self.max_train_samples), ("train_fraction", self.train_fraction),
+                        ("teacher", self.teacher)):
+            extra = [t for t in m if t not in self.tasks]
+            if extra:
+                raise ValueError(f"{name} names task(s) {extra} that are not in tasks {self.tasks}")
+        for t, f in self.train_fraction.items():
+            if not 0 < float(f) <= 1:
+                raise ValueError(f"train_fraction[{t!r}] must be in (0, 1], got {f}")
+
+
+def load_task_data(run: MultiTaskRunArguments, seed: int) -> dict:
+    """``{task: DatasetDict}`` with the run's caps and fractions applied to the training splits."""
+    out = {}
+    for t in run.tasks:
+        dd = load_task(t, run.data_dir)
+        n = len(dd["train"])
+        keep = n
+        if t in run.train_fraction:
+            keep = max(1, int(round(float(run.train_fraction[t]) * n)))
+        if t in run.max_train_samples:
+            keep = min(keep, int(run.max_train_samples[t]))
+        if keep < n:
+            dd["train"] = dd["train"].shuffle(seed=seed).select(range(keep))
+        out[t] = dd
+    return out
+
+
+def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskConfig,
+                                 command: str | None = None) -> dict:
+    """Train on every task, evaluate each on validation and test, save the model and write the report."""
+    t0 = time.time()
+    data = load_task_data(run, config.seed)
+    specs = [TASKS[t] for t in run.tasks]
+    tokenizer = load_tokenizer(run.model_name_or_path)
+    model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
+                                  shared_layer_size=run.shared_layer_size, text_prefix=run.text_prefix,
+                                  max_length=run.max_length, freeze_encoder=run.freeze_encoder)
+    for t, path in run.teacher.items():  # MTKD: one teacher per task, its logits cached on every split
+        teacher = load_classifier(path)
+        check_teacher_label_space(teacher, TASKS[t])
+        data[t] = cache_teacher_logits(teacher, data[t], load_tokenizer(path), batch_size=run.teacher_batch_size,
+                                       desc=f"teacher logits {t}")
+    tok = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+           for t, dd in data.items()}
+    collator = DataCollatorWithPadding(tokenizer)
+    if run.freeze_encoder:
+        from transformers import default_data_collator
+
+        from .features import cache_encoder_features
+
+        tok = {t: cache_encoder_features(model, dd, batch_size=run.teacher_batch_size, desc=f"encoder features {t}")
+               for t, dd in tok.items()}
+        collator = default_data_collator
+    trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tok.items()},
+                               eval_dataset={t: dd["validation"] for t, dd in tok.items() if "validation" in dd},
+                               data_collator=collator, processing_class=tokenizer)
+    train_out = trainer.train()
+    train_time = time.time() - t0
+
+    results: dict[str, dict] = {}
+    thresholds: dict[str, float] = {}
+    for t, dd in tok.items():
+        spec = TASKS[t]
+        preds = {s: trainer.predict_task(t, dd[s], metric_key_prefix=s) for s in ("validation", "test") if s in dd}
+        thr = config.threshold
+        if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in preds:
+            p = preds["validation"]
+            thr, _ = tune_threshold(p.label_ids, 1 / (1 + np.exp(-p.predictions)), spec.metric)
+            thresholds[t] = thr
+        for s, p in preds.items():
+            for k, v in task_metrics(spec, p.label_ids, p.predictions, config.threshold).items():
+                results.setdefault(s, {})[f"{t}_{k}"] = v
+            if t in thresholds and thr != config.threshold:
+                for k, v in task_metrics(spec, p.label_ids, p.predictions, thr).items():
+                    results.setdefault(f"{s}_tuned", {})[f"{t}_{k}"] = v
+    for s in list(results):  # tasks without a tuned threshold keep their plain numbers in the *_tuned split
+        if s.endswith("_tuned"):
+            base = results[s.removesuffix("_tuned")]
+            results[s] = {**base, **results[s]}
+
+    model.config.thresholds = thresholds
+    trainer.save_model(config.output_dir)
+    info = {
+        "model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
+        "head_layout": run.head_layout, "shared_layer_size": run.shared_layer_size, "pooling": run.pooling,
+        "freeze_encoder": run.freeze_encoder, "max_length": run.max_length, "thresholds": thresholds,
+        "task_sampler": config.task_sampler, "loss_weighting": config.loss_weighting,
+        "task_weights": config.task_weights or {}, "train_fraction": run.train_fraction,
+        "max_train_samples": run.max_train_samples,
+        "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
+        "train_runtime_s": round(train_time, 1), "train_loss": train_out.training_loss,
+        "peak_rss_mb": round(peak_rss_mb(), 1), "machine": machine_description(), "seed": config.seed,
+        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+    }
+    if run.teacher:
+        from .losses import get_kd_loss
+
+        info["distillation"] = {
+            "teachers": run.teacher, "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
+            "annealing": config.annealing,
+            "kd_loss": {t: get_kd_loss(config.kd_loss if TASKS[t].problem_type != "regression" else "auto",
+                                       TASKS[t].problem_type)[0] for t in run.teacher},
+            **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
+               if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
+    write_multitask_report(config.output_dir, model=model, metrics=results, log_history=trainer.state.log_history,
+                           run_info=info, task_weight_history=trainer.gradnorm_history)
+    return {"metrics": results, "run": info}
+
+
+def plot_task_weights(log_history: list[dict], path: str | Path) -> Path | None:
+    """GradNorm's task weights over training steps (paper 002 Fig. 3), from rows with ``step`` and
+    ``task_weight_<task>`` keys (``MultiTaskTrainer.gradnorm_history`` or the log history)."""
+    rows = [h for h in log_history if any(k.startswith("task_weight_") for k in h)]
+    if not rows:
+        return None
+    from .report import _plt
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for key in sorted({k for h in rows for k in h if k.startswith("task_weight_")}):
+        ax.plot([h["step"] for h in rows], [h[key] for h in rows], label=key.removeprefix("task_weight_"))
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss weight")
+    ax.set_title("GradNorm task weights")
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_multitask_report(out_dir: str | Path, *, model, metrics: dict[str, dict], log_history: list[dict],
+                           run_info: dict, task_weight_history: list[dict] | None = None) -> dict[str, Path]:
+    """``metrics.json``, ``report.md`` (one table per task), the label correlation (CSV + PNG), the training
+    curves of the primary task and, with GradNorm, the task-weight curves."""
+    from .report import _fmt, plot_training_curves
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"metrics": out / "metrics.json", "report": out / "report.md"}
+    paths["metrics"].write_text(json.dumps({**metrics, "run": run_info}, indent=2, default=str))
+    paths.update(model.export_label_correlation(out))
+    primary = run_info["primary_task"]
+    curves = plot_training_curves(log_history, f"{primary}_{TASKS[primary].metric}", out / "training_curves.png")
+    weights = plot_task_weights(task_weight_history or log_history, out / "task_weights.png")
+    if task_weight_history:
+        (out / "task_weights.json").write_text(json.dumps(task_weight_history))
+    lines = [f"# Multi-task run: {', '.join(run_info['tasks'])} on {run_info['model']}", ""]
+    for k in ("primary_task", "head_layout", "shared_layer_size", "freeze_encoder", "task_sampler", "loss_weighting",
+              "task_weights", "train_fraction", "max_train_samples", "thresholds", "distillation", "train_runtime_s",
+              "machine", "command"):
+        if run_info.get(k) not in (None, {}, ""):
+            lines.append(f"- {k}: `{run_info[k]}`")
+    for t in run_info["tasks"]:
+        spec = TASKS[t]
+        lines += ["", f"## {t} ({spec.problem_type}, {spec.language}; split sizes {run_info['split_sizes'][t]})", ""]
+        if spec.split_note:
+            lines += [f"Splits: {spec.split_note}.", ""]
+        splits = [s for s in metrics if any(k.startswith(f"{t}_") for k in metrics[s])]
+        keys = sorted({k for s in splits for k in metrics[s] if k.startswith(f"{t}_")})
+        lines += ["| metric | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
+        lines += [f"| {k.removeprefix(t + '_')} | " + " | ".join(_fmt(metrics[s].get(k, "")) for s in splits) + " |"
+                  for k in keys]
+    lines += ["", "![label correlation](label_correlation.png)"]
+    if curves:
+        paths["training_curves"] = curves
+        lines += ["", "![training curves](training_curves.png)"]
+    if weights:
+        paths["task_weights"] = weights
+        lines += ["", "![GradNorm task weights](task_weights.png)"]
+    paths["report"].write_text("\n".join(lines) + "\n")
+    return paths

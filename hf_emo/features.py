@@ -7,9 +7,13 @@ and the heads on those vectors every epoch without touching the encoder.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 import numpy as np
 import torch
-from datasets import Dataset, DatasetDict, Sequence, Value
+from datasets import Dataset, DatasetDict, Sequence, Value, load_from_disk
 
 from .teachers import MODEL_INPUTS, _pad
 
@@ -20,12 +24,15 @@ TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
 def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
                            max_length: int | None = None, batch_size: int = 64,
                            device: str | torch.device | None = None, column: str = "features",
-                           drop_token_columns: bool = True, desc: str = "encoder features") -> Dataset | DatasetDict:
+                           drop_token_columns: bool = True, desc: str = "encoder features",
+                           cache_dir: str | Path | None = None) -> Dataset | DatasetDict:
     """Add ``column``: the model's pooled encoder output ``(H,)`` per row, computed once in eval mode.
 
     Rows are read from ``input_ids`` / ``attention_mask``, or tokenised from ``text_column`` with ``tokenizer`` (and
     the model's ``config.text_prefix``). ``drop_token_columns`` removes the token columns afterwards, so batches
-    carry only the vectors (collate them with ``transformers.default_data_collator``).
+    carry only the vectors (collate them with ``transformers.default_data_collator``). With ``cache_dir`` the result
+    is also stored on disk, keyed by the encoder (its path, pooling, prefix, length limit) and the dataset's
+    fingerprint, and later calls load it instead of running the encoder again (runs over several seeds).
     """
     from tqdm.auto import tqdm
 
@@ -33,7 +40,18 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
         return DatasetDict({k: cache_encoder_features(model, v, tokenizer, text_column=text_column,
                                                       max_length=max_length, batch_size=batch_size, device=device,
                                                       column=column, drop_token_columns=drop_token_columns,
-                                                      desc=f"{desc} [{k}]") for k, v in dataset.items()})
+                                                      desc=f"{desc} [{k}]", cache_dir=cache_dir)
+                            for k, v in dataset.items()})
+    if cache_dir is not None:
+        key = _cache_key(model, dataset, tokenizer is not None, text_column, max_length, column, drop_token_columns)
+        path = Path(cache_dir) / key
+        if (path / "dataset_info.json").is_file():
+            return load_from_disk(str(path))
+        out = cache_encoder_features(model, dataset, tokenizer, text_column=text_column, max_length=max_length,
+                                     batch_size=batch_size, device=device, column=column,
+                                     drop_token_columns=drop_token_columns, desc=desc)
+        out.save_to_disk(str(path))
+        return out
     if tokenizer is None and "input_ids" not in dataset.column_names:
         raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or pass "
                          "tokenizer= to tokenise its text column")
@@ -65,3 +83,13 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
     if drop_token_columns:
         dataset = dataset.remove_columns([c for c in TOKEN_COLUMNS if c in dataset.column_names])
     return dataset
+
+
+def _cache_key(model, dataset: Dataset, tokenised_here: bool, *parts) -> str:
+    enc = model.encoder.config
+    ident = {"encoder": getattr(enc, "_name_or_path", ""), "layers": enc.num_hidden_layers,
+             "hidden": enc.hidden_size, "pooling": model.config.pooling, "prefix": model.config.text_prefix,
+             "max_length": model.config.max_seq_length, "rows": len(dataset),
+             "fingerprint": getattr(dataset, "_fingerprint", None), "tokenised_here": tokenised_here,
+             "parts": [str(p) for p in parts]}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]

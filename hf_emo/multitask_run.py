@@ -64,6 +64,11 @@ class MultiTaskRunArguments:
         "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}: their logits are cached on '
                 "every split (each with its own tokenizer)."})
     teacher_batch_size: int = 64
+    features_cache_dir: str | None = field(default=None, metadata={
+        "help": "With freeze_encoder: keep the encoder features of each split here and reuse them across runs."})
+    early_stopping_patience: int | None = field(default=None, metadata={
+        "help": "Stop after this many evaluations without improvement of metric_for_best_model (paper 002: the sum "
+                "of validation losses, metric_for_best_model=loss); needs load_best_model_at_end."})
 
     def __post_init__(self) -> None:
         self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
@@ -87,11 +92,10 @@ class MultiTaskRunArguments:
                 raise ValueError(f"train_fraction[{t!r}] must be in (0, 1], got {f}")
 
 
-def load_task_data(run: MultiTaskRunArguments, seed: int) -> dict:
-    """``{task: DatasetDict}`` with the run's caps and fractions applied to the training splits."""
+def subsample(data: dict, run: MultiTaskRunArguments, seed: int) -> dict:
+    """Apply the run's ``train_fraction`` and ``max_train_samples`` to the training splits (a seeded random subset)."""
     out = {}
-    for t in run.tasks:
-        dd = load_task(t, run.data_dir)
+    for t, dd in data.items():
         n = len(dd["train"])
         keep = n
         if t in run.train_fraction:
@@ -99,7 +103,7 @@ def load_task_data(run: MultiTaskRunArguments, seed: int) -> dict:
         if t in run.max_train_samples:
             keep = min(keep, int(run.max_train_samples[t]))
         if keep < n:
-            dd["train"] = dd["train"].shuffle(seed=seed).select(range(keep))
+            dd = type(dd)({**dd, "train": dd["train"].shuffle(seed=seed).select(range(keep))})
         out[t] = dd
     return out
 
@@ -108,31 +112,42 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
                                  command: str | None = None) -> dict:
     """Train on every task, evaluate each on validation and test, save the model and write the report."""
     t0 = time.time()
-    data = load_task_data(run, config.seed)
     specs = [TASKS[t] for t in run.tasks]
     tokenizer = load_tokenizer(run.model_name_or_path)
     model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
                                   shared_layer_size=run.shared_layer_size, text_prefix=run.text_prefix,
                                   max_length=run.max_length, freeze_encoder=run.freeze_encoder)
+    data = {t: load_task(t, run.data_dir) for t in run.tasks}
+    if run.freeze_encoder:  # features of the full splits, computed once (and kept on disk across seeds)
+        from .features import cache_encoder_features
+
+        data = {t: cache_encoder_features(model, dd, tokenizer, max_length=run.max_length,
+                                          batch_size=run.teacher_batch_size, desc=f"encoder features {t}",
+                                          cache_dir=run.features_cache_dir or None) for t, dd in data.items()}
+    data = subsample(data, run, config.seed)
     for t, path in run.teacher.items():  # MTKD: one teacher per task, its logits cached on every split
         teacher = load_classifier(path)
         check_teacher_label_space(teacher, TASKS[t])
         data[t] = cache_teacher_logits(teacher, data[t], load_tokenizer(path), batch_size=run.teacher_batch_size,
                                        desc=f"teacher logits {t}")
-    tok = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-           for t, dd in data.items()}
-    collator = DataCollatorWithPadding(tokenizer)
     if run.freeze_encoder:
         from transformers import default_data_collator
 
-        from .features import cache_encoder_features
-
-        tok = {t: cache_encoder_features(model, dd, batch_size=run.teacher_batch_size, desc=f"encoder features {t}")
-               for t, dd in tok.items()}
+        keep = ("features", "labels", "teacher_logits", "weight")
+        tok = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names]) for t, dd in data.items()}
         collator = default_data_collator
+    else:
+        tok = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+               for t, dd in data.items()}
+        collator = DataCollatorWithPadding(tokenizer)
+    callbacks = []
+    if run.early_stopping_patience:
+        from transformers import EarlyStoppingCallback
+
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=run.early_stopping_patience))
     trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tok.items()},
                                eval_dataset={t: dd["validation"] for t, dd in tok.items() if "validation" in dd},
-                               data_collator=collator, processing_class=tokenizer)
+                               data_collator=collator, processing_class=tokenizer, callbacks=callbacks)
     train_out = trainer.train()
     train_time = time.time() - t0
 

@@ -289,3 +289,20 @@ def test_cached_features_train_like_a_frozen_encoder(tmp_path):
         assert torch.allclose(p, q, atol=1e-5), n
     assert torch.equal(a.model.encoder.embeddings.word_embeddings.weight,
                        mt_model().encoder.embeddings.word_embeddings.weight)  # the encoder never moved
+
+
+def test_feature_cache_on_disk_is_reused(tmp_path):
+    from hf_emo.features import cache_encoder_features
+
+    raw = mt_dataset(mt_specs()[0], 10, 0)
+    model = mt_model()
+    first = cache_encoder_features(model, raw, TOK, cache_dir=tmp_path / "feats")
+    assert len(list((tmp_path / "feats").iterdir())) == 1
+    with torch.no_grad():  # same encoder identity, other weights: the cache answers, the encoder does not run
+        model.encoder.embeddings.word_embeddings.weight.add_(1.0)
+    again = cache_encoder_features(model, raw, TOK, cache_dir=tmp_path / "feats")
+    assert again["features"] == first["features"]
+    fresh = cache_encoder_features(model, raw, TOK)
+    assert fresh["features"] != first["features"]
+    other = cache_encoder_features(model, mt_dataset(mt_specs()[0], 10, 1), TOK, cache_dir=tmp_path / "feats")
+    assert len(list((tmp_path / "feats").iterdir())) == 2 and other["features"] != first["features"]

@@ -323,6 +323,8 @@ def cmd_table(argv: list[str]) -> int:
     s = sub.add_parser("seeds", help="mean ± std over seeds, one row per --row NAME=GLOB")
     s.add_argument("--row", action="append", required=True, help="NAME=GLOB of run folders (repeatable)")
     s.add_argument("--metric", action="append", required=True)
+    s.add_argument("--spread", choices=("std", "ci95"), default="std", help="± sample std or 95%% t interval")
+    s.add_argument("--allow-missing", action="store_true", help="'–' for a metric no run of a row has")
     g = sub.add_parser("kd-grid", help="paper 000 Table 4: temperature x alpha, with a heat map")
     g.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
     g.add_argument("--metric", default="f1_micro")
@@ -339,7 +341,7 @@ def cmd_table(argv: list[str]) -> int:
             if not sep:
                 p.error(f"--row {r!r}: expected NAME=GLOB")
             rows.setdefault(name, []).append(pattern)
-        text = seed_table(rows, args.metric, args.split, args.caption)
+        text = seed_table(rows, args.metric, args.split, args.caption, args.spread, args.allow_missing)
     else:
         text, (temps, alphas, mean, _) = kd_grid_table(args.runs, args.metric, args.split, args.caption)
         if args.png and len(temps):

@@ -29,16 +29,32 @@ def _expand(patterns: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def _mean_std(values: Sequence[float]) -> str:
+def _mean_std(values: Sequence[float], spread: str = "std") -> str:
+    """``mean ± std`` (sample std) or ``mean ± half-width of the 95% t confidence interval``, in percent."""
     v = 100 * np.asarray(values, dtype=float)
     if len(v) == 1:
         return f"{v[0]:.2f}"
-    return f"{v.mean():.2f} ± {v.std(ddof=1):.2f}"
+    s = v.std(ddof=1)
+    if spread == "ci95":
+        from scipy.stats import t
+
+        s = t.ppf(0.975, len(v) - 1) * s / np.sqrt(len(v))
+    return f"{v.mean():.2f} ± {s:.2f}"
+
+
+SPREADS = ("std", "ci95")
 
 
 def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], split: str = "test",
-               caption: str = "") -> str:
-    """A Markdown table, one row per name, cells ``mean ± std`` (percent, sample std) over the matched runs."""
+               caption: str = "", spread: str = "std", allow_missing: bool = False) -> str:
+    """A Markdown table, one row per name, cells ``mean ± spread`` (percent) over the matched runs.
+
+    ``spread``: ``std`` (sample standard deviation) or ``ci95`` (half-width of the 95% Student-t interval, as paper
+    002 reports). ``allow_missing`` writes ``–`` where no run of a row has the metric (a task the row did not train);
+    a metric missing from only some runs of a row is still an error.
+    """
+    if spread not in SPREADS:
+        raise ValueError(f"spread must be one of {SPREADS}, got {spread!r}")
     head = "| run | n | " + " | ".join(metrics) + " |"
     lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(metrics)]
     for name, patterns in rows.items():
@@ -47,11 +63,12 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
             lines.append(f"| {name} | 0 | " + " | ".join("–" for _ in metrics) + " |")
             continue
         res = [load_run(r) for r in runs]
+        cells = []
         for m in metrics:
             missing = [str(r) for r, x in zip(runs, res) if m not in x.get(split, {})]
-            if missing:
+            if missing and not (allow_missing and len(missing) == len(runs)):
                 raise KeyError(f"metric {m!r} not in split {split!r} of {missing[0]}/metrics.json")
-        cells = [_mean_std([x[split][m] for x in res]) for m in metrics]
+            cells.append("–" if missing else _mean_std([x[split][m] for x in res], spread))
         lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -128,3 +128,25 @@ def test_table_commands(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| T \\ alpha | 0.5 | 0.1→0.7 |" in out and "| 1 | 64.00 ± 1.41 | – |" in out and "| 1.5 | – | 64.00 |" in out
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_seed_table_ci95_and_missing_tasks(tmp_path):
+    from scipy.stats import t
+
+    from hf_emo.tables import seed_table
+
+    vals = [0.40, 0.42, 0.45, 0.41, 0.43]
+    for i, v in enumerate(vals):
+        d = tmp_path / f"mtl_s{i}"
+        d.mkdir()
+        d.joinpath("metrics.json").write_text(json.dumps({"test": {"s_jaccard": v, "t_f1": 0.7}}))
+        d = tmp_path / f"stl_s{i}"
+        d.mkdir()
+        d.joinpath("metrics.json").write_text(json.dumps({"test": {"s_jaccard": v}}))
+    half = t.ppf(0.975, 4) * 100 * np.std(vals, ddof=1) / np.sqrt(5)
+    text = seed_table({"MTL": f"{tmp_path}/mtl_s*", "STL": f"{tmp_path}/stl_s*"}, ["s_jaccard", "t_f1"],
+                      spread="ci95", allow_missing=True)
+    assert f"| MTL | 5 | 42.20 ± {half:.2f} | 70.00 ± 0.00 |" in text
+    assert f"| STL | 5 | 42.20 ± {half:.2f} | – |" in text
+    with pytest.raises(KeyError, match="t_f1"):
+        seed_table({"STL": f"{tmp_path}/stl_s*"}, ["t_f1"])

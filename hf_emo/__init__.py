@@ -7,6 +7,7 @@ trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``).
 
 from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, TaskSpec, load_local, \
     load_task
+from .callbacks import EarlyStoppingInMemory
 from .features import cache_encoder_features
 from .gradnorm import GradNormWeights
 from .hub import push_run, render_model_card, stage_upload
@@ -36,5 +37,6 @@ __all__ = [
     "materialize", "resolve_model",
     "MultiTaskModel", "MultiTaskModelConfig", "build_multitask_model", "MultiTaskConfig", "MultiTaskTrainer",
     "MultiTaskDataset", "MultiTaskBatchSampler", "TASK_SAMPLERS", "cache_encoder_features", "GradNormWeights",
+    "EarlyStoppingInMemory",
     "gradnorm_loss",
 ]

@@ -67,8 +67,8 @@ class MultiTaskRunArguments:
     features_cache_dir: str | None = field(default=None, metadata={
         "help": "With freeze_encoder: keep the encoder features of each split here and reuse them across runs."})
     early_stopping_patience: int | None = field(default=None, metadata={
-        "help": "Stop after this many evaluations without improvement of metric_for_best_model (paper 002: the sum "
-                "of validation losses, metric_for_best_model=loss); needs load_best_model_at_end."})
+        "help": "Stop after this many evaluations without improvement of metric_for_best_model (default: eval_loss, "
+                "the sum of the tasks' validation losses, paper 002) and restore the best weights (kept in memory)."})
 
     def __post_init__(self) -> None:
         self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
@@ -142,9 +142,9 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         collator = DataCollatorWithPadding(tokenizer)
     callbacks = []
     if run.early_stopping_patience:
-        from transformers import EarlyStoppingCallback
+        from .callbacks import EarlyStoppingInMemory
 
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=run.early_stopping_patience))
+        callbacks.append(EarlyStoppingInMemory(run.early_stopping_patience))
     trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tok.items()},
                                eval_dataset={t: dd["validation"] for t, dd in tok.items() if "validation" in dd},
                                data_collator=collator, processing_class=tokenizer, callbacks=callbacks)
@@ -178,7 +178,8 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         "model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
         "head_layout": run.head_layout, "shared_layer_size": run.shared_layer_size, "pooling": run.pooling,
         "freeze_encoder": run.freeze_encoder, "max_length": run.max_length, "thresholds": thresholds,
-        "task_sampler": config.task_sampler, "loss_weighting": config.loss_weighting,
+        "task_sampler": config.task_sampler, "early_stopping_patience": run.early_stopping_patience,
+        "best_step": trainer.state.best_global_step, "steps": trainer.state.global_step, "loss_weighting": config.loss_weighting,
         "task_weights": config.task_weights or {}, "train_fraction": run.train_fraction,
         "max_train_samples": run.max_train_samples,
         "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},

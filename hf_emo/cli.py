@@ -329,11 +329,23 @@ def cmd_table(argv: list[str]) -> int:
     g.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
     g.add_argument("--metric", default="f1_micro")
     g.add_argument("--png", default=None, help="write the heat map here")
+    w = sub.add_parser("task-weights", help="GradNorm task weights averaged over runs (paper 002 Fig. 3), as PNG")
+    w.add_argument("--runs", action="append", required=True, help="GLOB of multi-task run folders")
+    w.add_argument("--png", required=True)
     for q in (s, g):
         q.add_argument("--split", default="test")
         q.add_argument("--caption", default="")
         q.add_argument("--out", default=None, help="write the Markdown here (else print it)")
     args = p.parse_args(argv)
+    if args.kind == "task-weights":
+        from .multitask_run import mean_task_weights, plot_task_weights
+
+        rows, n = mean_task_weights(args.runs)
+        plot_task_weights(rows, args.png, title=f"GradNorm task weights (mean of {n} runs)")
+        last = rows[-1]
+        print(f"{n} runs; final weights: " + ", ".join(f"{k.removeprefix('task_weight_')} {v:.3f}"
+                                                         for k, v in last.items() if k != "step"))
+        return 0
     if args.kind == "seeds":
         rows = {}
         for r in args.row:

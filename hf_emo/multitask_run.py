@@ -202,7 +202,22 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
     return {"metrics": results, "run": info}
 
 
-def plot_task_weights(log_history: list[dict], path: str | Path) -> Path | None:
+def mean_task_weights(patterns: list[str]) -> tuple[list[dict], int]:
+    """GradNorm weights per step averaged over the runs' ``task_weights.json`` (up to the shortest run)."""
+    import glob
+
+    files = [Path(f) for p in patterns for f in sorted(glob.glob(str(Path(p) / "task_weights.json")))]
+    if not files:
+        raise FileNotFoundError(f"no task_weights.json (GradNorm runs) under {patterns}")
+    runs = [json.loads(f.read_text()) for f in files]
+    steps = min(len(r) for r in runs)
+    keys = [k for k in runs[0][0] if k.startswith("task_weight_")]
+    rows = [{"step": runs[0][i]["step"], **{k: float(np.mean([r[i][k] for r in runs])) for k in keys}}
+            for i in range(steps)]
+    return rows, len(runs)
+
+
+def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "GradNorm task weights") -> Path | None:
     """GradNorm's task weights over training steps (paper 002 Fig. 3), from rows with ``step`` and
     ``task_weight_<task>`` keys (``MultiTaskTrainer.gradnorm_history`` or the log history)."""
     rows = [h for h in log_history if any(k.startswith("task_weight_") for k in h)]
@@ -216,7 +231,7 @@ def plot_task_weights(log_history: list[dict], path: str | Path) -> Path | None:
         ax.plot([h["step"] for h in rows], [h[key] for h in rows], label=key.removeprefix("task_weight_"))
     ax.set_xlabel("step")
     ax.set_ylabel("loss weight")
-    ax.set_title("GradNorm task weights")
+    ax.set_title(title)
     ax.legend()
     fig.tight_layout()
     path = Path(path)

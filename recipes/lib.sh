@@ -28,7 +28,7 @@ run_profile() {
     echo "unknown profile '$profile' (one of:${known% })" >&2; return 2
   fi
   local var="PROFILE_CONFIG_${profile}"
-  local configs=() name
+  local configs=() name names
   IFS=',' read -ra names <<< "${!var:-$profile}"
   for name in "${names[@]}"; do configs+=(--config "$dir/configs/${name}.yaml"); done
   local root; root="$(cd "$dir/../.." && pwd)"

@@ -49,6 +49,8 @@ def test_every_recipe_config_parses():
     from hf_emo.cli import parse_train_args
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
+        if cfg.parent.parent.name == "mtl_disparate_labels":
+            continue  # multi-task configs: test_mtl_recipe_configs_parse
         base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, [])]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
             base = [str(cfg.parent / "embedded.yaml")]
@@ -86,3 +88,33 @@ def test_kd_recipes_stack_configs_and_train_a_missing_teacher_first(script, args
     assert distil[-2:] == ["--seed", "3"] and "--ta" not in distil
     if not have_teacher:  # the stub "trained" the teacher first: one train call before the distil call
         assert lines[0].split()[0] == "train" and "teacher" in out.stderr
+
+
+def test_mtl_recipe_configs_parse():
+    from hf_emo.cli import parse_config_args
+    from hf_emo.multitask_run import MultiTaskRunArguments
+    from hf_emo.trainers import MultiTaskConfig
+
+    for cfg in ROOT.glob("recipes/mtl_disparate_labels/configs/*.yaml"):
+        run, config = parse_config_args(["--config", str(cfg)], (MultiTaskRunArguments, MultiTaskConfig))
+        assert run.tasks == ["semeval2018_ec", "dair_emotion", "emobank"] and run.freeze_encoder
+        assert run.shared_layer_size == 256 and run.max_train_samples == {"dair_emotion": 965}
+        assert (config.per_device_train_batch_size, config.learning_rate, config.weight_decay) == (64, 3e-4, 1e-3)
+        assert run.early_stopping_patience and config.save_strategy == "no"
+
+
+def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "0 1", "OUT": str(tmp_path / "runs")}
+    out = subprocess.run(["bash", str(ROOT / "recipes/mtl_disparate_labels/run.sh"), "--profile", "embedded",
+                          "--num_train_epochs", "2"], capture_output=True, text=True, env=env, check=True)
+    calls = [line for line in out.stdout.splitlines() if line.startswith("mtl ")]
+    assert len(calls) == 14 * 2
+    by_dir = {c.split("--output_dir ")[1]: c for c in calls}
+    gn = by_dir[str(tmp_path / "runs" / "segn_S010_s1")]
+    for part in ("--head_layout shared_embedding", "--loss_weighting gradnorm", '{"semeval2018_ec": 0.1}',
+                 "--task_sampler round_robin --gradient_accumulation_steps 3", "--seed 1",
+                 "configs/embedded.yaml", "--num_train_epochs 2"):
+        assert part in gn
+    assert "--tasks dair_emotion --num_train_epochs" in by_dir[str(tmp_path / "runs" / "stl_T_s0")]
+    tables = [line for line in out.stdout.splitlines() if line.startswith("table seeds")]
+    assert len(tables) == 2 and all("--spread ci95" in t for t in tables)

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Paper 002 (MTL with disparate label spaces), Tables 2-4: STL vs multi-head MTL at SemEval training sizes
+# 10% / 50% / 100%, then shared embedding (SE), GradNorm (GN) and SE+GN, each over several seeds (95% CI).
+#   bash recipes/mtl_disparate_labels/run.sh --profile embedded   # here: frozen multilingual-e5-small
+#   bash recipes/mtl_disparate_labels/run.sh                      # paper profile: frozen bert-base-uncased (Hub)
+# Environment: SEEDS (default "0 1 2 3 4"), OUT (default runs/mtl_disparate_<profile>), ONLY (a space-separated
+# subset of run names). Extra arguments go to every `hf-emo mtl` call. Finished runs are skipped.
+# Multi-task runs take one batch of each task per optimizer step (round_robin, gradient_accumulation_steps 3), so
+# that GradNorm sees every task at every step; the MH/SE rows use the same schedule for a like-for-like comparison.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+profile="$(parse_profile embedded "$@")"
+[[ "${1:-}" == "--profile" ]] && shift 2
+root="$(cd "$here/../.." && pwd)"
+out="${OUT:-runs/mtl_disparate_$profile}"
+seeds=(${SEEDS:-0 1 2 3 4})
+cd "$root"
+S="semeval2018_ec" T="dair_emotion" E="emobank"
+MTL=(--tasks "$S" "$T" "$E" --task_sampler round_robin --gradient_accumulation_steps 3)
+frac() { echo "{\"$S\": $1}"; }
+declare -A RUNS=(
+  [stl_T]="--tasks $T"
+  [stl_E]="--tasks $E"
+  [stl_S010]="--tasks $S --train_fraction FRAC0.1"
+  [stl_S050]="--tasks $S --train_fraction FRAC0.5"
+  [stl_S100]="--tasks $S"
+  [mh_S010]="MTL --train_fraction FRAC0.1"
+  [mh_S050]="MTL --train_fraction FRAC0.5"
+  [mh_S100]="MTL"
+  [se_S010]="MTL --train_fraction FRAC0.1 --head_layout shared_embedding"
+  [se_S100]="MTL --head_layout shared_embedding"
+  [gn_S010]="MTL --train_fraction FRAC0.1 --loss_weighting gradnorm"
+  [gn_S100]="MTL --loss_weighting gradnorm"
+  [segn_S010]="MTL --train_fraction FRAC0.1 --head_layout shared_embedding --loss_weighting gradnorm"
+  [segn_S100]="MTL --head_layout shared_embedding --loss_weighting gradnorm"
+)
+ORDER=(stl_T stl_E stl_S010 stl_S050 stl_S100 mh_S010 mh_S050 mh_S100 se_S010 se_S100 gn_S010 gn_S100 segn_S010
+       segn_S100)
+run_names=(${ONLY:-${ORDER[@]}})
+for s in "${seeds[@]}"; do
+  for name in "${run_names[@]}"; do
+    dir="$out/${name}_s$s"
+    if [[ -f "$dir/metrics.json" ]]; then echo "skip $dir (done)"; continue; fi
+    args=()
+    for w in ${RUNS[$name]}; do
+      case "$w" in
+        MTL) args+=("${MTL[@]}") ;;
+        FRAC*) args+=("$(frac "${w#FRAC}")") ;;
+        *) args+=("$w") ;;
+      esac
+    done
+    HF_EMO_CMD=mtl run_profile "$here" paper embedded -- --profile "$profile" "${args[@]}" "$@" --seed "$s" \
+      --output_dir "$dir"
+  done
+done
+bash "$here/tables.sh" "$out"

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Gather the runs of run.sh into paper 002's Tables 2-3 (mean ± 95% CI over seeds), the GradNorm weight curves
+# (Fig. 3, averaged over seeds) and the label correlation heat map of the shared embedding (Fig. 4/7).
+#   bash recipes/mtl_disparate_labels/tables.sh runs/mtl_disparate_embedded
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+root="$(cd "$here/../.." && pwd)"
+out="${1:?usage: tables.sh RUNS_DIR}"
+cd "$root"
+bin="$(hf_emo_bin "$root")"
+M=(--metric dair_emotion_f1_macro --metric emobank_pearson_mean --metric semeval2018_ec_jaccard_samples)
+cap="S = SemEval-2018 E-c (test = official dev; validation = 10% of train), T = dair-ai emotion capped to 965 \
+training tweets (in place of Fairy Tales), E = EmoBank. Metrics: T macro-F1, E mean Pearson r over V/A/D, S Jaccard \
+(sample-averaged), all x100, mean ± 95% CI (Student t) over seeds. Frozen encoder, early stopping on the sum of \
+validation losses. Runs in $out."
+"$bin" table seeds --split test --spread ci95 --allow-missing "${M[@]}" --caption "Table 2 (paper 002). $cap" \
+  --row "T (STL)=$out/stl_T_s*" --row "E (STL)=$out/stl_E_s*" \
+  --row "0.1S (STL)=$out/stl_S010_s*" --row "0.1S+T+E (MH)=$out/mh_S010_s*" \
+  --row "0.5S (STL)=$out/stl_S050_s*" --row "0.5S+T+E (MH)=$out/mh_S050_s*" \
+  --row "S (STL)=$out/stl_S100_s*" --row "S+T+E (MH)=$out/mh_S100_s*" --out "$out/table2.md"
+"$bin" table seeds --split test --spread ci95 --allow-missing "${M[@]}" --caption "Table 3 (paper 002). $cap" \
+  --row "0.1S+T+E MH=$out/mh_S010_s*" --row "0.1S+T+E SE=$out/se_S010_s*" --row "0.1S+T+E GN=$out/gn_S010_s*" \
+  --row "0.1S+T+E SE+GN=$out/segn_S010_s*" --row "S+T+E MH=$out/mh_S100_s*" --row "S+T+E SE=$out/se_S100_s*" \
+  --row "S+T+E GN=$out/gn_S100_s*" --row "S+T+E SE+GN=$out/segn_S100_s*" --out "$out/table3.md"
+if compgen -G "$out/segn_S100_s*/task_weights.json" > /dev/null; then
+  "$bin" table task-weights --runs "$out/segn_S100_s*" --png "$out/gradnorm_weights_segn_S100.png"
+fi
+first_se="$(ls -d "$out"/se_S100_s* 2>/dev/null | head -1 || true)"
+if [[ -n "$first_se" && -f "$first_se/label_correlation.png" ]]; then
+  cp "$first_se/label_correlation.png" "$out/label_correlation_se_S100.png"
+  cp "$first_se/label_correlation.csv" "$out/label_correlation_se_S100.csv"
+fi
+for f in "$out/table2.md" "$out/table3.md"; do [[ -f "$f" ]] && cat "$f"; done; true

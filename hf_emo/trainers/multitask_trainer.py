@@ -129,7 +129,7 @@ class MultiTaskTrainer(DistillationTrainer):
         loader = DataLoader(
             self.train_dataset, batch_sampler=sampler,
             collate_fn=self._get_collator_with_removed_columns(self.data_collator, description="training"),
-            num_workers=a.dataloader_num_workers, pin_memory=a.dataloader_pin_memory,
+            num_workers=a.dataloader_num_workers, pin_memory=self._pin_memory(),
             persistent_workers=a.dataloader_persistent_workers,
             worker_init_fn=lambda wid: seed_worker(wid, a.dataloader_num_workers, a.process_index))
         loader = self.accelerator.prepare(loader)
@@ -140,6 +140,9 @@ class MultiTaskTrainer(DistillationTrainer):
             shard.num_processes, shard.process_index = 1, 0
         return loader
 
+    def _pin_memory(self) -> bool:
+        return bool(self.args.dataloader_pin_memory) and self.args.device.type == "cuda"
+
     def _run_epoch(self, model, epoch, *args, **kwargs):
         if self._task_sampler is not None:  # also on resume, where Accelerate's skip wrapper hides the sampler
             self._task_sampler.set_epoch(epoch)
@@ -149,7 +152,7 @@ class MultiTaskTrainer(DistillationTrainer):
         ds = MultiTaskDataset({task: dataset}, {task: self.task_names.index(task)})
         loader = DataLoader(ds, batch_size=self.args.eval_batch_size, sampler=self._get_eval_sampler(ds),
                             collate_fn=self._get_collator_with_removed_columns(self.data_collator, "evaluation"),
-                            num_workers=self.args.dataloader_num_workers, pin_memory=self.args.dataloader_pin_memory)
+                            num_workers=self.args.dataloader_num_workers, pin_memory=self._pin_memory())
         return self.accelerator.prepare(loader)
 
     # -- counting --------------------------------------------------------------------------------------

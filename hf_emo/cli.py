@@ -209,6 +209,52 @@ def cmd_predict(argv: list[str]) -> int:
     return 0
 
 
+def _probability_table(args) -> str:
+    """Markdown: a seeded sample of a split's texts, their gold labels, and per model the labels it predicts with
+    their probabilities in percent (paper 000 Table 6 lists every label above the threshold)."""
+    from .data import TASKS, load_task
+    from .metrics import probabilities
+    from .models import load_classifier, load_tokenizer, task_spec_of
+
+    spec = TASKS[args.task]
+    ds = load_task(args.task, args.data_dir)[args.split].shuffle(seed=args.sample_seed).select(range(args.n))
+    texts = list(ds["text"])
+    gold = [[n for n, v in zip(spec.label_names, y) if v] if spec.problem_type == "multi_label"
+            else [spec.label_names[int(y)]] for y in ds["labels"]] if spec.problem_type != "regression" else None
+    cols = []
+    for entry in args.model:
+        name, sep, path = entry.partition("=")
+        if not sep:
+            raise ValueError(f"--model {entry!r}: expected NAME=DIR")
+        if _is_multitask(path):
+            rows = _predict_multitask(path, texts)
+            scored = [(r["tasks"][args.task]["labels"], r["tasks"][args.task]["scores"]) for r in rows]
+        else:
+            model = load_classifier(path)
+            own = task_spec_of(model)
+            if own is not None and own.name != args.task:
+                raise ValueError(f"model {path} is for task {own.name!r}, not {args.task!r}")
+            thr = getattr(model.config, "hf_emo_threshold", 0.5)
+            probs = probabilities(_logits(model, load_tokenizer(path), texts), spec.problem_type)
+            scored = []
+            for pr in probs:
+                scores = dict(zip(spec.label_names, pr.tolist()))
+                labels = [n for n, v in scores.items() if v >= thr] if spec.problem_type == "multi_label" \
+                    else [max(scores, key=scores.get)]
+                scored.append((labels, scores))
+        cells = []
+        for labels, scores in scored:
+            ranked = sorted(labels, key=lambda n: -scores[n])
+            cells.append(", ".join(f"{n} ({100 * scores[n]:.0f})" for n in ranked) or "–")
+        cols.append((name, cells))
+    head = "| text | gold | " + " | ".join(n for n, _ in cols) + " |"
+    lines = ([args.caption, ""] if args.caption else []) + [head, "|---|---|" + "---|" * len(cols)]
+    for i, t in enumerate(texts):
+        clean = t.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {clean} | {', '.join(gold[i]) if gold else ''} | " + " | ".join(c[i] for _, c in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _is_multitask(path: str) -> bool:
     from transformers import AutoConfig
 
@@ -329,15 +375,23 @@ def cmd_table(argv: list[str]) -> int:
     g.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
     g.add_argument("--metric", default="f1_micro")
     g.add_argument("--png", default=None, help="write the heat map here")
+    q6 = sub.add_parser("probs", help="paper 000 Table 6: texts, gold labels and each model's predicted labels (%%)")
+    q6.add_argument("--model", action="append", required=True, help="NAME=DIR of a single- or multi-task model")
+    q6.add_argument("--task", default="redv2")
+    q6.add_argument("--n", type=int, default=4, help="number of texts (a seeded random sample of the split)")
+    q6.add_argument("--sample-seed", type=int, default=0)
+    q6.add_argument("--data-dir", default=None)
     w = sub.add_parser("task-weights", help="GradNorm task weights averaged over runs (paper 002 Fig. 3), as PNG")
     w.add_argument("--runs", action="append", required=True, help="GLOB of multi-task run folders")
     w.add_argument("--png", required=True)
-    for q in (s, g):
+    for q in (s, g, q6):
         q.add_argument("--split", default="test")
         q.add_argument("--caption", default="")
         q.add_argument("--out", default=None, help="write the Markdown here (else print it)")
     args = p.parse_args(argv)
-    if args.kind == "task-weights":
+    if args.kind == "probs":
+        text = _probability_table(args)
+    elif args.kind == "task-weights":
         from .multitask_run import mean_task_weights, plot_task_weights
 
         rows, n = mean_task_weights(args.runs)
@@ -346,7 +400,7 @@ def cmd_table(argv: list[str]) -> int:
         print(f"{n} runs; final weights: " + ", ".join(f"{k.removeprefix('task_weight_')} {v:.3f}"
                                                          for k, v in last.items() if k != "step"))
         return 0
-    if args.kind == "seeds":
+    elif args.kind == "seeds":
         rows = {}
         for r in args.row:
             name, sep, pattern = r.partition("=")

@@ -148,7 +148,7 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     model.config.hf_emo_threshold = threshold
     trainer.save_model(config.output_dir)
     info = {
-        "model": run.model_name_or_path, "num_layers": run.num_layers, "pooling": run.pooling,
+        "task": spec.name, "model": run.model_name_or_path, "num_layers": run.num_layers, "pooling": run.pooling,
         "text_prefix": run.text_prefix,
         "max_length": run.max_length, "threshold": threshold, "train_runtime_s": round(train_time, 1),
         "train_loss": train_out.training_loss, "peak_rss_mb": round(peak_rss_mb(), 1),

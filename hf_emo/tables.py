@@ -29,6 +29,17 @@ def _expand(patterns: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def _with_task_prefix(result: dict, split: str) -> dict:
+    """A single-task run also answers ``<task>_<metric>`` (the multi-task runs' names) with its own ``<metric>``,
+    so one table can hold single-task baselines next to multi-task rows."""
+    run = result.get("run", {})
+    task = run.get("task")
+    if not task or "tasks" in run or split not in result:
+        return result
+    extra = {f"{task}_{k}": v for k, v in result[split].items()}
+    return {**result, split: {**extra, **result[split]}}
+
+
 def _mean_std(values: Sequence[float], spread: str = "std") -> str:
     """``mean ± std`` (sample std) or ``mean ± half-width of the 95% t confidence interval``, in percent."""
     v = 100 * np.asarray(values, dtype=float)
@@ -62,7 +73,7 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
         if not runs:
             lines.append(f"| {name} | 0 | " + " | ".join("–" for _ in metrics) + " |")
             continue
-        res = [load_run(r) for r in runs]
+        res = [_with_task_prefix(load_run(r), split) for r in runs]
         cells = []
         for m in metrics:
             missing = [str(r) for r, x in zip(runs, res) if m not in x.get(split, {})]

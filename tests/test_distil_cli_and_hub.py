@@ -150,3 +150,17 @@ def test_seed_table_ci95_and_missing_tasks(tmp_path):
     assert f"| STL | 5 | 42.20 ± {half:.2f} | – |" in text
     with pytest.raises(KeyError, match="t_f1"):
         seed_table({"STL": f"{tmp_path}/stl_s*"}, ["t_f1"])
+
+
+def test_single_task_runs_answer_task_prefixed_metrics(tmp_path):
+    from hf_emo.tables import seed_table
+
+    for name, content in (("stl", {"test": {"f1_micro": 0.6}, "run": {"task": "redv2"}}),
+                          ("mtl", {"test": {"redv2_f1_micro": 0.65, "laroseda_accuracy": 0.9},
+                                   "run": {"tasks": ["redv2", "laroseda"]}})):
+        d = tmp_path / name
+        d.mkdir()
+        d.joinpath("metrics.json").write_text(json.dumps(content))
+    text = seed_table({"baseline": str(tmp_path / "stl"), "MTL": str(tmp_path / "mtl")},
+                      ["redv2_f1_micro", "laroseda_accuracy"], allow_missing=True)
+    assert "| baseline | 1 | 60.00 | – |" in text and "| MTL | 1 | 65.00 | 90.00 |" in text

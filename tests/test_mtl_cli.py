@@ -40,6 +40,11 @@ def test_mtl_train_report_predict(tiny_encoder_dir, data_dir, tmp_path, capsys, 
     assert [sorted(r["tasks"]) for r in rows] == [sorted([single, "emobank", "redv2"])] * 2
     assert len(rows[0]["tasks"][single]["labels"]) == 1
     assert sorted(rows[0]["tasks"]["emobank"]["scores"]) == ["A", "D", "V"]
+    # paper 000 Table 6: texts, gold labels, each model's labels with probabilities
+    assert main(["table", "probs", "--model", f"MTL={out}", "--task", "redv2", "--n", "3",
+                 "--out", str(tmp_path / "t6.md")]) == 0
+    table = (tmp_path / "t6.md").read_text().splitlines()
+    assert table[0] == "| text | gold | MTL |" and len(table) == 2 + 3
 
 
 def test_mtl_bad_arguments_name_the_problem(tmp_path):

@@ -43,15 +43,16 @@ def test_unknown_profile_fails(echo_bin):
 # distillation configs are overlays: loaded after a base config, parsed by `hf-emo distil`
 OVERLAYS = {"kd": ["baseline"], "kd_embedded": ["baseline_embedded"], "kd_ta": ["baseline_embedded", "kd_embedded"],
             "kd_paper": ["paper"]}
+PLAIN_OVERLAYS = {"stl_aux": ["baseline"], "stl_aux_embedded": ["baseline_embedded"]}
 
 
 def test_every_recipe_config_parses():
     from hf_emo.cli import parse_train_args
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
-        if cfg.parent.parent.name == "mtl_disparate_labels":
-            continue  # multi-task configs: test_mtl_recipe_configs_parse
-        base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, [])]
+        if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd")):
+            continue  # multi-task configs: test_mtl_recipe_configs_parse, test_paper000_mtl_configs_parse
+        base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, PLAIN_OVERLAYS.get(cfg.stem, []))]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
             base = [str(cfg.parent / "embedded.yaml")]
         argv = [a for f in [*base, str(cfg)] for a in ("--config", f)]
@@ -118,3 +119,37 @@ def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path):
     assert "--tasks dair_emotion --num_train_epochs" in by_dir[str(tmp_path / "runs" / "stl_T_s0")]
     tables = [line for line in out.stdout.splitlines() if line.startswith("table seeds")]
     assert len(tables) == 2 and all("--spread ci95" in t for t in tables)
+
+
+@pytest.mark.parametrize("stack,teachers", [(["mtl_embedded"], set()), (["mtl"], set()),
+                                            (["mtl_embedded", "mtkd_embedded"], {"redv2", "laroseda", "ag_news"}),
+                                            (["mtl_embedded", "mtkd_embedded", "kd_ta"], {"redv2", "laroseda", "ag_news"}),
+                                            (["mtl", "mtkd"], {"redv2", "laroseda", "ag_news"})])
+def test_paper000_mtl_configs_parse(stack, teachers):
+    from hf_emo.cli import parse_config_args
+    from hf_emo.multitask_run import MultiTaskRunArguments
+    from hf_emo.trainers import MultiTaskConfig
+
+    argv = [a for c in stack for a in ("--config", str(ROOT / f"recipes/romanian_mtkd/configs/{c}.yaml"))]
+    run, config = parse_config_args(argv, (MultiTaskRunArguments, MultiTaskConfig))
+    assert run.tasks == ["redv2", "laroseda", "ag_news"] and run.primary_task == "redv2"
+    assert config.task_weights == {"laroseda": 0.1, "ag_news": 0.1}
+    assert set(run.teacher) == teachers
+    if "kd_ta" in stack:
+        assert (config.alpha_schedule, config.alpha_start, config.alpha_end, config.temperature) == \
+            ("linear", 0.1, 0.7, 1.5)
+
+
+def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "st")}
+    out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded",
+                          "--max_steps", "5"], capture_output=True, text=True, env=env, check=True).stdout
+    calls = [c for c in out.splitlines() if c.split(" ")[0] in ("train", "mtl")]
+    assert len(calls) == 2 * 3 + 2 * 7  # per seed: 3 single-task runs; 3 MTL, MTKD, MTKD-TA, 2 ablations
+    by_dir = {c.split("--output_dir ")[1].split()[0]: c for c in calls}
+    st = tmp_path / "st"
+    assert '"laroseda": 0.2, "ag_news": 0.2' in by_dir[f"{st}/mtl_d5_s42"]
+    ta = by_dir[f"{st}/mtkd_ta_no_news_s1"]
+    assert "kd_ta.yaml" in ta and "--tasks redv2 laroseda" in ta and f"{st}/stl_redv2_s42" in ta
+    assert "ag_news" not in ta.split("--teacher")[1].split("--seed")[0]
+    assert "runs/laroseda_embedded" not in out  # the study's own teachers: no default teacher is trained

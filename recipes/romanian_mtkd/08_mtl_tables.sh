@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Gather 07_mtl_study.sh's runs into Markdown tables shaped like paper 000's Tables 2-6 (mean ± std over seeds).
+#   bash recipes/romanian_mtkd/08_mtl_tables.sh runs/mtl_study_embedded
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+root="$(cd "$here/../.." && pwd)"
+out="${1:?usage: 08_mtl_tables.sh RUNS_DIR}"
+cd "$root"
+bin="$(hf_emo_bin "$root")"
+RED=(--metric redv2_subset_accuracy --metric redv2_f1_micro --metric redv2_precision_micro --metric redv2_recall_micro)
+AUX=()
+for t in laroseda ag_news; do
+  AUX+=(--metric "${t}_accuracy" --metric "${t}_f1_macro" --metric "${t}_precision_macro" --metric "${t}_recall_macro")
+done
+cap="Test split, x100, mean ± std over seeds; REDv2 Ac = subset accuracy, F1/P/R micro at threshold 0.5; LaRoSeDa and \
+news: accuracy and macro F1/P/R. News = AG News (its test split re-split 80/10/10) in place of MOROCO. Runs in $out; \
+see each run's report.md for the profile's cuts (embedded: multilingual-e5-small, auxiliary training sets capped \
+to 2000 rows, 3 epochs, max length 64). KD loss: per-label Bernoulli KL on REDv2 (paper 000: softmax KL)."
+"$bin" table seeds --allow-missing "${RED[@]}" "${AUX[@]}" --caption "Table 2 (paper 000). $cap" \
+  --row "STL REDv2=$out/stl_redv2_s*" --row "STL LaRoSeDa=$out/stl_laroseda_s*" \
+  --row "STL news=$out/stl_ag_news_s*" --row "MTL (aux / 10)=$out/mtl_d10_s*" --row "MTKD=$out/mtkd_s*" \
+  --row "MTKD-TA=$out/mtkd_ta_s*" --out "$out/table2.md"
+"$bin" table seeds "${RED[@]}" "${AUX[@]}" --caption "Table 3 (paper 000): auxiliary losses divided by D. $cap" \
+  --row "MTL D=5=$out/mtl_d5_s*" --row "MTL D=10=$out/mtl_d10_s*" --row "MTL D=15=$out/mtl_d15_s*" \
+  --out "$out/table3.md"
+if compgen -G "$out/grid_*" > /dev/null; then
+  "$bin" table kd-grid --runs "$out/grid_*" --metric redv2_f1_micro --png "$out/table4.png" \
+    --caption "Table 4 (paper 000): REDv2 micro-F1 of MTKD by T and alpha. $cap" --out "$out/table4.md"
+fi
+"$bin" table seeds "${RED[@]}" --caption "Table 5 (paper 000): ablations of MTKD-TA. $cap" \
+  --row "MTKD-TA=$out/mtkd_ta_s*" --row "w/o sentiment=$out/mtkd_ta_no_sentiment_s*" \
+  --row "w/o news=$out/mtkd_ta_no_news_s*" --out "$out/table5.md"
+first() { ls -d "$out"/$1 2>/dev/null | head -1 || true; }
+models=()
+for pair in "baseline=stl_redv2_s*" "MTL=mtl_d10_s*" "MTKD=mtkd_s*" "MTKD-TA=mtkd_ta_s*"; do
+  dir="$(first "${pair#*=}")"
+  [[ -n "$dir" && -f "$dir/config.json" ]] && models+=(--model "${pair%%=*}=$dir")
+done
+if (( ${#models[@]} )); then
+  "$bin" table probs "${models[@]}" --task redv2 --n 4 --out "$out/table6.md" \
+    --caption "Table 6 (paper 000): REDv2 test tweets (a seeded sample), gold labels, and each model's labels above its threshold with their probabilities (%)."
+fi
+for f in "$out"/table[2-6].md; do [[ -f "$f" ]] && cat "$f"; done; true

@@ -29,18 +29,36 @@ BIBTEX = {
   booktitle = {Proceedings of the Thirteenth Language Resources and Evaluation Conference},
   year      = {2022}
 }""",
+    "mtl_disparate": """@misc{mtl_disparate_labels,
+  title = {Multi-task learning for Text-based Emotion Detection across disparate label spaces},
+  note  = {paper 002 of hf_emo's reproduction set}
+}""",
+    "chen2018": """@inproceedings{chen2018gradnorm,
+  title     = {{GradNorm}: Gradient Normalization for Adaptive Loss Balancing in Deep Multitask Networks},
+  author    = {Chen, Zhao and Badrinarayanan, Vijay and Lee, Chen-Yu and Rabinovich, Andrew},
+  booktitle = {International Conference on Machine Learning},
+  pages     = {794--803},
+  year      = {2018}
+}""",
 }
 
 
 def citations_for(trainer: str, *, annealing: bool = False, several_teachers: bool = False,
-                  dataset_citations: tuple[str, ...] = ()) -> str:
-    """The BibTeX a model card cites: the method's papers, then the data sets'."""
+                  dataset_citations: tuple[str, ...] = (), gradnorm: bool = False) -> str:
+    """The BibTeX a model card cites: the method's papers, then the data sets'. For ``MultiTaskTrainer``,
+    ``several_teachers`` means MTKD (one teacher per task)."""
     keys = ["matei_mtkd"]
+    if trainer == "MultiTaskTrainer":
+        keys.append("mtl_disparate")
+    if trainer == "MultiTaskTrainer" and several_teachers:  # MTKD: born-again multi-task networks
+        keys += ["hinton2015", "clark2019"]
     if trainer == "DistillationTrainer":
         keys.append("hinton2015")
         if annealing:
             keys.append("clark2019")
         if several_teachers:
             keys.append("avram2022")
+    if gradnorm:
+        keys.append("chen2018")
     entries = [BIBTEX[k] for k in keys] + [c.strip() for c in dataset_citations if c and c.strip().startswith("@")]
     return "\n\n".join(dict.fromkeys(entries))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .data.spec import TaskSpec
 
-__all__ = ["card_template_path", "render_model_card", "upload_files", "stage_upload", "push_run", "HubError"]
+__all__ = ["card_template_path", "render_model_card", "render_multitask_card", "upload_files", "stage_upload", "push_run", "HubError"]
 
 METRIC_ORDER = ("f1_micro", "subset_accuracy", "precision_micro", "recall_micro", "f1_macro", "accuracy",
                 "f1_weighted", "precision_weighted", "recall_weighted", "roc_auc_weighted", "pearson_mean",
@@ -25,10 +25,10 @@ class HubError(RuntimeError):
     """The Hub could not be used (no token, unreachable, refused); no local file was changed."""
 
 
-def card_template_path() -> Path:
-    """``model_cards/student.md`` of the checkout, or of the installed data files."""
-    candidates = [Path(__file__).resolve().parents[1] / "model_cards" / "student.md",
-                  Path(sys.prefix) / "share" / "hf_emo" / "model_cards" / "student.md"]
+def card_template_path(name: str = "student.md") -> Path:
+    """``model_cards/<name>`` of the checkout, or of the installed data files."""
+    candidates = [Path(__file__).resolve().parents[1] / "model_cards" / name,
+                  Path(sys.prefix) / "share" / "hf_emo" / "model_cards" / name]
     for c in candidates:
         if c.is_file():
             return c
@@ -65,6 +65,8 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     res = json.loads(mpath.read_text())
     config = json.loads(cpath.read_text())
     run = res.get("run", {})
+    if config.get("model_type") == "hf_emo_multitask":
+        return render_multitask_card(run_dir, res, config, repo_id)
     if "hf_emo_task" not in config:
         raise ValueError(f"{cpath} has no hf_emo_task: the card needs the task spec hf_emo saves with a model")
     spec = TaskSpec.from_dict(config["hf_emo_task"])
@@ -127,6 +129,90 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         hf_emo_version=__version__, transformers_version=transformers.__version__,
         bibtex=citations_for(trainer, annealing=anneal, several_teachers=len((kd or {}).get("teachers", [])) > 1,
                              dataset_citations=(spec.citation or _registered_citation(spec.name),)),
+    )
+    return str(card)
+
+
+def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str | None = None) -> str:
+    """The README.md of a ``hf-emo mtl`` run: every task's data and test metrics, the method, the label correlation
+    and GradNorm plots."""
+    import transformers
+    from huggingface_hub import ModelCard, ModelCardData
+
+    from . import __version__
+    from .citations import citations_for
+    from .zoo import ZOO
+
+    run = res.get("run", {})
+    specs = [TaskSpec.from_dict(t) for t in config["tasks"]]
+    base = run.get("model", "")
+    base_id = ZOO[base].hub_id if base in ZOO else base
+    repo_id = repo_id or f"your-name/{run_dir.name}"
+    kd = run.get("distillation")
+    sizes = run.get("split_sizes", {})
+    tasks = [{**s.to_dict(), "sizes": " / ".join(str(sizes.get(s.name, {}).get(k, "–"))
+                                                 for k in ("train", "validation", "test"))} for s in specs]
+    cols = [c for c in ("test", "test_tuned") if c in res]
+    rows = []
+    for spec in specs:
+        for k in METRIC_ORDER:
+            key = f"{spec.name}_{k}"
+            if any(key in res[c] for c in cols):
+                rows.append({"task": spec.name, "name": k, "values": [_fmt(k, res[c].get(key, "")) for c in cols]})
+    layout = run.get("head_layout", config.get("head_layout"))
+    weighting = run.get("loss_weighting", "static")
+    parts = [f"Multi-task learning (paper 000 §3.2.2; paper 002 §3): one shared encoder"
+             + (f", a shared {run.get('shared_layer_size')}-unit ReLU layer" if run.get("shared_layer_size") else "")
+             + (" (frozen, features computed once)" if run.get("freeze_encoder") else "")
+             + (", one linear head per task" if layout == "multi_head"
+                else ", one bias-free shared-embedding output layer over all tasks' labels, masked per task")
+             + f". Batches hold one task, chosen by the `{run.get('task_sampler')}` sampler; the loss of an optimizer "
+             "step is the weighted sum of the tasks' mean losses"]
+    if weighting == "gradnorm":
+        parts.append("with weights learned by GradNorm (Chen et al. 2018) on the shared weights")
+    elif run.get("task_weights"):
+        parts.append(f"with task weights {run.get('task_weights')} (unlisted tasks: 1)")
+    method = " ".join(parts) + "."
+    if kd:
+        anneal = kd.get("alpha_schedule") == "linear"
+        alpha = (f"alpha rising from {kd.get('alpha_start')} to {kd.get('alpha_end')} (teacher annealing)" if anneal
+                 else f"alpha = {kd.get('alpha')}")
+        method += (f" Multi-task knowledge distillation (born-again multi-task network, Clark et al. 2019; paper 000 "
+                   f"§3.2.3-3.2.4): each task with a teacher trains on alpha * L_gold + (1 - alpha) * L_KD with "
+                   f"T = {kd.get('temperature')} and {alpha}; KD losses per task: {kd.get('kd_loss')}.")
+    settings = [(k, run.get(k)) for k in ("head_layout", "shared_layer_size", "pooling", "max_length",
+                                          "freeze_encoder", "task_sampler", "loss_weighting", "task_weights",
+                                          "train_fraction", "max_train_samples", "thresholds", "seed")
+                if run.get(k) not in (None, {}, "")]
+    subs = [f"`{s.name}`: {s.split_note}" for s in specs if "substitute" in s.description.lower()
+            or "re-split" in s.split_note]
+    if run.get("max_train_samples") or run.get("train_fraction"):
+        subs.append(f"training sets reduced: caps {run.get('max_train_samples') or {}}, fractions "
+                    f"{run.get('train_fraction') or {}}")
+    primary = run.get("primary_task", specs[0].name)
+    lang = next(s.language for s in specs if s.name == primary)
+    card_data = ModelCardData(
+        language=sorted({s.language for s in specs}), license="apache-2.0", library_name="transformers",
+        base_model=base_id or None, pipeline_tag="text-classification",
+        tags=["hf_emo", "emotion-recognition", "multi-task-learning", *[s.name for s in specs]]
+        + (["knowledge-distillation"] if kd else []) + (["gradnorm"] if weighting == "gradnorm" else []),
+        model_name=run_dir.name)
+    secs = run.get("train_runtime_s")
+    card = ModelCard.from_template(
+        card_data, template_path=str(card_template_path("multitask.md")), model_name=run_dir.name, repo_id=repo_id,
+        base_model=base_id, base_model_url=_base_model_url(base),
+        summary=f"`{base_id}` trained on {len(specs)} tasks at once by hf_emo's `MultiTaskTrainer`"
+                + (" with multi-task knowledge distillation." if kd else "."),
+        tasks=tasks, primary_task=primary, teachers=(kd or {}).get("teachers", {}), substitutions=subs,
+        method=method, settings=settings, tuned="test_tuned" in res, metric_columns=["test", "test (tuned)"][:len(cols)],
+        metric_rows=rows, head_layout=layout, has_correlation=(run_dir / "label_correlation.png").is_file(),
+        has_weights=(run_dir / "task_weights.png").is_file(), text_prefix=config.get("text_prefix", ""),
+        example_text="Ce zi frumoasă, sunt atât de fericit!" if lang == "ro" else "What a lovely day!",
+        max_length=run.get("max_length"), command=run.get("command", ""),
+        runtime=f"{secs / 60:.1f} min" if secs else "", machine=run.get("machine", ""),
+        hf_emo_version=__version__, transformers_version=transformers.__version__,
+        bibtex=citations_for("MultiTaskTrainer", several_teachers=bool(kd), gradnorm=weighting == "gradnorm",
+                             dataset_citations=tuple(s.citation or _registered_citation(s.name) for s in specs)),
     )
     return str(card)
 

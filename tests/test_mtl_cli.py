@@ -40,6 +40,14 @@ def test_mtl_train_report_predict(tiny_encoder_dir, data_dir, tmp_path, capsys, 
     assert [sorted(r["tasks"]) for r in rows] == [sorted([single, "emobank", "redv2"])] * 2
     assert len(rows[0]["tasks"][single]["labels"]) == 1
     assert sorted(rows[0]["tasks"]["emobank"]["scores"]) == ["A", "D", "V"]
+    # the Hub card of a multi-task run, staged locally
+    assert main(["push", "--output-dir", str(out), "--repo-id", "me/mtl", "--dry-run", str(tmp_path / "up")]) == 0
+    card = (tmp_path / "up" / "README.md").read_text()
+    assert "## Tasks and data" in card and "| emobank | regression |" in card and "(primary: `redv2`)" in card
+    assert "redv2 | f1_micro |" in card and "Ethics" in card and "@misc{matei_mtkd_romanian" in card
+    assert ("chen2018gradnorm" in card) == ("gradnorm" in extra)
+    assert ("shared-embedding output layer" in card) == (layout == "shared_embedding")
+    assert (tmp_path / "up" / "model.safetensors").is_file() and (tmp_path / "up" / "label_correlation.png").is_file()
     # paper 000 Table 6: texts, gold labels, each model's labels with probabilities
     assert main(["table", "probs", "--model", f"MTL={out}", "--task", "redv2", "--n", "3",
                  "--out", str(tmp_path / "t6.md")]) == 0

@@ -164,7 +164,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         for s, p in preds.items():
             for k, v in task_metrics(spec, p.label_ids, p.predictions, config.threshold).items():
                 results.setdefault(s, {})[f"{t}_{k}"] = v
-            if t in thresholds and thr != config.threshold:
+            if t in thresholds:
                 for k, v in task_metrics(spec, p.label_ids, p.predictions, thr).items():
                     results.setdefault(f"{s}_tuned", {})[f"{t}_{k}"] = v
     for s in list(results):  # tasks without a tuned threshold keep their plain numbers in the *_tuned split

@@ -134,7 +134,7 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         threshold, _ = tune_threshold(logits["validation"][1], _sig(logits["validation"][0]), spec.metric)
     for split, (lg, y) in logits.items():
         results[split] = task_metrics(spec, y, lg, config.threshold)
-        if spec.problem_type == "multi_label" and threshold != config.threshold:
+        if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in logits:
             results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
     if distil and run.cache_teacher_logits:
         for split, (lg, y) in logits.items():

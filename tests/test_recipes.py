@@ -116,7 +116,8 @@ def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path):
                  "--task_sampler round_robin --gradient_accumulation_steps 3", "--seed 1",
                  "configs/embedded.yaml", "--num_train_epochs 2"):
         assert part in gn
-    assert "--tasks dair_emotion --num_train_epochs" in by_dir[str(tmp_path / "runs" / "stl_T_s0")]
+    stl_t = by_dir[str(tmp_path / "runs" / "stl_T_s0")]
+    assert "--tasks dair_emotion --primary_task dair_emotion --num_train_epochs" in stl_t
     tables = [line for line in out.stdout.splitlines() if line.startswith("table seeds")]
     assert len(tables) == 2 and all("--spread ci95" in t for t in tables)
 

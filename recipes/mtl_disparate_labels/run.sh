@@ -20,8 +20,8 @@ S="semeval2018_ec" T="dair_emotion" E="emobank"
 MTL=(--tasks "$S" "$T" "$E" --task_sampler round_robin --gradient_accumulation_steps 3)
 frac() { echo "{\"$S\": $1}"; }
 declare -A RUNS=(
-  [stl_T]="--tasks $T"
-  [stl_E]="--tasks $E"
+  [stl_T]="--tasks $T --primary_task $T"
+  [stl_E]="--tasks $E --primary_task $E"
   [stl_S010]="--tasks $S --train_fraction FRAC0.1"
   [stl_S050]="--tasks $S --train_fraction FRAC0.5"
   [stl_S100]="--tasks $S"

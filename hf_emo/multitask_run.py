@@ -7,6 +7,7 @@ tasks, ``*_tuned`` with the threshold chosen on validation), so ``hf-emo table s
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
 import time
@@ -23,6 +24,8 @@ from .models import build_multitask_model, load_classifier, load_tokenizer
 from .run import machine_description, peak_rss_mb
 from .teachers import cache_teacher_logits, check_teacher_label_space
 from .trainers import MultiTaskConfig, MultiTaskTrainer
+
+logger = logging.getLogger(__name__)
 
 
 def _mapping(value, name: str) -> dict:
@@ -84,9 +87,12 @@ class MultiTaskRunArguments:
             raise ValueError(f"primary_task {self.primary_task!r} is not one of tasks {self.tasks}")
         for name, m in (("max_train_samples", self.max_train_samples), ("train_fraction", self.train_fraction),
                         ("teacher", self.teacher)):
-            extra = [t for t in m if t not in self.tasks]
-            if extra:
-                raise ValueError(f"{name} names task(s) {extra} that are not in tasks {self.tasks}")
+            unknown = [t for t in m if t not in TASKS]
+            if unknown:
+                raise ValueError(f"{name} names unknown task(s) {unknown}; registered: {sorted(TASKS)}")
+            for t in [t for t in m if t not in self.tasks]:  # a shared config may name tasks this run leaves out
+                logger.warning("%s[%r] ignored: %r is not one of this run's tasks %s", name, t, t, self.tasks)
+                del m[t]
         for t, f in self.train_fraction.items():
             if not 0 < float(f) <= 1:
                 raise ValueError(f"train_fraction[{t!r}] must be in (0, 1], got {f}")

@@ -58,5 +58,9 @@ def test_mtl_train_report_predict(tiny_encoder_dir, data_dir, tmp_path, capsys, 
 def test_mtl_bad_arguments_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="unknown task"):
         main(["mtl", "--tasks", "redv2", "moroco", "--output_dir", str(tmp_path)])
-    with pytest.raises(ValueError, match=r"train_fraction names task\(s\) \['sst2'\]"):
-        main(["mtl", "--tasks", "redv2", "--train_fraction", '{"sst2": 0.1}', "--output_dir", str(tmp_path)])
+    with pytest.raises(ValueError, match=r"train_fraction names unknown task\(s\) \['moroco'\]"):
+        main(["mtl", "--tasks", "redv2", "--train_fraction", '{"moroco": 0.1}', "--output_dir", str(tmp_path)])
+    from hf_emo.multitask_run import MultiTaskRunArguments
+
+    run = MultiTaskRunArguments(tasks=["emobank"], max_train_samples='{"dair_emotion": 965, "emobank": 100}')
+    assert run.max_train_samples == {"emobank": 100}  # a shared config's entry for an absent task is dropped

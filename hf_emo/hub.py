@@ -162,8 +162,8 @@ def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str |
     layout = run.get("head_layout", config.get("head_layout"))
     weighting = run.get("loss_weighting", "static")
     parts = [f"Multi-task learning (paper 000 §3.2.2; paper 002 §3): one shared encoder"
+             + (" (frozen, its features computed once)" if run.get("freeze_encoder") else "")
              + (f", a shared {run.get('shared_layer_size')}-unit ReLU layer" if run.get("shared_layer_size") else "")
-             + (" (frozen, features computed once)" if run.get("freeze_encoder") else "")
              + (", one linear head per task" if layout == "multi_head"
                 else ", one bias-free shared-embedding output layer over all tasks' labels, masked per task")
              + f". Batches hold one task, chosen by the `{run.get('task_sampler')}` sampler; the loss of an optimizer "
@@ -201,7 +201,9 @@ def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str |
     card = ModelCard.from_template(
         card_data, template_path=str(card_template_path("multitask.md")), model_name=run_dir.name, repo_id=repo_id,
         base_model=base_id, base_model_url=_base_model_url(base),
-        summary=f"`{base_id}` trained on {len(specs)} tasks at once by hf_emo's `MultiTaskTrainer`"
+        summary=(f"`{base_id}` trained on {len(specs)} tasks at once" if len(specs) > 1
+                 else f"`{base_id}` trained on one task (the single-task baseline of a multi-task study)")
+        + " by hf_emo's `MultiTaskTrainer`"
                 + (" with multi-task knowledge distillation." if kd else "."),
         tasks=tasks, primary_task=primary, teachers=(kd or {}).get("teachers", {}), substitutions=subs,
         method=method, settings=settings, tuned="test_tuned" in res, metric_columns=["test", "test (tuned)"][:len(cols)],

@@ -71,10 +71,12 @@ class DistillationTrainer(EmotionTrainer):
             return teacher.to(self.accelerator.device)  # a frozen teacher needs no sharding engine
         return self.accelerator.prepare_model(teacher, evaluation_mode=True)
 
-    def teacher_logits(self, model_inputs: dict[str, torch.Tensor], output_hidden_states: bool = False):
-        """Live teachers' logits ``(B, C)`` or ``(B, K, C)`` (and the first teacher's last hidden states)."""
+    def teacher_logits(self, model_inputs: dict[str, torch.Tensor], output_hidden_states: bool = False,
+                       teachers: list | None = None):
+        """Live teachers' logits ``(B, C)`` or ``(B, K, C)`` (and the first teacher's last hidden states).
+        ``teachers`` defaults to the trainer's own."""
         outs, hidden = [], None
-        for k, teacher in enumerate(self.teachers):
+        for k, teacher in enumerate(self.teachers if teachers is None else teachers):
             teacher.eval()
             with torch.inference_mode():
                 out = teacher(**model_inputs, output_hidden_states=output_hidden_states and k == 0)

@@ -213,12 +213,7 @@ class MultiTaskTrainer(DistillationTrainer):
 
     def _task_teacher_logits(self, task: str, inputs: dict[str, Any]) -> torch.Tensor:
         model_inputs = {k: v for k, v in inputs.items() if k not in (*_NOT_MODEL_INPUTS, "task", "features")}
-        outs = []
-        for teacher in self.task_teachers[task]:
-            with torch.inference_mode():
-                out = teacher(**model_inputs)
-            outs.append(out.logits.float().clone())
-        return outs[0] if len(outs) == 1 else torch.stack(outs, dim=1)
+        return self.teacher_logits(model_inputs, teachers=self.task_teachers[task])[0]
 
     # -- GradNorm --------------------------------------------------------------------------------------
     def _gradnorm_accumulate(self, core, t: int, loss: torch.Tensor) -> None:

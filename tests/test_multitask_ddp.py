@@ -6,6 +6,7 @@ unused-parameter error, and the same weights and metrics within float tolerance.
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,9 +38,16 @@ def _launch(tmp_path: Path, out: Path, weighting: str, port: int) -> dict:
     cfg = tmp_path / "accelerate.yaml"
     cfg.write_text(ACCELERATE_CONFIG.format(port=port))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run([accelerate, "launch", "--config_file", str(cfg), str(SCRIPT), str(out), "4", weighting],
-                          capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    proc = subprocess.Popen([accelerate, "launch", "--config_file", str(cfg), str(SCRIPT), str(out), "4", weighting],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=420)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # the launcher and both workers, so no stray rank holds the port
+        _, stderr = proc.communicate()
+        pytest.fail(f"accelerate launch did not finish in 420 s; its stderr ends with:\n{stderr[-6000:]}")
+    assert proc.returncode == 0, stderr[-6000:]
     return torch.load(out / "result.pt", weights_only=False)
 
 

@@ -4,6 +4,8 @@ usage: python multitask_ddp.py OUT_DIR PER_DEVICE_BATCH [LOSS_WEIGHTING]
 Writes OUT_DIR/result.pt (rank 0): the final parameters and the evaluation metrics.
 """
 
+import faulthandler
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from hf_emo.trainers import MultiTaskConfig, MultiTaskTrainer  # noqa: E402
 
 
 def main() -> None:
+    # A hang (a collective one rank never joins) dumps every thread's stack and exits instead of blocking CI.
+    faulthandler.dump_traceback_later(float(os.environ.get("HF_EMO_DDP_TEST_HANG_S", "240")), exit=True)
     out, batch = Path(sys.argv[1]), int(sys.argv[2])
     weighting = sys.argv[3] if len(sys.argv) > 3 else "static"
     tok = tiny_tokenizer()
@@ -36,6 +40,7 @@ def main() -> None:
         weights = trainer.gradnorm.as_dict() if trainer.gradnorm is not None else {}
         torch.save({"params": params, "metrics": metrics, "world_size": args.world_size, "gradnorm": weights},
                    out / "result.pt")
+    trainer.accelerator.wait_for_everyone()  # both ranks leave the process group together
     trainer.accelerator.end_training()
 
 

@@ -154,3 +154,13 @@ def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
     assert "kd_ta.yaml" in ta and "--tasks redv2 laroseda" in ta and f"{st}/stl_redv2_s42" in ta
     assert "ag_news" not in ta.split("--teacher")[1].split("--seed")[0]
     assert "runs/laroseda_embedded" not in out  # the study's own teachers: no default teacher is trained
+
+
+def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "st"),
+           "ONLY": "stl_laroseda mtl_d10 mtkd_ta"}
+    out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    dirs = sorted(c.split("--output_dir ")[1].split()[0].rsplit("/", 1)[1] for c in out.splitlines()
+                  if c.split(" ")[0] in ("train", "mtl"))
+    assert dirs == ["mtkd_ta_s1", "mtkd_ta_s42", "mtl_d10_s1", "mtl_d10_s42", "stl_laroseda_s1", "stl_laroseda_s42"]

@@ -4,7 +4,8 @@
 # (Table 4, GRID=1), then the tables (08_mtl_tables.sh) and Table 6.
 #   bash recipes/romanian_mtkd/07_mtl_study.sh --profile embedded
 # Environment: SEEDS (default "42 1 2"), OUT (default runs/mtl_study_<profile>), GRID (1 = also the grid, 21 runs
-# per seed). Extra arguments go to every run. The first seed's single-task runs are the MTKD teachers of every
+# per seed), ONLY (run names without their _s<seed>, e.g. "stl_laroseda stl_ag_news mtl_d10 mtkd mtkd_ta": only
+# these; the default is all). Extra arguments go to every run. The first seed's single-task runs are the MTKD teachers of every
 # seed. Finished runs (metrics.json) are skipped, so the script can be re-run after an interruption.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,42 +17,54 @@ out="${OUT:-runs/mtl_study_$profile}"
 seeds=(${SEEDS:-42 1 2})
 cd "$root"
 done_() { [[ -f "$out/$1/metrics.json" ]] && echo "skip $out/$1 (done)"; }
+skip_() {  # true when ONLY is set and does not name this run (its name without the _s<seed> suffix)
+  [[ -n "${ONLY:-}" && " $ONLY " != *" ${1%_s*} "* ]]
+}
 t0="${seeds[0]}"
 teachers="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_sent="{\"redv2\": \"$out/stl_redv2_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_news="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\"}"
 for s in "${seeds[@]}"; do
-  done_ "stl_redv2_s$s" || bash "$here/00_baseline.sh" --profile "$profile" --num_train_epochs 3 "$@" --seed "$s" \
+  skip_ "stl_redv2_s$s" || done_ "stl_redv2_s$s" ||
+    bash "$here/00_baseline.sh" --profile "$profile" --num_train_epochs 3 "$@" --seed "$s" \
     --output_dir "$out/stl_redv2_s$s"
   for task in laroseda ag_news; do
-    done_ "stl_${task}_s$s" || bash "$here/04_single_task.sh" --profile "$profile" --task "$task" "$@" --seed "$s" \
+    skip_ "stl_${task}_s$s" || done_ "stl_${task}_s$s" ||
+      bash "$here/04_single_task.sh" --profile "$profile" --task "$task" "$@" --seed "$s" \
       --output_dir "$out/stl_${task}_s$s"
   done
 done
 for s in "${seeds[@]}"; do
   for d in 5 10 15; do
-    done_ "mtl_d${d}_s$s" || bash "$here/05_mtl.sh" --profile "$profile" --divisor "$d" "$@" --seed "$s" \
+    skip_ "mtl_d${d}_s$s" || done_ "mtl_d${d}_s$s" ||
+      bash "$here/05_mtl.sh" --profile "$profile" --divisor "$d" "$@" --seed "$s" \
       --output_dir "$out/mtl_d${d}_s$s"
   done
-  done_ "mtkd_s$s" || bash "$here/06_mtkd.sh" --profile "$profile" "$@" --teacher "$teachers" --seed "$s" \
+  skip_ "mtkd_s$s" || done_ "mtkd_s$s" ||
+    bash "$here/06_mtkd.sh" --profile "$profile" "$@" --teacher "$teachers" --seed "$s" \
     --output_dir "$out/mtkd_s$s"
-  done_ "mtkd_ta_s$s" || bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --teacher "$teachers" --seed "$s" \
+  skip_ "mtkd_ta_s$s" || done_ "mtkd_ta_s$s" ||
+    bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --teacher "$teachers" --seed "$s" \
     --output_dir "$out/mtkd_ta_s$s"
-  done_ "mtkd_ta_no_sentiment_s$s" || bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --tasks redv2 ag_news \
+  skip_ "mtkd_ta_no_sentiment_s$s" || done_ "mtkd_ta_no_sentiment_s$s" ||
+    bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --tasks redv2 ag_news \
     --task_weights '{"ag_news": 0.1}' --teacher "$teachers_no_sent" --seed "$s" \
     --output_dir "$out/mtkd_ta_no_sentiment_s$s"
-  done_ "mtkd_ta_no_news_s$s" || bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --tasks redv2 laroseda \
+  skip_ "mtkd_ta_no_news_s$s" || done_ "mtkd_ta_no_news_s$s" ||
+    bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --tasks redv2 laroseda \
     --task_weights '{"laroseda": 0.1}' --teacher "$teachers_no_news" --seed "$s" \
     --output_dir "$out/mtkd_ta_no_news_s$s"
   if [[ "${GRID:-0}" == 1 ]]; then
     for T in 0.5 1 1.5 2 3 4; do
       for a in 0.5 0.75 1; do
-        done_ "grid_T${T}_a${a}_s$s" || bash "$here/06_mtkd.sh" --profile "$profile" "$@" --teacher "$teachers" \
+        skip_ "grid_T${T}_a${a}_s$s" || done_ "grid_T${T}_a${a}_s$s" ||
+          bash "$here/06_mtkd.sh" --profile "$profile" "$@" --teacher "$teachers" \
           --temperature "$T" --alpha "$a" --seed "$s" --output_dir "$out/grid_T${T}_a${a}_s$s"
       done
     done
     for T in 1 1.5 2; do
-      done_ "grid_T${T}_ta_s$s" || bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --teacher "$teachers" \
+      skip_ "grid_T${T}_ta_s$s" || done_ "grid_T${T}_ta_s$s" ||
+        bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --teacher "$teachers" \
         --temperature "$T" --seed "$s" --output_dir "$out/grid_T${T}_ta_s$s"
     done
   fi

@@ -16,6 +16,8 @@ PROVENANCE_TOTALS = {
     "semeval2018_ec": 6838 + 886,
     "emobank": 8062 + 1000 + 1000,
     "xed_en_ro": 16217,
+    # en-annotated.tsv's 17,528 lines minus the 6,235 whose letters-and-digits key is a parallel English line
+    "xed_en": 17528 - 6235,
 }
 
 
@@ -72,6 +74,23 @@ def test_xed_is_split_by_movie_and_keeps_english(data_dir):
     assert len(movies["train"] | movies["validation"] | movies["test"]) == 48
     row = dd["train"][0]
     assert row["en_text"] and row["text"] and row["en_text"] != row["text"]
+
+
+def test_xed_en_excludes_every_parallel_line(data_dir):
+    from hf_emo.data.readers import alnum_key
+
+    en = load_task("xed_en", data_dir)
+    parallel = load_task("xed_en_ro", data_dir)
+    keys = {alnum_key(t) for s in parallel for t in parallel[s]["en_text"]}
+    assert not any(alnum_key(t) in keys for s in en for t in en[s]["text"])
+    assert all(sum(row) >= 1 for row in en["train"]["labels"])
+
+
+def test_xed_detokenize():
+    from hf_emo.data.readers import detokenize_xed
+
+    assert detokenize_xed("And I do n't think we need it , [PERSON] .") == "And I don't think we need it, [PERSON]."
+    assert detokenize_xed("He 's ( not ) here !") == "He's (not) here!"
 
 
 def test_carved_splits_are_deterministic(data_dir):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 from .errors import DataError
@@ -163,4 +164,52 @@ def read_xed_en_ro(root: Path) -> dict[str, list[dict]]:
             "movie_id": r["movie_id"], "pivot_lang": r["pivot_lang"], "alignment": r["alignment"],
             "en_text_source": r["en_text_source"], "pair_id": r["pair_id"], "_row": i + 1, "_text_column": "ro_text",
         })
+    return {"all": out}
+
+
+def alnum_key(text: str) -> str:
+    """Lower-cased letters and digits only: the key that matches an XED line across tokenisation and punctuation."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def detokenize_xed(text: str) -> str:
+    """Undo XED's English tokenisation (``word .`` -> ``word.``, ``do n't`` -> ``don't``) so the text reads like the
+    parallel set's raw subtitles; the NER masks (``[PERSON]``) stay."""
+    text = re.sub(r" ([.,!?;:%)\]}])", r"\1", text)
+    text = re.sub(r"([(\[{$]) ", r"\1", text)
+    text = re.sub(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", r"\1", text, flags=re.IGNORECASE)
+    return text.strip()
+
+
+def read_xed_en(root: Path) -> dict[str, list[dict]]:
+    """XED English (``raw/en-annotated.tsv``, ``text<TAB>ids``) minus every line of the en-ro parallel set.
+
+    Paper 001's teacher must not have seen the parallel lines' labels (about 81% of them are in the English set):
+    a line is dropped when its letters-and-digits key equals the key of any parallel English line. The text is
+    detokenised (:func:`detokenize_xed`). Splits are carved later (no official split).
+    """
+    path = _need(root / "raw" / "en-annotated.tsv")
+    parallel = {alnum_key(r["en_text"]) for r in _csv_rows(root / "xed_en_ro_parallel.tsv", ["en_text"],
+                                                           delimiter="\t")}
+    out = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for i, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip():
+                continue
+            text, sep, ids = line.rpartition("\t")
+            if not sep:
+                raise DataError("expected `text<TAB>label ids`", file=str(path), row=i)
+            try:
+                labels = [int(x) for x in ids.split(",") if x.strip()]
+            except ValueError:
+                raise DataError(f"labels {ids!r} are not comma-separated ids 1-8", file=str(path), row=i,
+                                column="labels") from None
+            bad = [x for x in labels if not 1 <= x <= len(XED_LABELS)]
+            if bad:
+                raise DataError(f"label id(s) {bad} outside 1..8", file=str(path), row=i, column="labels")
+            if alnum_key(text) in parallel:
+                continue
+            out.append({"text": detokenize_xed(text), "labels": [XED_LABELS[x - 1] for x in sorted(set(labels))],
+                        "_row": i})
     return {"all": out}

@@ -139,6 +139,15 @@ def _entries() -> list[_Entry]:
             carve=Carve("all", (("test", 0.1), ("validation", 0.1)), stratify=False, group_column="movie_id"),
             extra={k: V("string") for k in ("en_text", "movie_id", "pivot_lang", "alignment", "en_text_source",
                                             "pair_id")}),
+        _Entry(TaskSpec(
+            "xed_en", "multi_label", readers.XED_LABELS, "en", metric="f1_micro",
+            split_sizes={"train": 9146, "validation": 1017, "test": 1130},
+            split_note="XED English (raw/en-annotated.tsv) minus every line of the en-ro parallel set (paper 001's "
+                       "teacher must not see them); no official split: 10% test, then 10% of the rest to "
+                       "validation (seed 42)",
+            description="XED English movie subtitles (detokenised, NER-masked), multi-label; the English teacher's "
+                        "and stage-1 student's training data for the en-ro consistency distillation."),
+            "xed-en-ro", readers.read_xed_en, carve=Carve("all", (("test", 0.1), ("validation", 0.1)), stratify=False)),
     ]
 
 

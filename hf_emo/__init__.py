@@ -5,22 +5,24 @@ Public API (see README): data (``load_task``, ``load_local``, ``TASKS``, ``TaskS
 trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``).
 """
 
-from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, TaskSpec, load_local, \
-    load_task
+from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, PairedDataCollator, \
+    TaskSpec, load_local, load_task, tokenize_teacher_side
 from .callbacks import EarlyStoppingInMemory
 from .features import cache_encoder_features
 from .gradnorm import GradNormWeights
 from .hub import push_run, render_model_card, stage_upload
-from .losses import KD_LOSSES, cosine_hidden_loss, gradnorm_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, \
+from .losses import KD_LOSSES, consistency_kd_loss, cosine_hidden_loss, gradnorm_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, \
     register_kd_loss, supervised_loss
 from .metrics import build_compute_metrics, label_loyalty, loyalty_metrics, multi_label_metrics, \
     probability_loyalty, regression_loyalty, regression_metrics, single_label_metrics, tune_threshold
 from .models import MultiTaskModel, MultiTaskModelConfig, PooledClassifier, PooledClassifierConfig, build_classifier, \
     build_multitask_model, load_classifier
+from .quality_weights import add_quality_weights, add_translation_disagreement, minmax_quality, quality_weights, \
+    translation_disagreement
 from .schedules import alpha_at_step
 from .teachers import cache_teacher_logits, check_teacher_label_space
-from .trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer, MultiTaskConfig, \
-    MultiTaskTrainer
+from .trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig, \
+    DistillationTrainer, EmotionConfig, EmotionTrainer, MultiTaskConfig, MultiTaskTrainer
 from .zoo import materialize, resolve_model
 
 __version__ = "0.1.0"
@@ -39,4 +41,7 @@ __all__ = [
     "MultiTaskDataset", "MultiTaskBatchSampler", "TASK_SAMPLERS", "cache_encoder_features", "GradNormWeights",
     "EarlyStoppingInMemory",
     "gradnorm_loss",
+    "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "consistency_kd_loss", "PairedDataCollator",
+    "tokenize_teacher_side", "translation_disagreement", "minmax_quality", "quality_weights",
+    "add_translation_disagreement", "add_quality_weights",
 ]

@@ -249,6 +249,25 @@ def get_kd_loss(name: str, problem_type: str | None = None) -> tuple[str, KDLoss
                          "(add your own with hf_emo.losses.register_kd_loss)") from None
 
 
+# -- cross-lingual consistency ------------------------------------------------------------------------------
+
+def consistency_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
+                        weight: torch.Tensor | None = None, problem_type: str = "single_label",
+                        temperature: float = 1.0, num_items_in_batch=None) -> torch.Tensor:
+    """Paper 001 Eq. 1: ``sum_i w_bar_i * KL(P_teacher(x'_i) || Q_student(x_i)) / N``.
+
+    The teacher's logits come from the translated (English) side ``x'``, the student's from the original ``x``.
+    Single-label tasks use the softmax KL (:func:`kd_kl_loss`), multi-label ones the per-label Bernoulli KL
+    (:func:`kd_bernoulli_loss`); ``N`` is ``num_items_in_batch`` examples (exact gradient accumulation) or the
+    batch size. With every weight 1 this is plain KD.
+    """
+    fns = {"single_label": kd_kl_loss, "multi_label": kd_bernoulli_loss}
+    if problem_type not in fns:
+        raise ValueError(f"consistency KD needs class probabilities: problem_type must be one of {sorted(fns)}, "
+                         f"got {problem_type!r}")
+    return fns[problem_type](student_logits, teacher_logits, temperature, weight, num_items_in_batch)
+
+
 # -- multi-task loss balancing ------------------------------------------------------------------------------
 
 def gradnorm_loss(grad_norms: torch.Tensor, losses: torch.Tensor, initial_losses: torch.Tensor,

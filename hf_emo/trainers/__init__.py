@@ -1,5 +1,7 @@
 """Trainer subclasses, one config dataclass each."""
 
+from .consistency_config import ConsistencyDistillationConfig
+from .consistency_trainer import ConsistencyDistillationTrainer
 from .distillation_config import DistillationConfig
 from .distillation_trainer import DistillationTrainer
 from .emotion_config import EmotionConfig
@@ -8,4 +10,4 @@ from .multitask_config import MultiTaskConfig
 from .multitask_trainer import MultiTaskTrainer
 
 __all__ = ["EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer", "MultiTaskConfig",
-           "MultiTaskTrainer"]
+           "MultiTaskTrainer", "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer"]

@@ -23,6 +23,7 @@ from .schedules import alpha_at_step
 from .teachers import cache_teacher_logits, check_teacher_label_space
 from .trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig, \
     DistillationTrainer, EmotionConfig, EmotionTrainer, MultiTaskConfig, MultiTaskTrainer
+from .translate import detect_languages, translate_column, translate_texts
 from .zoo import materialize, resolve_model
 
 __version__ = "0.1.0"
@@ -43,5 +44,5 @@ __all__ = [
     "gradnorm_loss",
     "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "consistency_kd_loss", "PairedDataCollator",
     "tokenize_teacher_side", "translation_disagreement", "minmax_quality", "quality_weights",
-    "add_translation_disagreement", "add_quality_weights",
+    "add_translation_disagreement", "add_quality_weights", "translate_texts", "translate_column", "detect_languages",
 ]

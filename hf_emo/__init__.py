@@ -8,6 +8,7 @@ trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``).
 from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, PairedDataCollator, \
     TaskSpec, load_local, load_task, tokenize_teacher_side
 from .callbacks import EarlyStoppingInMemory
+from .explain import render_html, render_terminal, trigger_f1, trigger_map, trigger_scores, tune_trigger_threshold
 from .features import cache_encoder_features
 from .gradnorm import GradNormWeights
 from .hub import push_run, render_model_card, stage_upload
@@ -45,4 +46,5 @@ __all__ = [
     "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "consistency_kd_loss", "PairedDataCollator",
     "tokenize_teacher_side", "translation_disagreement", "minmax_quality", "quality_weights",
     "add_translation_disagreement", "add_quality_weights", "translate_texts", "translate_column", "detect_languages",
+    "trigger_scores", "trigger_f1", "trigger_map", "tune_trigger_threshold", "render_terminal", "render_html",
 ]

@@ -443,12 +443,61 @@ def cmd_push(argv: list[str]) -> int:
     return 0
 
 
+def cmd_explain(argv: list[str]) -> int:
+    """Per-word trigger highlights (paper 001 §3.4) for texts, in the terminal and optionally as an HTML page."""
+    from .explain import render_html, render_terminal, trigger_scores
+    from .metrics import probabilities
+    from .models import load_classifier, load_tokenizer, task_spec_of
+
+    p = argparse.ArgumentParser(prog="hf-emo explain", description="Zero-shot trigger words of a fine-tuned "
+                                "classifier: each word's cosine similarity to the <s>/[CLS] token's last state.")
+    p.add_argument("model", help="a fine-tuned classifier: folder or Hub id")
+    p.add_argument("text", nargs="*", help="texts to explain")
+    p.add_argument("--file", default=None, help="a text file, one text per line")
+    p.add_argument("--threshold", type=float, default=None, help="trigger threshold (tune it on annotated data "
+                   "with hf_emo.explain.tune_trigger_threshold); default: the model's config.hf_emo_trigger_threshold"
+                   ", else per text the mean + one standard deviation of its word scores")
+    p.add_argument("--html", default=None, help="also write the highlights to this HTML file")
+    p.add_argument("--no-color", action="store_true", help="mark triggers as [word] instead of ANSI colours")
+    p.add_argument("--batch-size", type=int, default=32)
+    args = p.parse_args(argv)
+    texts = list(args.text)
+    if args.file:
+        texts += [ln.strip() for ln in Path(args.file).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if not texts:
+        p.error("give texts as arguments or --file")
+    model, tok = load_classifier(args.model), load_tokenizer(args.model)
+    spec = task_spec_of(model)
+    names = list(spec.label_names) if spec else [model.config.id2label[i] for i in range(model.config.num_labels)]
+    problem = spec.problem_type if spec else "single_label"
+    probs = probabilities(_logits(model, tok, texts, args.batch_size), problem)
+    thr_default = args.threshold if args.threshold is not None else getattr(model.config, "hf_emo_trigger_threshold",
+                                                                           None)
+    items = trigger_scores(model, tok, texts, batch_size=args.batch_size)
+    labels, thresholds = [], []
+    for it, pr in zip(items, probs):
+        thr = thr_default if thr_default is not None else float(np.mean(it.scores) + np.std(it.scores))
+        thresholds.append(thr)
+        if problem == "multi_label":
+            lab = [f"{n} {v:.2f}" for n, v in zip(names, pr) if v >= getattr(model.config, "hf_emo_threshold", 0.5)]
+        else:
+            lab = [f"{names[int(pr.argmax())]} {pr.max():.2f}"]
+        labels.append(", ".join(lab) or "(no label)")
+        print(f"{labels[-1]}\t{render_terminal(it, thr, color=False if args.no_color else None)}")
+    if args.html:
+        page = render_html(items, thresholds, labels=labels)
+        Path(args.html).write_text(page, encoding="utf-8")
+        print(f"wrote {args.html}", file=sys.stderr)
+    return 0
+
+
 def cmd_distil(argv: list[str]) -> int:
     return cmd_train(argv, distil=True)
 
 
 COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "table": cmd_table, "push": cmd_push,
-            "evaluate": cmd_evaluate, "predict": cmd_predict, "data": cmd_data, "zoo": cmd_zoo}
+            "evaluate": cmd_evaluate, "predict": cmd_predict, "explain": cmd_explain, "data": cmd_data,
+            "zoo": cmd_zoo}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -460,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
               "  mtl       multi-task learning / MTKD / GradNorm: hf-emo mtl --config FILE.yaml\n"
               "  evaluate  metrics of a fine-tuned model on a split\n"
               "  predict   labels and probabilities for texts (table or JSON)\n"
+              "  explain   trigger words of a classifier, highlighted in the terminal and as HTML\n"
               "  table     result tables over runs: seeds (mean ± std), kd-grid (T x alpha + heat map)\n"
               "  push      upload a trained student with its model card (--dry-run DIR writes it locally)\n"
               "  data      the registered tasks and their statistics\n"

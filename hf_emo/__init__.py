@@ -8,6 +8,7 @@ trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``).
 from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, PairedDataCollator, \
     TaskSpec, load_local, load_task, tokenize_teacher_side
 from .callbacks import EarlyStoppingInMemory
+from .ensemble import ensemble_probabilities, evaluate_ensemble
 from .explain import render_html, render_terminal, trigger_f1, trigger_map, trigger_scores, tune_trigger_threshold
 from .features import cache_encoder_features
 from .gradnorm import GradNormWeights
@@ -47,4 +48,5 @@ __all__ = [
     "tokenize_teacher_side", "translation_disagreement", "minmax_quality", "quality_weights",
     "add_translation_disagreement", "add_quality_weights", "translate_texts", "translate_column", "detect_languages",
     "trigger_scores", "trigger_f1", "trigger_map", "tune_trigger_threshold", "render_terminal", "render_html",
+    "ensemble_probabilities", "evaluate_ensemble",
 ]

@@ -108,8 +108,9 @@ def cmd_evaluate(argv: list[str]) -> int:
     from .metrics import detailed_report, task_metrics
     from .models import load_classifier, load_tokenizer, task_spec_of
 
-    p = argparse.ArgumentParser(prog="hf-emo evaluate", description="Evaluate a fine-tuned model on a split.")
-    p.add_argument("--model", required=True)
+    p = argparse.ArgumentParser(prog="hf-emo evaluate", description="Evaluate a fine-tuned model on a split; "
+                                "with several --model, each one and their ensemble (mean probabilities).")
+    p.add_argument("--model", required=True, action="append", help="a fine-tuned model; repeat for an ensemble")
     p.add_argument("--task", default=None)
     p.add_argument("--split", default="test")
     p.add_argument("--data-dir", default=None)
@@ -123,6 +124,9 @@ def cmd_evaluate(argv: list[str]) -> int:
                    help="teacher model(s): also report the student's loyalty to them (paper 003 §5)")
     p.add_argument("--output", default=None, help="write the metrics JSON here")
     args = p.parse_args(argv)
+    if len(args.model) > 1:
+        return _evaluate_ensemble(args, p)
+    args.model = args.model[0]
     model, tok = load_classifier(args.model), load_tokenizer(args.model)
     if args.task is None and args.file is None:
         spec = task_spec_of(model)
@@ -149,6 +153,39 @@ def cmd_evaluate(argv: list[str]) -> int:
     res["detail"] = detailed_report(spec, labels, logits, threshold)
     text = json.dumps(res, indent=2)
     if args.output:
+        Path(args.output).write_text(text)
+    print(text)
+    return 0
+
+
+def _evaluate_ensemble(args, p) -> int:
+    """Each member's metrics and the ensemble's (mean probabilities; paper 001 Table 1), as JSON whose
+    ``<split>`` entry holds the ensemble's metrics (so ``hf-emo table seeds`` reads it like a run)."""
+    from .ensemble import evaluate_ensemble
+    from .models import load_classifier, load_tokenizer, task_spec_of
+    from .teachers import check_teacher_label_space
+
+    models = [load_classifier(m) for m in args.model]
+    if args.task is None and args.file is None:
+        spec = task_spec_of(models[0])
+        if spec is None:
+            p.error("--task or --file is needed for models without an hf_emo task spec")
+        args.task = spec.name
+    ds, spec = _load_eval_data(args)
+    for i, m in enumerate(models):
+        try:
+            check_teacher_label_space(m, spec, i)
+        except ValueError as e:
+            raise ValueError(f"ensemble member {args.model[i]}: {e}") from None
+    threshold = args.threshold or float(np.mean([getattr(m.config, "hf_emo_threshold", 0.5) for m in models]))
+    texts = list(ds["text"])
+    logits = {path: _logits(m, load_tokenizer(path), texts) for path, m in zip(args.model, models)}
+    res = evaluate_ensemble(spec, np.asarray(ds["labels"]), logits, threshold)
+    out = {"split": args.split, "threshold": threshold, args.split: res["ensemble"], **res,
+           "run": {"task": spec.name, "ensemble_of": args.model}}
+    text = json.dumps(out, indent=2)
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(text)
     print(text)
     return 0

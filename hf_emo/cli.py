@@ -78,6 +78,18 @@ def cmd_mtl(argv: list[str]) -> int:
     return 0
 
 
+def cmd_consistency(argv: list[str]) -> int:
+    from .consistency_run import ConsistencyRunArguments, train_and_evaluate_consistency
+    from .trainers import ConsistencyDistillationConfig
+
+    run, config = parse_config_args(argv, (ConsistencyRunArguments, ConsistencyDistillationConfig))
+    out = train_and_evaluate_consistency(run, config, command="hf-emo consistency " +
+                                         " ".join(shlex.quote(a) for a in argv))
+    print(json.dumps(out["metrics"], indent=2))
+    print(f"report: {Path(config.output_dir) / 'report.md'}")
+    return 0
+
+
 def _load_eval_data(args):
     from .data import TASKS, load_local, load_task
 
@@ -532,9 +544,9 @@ def cmd_distil(argv: list[str]) -> int:
     return cmd_train(argv, distil=True)
 
 
-COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "table": cmd_table, "push": cmd_push,
-            "evaluate": cmd_evaluate, "predict": cmd_predict, "explain": cmd_explain, "data": cmd_data,
-            "zoo": cmd_zoo}
+COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "consistency": cmd_consistency,
+            "table": cmd_table, "push": cmd_push, "evaluate": cmd_evaluate, "predict": cmd_predict,
+            "explain": cmd_explain, "data": cmd_data, "zoo": cmd_zoo}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -544,7 +556,9 @@ def main(argv: list[str] | None = None) -> int:
               "  train     fine-tune on a task: hf-emo train --config FILE.yaml [--key value ...]\n"
               "  distil    distil teacher(s) into a student: hf-emo distil --config FILE.yaml --teacher DIR\n"
               "  mtl       multi-task learning / MTKD / GradNorm: hf-emo mtl --config FILE.yaml\n"
-              "  evaluate  metrics of a fine-tuned model on a split\n"
+              "  consistency  refine a multilingual student by translation-quality-weighted consistency KD "
+              "(paper 001)\n"
+              "  evaluate  metrics of a fine-tuned model on a split (several --model: their ensemble too)\n"
               "  predict   labels and probabilities for texts (table or JSON)\n"
               "  explain   trigger words of a classifier, highlighted in the terminal and as HTML\n"
               "  table     result tables over runs: seeds (mean ± std), kd-grid (T x alpha + heat map)\n"

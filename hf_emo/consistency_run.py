@@ -1,0 +1,197 @@
+"""The job behind ``hf-emo consistency``: paper 001's stage 2, refining a multilingual student by weighted
+consistency distillation from a monolingual teacher that reads the translation.
+
+Stage 1 (an ``hf-emo train`` run on English data) gives the student; the teacher is another ``hf-emo train`` run.
+Here: the teacher's logits on the translated side, the stage-1 student's disagreement between the original and
+the translation (Eq. 2) and the quality weights (Eq. 3) are computed once, then the student is refined on the
+original side without its gold labels (``alpha = 0``). Validation and test are the original-language splits. The
+decision threshold stays the stage-1 student's (tuned on English validation): no target-language label is used.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data.paired_collator import PairedDataCollator
+from .data.tokenize import tokenize_dataset
+from .losses import get_kd_loss
+from .metrics import detailed_report, loyalty_metrics, task_metrics
+from .models import is_classifier, load_classifier, load_tokenizer
+from .quality_weights import add_translation_disagreement, minmax_quality
+from .report import write_report
+from .run import RunArguments, load_data, machine_description, peak_rss_mb
+from .teachers import cache_teacher_logits, check_teacher_label_space
+from .trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer
+
+NOISE_SIGNALS = ("pivot_lang", "alignment", "en_text_source")
+
+
+@dataclass
+class ConsistencyRunArguments(RunArguments):
+    """``RunArguments`` for stage 2: ``model_name_or_path`` is the stage-1 student (a fine-tuned classifier)."""
+
+    task: str | None = field(default="xed_en_ro", metadata={
+        "help": "A registered task whose rows hold an original text (text_column) and its translation."})
+    teacher: list[str] = field(default_factory=list, metadata={
+        "help": "The monolingual teacher(s): fine-tuned folders or Hub ids with the task's label names."})
+    translation_column: str = field(default="en_text", metadata={
+        "help": "The translated (teacher-side) text column; hf_emo.translate.translate_column makes one."})
+    teacher_batch_size: int = 64
+    max_length: int = 64
+
+
+def _translation_logits(teachers, dataset, run: ConsistencyRunArguments):
+    return cache_teacher_logits(teachers, dataset, [load_tokenizer(t) for t in run.teacher],
+                                text_column=run.translation_column, batch_size=run.teacher_batch_size,
+                                desc=f"teacher on {run.translation_column}")
+
+
+def weight_noise_correlations(dataset, weight_column: str = "weight") -> dict[str, float]:
+    """Pearson correlation of the learned quality weights with the data's own noise signals (XED en-ro: Danish
+    pivot, 1:n alignments, English text taken from the annotation, and the |log| length ratio of the pair)."""
+    w = np.asarray(dataset[weight_column], dtype=float)
+    out: dict[str, float] = {}
+    flags = {"pivot_lang": ("da", "pivot_lang=da"), "alignment": ("1:n", "alignment=1:n"),
+             "en_text_source": ("annotated_phrase", "en_text_source=annotated_phrase")}
+    for col, (value, name) in flags.items():
+        if col in dataset.column_names:
+            x = np.asarray([v == value for v in dataset[col]], dtype=float)
+            out[name] = _pearson(w, x)
+    if {"text", "en_text"} <= set(dataset.column_names):
+        ratio = np.array([abs(np.log(max(len(a), 1) / max(len(b), 1))) for a, b in
+                          zip(dataset["text"], dataset["en_text"])])
+        out["abs_log_length_ratio"] = _pearson(w, ratio)
+    return out
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def plot_weights(dataset, path: str | Path, weight_column: str = "weight") -> Path | None:
+    """Histogram of the quality weights, split by each noise flag present (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = [c for c in NOISE_SIGNALS if c in dataset.column_names]
+    if weight_column not in dataset.column_names:
+        return None
+    w = np.asarray(dataset[weight_column], dtype=float)
+    fig, axes = plt.subplots(1, max(len(cols), 1), figsize=(4.2 * max(len(cols), 1), 3.2), squeeze=False)
+    for ax, col in zip(axes[0], cols or [None]):
+        if col is None:
+            ax.hist(w, bins=30, color="tab:blue")
+        else:
+            vals = np.asarray(dataset[col])
+            for v in sorted(set(vals)):
+                ax.hist(w[vals == v], bins=30, alpha=0.6, density=True, label=f"{col}={v} (n={int((vals == v).sum())})")
+            ax.legend(fontsize=7)
+        ax.set_xlabel("quality weight (paper 001 Eq. 3)")
+        ax.set_ylabel("density")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)
+
+
+def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: ConsistencyDistillationConfig,
+                                   command: str | None = None) -> dict:
+    """Stage 2 of paper 001: cache, weigh, refine, evaluate (before and after), report."""
+    t0 = time.time()
+    if not is_classifier(run.model_name_or_path):
+        raise ValueError(f"model_name_or_path {run.model_name_or_path!r} is not a fine-tuned classifier: stage 2 "
+                         "refines the stage-1 student (train it first with `hf-emo train`)")
+    if not run.teacher:
+        raise ValueError("consistency distillation needs a --teacher (the monolingual model on the translation)")
+    dd, spec = load_data(run)
+    for split in dd:
+        if run.translation_column not in dd[split].column_names:
+            raise ValueError(f"task {spec.name!r} split {split!r} has no translation column "
+                             f"{run.translation_column!r}; columns: {dd[split].column_names}")
+    if run.max_train_samples:
+        n = min(run.max_train_samples, len(dd["train"]))
+        dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(n))
+    model, tokenizer = load_classifier(run.model_name_or_path), load_tokenizer(run.model_name_or_path)
+    check_teacher_label_space(model, spec)
+    prefix = run.text_prefix or getattr(model.config, "text_prefix", "") or ""
+    model.config.max_seq_length = run.max_length
+    threshold = float(getattr(model.config, "hf_emo_threshold", config.threshold))
+    teachers = [load_classifier(t) for t in run.teacher]
+    for i, t in enumerate(teachers):
+        check_teacher_label_space(t, spec, i)
+
+    train = _translation_logits(teachers, dd["train"], run)
+    train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
+                                         translation_column=run.translation_column,
+                                         problem_type=spec.problem_type, max_length=run.max_length,
+                                         batch_size=run.teacher_batch_size)
+    if config.alpha == 0 and "labels" in train.column_names:
+        train = train.remove_columns("labels")  # the target side needs no gold labels
+    keep = ("labels", "weight", "teacher_logits", "disagreement")
+    tok_train = tokenize_dataset(train, tokenizer, max_length=run.max_length, text_prefix=prefix,
+                                 text_column=run.text_column, keep=keep)
+    evals = {s: tokenize_dataset(dd[s], tokenizer, max_length=run.max_length, text_prefix=prefix,
+                                 text_column=run.text_column) for s in ("validation", "test") if s in dd}
+    trainer = ConsistencyDistillationTrainer(model=model, args=config, task_spec=spec, train_dataset=tok_train,
+                                             eval_dataset=evals.get("validation"), processing_class=tokenizer,
+                                             data_collator=PairedDataCollator(tokenizer))
+    results: dict[str, dict] = {}
+    for split, ds in evals.items():  # the stage-1 student, before refinement
+        pred = trainer.predict(ds, metric_key_prefix=split)
+        results[f"{split}_stage1"] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
+    weighted = trainer.train_dataset  # the weights the trainer computed over the whole set
+    train_out = trainer.train()
+    train_time = time.time() - t0
+
+    logits = {}
+    for split, ds in evals.items():
+        pred = trainer.predict(ds, metric_key_prefix=split)
+        logits[split] = (pred.predictions, pred.label_ids)
+        results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
+    if "test" in dd:  # the teacher on the English side of the same rows: the upper reference of paper 001 Table 1
+        t_test = np.asarray(_translation_logits(teachers, dd["test"], run)["teacher_logits"])
+        t_thr = float(np.mean([getattr(t.config, "hf_emo_threshold", config.threshold) for t in teachers]))
+        results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else
+                                               t_test.mean(1), t_thr)
+        results["test_loyalty"] = loyalty_metrics(spec, t_test, logits["test"][0], threshold)
+    detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
+
+    out_dir = Path(config.output_dir)
+    trainer.save_model(config.output_dir)
+    # the Eq. 3 weights over the whole refinement set (whatever scheme trained) against the data's noise signals
+    dis = np.asarray(train["disagreement"], dtype=float)
+    cols = [c for c in (*NOISE_SIGNALS, run.text_column, run.translation_column) if c in train.column_names]
+    noise = train.select_columns(cols).add_column("weight", minmax_quality(dis).numpy().tolist())
+    noise = noise.rename_columns({k: v for k, v in ((run.text_column, "text"), (run.translation_column, "en_text"))
+                                  if k != v})
+    correlations = weight_noise_correlations(noise)
+    plot_weights(noise, out_dir / "quality_weights.png")
+    info = {
+        "task": spec.name, "model": run.model_name_or_path, "teachers": list(run.teacher),
+        "text_prefix": prefix, "max_length": run.max_length, "threshold": threshold,
+        "consistency": {"quality_weighting": config.quality_weighting,
+                        "weight_normalization": config.weight_normalization,
+                        "drop_fraction": config.drop_fraction if config.quality_weighting == "threshold" else None,
+                        "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
+                        "temperature": config.temperature, "alpha": config.alpha,
+                        "translation_column": run.translation_column, "refinement_rows": len(weighted),
+                        "disagreement_mean": float(dis.mean()), "disagreement_max": float(dis.max())},
+        "weight_noise_correlations": correlations,
+        "train_runtime_s": round(train_time, 1), "train_loss": train_out.training_loss,
+        "peak_rss_mb": round(peak_rss_mb(), 1), "machine": machine_description(),
+        "split_sizes": {k: len(v) for k, v in dd.items()}, "seed": config.seed,
+        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+    }
+    write_report(config.output_dir, spec=spec, metrics=results, detail=detail,
+                 log_history=trainer.state.log_history, run_info=info)
+    return {"metrics": results, "run": info}

@@ -416,7 +416,8 @@ def cmd_table(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="hf-emo table", description="Tables over finished runs (metrics.json).")
     sub = p.add_subparsers(dest="kind", required=True)
     s = sub.add_parser("seeds", help="mean ± std over seeds, one row per --row NAME=GLOB")
-    s.add_argument("--row", action="append", required=True, help="NAME=GLOB of run folders (repeatable)")
+    s.add_argument("--row", action="append", required=True,
+                   help="NAME=GLOB of run folders (repeatable); GLOB::SPLIT reads another split of those runs")
     s.add_argument("--metric", action="append", required=True)
     s.add_argument("--spread", choices=("std", "ci95"), default="std", help="± sample std or 95%% t interval")
     s.add_argument("--allow-missing", action="store_true", help="'–' for a metric no run of a row has")
@@ -433,13 +434,22 @@ def cmd_table(argv: list[str]) -> int:
     w = sub.add_parser("task-weights", help="GradNorm task weights averaged over runs (paper 002 Fig. 3), as PNG")
     w.add_argument("--runs", action="append", required=True, help="GLOB of multi-task run folders")
     w.add_argument("--png", required=True)
-    for q in (s, g, q6):
+    j = sub.add_parser("json", help="a dict inside the runs' metrics.json (e.g. run.weight_noise_correlations), "
+                       "mean ± std over runs")
+    j.add_argument("--runs", action="append", required=True, help="GLOB of run folders")
+    j.add_argument("--key", required=True, help="dotted path to a dict of numbers")
+    j.add_argument("--spread", choices=("std", "ci95"), default="std")
+    for q in (s, g, q6, j):
         q.add_argument("--split", default="test")
         q.add_argument("--caption", default="")
         q.add_argument("--out", default=None, help="write the Markdown here (else print it)")
     args = p.parse_args(argv)
     if args.kind == "probs":
         text = _probability_table(args)
+    elif args.kind == "json":
+        from .tables import mean_json_table
+
+        text = mean_json_table(args.runs, args.key, args.caption, args.spread)
     elif args.kind == "task-weights":
         from .multitask_run import mean_task_weights, plot_task_weights
 

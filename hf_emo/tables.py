@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["load_run", "seed_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
+__all__ = ["load_run", "seed_table", "mean_json_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
 
 
 def load_run(run_dir: str | Path) -> dict:
@@ -60,7 +60,8 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
                caption: str = "", spread: str = "std", allow_missing: bool = False) -> str:
     """A Markdown table, one row per name, cells ``mean ± spread`` (percent) over the matched runs.
 
-    ``spread``: ``std`` (sample standard deviation) or ``ci95`` (half-width of the 95% Student-t interval, as paper
+    A pattern may end in ``::SPLIT`` to read that row from another split of the same runs (e.g. ``test_stage1``
+    or ``test_teacher`` of a consistency run). ``spread``: ``std`` (sample standard deviation) or ``ci95`` (half-width of the 95% Student-t interval, as paper
     002 reports). ``allow_missing`` writes ``–`` where no run of a row has the metric (a task the row did not train);
     a metric missing from only some runs of a row is still an error.
     """
@@ -68,8 +69,14 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
         raise ValueError(f"spread must be one of {SPREADS}, got {spread!r}")
     head = "| run | n | " + " | ".join(metrics) + " |"
     lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(metrics)]
+    default_split = split
     for name, patterns in rows.items():
-        runs = _expand([patterns] if isinstance(patterns, (str, Path)) else patterns)
+        patterns = [patterns] if isinstance(patterns, (str, Path)) else list(patterns)
+        splits = {str(p).partition("::")[2] or default_split for p in patterns}
+        if len(splits) > 1:
+            raise ValueError(f"row {name!r}: its patterns name different splits {sorted(splits)}")
+        split = splits.pop() if splits else default_split
+        runs = _expand([str(p).partition("::")[0] for p in patterns])
         if not runs:
             lines.append(f"| {name} | 0 | " + " | ".join("–" for _ in metrics) + " |")
             continue
@@ -155,3 +162,35 @@ def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence,
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def mean_json_table(patterns: Iterable[str | Path], key: str, caption: str = "", spread: str = "std") -> str:
+    """Markdown: each numeric entry of the dict at dotted ``key`` of the runs' metrics.json (e.g.
+    ``run.weight_noise_correlations``), mean ± spread over the runs (NaN entries skipped)."""
+    runs = _expand(list(patterns))
+    if not runs:
+        raise FileNotFoundError(f"no finished run matches {list(patterns)}")
+    values: dict[str, list[float]] = {}
+    for r in runs:
+        node = load_run(r)
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"{r}/metrics.json has no {key!r}")
+            node = node[part]
+        for k, v in node.items():
+            if isinstance(v, (int, float)) and v == v:
+                values.setdefault(k, []).append(float(v))
+    lines = ([caption, ""] if caption else []) + ["| entry | n | mean |", "|---|---|---|"]
+    for k, vs in values.items():
+        m = np.mean(vs)
+        cell = f"{m:.3f}" if len(vs) == 1 else f"{m:.3f} ± " + (
+            f"{np.std(vs, ddof=1):.3f}" if spread == "std" else f"{_ci95(vs):.3f}")
+        lines.append(f"| {k} | {len(vs)} | {cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def _ci95(values: Sequence[float]) -> float:
+    from scipy.stats import t
+
+    v = np.asarray(values, float)
+    return float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))

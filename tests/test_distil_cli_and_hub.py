@@ -164,3 +164,21 @@ def test_single_task_runs_answer_task_prefixed_metrics(tmp_path):
     text = seed_table({"baseline": str(tmp_path / "stl"), "MTL": str(tmp_path / "mtl")},
                       ["redv2_f1_micro", "laroseda_accuracy"], allow_missing=True)
     assert "| baseline | 1 | 60.00 | – |" in text and "| MTL | 1 | 65.00 | 90.00 |" in text
+
+
+def test_seed_table_reads_another_split_per_row_and_json_table(tmp_path, capsys):
+    from hf_emo.tables import seed_table
+
+    for i, (after, before, corr) in enumerate(((0.50, 0.45, -0.2), (0.52, 0.44, -0.4))):
+        d = tmp_path / f"q_s{i}"
+        d.mkdir()
+        d.joinpath("metrics.json").write_text(json.dumps({
+            "test": {"f1_micro": after}, "test_stage1": {"f1_micro": before},
+            "run": {"weight_noise_correlations": {"pivot_lang=da": corr, "alignment=1:n": float("nan")}}}))
+    text = seed_table({"before": f"{tmp_path}/q_s*::test_stage1", "after": f"{tmp_path}/q_s*"}, ["f1_micro"])
+    assert "| before | 2 | 44.50 ± 0.71 |" in text and "| after | 2 | 51.00 ± 1.41 |" in text
+    with pytest.raises(ValueError, match="different splits"):
+        seed_table({"x": [f"{tmp_path}/q_s0::test", f"{tmp_path}/q_s1::test_stage1"]}, ["f1_micro"])
+    assert main(["table", "json", "--runs", f"{tmp_path}/q_s*", "--key", "run.weight_noise_correlations"]) == 0
+    out = capsys.readouterr().out
+    assert "| pivot_lang=da | 2 | -0.300 ± 0.141 |" in out and "alignment" not in out

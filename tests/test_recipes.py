@@ -50,8 +50,8 @@ def test_every_recipe_config_parses():
     from hf_emo.cli import parse_train_args
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
-        if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd")):
-            continue  # multi-task configs: test_mtl_recipe_configs_parse, test_paper000_mtl_configs_parse
+        if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd", "refine")):
+            continue  # multi-task / consistency configs: their own parse tests below
         base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, PLAIN_OVERLAYS.get(cfg.stem, []))]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
             base = [str(cfg.parent / "embedded.yaml")]
@@ -164,3 +164,39 @@ def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
     dirs = sorted(c.split("--output_dir ")[1].split()[0].rsplit("/", 1)[1] for c in out.splitlines()
                   if c.split(" ")[0] in ("train", "mtl"))
     assert dirs == ["mtkd_ta_s1", "mtkd_ta_s42", "mtl_d10_s1", "mtl_d10_s42", "stl_laroseda_s1", "stl_laroseda_s42"]
+
+
+@pytest.mark.parametrize("name", ["refine_embedded", "refine"])
+def test_consistency_configs_parse(name):
+    from hf_emo.cli import parse_config_args
+    from hf_emo.consistency_run import ConsistencyRunArguments
+    from hf_emo.trainers import ConsistencyDistillationConfig
+
+    cfg = ROOT / f"recipes/wang2024_consistency_kd/configs/{name}.yaml"
+    run, config = parse_config_args(["--config", str(cfg), "--teacher", "runs/t"],
+                                    (ConsistencyRunArguments, ConsistencyDistillationConfig))
+    assert run.task == "xed_en_ro" and run.translation_column == "en_text" and run.teacher == ["runs/t"]
+    assert config.alpha == 0.0 and config.quality_weighting == "quality" and config.weight_normalization == "global"
+
+
+def test_wang2024_recipe_trains_teacher_student_and_three_refinements_per_seed(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "w")}
+    out = subprocess.run(["bash", str(ROOT / "recipes/wang2024_consistency_kd/run.sh"), "--profile", "embedded",
+                          "--max_steps", "3"], capture_output=True, text=True, env=env, check=True).stdout
+    calls = [c for c in out.splitlines() if c.split(" ")[0] in ("train", "consistency")]
+    assert len(calls) == 2 * 5
+    by_dir = {c.split("--output_dir ")[1].split()[0]: c for c in calls}
+    w = tmp_path / "w"
+    assert "teacher_embedded.yaml" in by_dir[f"{w}/teacher_s1"] and "--seed 1" in by_dir[f"{w}/teacher_s1"]
+    assert "student_embedded.yaml" in by_dir[f"{w}/stage1_s42"]
+    q = by_dir[f"{w}/quality_s1"]
+    for part in ("refine_embedded.yaml", f"--model_name_or_path {w}/stage1_s1", f"--teacher {w}/teacher_s1",
+                 "--quality_weighting quality", "--max_steps 3"):
+        assert part in q
+    assert "--quality_weighting threshold" in by_dir[f"{w}/threshold_s42"]
+    tables = [c for c in out.splitlines() if c.startswith("table seeds")]
+    assert len(tables) == 1 and "quality_s*::test_stage1" in tables[0] and "::test_teacher" in tables[0]
+    only = subprocess.run(["bash", str(ROOT / "recipes/wang2024_consistency_kd/run.sh"), "--profile", "embedded"],
+                          capture_output=True, text=True, env={**env, "ONLY": "quality"}, check=True).stdout
+    assert [c.split()[0] for c in only.splitlines() if c.split(" ")[0] in ("train", "consistency")] == \
+        ["consistency", "consistency"]

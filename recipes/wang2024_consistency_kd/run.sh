@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Paper 001 (Wang et al. 2024) on XED en-ro: monolingual English teacher -> multilingual student, refined on the
+# Romanian side by translation-quality-weighted consistency distillation; Table 1 rows over seeds.
+#   bash recipes/wang2024_consistency_kd/run.sh --profile embedded   # all-MiniLM-L6-v2 -> multilingual-e5-small
+#   bash recipes/wang2024_consistency_kd/run.sh                      # paper profile: RoBERTa-large -> XLM-R-large
+# Per seed: teacher (English XED minus the parallel lines), stage-1 student (same data), then stage 2 three ways:
+# uniform weights, quality weights (Eq. 2-3) and hard thresholding (drop the worst 20%). Then the ensemble of the
+# seeds' quality-weighted students and the tables (tables.sh).
+# Environment: SEEDS (default "42 1 2"), OUT (default runs/wang2024_<profile>), ONLY (a subset of the steps
+# teacher stage1 uniform quality threshold ensemble). Extra arguments go to every run. Finished runs are skipped.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+profile="$(parse_profile embedded "$@")"
+[[ "${1:-}" == "--profile" ]] && shift 2
+case "$profile" in
+  embedded) sfx="_embedded" ;;
+  paper) sfx="" ;;
+  *) echo "unknown profile '$profile' (one of: embedded paper)" >&2; exit 2 ;;
+esac
+root="$(cd "$here/../.." && pwd)"
+out="${OUT:-runs/wang2024_$profile}"
+seeds=(${SEEDS:-42 1 2})
+cd "$root"
+bin="$(hf_emo_bin "$root")"
+cfg="$here/configs"
+want() { [[ -z "${ONLY:-}" || " $ONLY " == *" $1 "* ]]; }
+done_() { [[ -f "$out/$1/metrics.json" ]] && echo "skip $out/$1 (done)"; }
+for s in "${seeds[@]}"; do
+  want teacher && { done_ "teacher_s$s" ||
+    "$bin" train --config "$cfg/teacher$sfx.yaml" "$@" --seed "$s" --output_dir "$out/teacher_s$s"; }
+  want stage1 && { done_ "stage1_s$s" ||
+    "$bin" train --config "$cfg/student$sfx.yaml" "$@" --seed "$s" --output_dir "$out/stage1_s$s"; }
+  for w in uniform quality threshold; do
+    want "$w" && { done_ "${w}_s$s" ||
+      "$bin" consistency --config "$cfg/refine$sfx.yaml" --model_name_or_path "$out/stage1_s$s" \
+        --teacher "$out/teacher_s$s" --quality_weighting "$w" "$@" --seed "$s" --output_dir "$out/${w}_s$s"; }
+  done
+done
+members=()
+for s in "${seeds[@]}"; do [[ -f "$out/quality_s$s/config.json" ]] && members+=(--model "$out/quality_s$s"); done
+if want ensemble && (( ${#members[@]} > 1 )); then
+  done_ ensemble || "$bin" evaluate "${members[@]}" --task xed_en_ro --output "$out/ensemble/metrics.json"
+fi
+bash "$here/tables.sh" "$out"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Paper 001 Table 1 shape from run.sh's runs: micro/macro F1, precision and recall on the Romanian test movies,
+# mean ± std over seeds; plus the correlation of the quality weights with XED en-ro's own noise signals.
+#   bash recipes/wang2024_consistency_kd/tables.sh runs/wang2024_embedded
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+root="$(cd "$here/../.." && pwd)"
+out="${1:?usage: tables.sh RUNS_DIR}"
+cd "$root"
+bin="$(hf_emo_bin "$root")"
+M=()
+for m in f1_micro precision_micro recall_micro f1_macro precision_macro recall_macro; do M+=(--metric "$m"); done
+cap="XED en-ro (EXALT is unavailable): Romanian side of the held-out test movies (split by movie_id), x100, mean ± \
+std over seeds, threshold = the stage-1 student's (tuned on English validation). The English side plays the \
+machine translation. Teacher: English-only model on English XED minus every parallel line. Stage 2 is unlabelled \
+(alpha 0), per-label Bernoulli KL (multi-label form), weights of Eq. 3 normalised over the whole refinement set. \
+Ensemble: mean probabilities of the seeds' quality-weighted students (one ensemble, so no spread). Runs in $out."
+"$bin" table seeds "${M[@]}" --caption "Table 1 (paper 001). $cap" \
+  --row "student, stage 1 (before refinement)=$out/quality_s*::test_stage1" \
+  --row "refined, uniform weights=$out/uniform_s*" \
+  --row "refined, quality weights (Eq. 3)=$out/quality_s*" \
+  --row "refined, drop worst 20% (threshold)=$out/threshold_s*" \
+  --row "teacher on the English side (upper reference)=$out/quality_s*::test_teacher" \
+  --row "ensemble of the quality-weighted students=$out/ensemble" \
+  --out "$out/table1.md"
+if compgen -G "$out/quality_s*/metrics.json" > /dev/null; then
+  "$bin" table json --runs "$out/quality_s*" --key run.weight_noise_correlations --out "$out/weight_noise.md" \
+    --caption "Pearson correlation of the quality weights (Eq. 3, over the refinement set) with XED en-ro's noise \
+signals; a good quality proxy correlates negatively with each. Mean ± std over seeds."
+fi
+for f in "$out"/table1.md "$out"/weight_noise.md; do [[ -f "$f" ]] && cat "$f"; done; true

@@ -213,3 +213,18 @@ def read_xed_en(root: Path) -> dict[str, list[dict]]:
             out.append({"text": detokenize_xed(text), "labels": [XED_LABELS[x - 1] for x in sorted(set(labels))],
                         "_row": i})
     return {"all": out}
+
+
+def read_xed_language(root: Path) -> dict[str, list[dict]]:
+    """Language identification pairs from XED en-ro (paper 000 Fig. 2's discriminator): every parallel row gives
+    its English line (label ``en``) and its Romanian line (label ``ro``); distinct (text, language) only."""
+    rows = read_xed_en_ro(root)["all"]
+    out, seen = [], set()
+    for r in rows:
+        for text, lang in ((r["en_text"], "en"), (r["text"], "ro")):
+            key = (text, lang)
+            if key in seen or not text.strip():
+                continue
+            seen.add(key)
+            out.append({"text": text, "labels": lang, "movie_id": r["movie_id"], "_row": r["_row"]})
+    return {"all": out}

@@ -148,6 +148,16 @@ def _entries() -> list[_Entry]:
             description="XED English movie subtitles (detokenised, NER-masked), multi-label; the English teacher's "
                         "and stage-1 student's training data for the en-ro consistency distillation."),
             "xed-en-ro", readers.read_xed_en, carve=Carve("all", (("test", 0.1), ("validation", 0.1)), stratify=False)),
+        _Entry(TaskSpec(
+            "xed_language", "single_label", ("en", "ro"), "en+ro", metric="accuracy",
+            split_sizes={"train": 14426, "validation": 1248, "test": 1679},
+            split_note="each XED en-ro parallel row gives its English and its Romanian line (distinct texts); "
+                       "movies (movie_id) shuffled with seed 42: 10% to test, then 10% of the rest to validation",
+            description="Language identification, English vs Romanian subtitle lines of XED en-ro: the language "
+                        "discriminator of paper 000's multi-task cross-lingual setting (Fig. 2)."),
+            "xed-en-ro", readers.read_xed_language,
+            carve=Carve("all", (("test", 0.1), ("validation", 0.1)), stratify=False, group_column="movie_id"),
+            extra={"movie_id": V("string")}),
     ]
 
 

@@ -27,6 +27,7 @@ from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedMode
 from transformers.utils import ModelOutput
 
 from ..data.spec import TaskSpec
+from ..gradient_reversal import grad_reverse
 from ..losses import supervised_loss
 from .pooled_classifier import _POOLER_MODEL_TYPES, pool
 
@@ -121,7 +122,19 @@ class MultiTaskModel(PreTrainedModel):
         else:
             self.heads = None
             self.shared_embedding = nn.Linear(dim, sum(sizes), bias=False)  # no bias: rows are label vectors
+        self._gradient_reversal: dict[str, float] = {}  # training-time only; not part of the saved config
         self.post_init()
+
+    def set_gradient_reversal(self, task: str, lambda_: float | None) -> None:
+        """Route ``task``'s head through a gradient-reversal layer with coefficient ``lambda_`` while training
+        (an adversarial discriminator, ADAN / DANN; paper 000 Fig. 2), or back to a plain head with ``None``."""
+        name = self.task_name(task)
+        if lambda_ is None:
+            self._gradient_reversal.pop(name, None)
+        else:
+            if lambda_ < 0:
+                raise ValueError(f"gradient-reversal coefficient must be >= 0, got {lambda_}")
+            self._gradient_reversal[name] = float(lambda_)
 
     # -- construction ----------------------------------------------------------------------------------
     @classmethod
@@ -228,6 +241,9 @@ class MultiTaskModel(PreTrainedModel):
             return MultiTaskOutput(task_logits={t: self.head_logits(q, t) for t in self.task_names},
                                    hidden_states=hidden)
         name = self.task_name(task)
+        reverse = self._gradient_reversal.get(name)
+        if reverse is not None and self.training:  # an adversarial head: its gradient reaches the encoder reversed
+            q = grad_reverse(q, reverse)
         logits = self.head_logits(q, name)
         loss = None
         if labels is not None:

@@ -6,9 +6,11 @@ import json
 from dataclasses import dataclass, field
 
 from ..data.task_sampler import TASK_SAMPLERS
+from ..gradient_reversal import ADVERSARIAL_SCHEDULES
 from .distillation_config import DistillationConfig
 
 LOSS_WEIGHTINGS = ("static", "gradnorm")
+ADVERSARIAL_MODES = ("gradient_reversal", "loss_sign_reversal")
 
 
 @dataclass
@@ -36,6 +38,17 @@ class MultiTaskConfig(DistillationConfig):
         "help": "static (task_weights) or gradnorm (Chen et al. 2018, paper 002 §3.4)."})
     gradnorm_alpha: float = field(default=1.0, metadata={"help": "GradNorm's asymmetry alpha (paper 002: 1.0)."})
     gradnorm_lr: float = field(default=1e-3, metadata={"help": "Adam learning rate of the GradNorm weights."})
+    adversarial_tasks: list[str] | None = field(default=None, metadata={
+        "help": "Tasks trained adversarially, e.g. a language discriminator (paper 000 Fig. 2, ADAN); the others "
+                "(and these, when left out) train as plain tasks: the 'discriminative' variant."})
+    adversarial_mode: str = field(default="gradient_reversal", metadata={
+        "help": "gradient_reversal: the head learns to discriminate while the encoder receives -lambda times its "
+                "gradient (DANN/ADAN); loss_sign_reversal: the task's loss enters with weight -lambda, so encoder "
+                "and head both maximise it (paper 000's 'loss sign reversal' variant)."})
+    adversarial_lambda: float = field(default=1.0, metadata={"help": "Scale of the adversarial coefficient (>= 0)."})
+    adversarial_schedule: str = field(default="dann", metadata={
+        "help": "constant, or dann: lambda * (2 / (1 + exp(-gamma * p)) - 1) over the training progress p."})
+    adversarial_gamma: float = field(default=10.0, metadata={"help": "gamma of the dann schedule."})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,6 +74,16 @@ class MultiTaskConfig(DistillationConfig):
                 raise ValueError(f"task_weights[{name!r}] must be a number >= 0, got {w!r}")
         if self.loss_weighting == "gradnorm" and self.task_weights:
             raise ValueError("task_weights and loss_weighting='gradnorm' exclude each other: GradNorm learns them")
+        if self.adversarial_mode not in ADVERSARIAL_MODES:
+            raise ValueError(f"adversarial_mode must be one of {ADVERSARIAL_MODES}, got {self.adversarial_mode!r}")
+        if self.adversarial_schedule not in ADVERSARIAL_SCHEDULES:
+            raise ValueError(f"adversarial_schedule must be one of {ADVERSARIAL_SCHEDULES}, got "
+                             f"{self.adversarial_schedule!r}")
+        if self.adversarial_lambda < 0 or self.adversarial_gamma <= 0:
+            raise ValueError(f"adversarial_lambda must be >= 0 and adversarial_gamma > 0, got "
+                             f"{self.adversarial_lambda} and {self.adversarial_gamma}")
+        if self.adversarial_tasks and self.loss_weighting == "gradnorm":
+            raise ValueError("adversarial_tasks and loss_weighting='gradnorm' exclude each other")
         # One-task batches leave the other heads without gradients: DDP must look for unused parameters.
         if self.ddp_find_unused_parameters is None:
             self.ddp_find_unused_parameters = True

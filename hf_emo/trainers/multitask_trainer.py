@@ -13,6 +13,7 @@ from transformers.trainer_utils import seed_worker
 from ..data.multitask_dataset import MultiTaskDataset
 from ..data.spec import TaskSpec
 from ..data.task_sampler import MultiTaskBatchSampler
+from ..gradient_reversal import adversarial_lambda_at
 from ..gradnorm import GradNormWeights
 from ..losses import get_kd_loss, supervised_loss
 from ..metrics import build_compute_metrics
@@ -67,6 +68,9 @@ class MultiTaskTrainer(DistillationTrainer):
         for w in (args.task_weights or {}):
             if w not in self.task_specs:
                 raise ValueError(f"task_weights names task {w!r}; the model's tasks are {self.task_names}")
+        for w in (args.adversarial_tasks or []):
+            if w not in self.task_specs:
+                raise ValueError(f"adversarial_tasks names task {w!r}; the model's tasks are {self.task_names}")
         self.train_sets, self.eval_sets = train_sets, eval_sets
         train = MultiTaskDataset(train_sets, {t: model.task_id(t) for t in train_sets}) if train_sets else None
         if kwargs.get("data_collator") is None and train_sets and all(
@@ -97,6 +101,7 @@ class MultiTaskTrainer(DistillationTrainer):
         self._task_windows: dict[str, int] = {}
         self._window_tasks: set[str] = set()
         self._task_sampler: MultiTaskBatchSampler | None = None
+        self._adv_lambda_sum, self._adv_calls = 0.0, 0
 
     def _setup_task(self, model, task_spec, args, compute_metrics):
         thresholds = getattr(model.config, "thresholds", {}) or {}
@@ -184,6 +189,9 @@ class MultiTaskTrainer(DistillationTrainer):
         n_items = num_items_in_batch
         if torch.is_tensor(n_items) and n_items.dim() == 1:
             n_items = n_items[t]
+        adv = self.adversarial_lambda(task) if model.training else None
+        if adv is not None and self.args.adversarial_mode == "gradient_reversal":
+            core.set_gradient_reversal(task, adv)
         outputs = model(**{k: v for k, v in inputs.items() if k not in _NOT_MODEL_INPUTS})
         student = outputs.logits
         teacher = None
@@ -208,12 +216,25 @@ class MultiTaskTrainer(DistillationTrainer):
             if self.gradnorm is not None:
                 self._gradnorm_accumulate(core, t, loss)
             loss = loss * self.task_weight(task)
+            if adv is not None:
+                self._adv_lambda_sum, self._adv_calls = self._adv_lambda_sum + adv, self._adv_calls + 1
+                if self.args.adversarial_mode == "loss_sign_reversal":
+                    loss = -adv * loss
         loss = self._scale_for_devices(loss, n_items)
         return (loss, outputs) if return_outputs else loss
 
     def _task_teacher_logits(self, task: str, inputs: dict[str, Any]) -> torch.Tensor:
         model_inputs = {k: v for k, v in inputs.items() if k not in (*_NOT_MODEL_INPUTS, "task", "features")}
         return self.teacher_logits(model_inputs, teachers=self.task_teachers[task])[0]
+
+    def adversarial_lambda(self, task: str) -> float | None:
+        """The adversarial coefficient of ``task`` at the current step (``None`` for a plain task): a pure function
+        of the global step, so a resumed run continues the schedule exactly."""
+        if task not in (self.args.adversarial_tasks or ()):
+            return None
+        a = self.args
+        return adversarial_lambda_at(self.state.global_step, self.state.max_steps, a.adversarial_schedule,
+                                     a.adversarial_lambda, a.adversarial_gamma)
 
     # -- GradNorm --------------------------------------------------------------------------------------
     def _gradnorm_accumulate(self, core, t: int, loss: torch.Tensor) -> None:
@@ -266,6 +287,9 @@ class MultiTaskTrainer(DistillationTrainer):
             self._task_windows.clear()
             if self.gradnorm is not None:
                 logs.update({f"task_weight_{t}": round(w, 6) for t, w in self.gradnorm.as_dict().items()})
+            if self._adv_calls:
+                logs["adversarial_lambda"] = round(self._adv_lambda_sum / self._adv_calls, 6)
+                self._adv_lambda_sum, self._adv_calls = 0.0, 0
         super().log(logs, start_time)
 
     # -- checkpoints: GradNorm's weights and optimiser resume with the rest ----------------------------

@@ -227,6 +227,14 @@ class MultiTaskTrainer(DistillationTrainer):
         model_inputs = {k: v for k, v in inputs.items() if k not in (*_NOT_MODEL_INPUTS, "task", "features")}
         return self.teacher_logits(model_inputs, teachers=self.task_teachers[task])[0]
 
+    def train(self, *args, **kwargs):
+        try:
+            return super().train(*args, **kwargs)
+        finally:  # the model leaves training without gradient-reversal layers (it may be trained on, e.g. a stage)
+            core = self.accelerator.unwrap_model(self.model)
+            for t in self.args.adversarial_tasks or ():
+                core.set_gradient_reversal(t, None)
+
     def adversarial_lambda(self, task: str) -> float | None:
         """The adversarial coefficient of ``task`` at the current step (``None`` for a plain task): a pure function
         of the global step, so a resumed run continues the schedule exactly."""

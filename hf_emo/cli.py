@@ -17,7 +17,9 @@ def _yaml_to_argv(d: dict) -> list[str]:
         if v is None:
             continue
         argv.append(f"--{k}")
-        if isinstance(v, (list, tuple)):
+        if isinstance(v, (list, tuple)) and any(isinstance(x, (dict, list, tuple)) for x in v):
+            argv.append(json.dumps(v))  # a list of mappings (e.g. stages) travels as one JSON value
+        elif isinstance(v, (list, tuple)):
             argv += [str(x) for x in v]
         elif isinstance(v, bool):
             argv.append(str(v).lower())
@@ -85,6 +87,17 @@ def cmd_consistency(argv: list[str]) -> int:
     run, config = parse_config_args(argv, (ConsistencyRunArguments, ConsistencyDistillationConfig))
     out = train_and_evaluate_consistency(run, config, command="hf-emo consistency " +
                                          " ".join(shlex.quote(a) for a in argv))
+    print(json.dumps(out["metrics"], indent=2))
+    print(f"report: {Path(config.output_dir) / 'report.md'}")
+    return 0
+
+
+def cmd_stages(argv: list[str]) -> int:
+    from .staged_run import StagedRunArguments, train_and_evaluate_stages
+    from .trainers import MultiTaskConfig
+
+    run, config = parse_config_args(argv, (StagedRunArguments, MultiTaskConfig))
+    out = train_and_evaluate_stages(run, config, command="hf-emo stages " + " ".join(shlex.quote(a) for a in argv))
     print(json.dumps(out["metrics"], indent=2))
     print(f"report: {Path(config.output_dir) / 'report.md'}")
     return 0
@@ -554,7 +567,8 @@ def cmd_distil(argv: list[str]) -> int:
     return cmd_train(argv, distil=True)
 
 
-COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "consistency": cmd_consistency,
+COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "stages": cmd_stages,
+            "consistency": cmd_consistency,
             "table": cmd_table, "push": cmd_push, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "explain": cmd_explain, "data": cmd_data, "zoo": cmd_zoo}
 
@@ -566,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
               "  train     fine-tune on a task: hf-emo train --config FILE.yaml [--key value ...]\n"
               "  distil    distil teacher(s) into a student: hf-emo distil --config FILE.yaml --teacher DIR\n"
               "  mtl       multi-task learning / MTKD / GradNorm: hf-emo mtl --config FILE.yaml\n"
+              "  stages    one model through a schedule of stages (multi-stage / gradual / cross-lingual MTL)\n"
               "  consistency  refine a multilingual student by translation-quality-weighted consistency KD "
               "(paper 001)\n"
               "  evaluate  metrics of a fine-tuned model on a split (several --model: their ensemble too)\n"

@@ -157,27 +157,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
     train_out = trainer.train()
     train_time = time.time() - t0
 
-    results: dict[str, dict] = {}
-    thresholds: dict[str, float] = {}
-    for t, dd in tok.items():
-        spec = TASKS[t]
-        preds = {s: trainer.predict_task(t, dd[s], metric_key_prefix=s) for s in ("validation", "test") if s in dd}
-        thr = config.threshold
-        if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in preds:
-            p = preds["validation"]
-            thr, _ = tune_threshold(p.label_ids, 1 / (1 + np.exp(-p.predictions)), spec.metric)
-            thresholds[t] = thr
-        for s, p in preds.items():
-            for k, v in task_metrics(spec, p.label_ids, p.predictions, config.threshold).items():
-                results.setdefault(s, {})[f"{t}_{k}"] = v
-            if t in thresholds:
-                for k, v in task_metrics(spec, p.label_ids, p.predictions, thr).items():
-                    results.setdefault(f"{s}_tuned", {})[f"{t}_{k}"] = v
-    for s in list(results):  # tasks without a tuned threshold keep their plain numbers in the *_tuned split
-        if s.endswith("_tuned"):
-            base = results[s.removesuffix("_tuned")]
-            results[s] = {**base, **results[s]}
-
+    results, thresholds = evaluate_tasks(trainer, tok, config)
     model.config.thresholds = thresholds
     trainer.save_model(config.output_dir)
     info = {
@@ -206,6 +186,35 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
     write_multitask_report(config.output_dir, model=model, metrics=results, log_history=trainer.state.log_history,
                            run_info=info, task_weight_history=trainer.gradnorm_history)
     return {"metrics": results, "run": info}
+
+
+def evaluate_tasks(trainer: MultiTaskTrainer, tok: dict, config: MultiTaskConfig,
+                   tasks: list[str] | None = None) -> tuple[dict[str, dict], dict[str, float]]:
+    """``({split: {"<task>_<metric>": value}}, {task: tuned threshold})`` on validation and test of every task (or
+    of ``tasks``); multi-label thresholds are tuned on validation and reported as ``*_tuned`` splits."""
+    results: dict[str, dict] = {}
+    thresholds: dict[str, float] = {}
+    for t, dd in tok.items():
+        if tasks is not None and t not in tasks:
+            continue
+        spec = TASKS[t]
+        preds = {s: trainer.predict_task(t, dd[s], metric_key_prefix=s) for s in ("validation", "test") if s in dd}
+        thr = config.threshold
+        if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in preds:
+            p = preds["validation"]
+            thr, _ = tune_threshold(p.label_ids, 1 / (1 + np.exp(-p.predictions)), spec.metric)
+            thresholds[t] = thr
+        for s, p in preds.items():
+            for k, v in task_metrics(spec, p.label_ids, p.predictions, config.threshold).items():
+                results.setdefault(s, {})[f"{t}_{k}"] = v
+            if t in thresholds:
+                for k, v in task_metrics(spec, p.label_ids, p.predictions, thr).items():
+                    results.setdefault(f"{s}_tuned", {})[f"{t}_{k}"] = v
+    for s in list(results):  # tasks without a tuned threshold keep their plain numbers in the *_tuned split
+        if s.endswith("_tuned"):
+            base = results[s.removesuffix("_tuned")]
+            results[s] = {**base, **results[s]}
+    return results, thresholds
 
 
 def mean_task_weights(patterns: list[str]) -> tuple[list[dict], int]:

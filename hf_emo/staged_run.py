@@ -1,0 +1,171 @@
+"""The job behind ``hf-emo stages``: one model trained through a schedule of stages (paper 000 §2.3).
+
+Each stage trains the shared encoder (and the heads of its tasks) on its own mix of tasks, continuing from the
+previous stage's weights. One schedule format covers paper 000's cross-lingual settings:
+
+* **multi-stage** (Fig. 1): English emotions (dair-ai) first, then REDv2 with its own head;
+* **gradual** (Xu et al. 2021): the share of source-domain (English) examples shrinks stage by stage until the last
+  stage holds only the target task;
+* **multi-task cross-lingual** (Fig. 2): after an English stage, REDv2 together with a language discriminator
+  (``xed_language``) that is adversarial (gradient reversal), discriminative (a plain task) or sign-reversed.
+
+A stage is a mapping: ``tasks`` (task -> ``null`` for every training row, an int row count or a fraction in (0, 1]),
+and optionally ``name``, ``num_train_epochs``, ``learning_rate``, ``task_weights``, ``adversarial_tasks`` (other
+fields come from the run's config). ``metrics.json`` is written like a multi-task run's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from transformers import DataCollatorWithPadding
+
+from .data import TASKS, load_task
+from .data.tokenize import tokenize_dataset
+from .models import build_multitask_model, load_tokenizer
+from .multitask_run import MultiTaskRunArguments, evaluate_tasks, write_multitask_report
+from .run import machine_description, peak_rss_mb
+from .trainers import MultiTaskConfig, MultiTaskTrainer
+
+STAGE_KEYS = {"name", "tasks", "num_train_epochs", "learning_rate", "task_weights", "adversarial_tasks",
+              "adversarial_mode", "task_sampler"}
+
+
+@dataclass
+class StagedRunArguments(MultiTaskRunArguments):
+    """``MultiTaskRunArguments`` (``tasks`` = every task of any stage) plus the stage schedule."""
+
+    stages: str | None = field(default=None, metadata={
+        "help": 'The schedule, JSON or YAML list: [{"name": "english", "tasks": {"dair_emotion": null}, '
+                '"num_train_epochs": 1}, {"tasks": {"redv2": null}}].'})
+    eval_tasks: list[str] | None = field(default=None, metadata={
+        "help": "Tasks evaluated after the last stage (default: the primary task)."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.stages, str):
+            try:
+                self.stages = json.loads(self.stages)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"stages is not valid JSON ({e}): {self.stages!r}") from None
+        self.stages = validate_stages(self.stages, self.tasks)
+        self.eval_tasks = list(self.eval_tasks or [self.primary_task])
+        unknown = [t for t in self.eval_tasks if t not in self.tasks]
+        if unknown:
+            raise ValueError(f"eval_tasks {unknown} are not among tasks {self.tasks}")
+        if self.freeze_encoder or self.teacher:
+            raise ValueError("staged runs fine-tune the encoder without teachers: freeze_encoder and teacher are "
+                             "not supported here")
+
+
+def validate_stages(stages, tasks: list[str]) -> list[dict]:
+    """Check a schedule: a non-empty list of stages whose tasks are among ``tasks`` and whose sizes are valid."""
+    if not isinstance(stages, list) or not stages:
+        raise ValueError(f"stages must be a non-empty list of stage mappings, got {stages!r}")
+    out = []
+    for i, st in enumerate(stages):
+        where = f"stage {i + 1}" + (f" ({st.get('name')})" if isinstance(st, dict) and st.get("name") else "")
+        if not isinstance(st, dict) or not isinstance(st.get("tasks"), dict) or not st["tasks"]:
+            raise ValueError(f"{where}: expected a mapping with a non-empty 'tasks' mapping, got {st!r}")
+        extra = set(st) - STAGE_KEYS
+        if extra:
+            raise ValueError(f"{where}: unknown key(s) {sorted(extra)}; allowed: {sorted(STAGE_KEYS)}")
+        for t, size in st["tasks"].items():
+            if t not in tasks:
+                raise ValueError(f"{where}: task {t!r} is not among the run's tasks {tasks}")
+            ok = size is None or (isinstance(size, int) and not isinstance(size, bool) and size > 0) or \
+                (isinstance(size, float) and 0 < size <= 1)
+            if not ok:
+                raise ValueError(f"{where}: size of {t!r} must be null (all rows), a positive row count or a "
+                                 f"fraction in (0, 1], got {size!r}")
+        if "num_train_epochs" in st and not float(st["num_train_epochs"]) > 0:
+            raise ValueError(f"{where}: num_train_epochs must be > 0, got {st['num_train_epochs']!r}")
+        out.append({**st, "name": st.get("name") or f"stage{i + 1}"})
+    return out
+
+
+def stage_rows(n: int, size) -> int:
+    """Rows a stage takes from a training split of ``n`` rows: all, a count (at most ``n``) or a fraction."""
+    if size is None:
+        return n
+    if isinstance(size, float):
+        return max(1, int(round(size * n)))
+    return min(int(size), n)
+
+
+def stage_config(config: MultiTaskConfig, stage: dict) -> MultiTaskConfig:
+    """The run's config with the stage's overrides (epochs, learning rate, task weights, adversarial tasks)."""
+    over = {k: stage[k] for k in ("num_train_epochs", "learning_rate", "task_weights", "adversarial_tasks",
+                                  "adversarial_mode", "task_sampler") if k in stage}
+    if "task_weights" in over:
+        over["task_weights"] = {t: w for t, w in (over["task_weights"] or {}).items() if t in stage["tasks"]}
+    return dataclasses.replace(config, **over)
+
+
+def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, command: str | None = None) -> dict:
+    """Train through every stage, then evaluate ``eval_tasks`` on validation and test and write the report."""
+    t0 = time.time()
+    specs = [TASKS[t] for t in run.tasks]
+    tokenizer = load_tokenizer(run.model_name_or_path)
+    model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
+                                  shared_layer_size=run.shared_layer_size, text_prefix=run.text_prefix,
+                                  max_length=run.max_length)
+    data = {t: load_task(t, run.data_dir) for t in run.tasks}
+    tok = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+           for t, dd in data.items()}
+    collator = DataCollatorWithPadding(tokenizer)
+    stage_info, history, trainer, losses = [], [], None, []
+    for i, st in enumerate(run.stages):
+        cfg = stage_config(config, st)
+        train = {}
+        for t, size in st["tasks"].items():
+            ds = tok[t]["train"]
+            k = stage_rows(len(ds), size)
+            # a different seeded subset per stage, so a shrinking source share still sees varied examples
+            train[t] = ds if k == len(ds) else ds.shuffle(seed=config.seed + i).select(range(k))
+        evals = {t: tok[t]["validation"] for t in st["tasks"] if "validation" in tok[t]}
+        trainer = MultiTaskTrainer(model, cfg, train_dataset=train, eval_dataset=evals or None,
+                                   data_collator=collator, processing_class=tokenizer)
+        out = trainer.train()
+        losses.append(out.training_loss)
+        history += [{**h, "stage": st["name"]} for h in trainer.state.log_history]
+        stage_info.append({"name": st["name"], "rows": {t: len(d) for t, d in train.items()},
+                           "num_train_epochs": cfg.num_train_epochs, "learning_rate": cfg.learning_rate,
+                           "steps": trainer.state.global_step, "task_weights": cfg.task_weights or {},
+                           "adversarial_tasks": cfg.adversarial_tasks or [],
+                           "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
+                           "train_loss": out.training_loss})
+    train_time = time.time() - t0
+    results, thresholds = evaluate_tasks(trainer, tok, config, run.eval_tasks)
+    model.config.thresholds = thresholds
+    trainer.save_model(config.output_dir)
+    info = {
+        "model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
+        "eval_tasks": run.eval_tasks, "stages": stage_info, "head_layout": run.head_layout,
+        "shared_layer_size": run.shared_layer_size, "pooling": run.pooling, "max_length": run.max_length,
+        "thresholds": thresholds, "task_sampler": config.task_sampler,
+        "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
+        "train_runtime_s": round(train_time, 1), "train_loss": losses[-1], "peak_rss_mb": round(peak_rss_mb(), 1),
+        "machine": machine_description(), "seed": config.seed,
+        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+    }
+    write_multitask_report(config.output_dir, model=model, metrics=results, log_history=history, run_info=info)
+    _append_stages(Path(config.output_dir) / "report.md", stage_info)
+    return {"metrics": results, "run": info}
+
+
+def _append_stages(report: Path, stages: list[dict]) -> None:
+    lines = ["", "## Stages", "", "| stage | rows per task | epochs | lr | steps | adversarial | train loss |",
+             "|---|---|---|---|---|---|---|"]
+    for s in stages:
+        adv = f"{', '.join(s['adversarial_tasks'])} ({s['adversarial_mode']})" if s["adversarial_tasks"] else "–"
+        lines.append(f"| {s['name']} | {s['rows']} | {s['num_train_epochs']:g} | {s['learning_rate']:g} | "
+                     f"{s['steps']} | {adv} | {s['train_loss']:.4f} |")
+    with open(report, "a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")

@@ -50,7 +50,7 @@ def test_every_recipe_config_parses():
     from hf_emo.cli import parse_train_args
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
-        if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd", "refine")):
+        if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd", "refine", "xling")):
             continue  # multi-task / consistency configs: their own parse tests below
         base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, PLAIN_OVERLAYS.get(cfg.stem, []))]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
@@ -200,3 +200,43 @@ def test_wang2024_recipe_trains_teacher_student_and_three_refinements_per_seed(e
                           capture_output=True, text=True, env={**env, "ONLY": "quality"}, check=True).stdout
     assert [c.split()[0] for c in only.splitlines() if c.split(" ")[0] in ("train", "consistency")] == \
         ["consistency", "consistency"]
+
+
+VARIANTS = ["multistage", "gradual", "mtl_adversarial", "mtl_discriminative", "mtl_sign_reversal"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("profile", ["", "_embedded"])
+def test_cross_lingual_configs_parse(variant, profile):
+    from hf_emo.cli import parse_config_args
+    from hf_emo.staged_run import StagedRunArguments
+    from hf_emo.trainers import MultiTaskConfig
+
+    d = ROOT / "recipes/romanian_mtkd/configs"
+    argv = ["--config", str(d / f"xling{profile}.yaml"), "--config", str(d / f"xling_{variant}{profile}.yaml")]
+    run, config = parse_config_args(argv, (StagedRunArguments, MultiTaskConfig))
+    assert run.primary_task == "redv2" and run.eval_tasks == ["redv2"]
+    assert list(run.stages[-1]["tasks"])[0] == "redv2" and "dair_emotion" in run.stages[0]["tasks"]
+    if variant.startswith("mtl_"):
+        assert "xed_language" in run.stages[-1]["tasks"] and config.adversarial_lambda == 0.1
+        mode = {"mtl_adversarial": "gradient_reversal", "mtl_sign_reversal": "loss_sign_reversal"}.get(variant)
+        assert run.stages[-1].get("adversarial_mode") == mode
+        assert bool(run.stages[-1].get("adversarial_tasks")) == (mode is not None)
+    redv2_epochs = sum(st.get("num_train_epochs", config.num_train_epochs) for st in run.stages
+                       if "redv2" in st["tasks"])
+    assert redv2_epochs == (3 if profile else 4)  # the embedded baseline's / paper 000's REDv2 budget
+
+
+def test_cross_lingual_study_runs_every_variant_per_seed(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "x")}
+    out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/10_cross_lingual_study.sh"), "--profile",
+                          "embedded", "--max_steps", "2"], capture_output=True, text=True, env=env, check=True).stdout
+    calls = [c for c in out.splitlines() if c.startswith("stages ")]
+    assert len(calls) == 2 * len(VARIANTS)
+    adv = next(c for c in calls if f"{tmp_path}/x/mtl_adversarial_s1" in c)
+    assert "xling_embedded.yaml" in adv and "xling_mtl_adversarial_embedded.yaml" in adv and "--seed 1" in adv
+    table = next(c for c in out.splitlines() if c.startswith("table seeds"))
+    assert "runs/mtl_study_embedded/stl_redv2_s*" in table and "redv2_f1_micro" in table
+    bad = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/09_cross_lingual.sh"), "--variant", "x"],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--variant must be one of" in bad.stderr

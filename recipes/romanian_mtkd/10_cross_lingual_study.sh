@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Paper 000 Table 1 over seeds: the REDv2 baseline next to the cross-lingual variants (09_cross_lingual.sh).
+#   bash recipes/romanian_mtkd/10_cross_lingual_study.sh --profile embedded
+# Environment: SEEDS (default "42 1 2"), OUT (default runs/xling_study_<profile>), ONLY (a subset of the variants
+# multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal), BASELINE (glob of the single-task REDv2
+# runs with the same REDv2 budget; default runs/mtl_study_<profile>/stl_redv2_s*, from 07_mtl_study.sh).
+# Extra arguments go to every run. Finished runs are skipped.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/../lib.sh"
+profile="$(parse_profile paper "$@")"
+[[ "${1:-}" == "--profile" ]] && shift 2
+root="$(cd "$here/../.." && pwd)"
+out="${OUT:-runs/xling_study_$profile}"
+seeds=(${SEEDS:-42 1 2})
+variants=(${ONLY:-multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal})
+cd "$root"
+for s in "${seeds[@]}"; do
+  for v in "${variants[@]}"; do
+    if [[ -f "$out/${v}_s$s/metrics.json" ]]; then echo "skip $out/${v}_s$s (done)"; continue; fi
+    bash "$here/09_cross_lingual.sh" --profile "$profile" --variant "$v" "$@" --seed "$s" --output_dir "$out/${v}_s$s"
+  done
+done
+bin="$(hf_emo_bin "$root")"
+base="${BASELINE:-runs/mtl_study_$profile/stl_redv2_s*}"
+cap="Table 1 (paper 000): REDv2 test, x100, mean ± std over seeds; Ac = subset accuracy, F1/P/R micro at threshold \
+0.5. English source: dair-ai emotion; language pairs: XED en-ro subtitles (the paper translated its English data \
+with Google Translate). Runs in $out; baseline: $base. See each run's report.md for the stages and the profile's \
+cuts (embedded: multilingual-e5-small, dair-ai capped to 4000 rows and 1 epoch, language task to 2000 rows, REDv2 \
+3 epochs in all)."
+"$bin" table seeds --allow-missing --metric redv2_subset_accuracy --metric redv2_f1_micro \
+  --metric redv2_precision_micro --metric redv2_recall_micro --caption "$cap" \
+  --row "baseline (REDv2 only)=$base" --row "multi-stage cross-lingual=$out/multistage_s*" \
+  --row "gradual fine-tuning=$out/gradual_s*" --row "multi-task cross-lingual, adversarial (GRL)=$out/mtl_adversarial_s*" \
+  --row "multi-task cross-lingual, discriminative=$out/mtl_discriminative_s*" \
+  --row "multi-task cross-lingual, loss sign reversal=$out/mtl_sign_reversal_s*" --out "$out/table1.md"
+[[ -f "$out/table1.md" ]] && cat "$out/table1.md"; true

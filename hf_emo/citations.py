@@ -40,14 +40,39 @@ BIBTEX = {
   pages     = {794--803},
   year      = {2018}
 }""",
+    "wang2024": """@inproceedings{wang2024knowledge,
+  title     = {Knowledge Distillation from Monolingual to Multilingual Models for Intelligent and Interpretable
+               Multilingual Emotion Detection},
+  author    = {Wang, Yuqi and Wang, Zimu and Han, Nijia and Wang, Wei and Chen, Qi and Zhang, Haiyang and Pan, Yushan
+               and Nguyen, Anh},
+  booktitle = {Proceedings of the 14th Workshop on Computational Approaches to Subjectivity, Sentiment, \\& Social
+               Media Analysis (WASSA)},
+  year      = {2024}
+}""",
+    "chen2018adan": """@article{chen2018adan,
+  title   = {Adversarial Deep Averaging Networks for Cross-Lingual Sentiment Classification},
+  author  = {Chen, Xilun and Sun, Yu and Athiwaratkun, Ben and Cardie, Claire and Weinberger, Kilian},
+  journal = {Transactions of the Association for Computational Linguistics},
+  volume  = {6},
+  pages   = {557--570},
+  year    = {2018}
+}""",
+    "xu2021": """@misc{xu2021gradual,
+  title  = {Gradual Fine-Tuning for Low-Resource Domain Adaptation},
+  author = {Xu, Haoran and Ebner, Seth and Yarmohammadi, Mahsa and White, Aaron Steven and Van Durme, Benjamin and
+            Murray, Kenton},
+  year   = {2021},
+  eprint = {2103.02205}
+}""",
 }
 
 
 def citations_for(trainer: str, *, annealing: bool = False, several_teachers: bool = False,
-                  dataset_citations: tuple[str, ...] = (), gradnorm: bool = False) -> str:
+                  dataset_citations: tuple[str, ...] = (), gradnorm: bool = False, adversarial: bool = False,
+                  staged: bool = False) -> str:
     """The BibTeX a model card cites: the method's papers, then the data sets'. For ``MultiTaskTrainer``,
     ``several_teachers`` means MTKD (one teacher per task)."""
-    keys = ["matei_mtkd"]
+    keys = ["wang2024", "hinton2015"] if trainer == "ConsistencyDistillationTrainer" else ["matei_mtkd"]
     if trainer == "MultiTaskTrainer":
         keys.append("mtl_disparate")
     if trainer == "MultiTaskTrainer" and several_teachers:  # MTKD: born-again multi-task networks
@@ -60,5 +85,9 @@ def citations_for(trainer: str, *, annealing: bool = False, several_teachers: bo
             keys.append("avram2022")
     if gradnorm:
         keys.append("chen2018")
+    if staged:
+        keys.append("xu2021")
+    if adversarial:
+        keys.append("chen2018adan")
     entries = [BIBTEX[k] for k in keys] + [c.strip() for c in dataset_citations if c and c.strip().startswith("@")]
     return "\n\n".join(dict.fromkeys(entries))

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .data.spec import TaskSpec
 
-__all__ = ["card_template_path", "render_model_card", "render_multitask_card", "upload_files", "stage_upload", "push_run", "HubError"]
+__all__ = ["card_template_path", "render_model_card", "render_multitask_card", "upload_files", "stage_upload",
+           "push_run", "HubError"]
 
 METRIC_ORDER = ("f1_micro", "subset_accuracy", "precision_micro", "recall_micro", "f1_macro", "accuracy",
                 "f1_weighted", "precision_weighted", "recall_weighted", "roc_auc_weighted", "pearson_mean",
@@ -71,14 +72,18 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         raise ValueError(f"{cpath} has no hf_emo_task: the card needs the task spec hf_emo saves with a model")
     spec = TaskSpec.from_dict(config["hf_emo_task"])
     kd = run.get("distillation")
-    trainer = "DistillationTrainer" if kd else "EmotionTrainer"
+    cons = run.get("consistency")
+    trainer = "ConsistencyDistillationTrainer" if cons else "DistillationTrainer" if kd else "EmotionTrainer"
     base = run.get("model", "")
     base_id = ZOO[base].hub_id if base in ZOO else base
     repo_id = repo_id or f"your-name/{run_dir.name}"
 
     tuned = "test_tuned" in res
-    cols = [c for c in ("test", "test_tuned", "test_teacher") if c in res]
-    labels = {"test": "student", "test_tuned": "student (tuned threshold)", "test_teacher": "teacher"}
+    cols = [c for c in ("test", "test_tuned", "test_stage1", "test_teacher") if c in res]
+    labels = {"test": "student", "test_tuned": "student (tuned threshold)", "test_teacher": "teacher",
+              "test_stage1": "student before refinement"}
+    if cons:
+        labels["test_teacher"] = f"teacher on `{cons.get('translation_column')}` (reference)"
     keys = [k for k in METRIC_ORDER if any(k in res[c] for c in cols)]
     rows = [{"name": k, "values": [_fmt(k, res[c].get(k, "")) for c in cols]} for k in keys]
     for k, v in (res.get("test_loyalty") or {}).items():
@@ -99,6 +104,25 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
                      else "Teachers ran live on every batch."))
         if kd.get("annealing") == "target_mix":
             method += " Annealing form: one loss against the mixed target alpha * gold + (1 - alpha) * teacher (BAM)."
+    elif cons:
+        anneal = False
+        settings += [(k, v) for k, v in cons.items() if v is not None]
+        weights = {"quality": "1 - min-max-normalised disagreement of the stage-1 student between the original and "
+                              "its translation (paper 001 Eq. 2-3, "
+                              + ("over the whole refinement set)" if cons.get("weight_normalization") == "global"
+                                 else "within each batch)"),
+                   "threshold": f"1, except 0 for the {cons.get('drop_fraction')} share of pairs with the largest "
+                                "disagreement (dropped)",
+                   "uniform": "1 for every pair (plain consistency KD)",
+                   "column": "the dataset's own `weight` column"}.get(cons.get("quality_weighting"), "")
+        form = "per-label Bernoulli KL" if cons.get("kd_loss") == "kl_bernoulli" else "softmax KL"
+        method = (f"Cross-lingual consistency distillation (paper 001 §2.2-2.3): a monolingual teacher reads the "
+                  f"translated side (`{cons.get('translation_column')}`), this multilingual student the original; "
+                  f"the loss is sum_i w_i * KL(P_teacher(x'_i) || Q_student(x_i)) / N ({form}, T = "
+                  f"{cons.get('temperature')}), with w_i = {weights}. "
+                  + ("No gold label of the original side was used." if not cons.get("alpha") else
+                     f"Mixed with the gold-label loss at alpha = {cons.get('alpha')}."))
+        kd = {"teachers": run.get("teachers", [])}
     else:
         anneal = False
         loss = {"multi_label": "binary cross-entropy", "single_label": "cross-entropy",
@@ -109,13 +133,14 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
         language=spec.language, license="apache-2.0", library_name="transformers", base_model=base_id or None,
         pipeline_tag="text-classification", metrics=[k for k in keys[:4]],
         tags=["hf_emo", "emotion-recognition", spec.name, "text-classification"]
-        + (["knowledge-distillation"] if kd else []),
+        + (["knowledge-distillation"] if kd else []) + (["cross-lingual"] if cons else []),
         model_name=run_dir.name,
     )
     card = ModelCard.from_template(
         card_data, template_path=str(card_template_path()),
         model_name=run_dir.name, repo_id=repo_id, base_model=base_id, base_model_url=_base_model_url(base),
-        summary=(f"A student distilled on `{spec.name}` by hf_emo's `{trainer}`." if kd
+        summary=(f"A multilingual student refined on `{spec.name}` by hf_emo's `{trainer}`." if cons
+                 else f"A student distilled on `{spec.name}` by hf_emo's `{trainer}`." if kd
                  else f"`{base_id}` fine-tuned on `{spec.name}` by hf_emo's `{trainer}`."),
         teachers=(kd or {}).get("teachers", []), task=spec.to_dict(), split_sizes=run.get("split_sizes", {}),
         substitutions=run.get("substitutions", []), method=method, settings=settings,
@@ -180,6 +205,20 @@ def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str |
         method += (f" Multi-task knowledge distillation (born-again multi-task network, Clark et al. 2019; paper 000 "
                    f"§3.2.3-3.2.4): each task with a teacher trains on alpha * L_gold + (1 - alpha) * L_KD with "
                    f"T = {kd.get('temperature')} and {alpha}; KD losses per task: {kd.get('kd_loss')}.")
+    stages = run.get("stages") or []
+    adversarial = any(st.get("adversarial_tasks") for st in stages)
+    if stages:
+        desc = []
+        for st in stages:
+            d = f"`{st['name']}` ({', '.join(f'{t}: {n} rows' for t, n in st['rows'].items())}; " \
+                f"{st['num_train_epochs']:g} epochs at lr {st['learning_rate']:g}"
+            if st.get("adversarial_tasks"):
+                d += f"; {', '.join(st['adversarial_tasks'])} trained by {st['adversarial_mode'].replace('_', ' ')}"
+            desc.append(d + ")")
+        method += (" Trained in stages, each continuing from the previous one's weights (paper 000 §2.3: "
+                   "multi-stage / gradual fine-tuning, Xu et al. 2021"
+                   + ("; a language discriminator against the shared encoder, ADAN, Chen et al. 2018" if adversarial
+                      else "") + "): " + "; then ".join(desc) + f". Evaluated on {', '.join(run.get('eval_tasks', []))}.")
     settings = [(k, run.get(k)) for k in ("head_layout", "shared_layer_size", "pooling", "max_length",
                                           "freeze_encoder", "task_sampler", "loss_weighting", "task_weights",
                                           "train_fraction", "max_train_samples", "thresholds", "seed")
@@ -214,7 +253,7 @@ def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str |
         runtime=f"{secs / 60:.1f} min" if secs else "", machine=run.get("machine", ""),
         hf_emo_version=__version__, transformers_version=transformers.__version__,
         bibtex=citations_for("MultiTaskTrainer", several_teachers=bool(kd), gradnorm=weighting == "gradnorm",
-                             dataset_citations=tuple(s.citation or _registered_citation(s.name) for s in specs)),
+                             staged=bool(stages), adversarial=adversarial, dataset_citations=tuple(s.citation or _registered_citation(s.name) for s in specs)),
     )
     return str(card)
 

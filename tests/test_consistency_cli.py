@@ -49,6 +49,12 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     after = AutoModelForSequenceClassification.from_pretrained(out).classifier.weight
     assert not before.allclose(after) and m["run"]["train_loss"] > 0  # three steps moved the student
     assert m["test_stage1"]["f1_micro"] >= 0 and m["test_teacher"]["f1_micro"] >= 0
+    from hf_emo.hub import render_model_card
+
+    card = render_model_card(out, "me/refined")
+    for part in ("ConsistencyDistillationTrainer", "paper 001", "student before refinement", "@inproceedings{wang2024",
+                 f"`{teacher}`", "No gold label", "per-label Bernoulli KL", "cross-lingual"):
+        assert part in card, part
 
 
 def test_consistency_run_needs_a_trained_student_and_a_teacher(data_dir, tmp_path, tiny_encoder_dir):

@@ -66,6 +66,12 @@ output_dir: {out}
     assert st[1]["adversarial_tasks"] == ["xed_language"] and st[1]["adversarial_mode"] == "gradient_reversal"
     assert st[1]["task_weights"] == {"xed_language": 0.5} and all(s["steps"] == 3 for s in st)
     assert "## Stages" in (out / "report.md").read_text()
+    from hf_emo.hub import render_model_card
+
+    card = render_model_card(out, "me/xl")
+    for part in ("Trained in stages", "`english` (dair_emotion: 64 rows", "xed_language trained by gradient reversal",
+                 "@misc{xu2021gradual", "@article{chen2018adan"):
+        assert part in card, part
     from transformers import AutoModel
 
     loaded = AutoModel.from_pretrained(out)

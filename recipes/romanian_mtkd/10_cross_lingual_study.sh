@@ -34,4 +34,3 @@ cuts (embedded: multilingual-e5-small, dair-ai capped to 4000 rows and 1 epoch, 
   --row "gradual fine-tuning=$out/gradual_s*" --row "multi-task cross-lingual, adversarial (GRL)=$out/mtl_adversarial_s*" \
   --row "multi-task cross-lingual, discriminative=$out/mtl_discriminative_s*" \
   --row "multi-task cross-lingual, loss sign reversal=$out/mtl_sign_reversal_s*" --out "$out/table1.md"
-[[ -f "$out/table1.md" ]] && cat "$out/table1.md"; true

@@ -29,4 +29,3 @@ if compgen -G "$out/quality_s*/metrics.json" > /dev/null; then
     --caption "Pearson correlation of the quality weights (Eq. 3, over the refinement set) with XED en-ro's noise \
 signals; a good quality proxy correlates negatively with each. Mean ± std over seeds."
 fi
-for f in "$out"/table1.md "$out"/weight_noise.md; do [[ -f "$f" ]] && cat "$f"; done; true

@@ -178,6 +178,7 @@ def cmd_evaluate(argv: list[str]) -> int:
     res["detail"] = detailed_report(spec, labels, logits, threshold)
     text = json.dumps(res, indent=2)
     if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(text)
     print(text)
     return 0

@@ -196,6 +196,16 @@ def test_wang2024_recipe_trains_teacher_student_and_three_refinements_per_seed(e
     assert "--quality_weighting threshold" in by_dir[f"{w}/threshold_s42"]
     tables = [c for c in out.splitlines() if c.startswith("table seeds")]
     assert len(tables) == 1 and "quality_s*::test_stage1" in tables[0] and "::test_teacher" in tables[0]
+    for s in ("42", "1"):  # finished quality runs: an ensemble of the two
+        (w / f"quality_s{s}").mkdir(parents=True)
+        (w / f"quality_s{s}" / "config.json").write_text("{}")
+    ens = subprocess.run(["bash", str(ROOT / "recipes/wang2024_consistency_kd/run.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env={**env, "ONLY": "ensemble"}, check=True).stdout
+    assert f"evaluate --model {w}/quality_s42 --model {w}/quality_s1 --task xed_en_ro" in ens
+    one = subprocess.run(["bash", str(ROOT / "recipes/wang2024_consistency_kd/run.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env={**env, "ONLY": "ensemble", "SEEDS": "42"},
+                         check=True).stdout
+    assert "evaluate" not in one  # one member is no ensemble
     only = subprocess.run(["bash", str(ROOT / "recipes/wang2024_consistency_kd/run.sh"), "--profile", "embedded"],
                           capture_output=True, text=True, env={**env, "ONLY": "quality"}, check=True).stdout
     assert [c.split()[0] for c in only.splitlines() if c.split(" ")[0] in ("train", "consistency")] == \

@@ -39,7 +39,7 @@ for s in "${seeds[@]}"; do
 done
 members=()
 for s in "${seeds[@]}"; do [[ -f "$out/quality_s$s/config.json" ]] && members+=(--model "$out/quality_s$s"); done
-if want ensemble && (( ${#members[@]} > 1 )); then
+if want ensemble && (( ${#members[@]} / 2 > 1 )); then  # two words (--model DIR) per member
   done_ ensemble || "$bin" evaluate "${members[@]}" --task xed_en_ro --output "$out/ensemble/metrics.json"
 fi
 bash "$here/tables.sh" "$out"

@@ -10,6 +10,7 @@ decision threshold stays the stage-1 student's (tuned on English validation): no
 
 from __future__ import annotations
 
+import json
 import shlex
 import sys
 import time
@@ -44,12 +45,37 @@ class ConsistencyRunArguments(RunArguments):
         "help": "The translated (teacher-side) text column; hf_emo.translate.translate_column makes one."})
     teacher_batch_size: int = 64
     max_length: int = 64
+    prepared_cache_dir: str | None = field(default=None, metadata={
+        "help": "Keep the refinement set with its teacher logits and disagreements here, keyed by student, "
+                "teachers, data and settings: runs that differ only in the weighting or the optimiser reuse it."})
 
 
 def _translation_logits(teachers, dataset, run: ConsistencyRunArguments):
     return cache_teacher_logits(teachers, dataset, [load_tokenizer(t) for t in run.teacher],
                                 text_column=run.translation_column, batch_size=run.teacher_batch_size,
                                 desc=f"teacher on {run.translation_column}")
+
+
+def _model_key(path: str) -> str:
+    """A folder's identity for caching: its resolved path and the size and time of its weight files."""
+    p = Path(path)
+    if not p.is_dir():
+        return path  # a Hub id
+    files = sorted(p.glob("*.safetensors")) + sorted(p.glob("*.bin"))
+    return str(p.resolve()) + "|" + "|".join(f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
+
+
+def _prepared_path(run: ConsistencyRunArguments, train) -> Path:
+    """Where the prepared refinement set of this student / teachers / data / settings is cached."""
+    import hashlib
+
+    data = hashlib.sha256()
+    for a, b in zip(train[run.text_column], train[run.translation_column]):
+        data.update(f"{a}\t{b}\n".encode())
+    key = json.dumps({"student": _model_key(run.model_name_or_path), "teachers": [_model_key(t) for t in run.teacher],
+                      "data": data.hexdigest(), "text": run.text_column, "translation": run.translation_column,
+                      "max_length": run.max_length}, sort_keys=True)
+    return Path(run.prepared_cache_dir) / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def weight_noise_correlations(dataset, weight_column: str = "weight") -> dict[str, float]:
@@ -130,11 +156,19 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
     for i, t in enumerate(teachers):
         check_teacher_label_space(t, spec, i)
 
-    train = _translation_logits(teachers, dd["train"], run)
-    train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
-                                         translation_column=run.translation_column,
-                                         problem_type=spec.problem_type, max_length=run.max_length,
-                                         batch_size=run.teacher_batch_size)
+    cached = _prepared_path(run, dd["train"]) if run.prepared_cache_dir else None
+    if cached is not None and cached.is_dir():
+        from datasets import load_from_disk
+
+        train = load_from_disk(str(cached))
+    else:
+        train = _translation_logits(teachers, dd["train"], run)
+        train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
+                                             translation_column=run.translation_column,
+                                             problem_type=spec.problem_type, max_length=run.max_length,
+                                             batch_size=run.teacher_batch_size)
+        if cached is not None:
+            train.save_to_disk(str(cached))
     if config.alpha == 0 and "labels" in train.column_names:
         train = train.remove_columns("labels")  # the target side needs no gold labels
     keep = ("labels", "weight", "teacher_logits", "disagreement")

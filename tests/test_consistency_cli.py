@@ -19,7 +19,8 @@ def _save(spec, seed, path, threshold):
 
 
 @pytest.mark.parametrize("weighting", ["quality", "threshold"])
-def test_consistency_run_reports_before_after_teacher_and_weight_correlations(data_dir, tmp_path, weighting):
+def test_consistency_run_reports_before_after_teacher_and_weight_correlations(data_dir, tmp_path, weighting,
+                                                                               monkeypatch):
     from hf_emo.cli import main
     from hf_emo.data import TaskSpec
 
@@ -32,8 +33,25 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
                  "--max_train_samples", "48", "--max_steps", "3", "--per_device_train_batch_size", "16",
                  "--per_device_eval_batch_size", "256", "--learning_rate", "1e-3", "--report_to", "none",
                  "--save_strategy", "no", "--quality_weighting", weighting, "--drop_fraction", "0.25",
-                 "--temperature", "2", "--output_dir", str(out), "--max_length", "24", "--use_cpu", "true"]) == 0
+                 "--temperature", "2", "--output_dir", str(out), "--max_length", "24", "--use_cpu", "true",
+                 "--prepared_cache_dir", str(tmp_path / "prep")]) == 0
     m = json.loads((out / "metrics.json").read_text())
+    assert len(list((tmp_path / "prep").iterdir())) == 1
+    # a second run of the same student, teacher and data reuses the prepared set: no teacher / student pass
+    import hf_emo.consistency_run as cr
+
+    def fail(*a, **k):
+        raise AssertionError("recomputed")
+
+    real = cr._translation_logits
+    monkeypatch.setattr(cr, "add_translation_disagreement", fail)  # the test split still gets the teacher's logits
+    monkeypatch.setattr(cr, "_translation_logits", lambda t, ds, r: fail() if len(ds) == 48 else real(t, ds, r))
+    assert main(["consistency", "--model_name_or_path", student, "--teacher", teacher, "--data_dir", str(data_dir),
+                 "--max_train_samples", "48", "--max_steps", "1", "--per_device_train_batch_size", "16",
+                 "--report_to", "none", "--save_strategy", "no", "--quality_weighting", "uniform",
+                 "--output_dir", str(tmp_path / "run2"), "--max_length", "24", "--use_cpu", "true",
+                 "--prepared_cache_dir", str(tmp_path / "prep")]) == 0
+    monkeypatch.undo()
     assert {"test", "test_stage1", "validation", "validation_stage1", "test_teacher", "test_loyalty"} <= set(m)
     assert m["run"]["threshold"] == 0.4 and m["run"]["split_sizes"]["train"] == 48
     c = m["run"]["consistency"]

@@ -2,7 +2,8 @@
 
 Public API (see README): data (``load_task``, ``load_local``, ``TASKS``, ``TaskSpec``), offline models
 (``materialize``), models (``PooledClassifier``, ``build_classifier``, ``MultiTaskModel``), metrics, losses and
-trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``).
+trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``, ``ConsistencyDistillationTrainer``),
+cross-lingual building blocks (translation-quality weights, ``translate_column``, ensembles, trigger words).
 """
 
 from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, PairedDataCollator, \

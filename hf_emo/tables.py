@@ -45,11 +45,7 @@ def _mean_std(values: Sequence[float], spread: str = "std") -> str:
     v = 100 * np.asarray(values, dtype=float)
     if len(v) == 1:
         return f"{v[0]:.2f}"
-    s = v.std(ddof=1)
-    if spread == "ci95":
-        from scipy.stats import t
-
-        s = t.ppf(0.975, len(v) - 1) * s / np.sqrt(len(v))
+    s = _ci95(v) if spread == "ci95" else v.std(ddof=1)
     return f"{v.mean():.2f} ± {s:.2f}"
 
 
@@ -183,13 +179,14 @@ def mean_json_table(patterns: Iterable[str | Path], key: str, caption: str = "",
     lines = ([caption, ""] if caption else []) + ["| entry | n | mean |", "|---|---|---|"]
     for k, vs in values.items():
         m = np.mean(vs)
-        cell = f"{m:.3f}" if len(vs) == 1 else f"{m:.3f} ± " + (
-            f"{np.std(vs, ddof=1):.3f}" if spread == "std" else f"{_ci95(vs):.3f}")
+        cell = f"{m:.3f}" if len(vs) == 1 else \
+            f"{m:.3f} ± {np.std(vs, ddof=1) if spread == 'std' else _ci95(vs):.3f}"
         lines.append(f"| {k} | {len(vs)} | {cell} |")
     return "\n".join(lines) + "\n"
 
 
 def _ci95(values: Sequence[float]) -> float:
+    """Half-width of the 95% Student-t confidence interval of the mean."""
     from scipy.stats import t
 
     v = np.asarray(values, float)

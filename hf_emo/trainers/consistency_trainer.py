@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..data.paired_collator import TEACHER_INPUTS, TEACHER_PREFIX
-from ..losses import supervised_loss
 from ..quality_weights import add_quality_weights, minmax_quality
 from .consistency_config import ConsistencyDistillationConfig
 from .distillation_trainer import DistillationTrainer
+from .emotion_trainer import EmotionTrainer
 
 
 class ConsistencyDistillationTrainer(DistillationTrainer):
@@ -81,17 +81,9 @@ class ConsistencyDistillationTrainer(DistillationTrainer):
         if "teacher_logits" not in inputs:
             if teacher_inputs and self.teachers:
                 inputs["teacher_logits"] = self.teacher_logits(teacher_inputs)[0]
-            elif not model.training and "labels" in inputs:
-                return self._gold_loss(model, inputs, return_outputs, num_items_in_batch)
+            elif not model.training and "labels" in inputs:  # an evaluation set: its gold-label loss
+                return EmotionTrainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
             else:
                 raise ValueError("this batch has neither 'teacher_logits' nor teacher inputs "
                                  "('teacher_input_ids') with a teacher model")
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-
-    def _gold_loss(self, model, inputs, return_outputs, num_items_in_batch):
-        labels = inputs.pop("labels")
-        weight = inputs.pop("weight", None)
-        outputs = model(**{k: v for k, v in inputs.items() if k not in self.extra_columns})
-        loss = supervised_loss(outputs.logits, labels, self.task_spec.problem_type, weight, num_items_in_batch)
-        loss = self._scale_for_devices(loss, num_items_in_batch)
-        return (loss, outputs) if return_outputs else loss

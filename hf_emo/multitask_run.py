@@ -284,6 +284,9 @@ def write_multitask_report(out_dir: str | Path, *, model, metrics: dict[str, dic
             lines += [f"Splits: {spec.split_note}.", ""]
         splits = [s for s in metrics if any(k.startswith(f"{t}_") for k in metrics[s])]
         keys = sorted({k for s in splits for k in metrics[s] if k.startswith(f"{t}_")})
+        if not splits:
+            lines.append("Not evaluated (trained on, but not in the run's evaluation tasks).")
+            continue
         lines += ["| metric | " + " | ".join(splits) + " |", "|---|" + "---|" * len(splits)]
         lines += [f"| {k.removeprefix(t + '_')} | " + " | ".join(_fmt(metrics[s].get(k, "")) for s in splits) + " |"
                   for k in keys]

@@ -65,7 +65,10 @@ output_dir: {out}
     assert st[0]["rows"] == {"dair_emotion": 64} and st[1]["rows"] == {"redv2": 96, "xed_language": 32}
     assert st[1]["adversarial_tasks"] == ["xed_language"] and st[1]["adversarial_mode"] == "gradient_reversal"
     assert st[1]["task_weights"] == {"xed_language": 0.5} and all(s["steps"] == 3 for s in st)
-    assert "## Stages" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "## Stages" in report and "| metric |  |" not in report
+    dair_section = report.split("## dair_emotion")[1].split("## ")[0]
+    assert "Not evaluated" in dair_section and "| f1_micro |" in report.split("## redv2")[1].split("## ")[0]
     from hf_emo.hub import render_model_card
 
     card = render_model_card(out, "me/xl")

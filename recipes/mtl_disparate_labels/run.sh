@@ -5,6 +5,7 @@
 #   bash recipes/mtl_disparate_labels/run.sh                      # paper profile: frozen bert-base-uncased (Hub)
 # Environment: SEEDS (default "0 1 2 3 4"), OUT (default runs/mtl_disparate_<profile>), ONLY (a space-separated
 # subset of run names). Extra arguments go to every `hf-emo mtl` call. Finished runs are skipped.
+# ONLY="stlsel_S100 mhsel_S100 mhprop_S100" adds three diagnostic settings (see the README).
 # Multi-task runs take one batch of each task per optimizer step (round_robin, gradient_accumulation_steps 3), so
 # that GradNorm sees every task at every step; the MH/SE rows use the same schedule for a like-for-like comparison.
 set -euo pipefail
@@ -34,6 +35,11 @@ declare -A RUNS=(
   [gn_S100]="MTL --loss_weighting gradnorm"
   [segn_S010]="MTL --train_fraction FRAC0.1 --head_layout shared_embedding --loss_weighting gradnorm"
   [segn_S100]="MTL --head_layout shared_embedding --loss_weighting gradnorm"
+  # Diagnostics of the MH drop (not in the default ORDER; name them in ONLY): model selection and early stopping
+  # on SemEval's validation Jaccard instead of the summed losses, and proportional sampling (one task per step).
+  [stlsel_S100]="--tasks $S --metric_for_best_model ${S}_jaccard_samples"
+  [mhsel_S100]="MTL --metric_for_best_model ${S}_jaccard_samples"
+  [mhprop_S100]="--tasks $S $T $E --task_sampler proportional"
 )
 ORDER=(stl_T stl_E stl_S010 stl_S050 stl_S100 mh_S010 mh_S050 mh_S100 se_S010 se_S100 gn_S010 gn_S100 segn_S010
        segn_S100)

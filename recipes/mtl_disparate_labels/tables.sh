@@ -23,6 +23,14 @@ validation losses. Runs in $out."
   --row "0.1S+T+E MH=$out/mh_S010_s*" --row "0.1S+T+E SE=$out/se_S010_s*" --row "0.1S+T+E GN=$out/gn_S010_s*" \
   --row "0.1S+T+E SE+GN=$out/segn_S010_s*" --row "S+T+E MH=$out/mh_S100_s*" --row "S+T+E SE=$out/se_S100_s*" \
   --row "S+T+E GN=$out/gn_S100_s*" --row "S+T+E SE+GN=$out/segn_S100_s*" --out "$out/table3.md"
+if compgen -G "$out/*sel_S100_s*/metrics.json" > /dev/null || compgen -G "$out/mhprop_S100_s*/metrics.json" > /dev/null; then
+  "$bin" table seeds --split test --spread ci95 --allow-missing "${M[@]}" --caption "MH drop diagnostics. \
+sel = early stopping and model selection on SemEval's validation Jaccard instead of the summed validation losses; \
+prop = proportional task sampling (one task per optimizer step, no gradient accumulation). $cap" \
+    --row "S (STL)=$out/stl_S100_s*" --row "S (STL) sel=$out/stlsel_S100_s*" \
+    --row "S+T+E (MH)=$out/mh_S100_s*" --row "S+T+E (MH) sel=$out/mhsel_S100_s*" \
+    --row "S+T+E (MH) prop=$out/mhprop_S100_s*" --out "$out/table_mh_diagnostics.md"
+fi
 if compgen -G "$out/segn_S100_s*/task_weights.json" > /dev/null; then
   "$bin" table task-weights --runs "$out/segn_S100_s*" --png "$out/gradnorm_weights_segn_S100.png"
 fi
@@ -31,4 +39,4 @@ if [[ -n "$first_se" && -f "$first_se/label_correlation.png" ]]; then
   cp "$first_se/label_correlation.png" "$out/label_correlation_se_S100.png"
   cp "$first_se/label_correlation.csv" "$out/label_correlation_se_S100.csv"
 fi
-for f in "$out/table2.md" "$out/table3.md"; do [[ -f "$f" ]] && cat "$f"; done; true
+for f in "$out/table2.md" "$out/table3.md" "$out/table_mh_diagnostics.md"; do [[ -f "$f" ]] && cat "$f"; done; true

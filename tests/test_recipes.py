@@ -122,6 +122,24 @@ def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path):
     assert len(tables) == 2 and all("--spread ci95" in t for t in tables)
 
 
+
+def test_mtl_disparate_labels_diagnostics_only_when_named(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "3", "OUT": str(tmp_path / "runs"),
+           "ONLY": "stlsel_S100 mhsel_S100 mhprop_S100"}
+    out = subprocess.run(["bash", str(ROOT / "recipes/mtl_disparate_labels/run.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env=env, check=True)
+    calls = [line for line in out.stdout.splitlines() if line.startswith("mtl ")]
+    by_dir = {c.split("--output_dir ")[1].split()[0]: c for c in calls}
+    assert sorted(by_dir) == sorted(str(tmp_path / "runs" / f"{n}_s3")
+                                    for n in ("stlsel_S100", "mhsel_S100", "mhprop_S100"))
+    sel = "--metric_for_best_model semeval2018_ec_jaccard_samples"
+    assert sel in by_dir[str(tmp_path / "runs" / "stlsel_S100_s3")]
+    mhsel = by_dir[str(tmp_path / "runs" / "mhsel_S100_s3")]
+    assert sel in mhsel and "--task_sampler round_robin --gradient_accumulation_steps 3" in mhsel
+    prop = by_dir[str(tmp_path / "runs" / "mhprop_S100_s3")]
+    assert "--tasks semeval2018_ec dair_emotion emobank --task_sampler proportional" in prop
+    assert "gradient_accumulation_steps" not in prop and "metric_for_best_model" not in prop
+
 @pytest.mark.parametrize("stack,teachers", [(["mtl_embedded"], set()), (["mtl"], set()),
                                             (["mtl_embedded", "mtkd_embedded"], {"redv2", "laroseda", "ag_news"}),
                                             (["mtl_embedded", "mtkd_embedded", "kd_ta"], {"redv2", "laroseda", "ag_news"}),

@@ -6,6 +6,10 @@ trainers (``EmotionTrainer``, ``DistillationTrainer``, ``MultiTaskTrainer``, ``C
 cross-lingual building blocks (translation-quality weights, ``translate_column``, ensembles, trigger words).
 """
 
+from .noise import silence_known_noise
+
+silence_known_noise()  # before transformers imports peft, which imports bitsandbytes
+
 from .data import TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, PairedDataCollator, \
     TaskSpec, load_local, load_task, tokenize_teacher_side
 from .callbacks import EarlyStoppingInMemory
@@ -13,7 +17,9 @@ from .ensemble import ensemble_probabilities, evaluate_ensemble
 from .explain import render_html, render_terminal, trigger_f1, trigger_map, trigger_scores, tune_trigger_threshold
 from .features import cache_encoder_features
 from .gradnorm import GradNormWeights
-from .hub import push_run, render_model_card, stage_upload
+from .cards import render_model_card
+from .inference import Predictions, predict, predict_multitask
+from .jobs.push import push_run, stage_upload
 from .losses import KD_LOSSES, consistency_kd_loss, cosine_hidden_loss, gradnorm_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, \
     register_kd_loss, supervised_loss
 from .metrics import build_compute_metrics, label_loyalty, loyalty_metrics, multi_label_metrics, \
@@ -40,6 +46,7 @@ __all__ = [
     "PooledClassifier", "PooledClassifierConfig", "build_classifier", "load_classifier",
     "EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer",
     "cache_teacher_logits", "check_teacher_label_space", "render_model_card", "stage_upload", "push_run",
+    "Predictions", "predict", "predict_multitask",
     "materialize", "resolve_model",
     "MultiTaskModel", "MultiTaskModelConfig", "build_multitask_model", "MultiTaskConfig", "MultiTaskTrainer",
     "MultiTaskDataset", "MultiTaskBatchSampler", "TASK_SAMPLERS", "cache_encoder_features", "GradNormWeights",

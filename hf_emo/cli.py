@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
+import os
 import sys
 from pathlib import Path
-
-import numpy as np
 
 
 def _yaml_to_argv(d: dict) -> list[str]:
@@ -33,7 +31,7 @@ def _yaml_to_argv(d: dict) -> list[str]:
 def parse_train_args(argv: list[str], distil: bool = False):
     """``--config FILE.yaml`` then ``--key value`` overrides -> (RunArguments, EmotionConfig), or
     (DistillRunArguments, DistillationConfig) with ``distil=True``."""
-    from .run import DistillRunArguments, RunArguments
+    from .jobs.train import DistillRunArguments, RunArguments
     from .trainers import DistillationConfig, EmotionConfig
 
     types = (DistillRunArguments, DistillationConfig) if distil else (RunArguments, EmotionConfig)
@@ -51,317 +49,122 @@ def parse_config_args(argv: list[str], dataclass_types: tuple):
     known, rest = pre.parse_known_args(argv)
     merged: dict = {}
     for path in known.config:
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        if not Path(path).is_file():
+            raise ValueError(f"config file {path} does not exist")
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise ValueError(f"config file {path}: YAML syntax error{where}: {getattr(e, 'problem', None) or e}") \
+                from None
+        except UnicodeDecodeError:
+            raise ValueError(f"config file {path} is not UTF-8 text") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of argument names to values")
+            raise ValueError(f"config file {path}: expected a mapping of argument names to values")
         merged.update(data)
     return HfArgumentParser(dataclass_types).parse_args_into_dataclasses(_yaml_to_argv(merged) + rest)
 
 
-def cmd_train(argv: list[str], distil: bool = False) -> int:
-    from .run import train_and_evaluate
+TRAINING_JOBS = {  # command -> (module of hf_emo.jobs, run-arguments class, config class, job function)
+    "train": ("train", "RunArguments", "EmotionConfig", "train_and_evaluate"),
+    "distil": ("train", "DistillRunArguments", "DistillationConfig", "train_and_evaluate"),
+    "mtl": ("multitask", "MultiTaskRunArguments", "MultiTaskConfig", "train_and_evaluate_multitask"),
+    "stages": ("staged", "StagedRunArguments", "MultiTaskConfig", "train_and_evaluate_stages"),
+    "consistency": ("consistency", "ConsistencyRunArguments", "ConsistencyDistillationConfig",
+                    "train_and_evaluate_consistency"),
+}
 
-    run, config = parse_train_args(argv, distil=distil)
-    name = "distil" if distil else "train"
-    out = train_and_evaluate(run, config, command=f"hf-emo {name} " + " ".join(shlex.quote(a) for a in argv))
+
+def run_training_job(name: str, argv: list[str]) -> int:
+    """Parse ``--config`` files and overrides into the job's two dataclasses, run it, print its metrics."""
+    import importlib
+
+    from . import trainers
+    from .jobs.common import command_line
+
+    module, run_cls, config_cls, fn = TRAINING_JOBS[name]
+    job = importlib.import_module(f".jobs.{module}", __package__)
+    run, config = parse_config_args(argv, (getattr(job, run_cls), getattr(trainers, config_cls)))
+    out = getattr(job, fn)(run, config, command=command_line(f"hf-emo {name}", argv))
     print(json.dumps(out["metrics"], indent=2))
     print(f"report: {Path(config.output_dir) / 'report.md'}")
     return 0
 
 
-def cmd_mtl(argv: list[str]) -> int:
-    from .multitask_run import MultiTaskRunArguments, train_and_evaluate_multitask
-    from .trainers import MultiTaskConfig
-
-    run, config = parse_config_args(argv, (MultiTaskRunArguments, MultiTaskConfig))
-    out = train_and_evaluate_multitask(run, config, command="hf-emo mtl " + " ".join(shlex.quote(a) for a in argv))
-    print(json.dumps(out["metrics"], indent=2))
-    print(f"report: {Path(config.output_dir) / 'report.md'}")
-    return 0
-
-
-def cmd_consistency(argv: list[str]) -> int:
-    from .consistency_run import ConsistencyRunArguments, train_and_evaluate_consistency
-    from .trainers import ConsistencyDistillationConfig
-
-    run, config = parse_config_args(argv, (ConsistencyRunArguments, ConsistencyDistillationConfig))
-    out = train_and_evaluate_consistency(run, config, command="hf-emo consistency " +
-                                         " ".join(shlex.quote(a) for a in argv))
-    print(json.dumps(out["metrics"], indent=2))
-    print(f"report: {Path(config.output_dir) / 'report.md'}")
-    return 0
-
-
-def cmd_stages(argv: list[str]) -> int:
-    from .staged_run import StagedRunArguments, train_and_evaluate_stages
-    from .trainers import MultiTaskConfig
-
-    run, config = parse_config_args(argv, (StagedRunArguments, MultiTaskConfig))
-    out = train_and_evaluate_stages(run, config, command="hf-emo stages " + " ".join(shlex.quote(a) for a in argv))
-    print(json.dumps(out["metrics"], indent=2))
-    print(f"report: {Path(config.output_dir) / 'report.md'}")
-    return 0
-
-
-def _load_eval_data(args):
-    from .data import TASKS, load_local, load_task
-
-    if args.file:
-        dd = load_local({"test": args.file}, text_column=args.text_column, label_columns=args.label_columns,
-                        problem_type=args.problem_type, label_sep=args.label_sep)
-        return dd["test"], dd.task_spec
-    return load_task(args.task, args.data_dir)[args.split], TASKS[args.task]
-
-
-def _logits(model, tokenizer, texts: list[str], batch_size: int = 32) -> np.ndarray:
-    import torch
-    from tqdm.auto import tqdm
-
-    prefix = getattr(model.config, "text_prefix", "") or ""
-    max_length = getattr(model.config, "max_seq_length", None) or 512
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for i in tqdm(range(0, len(texts), batch_size), desc="predicting", disable=len(texts) <= batch_size):
-            enc = tokenizer([prefix + t for t in texts[i:i + batch_size]], truncation=True, max_length=max_length,
-                            padding=True, return_tensors="pt")
-            out.append(model(**enc).logits.float().numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.config.num_labels))
-
-
-def cmd_evaluate(argv: list[str]) -> int:
-    from .metrics import detailed_report, task_metrics
-    from .models import load_classifier, load_tokenizer, task_spec_of
-
-    p = argparse.ArgumentParser(prog="hf-emo evaluate", description="Evaluate a fine-tuned model on a split; "
-                                "with several --model, each one and their ensemble (mean probabilities).")
-    p.add_argument("--model", required=True, action="append", help="a fine-tuned model; repeat for an ensemble")
+def _data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", default=None)
     p.add_argument("--split", default="test")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--file", default=None, help="own labelled file instead of a registered task")
     p.add_argument("--text-column", default="text")
-    p.add_argument("--label-columns", default="label")
-    p.add_argument("--problem-type", default=None)
+    p.add_argument("--label-columns", nargs="+", default=["label"],
+                   help="one column (label names) or one column per label")
+    p.add_argument("--problem-type", default=None, help="default: the model's")
     p.add_argument("--label-sep", default=None)
+
+
+def cmd_evaluate(argv: list[str]) -> int:
+    from .jobs.evaluate import evaluate_models, write_json
+
+    p = argparse.ArgumentParser(prog="hf-emo evaluate", description="Evaluate a fine-tuned model on a split; "
+                                "with several --model, each one and their ensemble (mean probabilities).")
+    p.add_argument("--model", required=True, action="append", help="a fine-tuned model; repeat for an ensemble")
+    _data_args(p)
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--teacher", action="append", default=[],
-                   help="teacher model(s): also report the student's loyalty to them (paper 003 §5)")
+                   help="teacher model(s): also report the student's loyalty to them (Avram et al. 2022, §5)")
+    p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--output", default=None, help="write the metrics JSON here")
     args = p.parse_args(argv)
-    if len(args.model) > 1:
-        return _evaluate_ensemble(args, p)
-    args.model = args.model[0]
-    model, tok = load_classifier(args.model), load_tokenizer(args.model)
-    if args.task is None and args.file is None:
-        spec = task_spec_of(model)
-        if spec is None:
-            p.error("--task or --file is needed for a model without an hf_emo task spec")
-        args.task = spec.name
-    ds, spec = _load_eval_data(args)
-    threshold = args.threshold or getattr(model.config, "hf_emo_threshold", 0.5)
-    logits = _logits(model, tok, list(ds["text"]))
-    labels = np.asarray(ds["labels"])
-    res = {"split": args.split, "threshold": threshold, **task_metrics(spec, labels, logits, threshold)}
-    if args.teacher:
-        from .metrics import loyalty_metrics
-        from .teachers import check_teacher_label_space
-
-        t_logits = []
-        for i, path in enumerate(args.teacher):
-            teacher = load_classifier(path)
-            check_teacher_label_space(teacher, spec, i)
-            t_logits.append(_logits(teacher, load_tokenizer(path), list(ds["text"])))
-        stacked = t_logits[0] if len(t_logits) == 1 else np.stack(t_logits, axis=1)
-        res["loyalty"] = loyalty_metrics(spec, stacked, logits, threshold)
-        res["teachers"] = {p: task_metrics(spec, labels, lg, threshold) for p, lg in zip(args.teacher, t_logits)}
-    res["detail"] = detailed_report(spec, labels, logits, threshold)
+    if args.teacher and len(args.model) > 1:
+        p.error("--teacher goes with one --model (loyalty of one student)")
+    res = evaluate_models(args.model, teachers=args.teacher, threshold=args.threshold, split=args.split,
+                          batch_size=args.batch_size, task=args.task, data_dir=args.data_dir, file=args.file,
+                          text_column=args.text_column, label_columns=args.label_columns,
+                          problem_type=args.problem_type, label_sep=args.label_sep)
     text = json.dumps(res, indent=2)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text)
-    print(text)
-    return 0
-
-
-def _evaluate_ensemble(args, p) -> int:
-    """Each member's metrics and the ensemble's (mean probabilities; paper 001 Table 1), as JSON whose
-    ``<split>`` entry holds the ensemble's metrics (so ``hf-emo table seeds`` reads it like a run)."""
-    from .ensemble import evaluate_ensemble
-    from .models import load_classifier, load_tokenizer, task_spec_of
-    from .teachers import check_teacher_label_space
-
-    models = [load_classifier(m) for m in args.model]
-    if args.task is None and args.file is None:
-        spec = task_spec_of(models[0])
-        if spec is None:
-            p.error("--task or --file is needed for models without an hf_emo task spec")
-        args.task = spec.name
-    ds, spec = _load_eval_data(args)
-    for i, m in enumerate(models):
-        try:
-            check_teacher_label_space(m, spec, i)
-        except ValueError as e:
-            raise ValueError(f"ensemble member {args.model[i]}: {e}") from None
-    threshold = args.threshold or float(np.mean([getattr(m.config, "hf_emo_threshold", 0.5) for m in models]))
-    texts = list(ds["text"])
-    logits = {path: _logits(m, load_tokenizer(path), texts) for path, m in zip(args.model, models)}
-    res = evaluate_ensemble(spec, np.asarray(ds["labels"]), logits, threshold)
-    out = {"split": args.split, "threshold": threshold, args.split: res["ensemble"], **res,
-           "run": {"task": spec.name, "ensemble_of": args.model}}
-    text = json.dumps(out, indent=2)
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text)
+        write_json(args.output, text)
     print(text)
     return 0
 
 
 def cmd_predict(argv: list[str]) -> int:
-    from .metrics import probabilities
-    from .models import load_classifier, load_tokenizer, task_spec_of
+    from .jobs.predict import format_table, predict_rows
 
     p = argparse.ArgumentParser(prog="hf-emo predict", description="Labels and probabilities for texts.")
     p.add_argument("--model", required=True)
     p.add_argument("texts", nargs="*", help="texts (or use --input; '-' reads lines from stdin)")
-    p.add_argument("--input", default=None, help="a text file, one text per line")
+    p.add_argument("--input", default=None, help="a text file, one text per line (blank lines are skipped)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--batch-size", type=int, default=32)
     args = p.parse_args(argv)
     texts = list(args.texts)
     if args.input:
-        src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")
-        texts += [line.rstrip("\n") for line in src if line.strip()]
+        texts += _read_lines(args.input)
     if not texts:
         p.error("no texts given")
-    if _is_multitask(args.model):
-        rows = _predict_multitask(args.model, texts, args.threshold)
-        if args.format == "json":
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-        else:
-            print("text\ttask\tlabels\tscores")
-            for r in rows:
-                for task, res in r["tasks"].items():
-                    scores = " ".join(f"{n}={v:.3f}" for n, v in res["scores"].items())
-                    print("\t".join([r["text"][:60], task, ",".join(res["labels"]), scores]))
-        return 0
-    model, tok = load_classifier(args.model), load_tokenizer(args.model)
-    spec = task_spec_of(model)
-    names = list(spec.label_names) if spec else [model.config.id2label[i] for i in range(model.config.num_labels)]
-    problem = spec.problem_type if spec else {"multi_label_classification": "multi_label",
-                                              "regression": "regression"}.get(model.config.problem_type,
-                                                                              "single_label")
-    threshold = args.threshold or getattr(model.config, "hf_emo_threshold", 0.5)
-    probs = probabilities(_logits(model, tok, texts), problem)
-    rows = []
-    for t, pr in zip(texts, probs):
-        if problem == "multi_label":
-            labels = [n for n, v in zip(names, pr) if v >= threshold]
-        elif problem == "single_label":
-            labels = [names[int(pr.argmax())]]
-        else:
-            labels = []
-        rows.append({"text": t, "labels": labels, "scores": {n: round(float(v), 4) for n, v in zip(names, pr)}})
-    if args.format == "json":
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        head = ["text", "labels", *names]
-        print("\t".join(head))
-        for r in rows:
-            print("\t".join([r["text"][:60], ",".join(r["labels"]), *(f"{r['scores'][n]:.3f}" for n in names)]))
+    rows = predict_rows(args.model, texts, threshold=args.threshold, batch_size=args.batch_size)
+    print(json.dumps(rows, ensure_ascii=False, indent=2) if args.format == "json" else format_table(rows))
     return 0
 
 
-def _probability_table(args) -> str:
-    """Markdown: a seeded sample of a split's texts, their gold labels, and per model the labels it predicts with
-    their probabilities in percent (paper 000 Table 6 lists every label above the threshold)."""
-    from .data import TASKS, load_task
-    from .metrics import probabilities
-    from .models import load_classifier, load_tokenizer, task_spec_of
-
-    spec = TASKS[args.task]
-    ds = load_task(args.task, args.data_dir)[args.split].shuffle(seed=args.sample_seed).select(range(args.n))
-    texts = list(ds["text"])
-    gold = [[n for n, v in zip(spec.label_names, y) if v] if spec.problem_type == "multi_label"
-            else [spec.label_names[int(y)]] for y in ds["labels"]] if spec.problem_type != "regression" else None
-    cols = []
-    for entry in args.model:
-        name, sep, path = entry.partition("=")
-        if not sep:
-            raise ValueError(f"--model {entry!r}: expected NAME=DIR")
-        if _is_multitask(path):
-            rows = _predict_multitask(path, texts)
-            scored = [(r["tasks"][args.task]["labels"], r["tasks"][args.task]["scores"]) for r in rows]
-        else:
-            model = load_classifier(path)
-            own = task_spec_of(model)
-            if own is not None and own.name != args.task:
-                raise ValueError(f"model {path} is for task {own.name!r}, not {args.task!r}")
-            thr = getattr(model.config, "hf_emo_threshold", 0.5)
-            probs = probabilities(_logits(model, load_tokenizer(path), texts), spec.problem_type)
-            scored = []
-            for pr in probs:
-                scores = dict(zip(spec.label_names, pr.tolist()))
-                labels = [n for n, v in scores.items() if v >= thr] if spec.problem_type == "multi_label" \
-                    else [max(scores, key=scores.get)]
-                scored.append((labels, scores))
-        cells = []
-        for labels, scores in scored:
-            ranked = sorted(labels, key=lambda n: -scores[n])
-            cells.append(", ".join(f"{n} ({100 * scores[n]:.0f})" for n in ranked) or "–")
-        cols.append((name, cells))
-    head = "| text | gold | " + " | ".join(n for n, _ in cols) + " |"
-    lines = ([args.caption, ""] if args.caption else []) + [head, "|---|---|" + "---|" * len(cols)]
-    for i, t in enumerate(texts):
-        clean = t.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {clean} | {', '.join(gold[i]) if gold else ''} | " + " | ".join(c[i] for _, c in cols) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _is_multitask(path: str) -> bool:
-    from transformers import AutoConfig
-
-    from .zoo import resolve_model
-
-    return AutoConfig.from_pretrained(resolve_model(path)).model_type == "hf_emo_multitask"
-
-
-def _predict_multitask(path: str, texts: list[str], threshold: float | None = None, batch_size: int = 32) -> list:
-    """Every task's labels and scores for each text, from a saved :class:`~hf_emo.models.MultiTaskModel`."""
-    import torch
-    from transformers import AutoModel
-
-    from .metrics import probabilities
-    from .models import load_tokenizer
-    from .zoo import resolve_model
-
-    model, tok = AutoModel.from_pretrained(resolve_model(path)).eval(), load_tokenizer(path)
-    prefix, limit = model.config.text_prefix or "", model.config.max_seq_length or 512
-    logits: dict[str, list] = {t: [] for t in model.task_names}
-    with torch.inference_mode():
-        for i in range(0, len(texts), batch_size):
-            enc = tok([prefix + t for t in texts[i:i + batch_size]], truncation=True, max_length=limit, padding=True,
-                      return_tensors="pt")
-            for t, lg in model(**enc).task_logits.items():
-                logits[t].append(lg.float().numpy())
-    rows = [{"text": t, "tasks": {}} for t in texts]
-    for task in model.task_names:
-        spec = model.task_spec(task)
-        probs = probabilities(np.concatenate(logits[task]), spec.problem_type)
-        thr = threshold or (model.config.thresholds or {}).get(task, 0.5)
-        for r, pr in zip(rows, probs):
-            if spec.problem_type == "multi_label":
-                labels = [n for n, v in zip(spec.label_names, pr) if v >= thr]
-            elif spec.problem_type == "single_label":
-                labels = [spec.label_names[int(pr.argmax())]]
-            else:
-                labels = []
-            r["tasks"][task] = {"labels": labels,
-                                "scores": {n: round(float(v), 4) for n, v in zip(spec.label_names, pr)}}
-    return rows
+def _read_lines(path: str) -> list[str]:
+    if path == "-":
+        return [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    if not Path(path).is_file():
+        raise ValueError(f"input file {path} does not exist")
+    try:
+        return [line for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"input file {path} is not UTF-8 text (byte {e.start})") from None
 
 
 def cmd_data(argv: list[str]) -> int:
+    import numpy as np
+
     from .data import TASKS, load_task, task_source
 
     p = argparse.ArgumentParser(prog="hf-emo data", description="List the registered tasks and their statistics.")
@@ -459,13 +262,22 @@ def cmd_table(argv: list[str]) -> int:
         q.add_argument("--out", default=None, help="write the Markdown here (else print it)")
     args = p.parse_args(argv)
     if args.kind == "probs":
-        text = _probability_table(args)
+        from .jobs.evaluate import probability_table
+
+        models = {}
+        for entry in args.model:
+            name, sep, path = entry.partition("=")
+            if not sep:
+                p.error(f"--model {entry!r}: expected NAME=DIR")
+            models[name] = path
+        text = probability_table(models, task=args.task, split=args.split, n=args.n, sample_seed=args.sample_seed,
+                                 data_dir=args.data_dir, caption=args.caption)
     elif args.kind == "json":
         from .tables import mean_json_table
 
         text = mean_json_table(args.runs, args.key, args.caption, args.spread)
     elif args.kind == "task-weights":
-        from .multitask_run import mean_task_weights, plot_task_weights
+        from .jobs.multitask import mean_task_weights, plot_task_weights
 
         rows, n = mean_task_weights(args.runs)
         plot_task_weights(rows, args.png, title=f"GradNorm task weights (mean of {n} runs)")
@@ -494,7 +306,7 @@ def cmd_table(argv: list[str]) -> int:
 
 
 def cmd_push(argv: list[str]) -> int:
-    from .hub import HubError, push_run, stage_upload
+    from .jobs.push import HubError, push_run, stage_upload
 
     p = argparse.ArgumentParser(prog="hf-emo push", description="Upload a trained student and its model card.")
     p.add_argument("--output-dir", required=True, help="the run folder (hf-emo train / distil output_dir)")
@@ -518,9 +330,11 @@ def cmd_push(argv: list[str]) -> int:
 
 def cmd_explain(argv: list[str]) -> int:
     """Per-word trigger highlights (paper 001 §3.4) for texts, in the terminal and optionally as an HTML page."""
+    import numpy as np
+
     from .explain import render_html, render_terminal, trigger_scores
-    from .metrics import probabilities
-    from .models import load_classifier, load_tokenizer, task_spec_of
+    from .inference import predict
+    from .models import load_classifier, load_tokenizer
 
     p = argparse.ArgumentParser(prog="hf-emo explain", description="Zero-shot trigger words of a fine-tuned "
                                 "classifier: each word's cosine similarity to the <s>/[CLS] token's last state.")
@@ -540,10 +354,8 @@ def cmd_explain(argv: list[str]) -> int:
     if not texts:
         p.error("give texts as arguments or --file")
     model, tok = load_classifier(args.model), load_tokenizer(args.model)
-    spec = task_spec_of(model)
-    names = list(spec.label_names) if spec else [model.config.id2label[i] for i in range(model.config.num_labels)]
-    problem = spec.problem_type if spec else "single_label"
-    probs = probabilities(_logits(model, tok, texts, args.batch_size), problem)
+    pred = predict(model, tok, texts, batch_size=args.batch_size)
+    names, problem, probs = pred.label_names, pred.problem_type, pred.probabilities
     thr_default = args.threshold if args.threshold is not None else getattr(model.config, "hf_emo_trigger_threshold",
                                                                            None)
     items = trigger_scores(model, tok, texts, batch_size=args.batch_size)
@@ -564,12 +376,7 @@ def cmd_explain(argv: list[str]) -> int:
     return 0
 
 
-def cmd_distil(argv: list[str]) -> int:
-    return cmd_train(argv, distil=True)
-
-
-COMMANDS = {"train": cmd_train, "distil": cmd_distil, "mtl": cmd_mtl, "stages": cmd_stages,
-            "consistency": cmd_consistency,
+COMMANDS = {**{name: (lambda argv, _name=name: run_training_job(_name, argv)) for name in TRAINING_JOBS},
             "table": cmd_table, "push": cmd_push, "evaluate": cmd_evaluate, "predict": cmd_predict,
             "explain": cmd_explain, "data": cmd_data, "zoo": cmd_zoo}
 
@@ -594,7 +401,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     import hf_emo  # noqa: F401  (registers the model classes with the Auto* factories)
 
-    return COMMANDS[argv[0]](argv[1:])
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        print(f"hf-emo {argv[0]}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, KeyError) as e:  # bad input: one sentence, no trace (HF_EMO_DEBUG=1 shows it)
+        if os.environ.get("HF_EMO_DEBUG"):
+            raise
+        message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        print(f"hf-emo {argv[0]}: error: {message}", file=sys.stderr)
+        return 2
+
 
 
 if __name__ == "__main__":

@@ -98,13 +98,16 @@ def _fmt(v: Any) -> str:
     return f"{100 * v:.2f}" if isinstance(v, float) and -1.0 <= v <= 1.0 else str(v)
 
 
-def write_report(out_dir: str | Path, *, spec: TaskSpec, metrics: dict[str, dict], detail: dict,
-                 log_history: list[dict], run_info: dict) -> dict[str, Path]:
-    """Write the JSON, Markdown and PNG report of a run into ``out_dir``; return the written paths."""
+def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
+                 log_history: list[dict]) -> dict[str, Path]:
+    """Write a run's ``metrics.json`` (``record``: ``{split: metrics, "detail": ..., "run": ...}``, already
+    scrubbed), ``report.md`` and PNGs into ``out_dir``; return the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"metrics": out / "metrics.json", "report": out / "report.md"}
-    paths["metrics"].write_text(json.dumps({**metrics, "detail": detail, "run": run_info}, indent=2, default=str))
+    paths["metrics"].write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    run_info, detail = record.get("run", {}), record.get("detail", {})
+    metrics = {k: v for k, v in record.items() if k not in ("run", "detail") and isinstance(v, dict)}
     cm = plot_confusion(spec, detail, out / "confusion_matrix.png")
     curves = plot_training_curves(log_history, spec.metric, out / "training_curves.png")
     if cm:

@@ -97,3 +97,15 @@ def mt_model(head_layout: str = "multi_head", shared_layer_size: int | None = 16
     cfg = MultiTaskModelConfig(encoder=tiny_bert_config().to_dict(), tasks=mt_specs(), head_layout=head_layout,
                                shared_layer_size=shared_layer_size, classifier_dropout=0.0)
     return MultiTaskModel(cfg)
+
+
+def cli_error(capsys, argv: list[str]) -> str:
+    """Run ``hf-emo argv``, assert it fails with rc 2 and one error line (no trace); return that line."""
+    from hf_emo.cli import main
+
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    lines = [ln for ln in err if ln.startswith("hf-emo ")]
+    assert lines and "Traceback" not in "\n".join(err), err
+    return lines[-1]

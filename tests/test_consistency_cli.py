@@ -1,12 +1,14 @@
 """`hf-emo consistency` end to end on XED en-ro (real data) with tiny models built from a config."""
 
 import json
+import re
 
 import pytest
 
 from hf_emo.data import TASKS
 from tests.conftest import tiny_tokenizer
 from tests.test_emotion_trainer import tiny_model
+from tests.conftest import cli_error
 
 
 def _save(spec, seed, path, threshold):
@@ -38,7 +40,7 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     m = json.loads((out / "metrics.json").read_text())
     assert len(list((tmp_path / "prep").iterdir())) == 1
     # a second run of the same student, teacher and data reuses the prepared set: no teacher / student pass
-    import hf_emo.consistency_run as cr
+    import hf_emo.jobs.consistency as cr
 
     def fail(*a, **k):
         raise AssertionError("recomputed")
@@ -67,7 +69,7 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     after = AutoModelForSequenceClassification.from_pretrained(out).classifier.weight
     assert not before.allclose(after) and m["run"]["train_loss"] > 0  # three steps moved the student
     assert m["test_stage1"]["f1_micro"] >= 0 and m["test_teacher"]["f1_micro"] >= 0
-    from hf_emo.hub import render_model_card
+    from hf_emo.cards import render_model_card
 
     card = render_model_card(out, "me/refined")
     for part in ("ConsistencyDistillationTrainer", "paper 001", "student before refinement", "@inproceedings{wang2024",
@@ -75,16 +77,13 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
         assert part in card, part
 
 
-def test_consistency_run_needs_a_trained_student_and_a_teacher(data_dir, tmp_path, tiny_encoder_dir):
+def test_consistency_run_needs_a_trained_student_and_a_teacher(data_dir, tmp_path, tiny_encoder_dir, capsys):
     from hf_emo.cli import main
 
-    with pytest.raises(ValueError, match="not a fine-tuned classifier"):
-        main(["consistency", "--model_name_or_path", str(tiny_encoder_dir), "--teacher", "x",
-              "--output_dir", str(tmp_path), "--report_to", "none"])
+    assert re.search("not a fine-tuned classifier", cli_error(capsys, ["consistency", "--model_name_or_path", str(tiny_encoder_dir), "--teacher", "x",
+              "--output_dir", str(tmp_path), "--report_to", "none"]))
     spec = TASKS["xed_en_ro"]
     student = _save(spec, 1, tmp_path / "s", 0.5)
-    with pytest.raises(ValueError, match="needs a --teacher"):
-        main(["consistency", "--model_name_or_path", student, "--output_dir", str(tmp_path), "--report_to", "none"])
-    with pytest.raises(ValueError, match="no translation column 'de_text'"):
-        main(["consistency", "--model_name_or_path", student, "--teacher", student, "--translation_column", "de_text",
-              "--output_dir", str(tmp_path), "--report_to", "none", "--data_dir", str(data_dir)])
+    assert re.search("needs a --teacher", cli_error(capsys, ["consistency", "--model_name_or_path", student, "--output_dir", str(tmp_path), "--report_to", "none"]))
+    assert re.search("no translation column 'de_text'", cli_error(capsys, ["consistency", "--model_name_or_path", student, "--teacher", student, "--translation_column", "de_text",
+              "--output_dir", str(tmp_path / "refined"), "--report_to", "none", "--data_dir", str(data_dir)]))

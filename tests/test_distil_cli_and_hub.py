@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from hf_emo.cli import main
-from hf_emo.hub import HubError, push_run, render_model_card, stage_upload
+from hf_emo.cards import render_model_card
+from hf_emo.jobs.push import HubError, push_run, stage_upload
 from tests.test_cli import files  # noqa: F401  (fixture)
 
 COMMON = """task: null

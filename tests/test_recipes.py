@@ -93,7 +93,7 @@ def test_kd_recipes_stack_configs_and_train_a_missing_teacher_first(script, args
 
 def test_mtl_recipe_configs_parse():
     from hf_emo.cli import parse_config_args
-    from hf_emo.multitask_run import MultiTaskRunArguments
+    from hf_emo.jobs.multitask import MultiTaskRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
     for cfg in ROOT.glob("recipes/mtl_disparate_labels/configs/*.yaml"):
@@ -146,7 +146,7 @@ def test_mtl_disparate_labels_diagnostics_only_when_named(echo_bin, tmp_path):
                                             (["mtl", "mtkd"], {"redv2", "laroseda", "ag_news"})])
 def test_paper000_mtl_configs_parse(stack, teachers):
     from hf_emo.cli import parse_config_args
-    from hf_emo.multitask_run import MultiTaskRunArguments
+    from hf_emo.jobs.multitask import MultiTaskRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
     argv = [a for c in stack for a in ("--config", str(ROOT / f"recipes/romanian_mtkd/configs/{c}.yaml"))]
@@ -187,7 +187,7 @@ def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
 @pytest.mark.parametrize("name", ["refine_embedded", "refine"])
 def test_consistency_configs_parse(name):
     from hf_emo.cli import parse_config_args
-    from hf_emo.consistency_run import ConsistencyRunArguments
+    from hf_emo.jobs.consistency import ConsistencyRunArguments
     from hf_emo.trainers import ConsistencyDistillationConfig
 
     cfg = ROOT / f"recipes/wang2024_consistency_kd/configs/{name}.yaml"
@@ -237,7 +237,7 @@ VARIANTS = ["multistage", "gradual", "mtl_adversarial", "mtl_discriminative", "m
 @pytest.mark.parametrize("profile", ["", "_embedded"])
 def test_cross_lingual_configs_parse(variant, profile):
     from hf_emo.cli import parse_config_args
-    from hf_emo.staged_run import StagedRunArguments
+    from hf_emo.jobs.staged import StagedRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
     d = ROOT / "recipes/romanian_mtkd/configs"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from hf_emo.staged_run import stage_config, stage_rows, validate_stages
+from hf_emo.jobs.staged import stage_config, stage_rows, validate_stages
 from hf_emo.trainers import MultiTaskConfig
 
 
@@ -69,7 +69,7 @@ output_dir: {out}
     assert "## Stages" in report and "| metric |  |" not in report
     dair_section = report.split("## dair_emotion")[1].split("## ")[0]
     assert "Not evaluated" in dair_section and "| f1_micro |" in report.split("## redv2")[1].split("## ")[0]
-    from hf_emo.hub import render_model_card
+    from hf_emo.cards import render_model_card
 
     card = render_model_card(out, "me/xl")
     for part in ("Trained in stages", "`english` (dair_emotion: 64 rows", "xed_language trained by gradient reversal",

@@ -5,15 +5,30 @@ from __future__ import annotations
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
 from ..data.spec import TaskSpec
-from ..zoo import resolve_model
+from ..zoo import ModelNotFoundError, resolve_model
 from .pooled_classifier import PooledClassifier
 
 POOLINGS = ("mean", "cls", "pooler")
 
 
+def _load(loader, name_or_path: str, what: str, **kwargs):
+    """``loader.from_pretrained`` with one clear sentence instead of a network trace when it cannot load."""
+    path = resolve_model(name_or_path)
+    try:
+        return loader.from_pretrained(path, **kwargs)
+    except OSError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelNotFoundError(f"cannot load the {what} of {name_or_path!r}: it is not a local folder nor an offline "
+                                 f"zoo name, and the Hub did not serve it ({first})") from None
+
+
+def load_config(name_or_path: str):
+    return _load(AutoConfig, name_or_path, "config")
+
+
 def is_classifier(name_or_path: str) -> bool:
     """True when the checkpoint already holds a sequence-classification head (a fine-tuned model)."""
-    cfg = AutoConfig.from_pretrained(resolve_model(name_or_path))
+    cfg = load_config(name_or_path)
     archs = cfg.architectures or []
     return cfg.model_type == "hf_emo_pooled_classifier" or any(a.endswith("ForSequenceClassification") for a in archs)
 
@@ -46,13 +61,19 @@ def build_classifier(name_or_path: str, spec: TaskSpec, *, pooling: str = "mean"
     return model
 
 
-def load_classifier(name_or_path: str) -> PreTrainedModel:
-    """Load a fine-tuned classifier (ours or any ``*ForSequenceClassification``)."""
-    return AutoModelForSequenceClassification.from_pretrained(resolve_model(name_or_path))
+def load_classifier(name_or_path: str, *, require_head: bool = True) -> PreTrainedModel:
+    """Load a fine-tuned classifier (ours or any ``*ForSequenceClassification``).
+
+    With ``require_head`` (the default) a bare encoder is refused: loading it would give a randomly initialised
+    head whose predictions mean nothing."""
+    if require_head and not is_classifier(name_or_path):
+        raise ModelNotFoundError(f"model {name_or_path!r} has no trained classification head (its config names no "
+                                 "*ForSequenceClassification architecture): fine-tune it first with `hf-emo train`")
+    return _load(AutoModelForSequenceClassification, name_or_path, "classifier")
 
 
 def load_tokenizer(name_or_path: str):
-    return AutoTokenizer.from_pretrained(resolve_model(name_or_path))
+    return _load(AutoTokenizer, name_or_path, "tokenizer")
 
 
 def task_spec_of(model: PreTrainedModel) -> TaskSpec | None:

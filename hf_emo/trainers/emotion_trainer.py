@@ -71,12 +71,12 @@ class EmotionTrainer(Trainer):
 
     def create_model_card(self, *args: Any, **kwargs: Any) -> None:
         """Write hf_emo's card (base model, teachers, data, method, metrics, citation) when ``output_dir`` holds a
-        finished run (``metrics.json``, as ``hf_emo.run.train_and_evaluate`` writes); else Trainer's card."""
+        finished run (``metrics.json``, as ``hf_emo.jobs.train.train_and_evaluate`` writes); else Trainer's card."""
         from pathlib import Path
 
         out = Path(self.args.output_dir)
         if self.is_world_process_zero() and (out / "metrics.json").is_file() and (out / "config.json").is_file():
-            from ..hub import render_model_card
+            from ..cards import render_model_card
 
             (out / "README.md").write_text(render_model_card(out, self.hub_model_id), encoding="utf-8")
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -119,9 +120,32 @@ def materialize(name: str, cache_dir: str | Path | None = None, *, force: bool =
     return out
 
 
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+class ModelNotFoundError(ValueError):
+    """A model reference that is neither a usable folder, an offline zoo name nor a plausible Hub id."""
+
+
 def resolve_model(name_or_path: str | os.PathLike) -> str:
-    """Zoo name -> materialised folder; an existing folder or a Hub id is returned unchanged."""
+    """Zoo name -> materialised folder; an existing model folder or a Hub id is returned unchanged.
+
+    A folder without ``config.json``, a file, or a path that does not exist (absolute, relative with ``./``, or
+    under a local folder such as ``runs/x``) raises :class:`ModelNotFoundError` naming the path, instead of a
+    network look-up for a Hub repository of that name."""
     s = str(name_or_path)
     if s in ZOO and not Path(s).exists():
         return str(materialize(s))
+    p = Path(s).expanduser()
+    if p.exists():
+        if not p.is_dir():
+            raise ModelNotFoundError(f"model {s} is a file, not a model folder (a folder with config.json)")
+        if not (p / "config.json").is_file():
+            raise ModelNotFoundError(f"model folder {s} has no config.json: it is not a saved Hugging Face model "
+                                     "(save one with save_pretrained, or train one with `hf-emo train`)")
+        return str(p)
+    first = s.split("/", 1)[0]
+    if not HUB_ID.match(s) or (first not in ("", ".", "..") and "/" in s and Path(first).is_dir()):
+        raise ModelNotFoundError(f"model folder {s} does not exist (it is not an offline zoo name either: "
+                                 f"{sorted(ZOO)})")
     return s

@@ -11,24 +11,23 @@ decision threshold stays the stage-1 student's (tuned on English validation): no
 from __future__ import annotations
 
 import json
-import shlex
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .data.paired_collator import PairedDataCollator
-from .data.tokenize import tokenize_dataset
-from .losses import get_kd_loss
-from .metrics import detailed_report, loyalty_metrics, task_metrics
-from .models import is_classifier, load_classifier, load_tokenizer
-from .quality_weights import add_translation_disagreement, minmax_quality
-from .report import write_report
-from .run import RunArguments, load_data, machine_description, peak_rss_mb
-from .teachers import cache_teacher_logits, check_teacher_label_space
-from .trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer
+from ..data.paired_collator import PairedDataCollator
+from ..data.tokenize import tokenize_dataset
+from ..losses import get_kd_loss
+from ..metrics import detailed_report, loyalty_metrics, task_metrics
+from ..models import is_classifier, load_classifier, load_tokenizer
+from ..quality_weights import add_translation_disagreement, minmax_quality
+from ..report import write_report
+from .common import JobError, RunRecord, command_line, finish_job, public_name, start_job
+from .train import RunArguments, load_data
+from ..teachers import cache_teacher_logits, check_teacher_label_space
+from ..trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer
 
 NOISE_SIGNALS = ("pivot_lang", "alignment", "en_text_source")
 
@@ -133,12 +132,12 @@ def plot_weights(dataset, path: str | Path, weight_column: str = "weight") -> Pa
 def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: ConsistencyDistillationConfig,
                                    command: str | None = None) -> dict:
     """Stage 2 of paper 001: cache, weigh, refine, evaluate (before and after), report."""
-    t0 = time.time()
     if not is_classifier(run.model_name_or_path):
-        raise ValueError(f"model_name_or_path {run.model_name_or_path!r} is not a fine-tuned classifier: stage 2 "
+        raise JobError(f"model_name_or_path {run.model_name_or_path!r} is not a fine-tuned classifier: stage 2 "
                          "refines the stage-1 student (train it first with `hf-emo train`)")
     if not run.teacher:
-        raise ValueError("consistency distillation needs a --teacher (the monolingual model on the translation)")
+        raise JobError("consistency distillation needs a --teacher (the monolingual model on the translation)")
+    job = start_job(config, run)
     dd, spec = load_data(run)
     for split in dd:
         if run.translation_column not in dd[split].column_names:
@@ -184,8 +183,8 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
         pred = trainer.predict(ds, metric_key_prefix=split)
         results[f"{split}_stage1"] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
     weighted = trainer.train_dataset  # the weights the trainer computed over the whole set
-    train_out = trainer.train()
-    train_time = time.time() - t0
+    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
+    train_time = job.elapsed()
 
     logits = {}
     for split, ds in evals.items():
@@ -211,7 +210,7 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
     correlations = weight_noise_correlations(noise)
     plot_weights(noise, out_dir / "quality_weights.png")
     info = {
-        "task": spec.name, "model": run.model_name_or_path, "teachers": list(run.teacher),
+        "task": spec.name, "model": run.model_name_or_path, "teachers": [public_name(t) for t in run.teacher],
         "text_prefix": prefix, "max_length": run.max_length, "threshold": threshold,
         "consistency": {"quality_weighting": config.quality_weighting,
                         "weight_normalization": config.weight_normalization,
@@ -221,11 +220,11 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
                         "translation_column": run.translation_column, "refinement_rows": len(weighted),
                         "disagreement_mean": float(dis.mean()), "disagreement_max": float(dis.max())},
         "weight_noise_correlations": correlations,
-        "train_runtime_s": round(train_time, 1), "train_loss": train_out.training_loss,
-        "peak_rss_mb": round(peak_rss_mb(), 1), "machine": machine_description(),
-        "split_sizes": {k: len(v) for k, v in dd.items()}, "seed": config.seed,
-        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+        "train_runtime_s": train_time, "train_loss": train_out.training_loss,
+        "split_sizes": {k: len(v) for k, v in dd.items()}, "resumed_from": job.resume_from_checkpoint,
     }
-    write_report(config.output_dir, spec=spec, metrics=results, detail=detail,
-                 log_history=trainer.state.log_history, run_info=info)
-    return {"metrics": results, "run": info}
+    record = RunRecord.for_config(type(trainer).__name__, config, metrics=results, info=info, detail=detail,
+                                  command=command or command_line("python", sys.argv))
+    write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
+    finish_job(config.output_dir, job)
+    return {"metrics": results, "run": record.run}

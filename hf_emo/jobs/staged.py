@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shlex
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from transformers import DataCollatorWithPadding
 
-from .data import TASKS, load_task
-from .data.tokenize import tokenize_dataset
-from .models import build_multitask_model, load_tokenizer
-from .multitask_run import MultiTaskRunArguments, evaluate_tasks, write_multitask_report
-from .run import machine_description, peak_rss_mb
-from .trainers import MultiTaskConfig, MultiTaskTrainer
+from ..data import TASKS, load_task
+from ..data.tokenize import tokenize_dataset
+from ..models import build_multitask_model, load_tokenizer
+from .multitask import MultiTaskRunArguments, evaluate_tasks, write_multitask_report
+from .common import JobError, RunRecord, command_line, finish_job, start_job
+from ..trainers import MultiTaskConfig, MultiTaskTrainer
 
 STAGE_KEYS = {"name", "tasks", "num_train_epochs", "learning_rate", "task_weights", "adversarial_tasks",
               "adversarial_mode", "task_sampler"}
@@ -110,7 +108,10 @@ def stage_config(config: MultiTaskConfig, stage: dict) -> MultiTaskConfig:
 
 def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, command: str | None = None) -> dict:
     """Train through every stage, then evaluate ``eval_tasks`` on validation and test and write the report."""
-    t0 = time.time()
+    if config.resume_from_checkpoint:
+        raise JobError("staged runs cannot resume from a checkpoint (each stage starts its own trainer): re-run "
+                       "with --overwrite_output_dir true")
+    job = start_job(config, run)
     specs = [TASKS[t] for t in run.tasks]
     tokenizer = load_tokenizer(run.model_name_or_path)
     model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
@@ -141,7 +142,7 @@ def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, 
                            "adversarial_tasks": cfg.adversarial_tasks or [],
                            "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
                            "train_loss": out.training_loss})
-    train_time = time.time() - t0
+    train_time = job.elapsed()
     results, thresholds = evaluate_tasks(trainer, tok, config, run.eval_tasks)
     model.config.thresholds = thresholds
     trainer.save_model(config.output_dir)
@@ -151,13 +152,14 @@ def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, 
         "shared_layer_size": run.shared_layer_size, "pooling": run.pooling, "max_length": run.max_length,
         "thresholds": thresholds, "task_sampler": config.task_sampler,
         "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
-        "train_runtime_s": round(train_time, 1), "train_loss": losses[-1], "peak_rss_mb": round(peak_rss_mb(), 1),
-        "machine": machine_description(), "seed": config.seed,
-        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+        "train_runtime_s": train_time, "train_loss": losses[-1],
     }
-    write_multitask_report(config.output_dir, model=model, metrics=results, log_history=history, run_info=info)
+    record = RunRecord.for_config("MultiTaskTrainer", config, metrics=results, info=info,
+                                  command=command or command_line("python", sys.argv))
+    write_multitask_report(config.output_dir, model=model, record=record.to_dict(), log_history=history)
     _append_stages(Path(config.output_dir) / "report.md", stage_info)
-    return {"metrics": results, "run": info}
+    finish_job(config.output_dir, job)
+    return {"metrics": results, "run": record.run}
 
 
 def _append_stages(report: Path, stages: list[dict]) -> None:

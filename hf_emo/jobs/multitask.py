@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import json
 import logging
-import shlex
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from transformers import DataCollatorWithPadding
 
-from .data import TASKS, load_task
-from .data.tokenize import tokenize_dataset
-from .metrics import task_metrics, tune_threshold
-from .models import build_multitask_model, load_classifier, load_tokenizer
-from .run import machine_description, peak_rss_mb
-from .teachers import cache_teacher_logits, check_teacher_label_space
-from .trainers import MultiTaskConfig, MultiTaskTrainer
+from ..data import TASKS, load_task
+from ..data.tokenize import tokenize_dataset
+from ..models import build_multitask_model, load_classifier, load_tokenizer
+from .common import JobArguments, RunRecord, command_line, finish_job, public_name, score_splits, start_job
+from ..teachers import cache_teacher_logits, check_teacher_label_space
+from ..trainers import MultiTaskConfig, MultiTaskTrainer
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +39,7 @@ def _mapping(value, name: str) -> dict:
 
 
 @dataclass
-class MultiTaskRunArguments:
+class MultiTaskRunArguments(JobArguments):
     """What a multi-task run trains on: the encoder, the tasks and their sizes, the head layout, the teachers."""
 
     model_name_or_path: str = field(default="multilingual-e5-small", metadata={
@@ -117,7 +114,7 @@ def subsample(data: dict, run: MultiTaskRunArguments, seed: int) -> dict:
 def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskConfig,
                                  command: str | None = None) -> dict:
     """Train on every task, evaluate each on validation and test, save the model and write the report."""
-    t0 = time.time()
+    job = start_job(config, run)
     specs = [TASKS[t] for t in run.tasks]
     tokenizer = load_tokenizer(run.model_name_or_path)
     model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
@@ -125,7 +122,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
                                   max_length=run.max_length, freeze_encoder=run.freeze_encoder)
     data = {t: load_task(t, run.data_dir) for t in run.tasks}
     if run.freeze_encoder:  # features of the full splits, computed once (and kept on disk across seeds)
-        from .features import cache_encoder_features
+        from ..features import cache_encoder_features
 
         data = {t: cache_encoder_features(model, dd, tokenizer, max_length=run.max_length,
                                           batch_size=run.teacher_batch_size, desc=f"encoder features {t}",
@@ -148,14 +145,14 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         collator = DataCollatorWithPadding(tokenizer)
     callbacks = []
     if run.early_stopping_patience:
-        from .callbacks import EarlyStoppingInMemory
+        from ..callbacks import EarlyStoppingInMemory
 
         callbacks.append(EarlyStoppingInMemory(run.early_stopping_patience))
     trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tok.items()},
                                eval_dataset={t: dd["validation"] for t, dd in tok.items() if "validation" in dd},
                                data_collator=collator, processing_class=tokenizer, callbacks=callbacks)
-    train_out = trainer.train()
-    train_time = time.time() - t0
+    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
+    train_time = job.elapsed()
 
     results, thresholds = evaluate_tasks(trainer, tok, config)
     model.config.thresholds = thresholds
@@ -169,23 +166,25 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         "task_weights": config.task_weights or {}, "train_fraction": run.train_fraction,
         "max_train_samples": run.max_train_samples,
         "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
-        "train_runtime_s": round(train_time, 1), "train_loss": train_out.training_loss,
-        "peak_rss_mb": round(peak_rss_mb(), 1), "machine": machine_description(), "seed": config.seed,
-        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+        "train_runtime_s": train_time, "train_loss": train_out.training_loss,
+        "resumed_from": job.resume_from_checkpoint,
     }
     if run.teacher:
-        from .losses import get_kd_loss
+        from ..losses import get_kd_loss
 
         info["distillation"] = {
-            "teachers": run.teacher, "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
+            "teachers": {t: public_name(p) for t, p in run.teacher.items()}, "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
             "annealing": config.annealing,
             "kd_loss": {t: get_kd_loss(config.kd_loss if TASKS[t].problem_type != "regression" else "auto",
                                        TASKS[t].problem_type)[0] for t in run.teacher},
             **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
                if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
-    write_multitask_report(config.output_dir, model=model, metrics=results, log_history=trainer.state.log_history,
-                           run_info=info, task_weight_history=trainer.gradnorm_history)
-    return {"metrics": results, "run": info}
+    record = RunRecord.for_config(type(trainer).__name__, config, metrics=results, info=info,
+                                  command=command or command_line("python", sys.argv))
+    write_multitask_report(config.output_dir, model=model, record=record.to_dict(),
+                           log_history=trainer.state.log_history, task_weight_history=trainer.gradnorm_history)
+    finish_job(config.output_dir, job)
+    return {"metrics": results, "run": record.run}
 
 
 def evaluate_tasks(trainer: MultiTaskTrainer, tok: dict, config: MultiTaskConfig,
@@ -199,17 +198,13 @@ def evaluate_tasks(trainer: MultiTaskTrainer, tok: dict, config: MultiTaskConfig
             continue
         spec = TASKS[t]
         preds = {s: trainer.predict_task(t, dd[s], metric_key_prefix=s) for s in ("validation", "test") if s in dd}
-        thr = config.threshold
-        if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in preds:
-            p = preds["validation"]
-            thr, _ = tune_threshold(p.label_ids, 1 / (1 + np.exp(-p.predictions)), spec.metric)
+        scored, thr = score_splits(spec, {s: (p.predictions, p.label_ids) for s, p in preds.items()},
+                                   threshold=config.threshold, tune=config.tune_threshold)
+        if any(s.endswith("_tuned") for s in scored):
             thresholds[t] = thr
-        for s, p in preds.items():
-            for k, v in task_metrics(spec, p.label_ids, p.predictions, config.threshold).items():
-                results.setdefault(s, {})[f"{t}_{k}"] = v
-            if t in thresholds:
-                for k, v in task_metrics(spec, p.label_ids, p.predictions, thr).items():
-                    results.setdefault(f"{s}_tuned", {})[f"{t}_{k}"] = v
+        for split, metrics in scored.items():
+            for k, v in metrics.items():
+                results.setdefault(split, {})[f"{t}_{k}"] = v
     for s in list(results):  # tasks without a tuned threshold keep their plain numbers in the *_tuned split
         if s.endswith("_tuned"):
             base = results[s.removesuffix("_tuned")]
@@ -238,7 +233,7 @@ def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "G
     rows = [h for h in log_history if any(k.startswith("task_weight_") for k in h)]
     if not rows:
         return None
-    from .report import _plt
+    from ..report import _plt
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6, 3.8))
@@ -255,16 +250,18 @@ def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "G
     return path
 
 
-def write_multitask_report(out_dir: str | Path, *, model, metrics: dict[str, dict], log_history: list[dict],
-                           run_info: dict, task_weight_history: list[dict] | None = None) -> dict[str, Path]:
+def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_history: list[dict],
+                           task_weight_history: list[dict] | None = None) -> dict[str, Path]:
     """``metrics.json``, ``report.md`` (one table per task), the label correlation (CSV + PNG), the training
     curves of the primary task and, with GradNorm, the task-weight curves."""
-    from .report import _fmt, plot_training_curves
+    from ..report import _fmt, plot_training_curves
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"metrics": out / "metrics.json", "report": out / "report.md"}
-    paths["metrics"].write_text(json.dumps({**metrics, "run": run_info}, indent=2, default=str))
+    paths["metrics"].write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    run_info = record["run"]
+    metrics = {k: v for k, v in record.items() if k not in ("run", "detail") and isinstance(v, dict)}
     paths.update(model.export_label_correlation(out))
     primary = run_info["primary_task"]
     curves = plot_training_curves(log_history, f"{primary}_{TASKS[primary].metric}", out / "training_curves.png")

@@ -1,29 +1,19 @@
-"""Model cards and Hub uploads of a trained student: the card is filled from the run's ``metrics.json``; the
-upload holds the student's files only (never a teacher, checkpoints or the pickled training arguments)."""
+"""Model cards of a trained student, filled from the run folder's ``metrics.json`` and ``config.json``."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from .data.spec import TaskSpec
 
-__all__ = ["card_template_path", "render_model_card", "render_multitask_card", "upload_files", "stage_upload",
-           "push_run", "HubError"]
+__all__ = ["card_template_path", "render_model_card", "render_multitask_card"]
 
 METRIC_ORDER = ("f1_micro", "subset_accuracy", "precision_micro", "recall_micro", "f1_macro", "accuracy",
                 "f1_weighted", "precision_weighted", "recall_weighted", "roc_auc_weighted", "pearson_mean",
                 "spearman_mean", "mse", "jaccard_samples", "hamming_loss")
 LANGUAGE_NAMES = {"ro": "Romanian", "en": "English", "en-ro": "English and Romanian", "multi": "multilingual"}
-UPLOAD_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".md", ".png")
-NEVER_UPLOAD = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json")
-
-
-class HubError(RuntimeError):
-    """The Hub could not be used (no token, unreachable, refused); no local file was changed."""
 
 
 def card_template_path(name: str = "student.md") -> Path:
@@ -262,49 +252,3 @@ def _registered_citation(name: str) -> str:
     from .data import TASKS
 
     return TASKS[name].citation if name in TASKS else ""
-
-
-def upload_files(run_dir: str | Path) -> list[Path]:
-    """The student's files in a run folder: config, weights, tokenizer, report (no teacher, no checkpoints)."""
-    run_dir = Path(run_dir)
-    files = [p for p in sorted(run_dir.iterdir()) if p.is_file() and p.suffix in UPLOAD_SUFFIXES
-             and p.name not in NEVER_UPLOAD and p.name != "README.md"]
-    if not any(p.suffix == ".safetensors" for p in files):
-        raise FileNotFoundError(f"no *.safetensors weights in {run_dir}: nothing to upload")
-    return files
-
-
-def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None) -> list[Path]:
-    """Write exactly what would be uploaded (the card as README.md + the student's files) into ``staging_dir``."""
-    staging = Path(staging_dir)
-    staging.mkdir(parents=True, exist_ok=True)
-    card = render_model_card(run_dir, repo_id)
-    out = []
-    for f in upload_files(run_dir):
-        out.append(Path(shutil.copy2(f, staging / f.name)))
-    (staging / "README.md").write_text(card, encoding="utf-8")
-    return sorted(out + [staging / "README.md"])
-
-
-def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token: str | None = None,
-             commit_message: str = "Upload hf_emo student") -> str:
-    """Create ``repo_id`` (if needed) and upload the student with its card. Returns the commit URL.
-
-    Raises :class:`HubError` without a token or when the Hub cannot be reached; the run folder is only read.
-    """
-    from huggingface_hub import HfApi, get_token
-
-    token = token or get_token()
-    if not token:
-        raise HubError("no Hugging Face token: run `hf auth login` or set HF_TOKEN (nothing was uploaded; "
-                       f"{run_dir} is unchanged)")
-    with tempfile.TemporaryDirectory(prefix="hf_emo_push_") as tmp:
-        stage_upload(run_dir, tmp, repo_id)
-        api = HfApi(token=token)
-        try:
-            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-            info = api.upload_folder(folder_path=tmp, repo_id=repo_id, commit_message=commit_message)
-        except Exception as e:  # network, auth and HTTP errors all mean the same thing to the user
-            raise HubError(f"could not upload {run_dir} to {repo_id}: {type(e).__name__}: {e} "
-                           f"({run_dir} is unchanged)") from e
-    return str(getattr(info, "commit_url", info))

@@ -1,28 +1,27 @@
-"""The supervised fine-tuning job behind ``hf-emo train``: data -> model -> EmotionTrainer -> report."""
+"""The supervised fine-tuning and distillation job behind ``hf-emo train`` / ``hf-emo distil``: data -> model ->
+EmotionTrainer / DistillationTrainer -> evaluation -> report, over the steps every job shares (``common``)."""
 
 from __future__ import annotations
 
-import resource
-import shlex
 import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from transformers import DataCollatorWithPadding
 
-from .data import TASKS, load_local, load_task
-from .data.tokenize import tokenize_dataset
-from .metrics import detailed_report, loyalty_metrics, task_metrics, tune_threshold
-from .models import build_classifier, is_classifier, load_classifier, load_tokenizer
-from .report import write_report
-from .teachers import cache_teacher_logits, check_teacher_label_space
-from .trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
+from ..data import TASKS, load_local, load_task
+from ..data.tokenize import tokenize_dataset
+from ..metrics import detailed_report, loyalty_metrics, task_metrics
+from ..models import build_classifier, is_classifier, load_classifier, load_tokenizer
+from ..models.factory import POOLINGS
+from ..report import write_report
+from ..teachers import cache_teacher_logits, check_teacher_label_space
+from ..trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
+from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, score_splits, start_job
 
 
 @dataclass
-class RunArguments:
+class RunArguments(JobArguments):
     """What to train on and from: the model and the data. (Training settings live in ``EmotionConfig``.)"""
 
     model_name_or_path: str = field(default="multilingual-e5-small", metadata={
@@ -44,6 +43,20 @@ class RunArguments:
     num_layers: int | None = field(default=None, metadata={
         "help": "Keep this many evenly spaced encoder layers (DistilBERT-style student: every other layer)."})
 
+    def __post_init__(self) -> None:
+        from ..data.spec import PROBLEM_TYPES
+
+        for name in ("max_length", "max_train_samples", "num_layers"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.problem_type is not None and self.problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {self.problem_type!r}")
+        if not self.label_columns:
+            raise ValueError("label_columns is empty")
+
 
 @dataclass
 class DistillRunArguments(RunArguments):
@@ -56,6 +69,11 @@ class DistillRunArguments(RunArguments):
                 "logits; false runs them live on every batch (they must share the student's tokenizer)."})
     teacher_batch_size: int = 64
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.teacher_batch_size < 1:
+            raise ValueError(f"teacher_batch_size must be >= 1, got {self.teacher_batch_size!r}")
+
 
 def load_data(run: RunArguments) -> tuple:
     """The ``DatasetDict`` and ``TaskSpec`` a run uses."""
@@ -63,35 +81,22 @@ def load_data(run: RunArguments) -> tuple:
         files = {k: v for k, v in (("train", run.train_file), ("validation", run.validation_file),
                                    ("test", run.test_file)) if v}
         if run.problem_type is None:
-            raise ValueError("problem_type is required with train_file")
+            raise JobError("problem_type (multi_label, single_label or regression) is required with train_file")
         cols = run.label_columns[0] if len(run.label_columns) == 1 else run.label_columns
         dd = load_local(files, text_column=run.text_column, label_columns=cols, problem_type=run.problem_type,
                         label_sep=run.label_sep)
         return dd, dd.task_spec
     if not run.task:
-        raise ValueError("set either task or train_file")
+        raise JobError("set either task or train_file")
+    if run.task not in TASKS:
+        raise JobError(f"unknown task {run.task!r}; registered tasks: {sorted(TASKS)} (or give train_file)")
     return load_task(run.task, run.data_dir), TASKS[run.task]
 
 
-def machine_description() -> str:
-    """``'2 CPU cores'`` or ``'1 x NVIDIA H100 80GB HBM3'``: where a run ran, for reports and model cards."""
-    import os
-    import platform
-
-    import torch
-
-    if torch.cuda.is_available():
-        return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
-    return f"{os.cpu_count()} CPU cores ({platform.machine()}), torch {torch.__version__}"
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | None = None) -> dict:
-    """Fine-tune, evaluate on validation and test, tune the threshold, save the model and write the report."""
-    t0 = time.time()
+    """Fine-tune (or distil, with a ``DistillationConfig``), evaluate on validation and test, tune the threshold,
+    save the model and write the report. Returns ``{"metrics": ..., "run": ...}`` as written to ``metrics.json``."""
+    job = start_job(config, run)
     dd, spec = load_data(run)
     if run.max_train_samples:
         dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(min(run.max_train_samples, len(dd["train"]))))
@@ -105,13 +110,15 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     teachers, kd_info = [], {}
     if distil:
         if not getattr(run, "teacher", None):
-            raise ValueError("distillation needs at least one --teacher")
+            raise JobError("distillation needs at least one --teacher")
         teachers = [load_classifier(t) for t in run.teacher]
         for i, t in enumerate(teachers):
             check_teacher_label_space(t, spec, i)
         if run.cache_teacher_logits:
             dd = cache_teacher_logits(teachers, dd, [load_tokenizer(t) for t in run.teacher],
                                       batch_size=run.teacher_batch_size)
+        else:
+            check_same_tokenizer(run.teacher, run.model_name_or_path, tokenizer)
         kd_info = _kd_info(run, config, spec)
     tok = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
     common = dict(model=model, args=config, task_spec=spec, train_dataset=tok["train"],
@@ -121,52 +128,58 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         trainer = DistillationTrainer(teacher_model=None if run.cache_teacher_logits else teachers, **common)
     else:
         trainer = EmotionTrainer(**common)
-    train_out = trainer.train()
-    train_time = time.time() - t0
+    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
+    train_time = job.elapsed()
 
-    results, logits = {}, {}
+    outputs = {}
     for split in ("validation", "test"):
         if split in tok:
             pred = trainer.predict(tok[split], metric_key_prefix=split)
-            logits[split] = (pred.predictions, pred.label_ids)
-    threshold = config.threshold
-    if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in logits:
-        threshold, _ = tune_threshold(logits["validation"][1], _sig(logits["validation"][0]), spec.metric)
-    for split, (lg, y) in logits.items():
-        results[split] = task_metrics(spec, y, lg, config.threshold)
-        if spec.problem_type == "multi_label" and config.tune_threshold and "validation" in logits:
-            results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
+            outputs[split] = (pred.predictions, pred.label_ids)
+    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=config.tune_threshold)
     if distil and run.cache_teacher_logits:
-        for split, (lg, y) in logits.items():
+        for split, (lg, y) in outputs.items():
             t_logits = np.asarray(dd[split]["teacher_logits"])
             results[f"{split}_loyalty"] = loyalty_metrics(spec, t_logits, lg, threshold)
             if len(teachers) == 1:
                 t_thr = getattr(teachers[0].config, "hf_emo_threshold", config.threshold)
                 results[f"{split}_teacher"] = task_metrics(spec, y, t_logits, t_thr)
-    detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
+    detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], threshold) if "test" in outputs else {}
 
     model.config.hf_emo_threshold = threshold
     trainer.save_model(config.output_dir)
     info = {
         "task": spec.name, "model": run.model_name_or_path, "num_layers": run.num_layers, "pooling": run.pooling,
-        "text_prefix": run.text_prefix,
-        "max_length": run.max_length, "threshold": threshold, "train_runtime_s": round(train_time, 1),
-        "train_loss": train_out.training_loss, "peak_rss_mb": round(peak_rss_mb(), 1),
-        "machine": machine_description(),
-        "split_sizes": {k: len(v) for k, v in dd.items()}, "seed": config.seed,
-        "command": command or " ".join(shlex.quote(a) for a in sys.argv),
+        "text_prefix": run.text_prefix, "max_length": run.max_length, "threshold": threshold,
+        "train_runtime_s": train_time, "train_loss": train_out.training_loss,
+        "split_sizes": {k: len(v) for k, v in dd.items()}, "split_note": spec.split_note,
+        "resumed_from": job.resume_from_checkpoint,
     }
     if distil:
         info["distillation"] = kd_info
-    write_report(config.output_dir, spec=spec, metrics=results, detail=detail,
-                 log_history=trainer.state.log_history, run_info=info)
-    return {"metrics": results, "run": info}
+    record = RunRecord.for_config(type(trainer).__name__, config, metrics=results, info=info, detail=detail,
+                                  command=command or command_line("python", sys.argv))
+    write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
+    finish_job(config.output_dir, job)
+    return {"metrics": results, "run": record.run}
+
+
+def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -> None:
+    """Live teachers read the student's ``input_ids``: refuse a teacher whose tokenizer maps text differently
+    (cache its logits instead, which tokenises for each teacher)."""
+    vocab = student_tokenizer.get_vocab()
+    for path in teachers:
+        t_vocab = load_tokenizer(path).get_vocab()
+        if t_vocab != vocab:
+            raise JobError(f"teacher {path} has another tokenizer than the student {student} ({len(t_vocab)} vs "
+                           f"{len(vocab)} pieces): live teachers read the student's input ids, so set "
+                           "cache_teacher_logits true (each teacher then tokenises the text itself)")
 
 
 def _kd_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
-    from .losses import get_kd_loss
+    from ..losses import get_kd_loss
 
-    info = {"teachers": list(run.teacher), "cached_teacher_logits": run.cache_teacher_logits,
+    info = {"teachers": [public_name(t) for t in run.teacher], "cached_teacher_logits": run.cache_teacher_logits,
             "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
             "annealing": config.annealing, "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
             "teacher_aggregation": config.teacher_aggregation if len(run.teacher) > 1 else None}
@@ -176,6 +189,3 @@ def _kd_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict
         info["alpha"] = config.alpha
     return info
 
-
-def _sig(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))

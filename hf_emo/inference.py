@@ -1,0 +1,115 @@
+"""``predict()``: labels and probabilities of a fine-tuned classifier (single- or multi-task) for raw texts.
+
+The CLI (``hf-emo predict`` / ``evaluate`` / ``table probs`` / ``explain``), the evaluation job and loyalty all go
+through it, so a text is prefixed, truncated, batched and decoded the same way everywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .data.spec import TaskSpec
+from .metrics import probabilities
+from .models.factory import load_classifier, load_tokenizer, task_spec_of
+from .models.forward import batched_logits
+
+__all__ = ["Predictions", "predict", "predict_multitask", "decode_labels", "model_task_spec", "load_predictor"]
+
+HF_PROBLEM_TYPES = {"multi_label_classification": "multi_label", "regression": "regression",
+                    "single_label_classification": "single_label"}
+
+
+@dataclass
+class Predictions:
+    """Per text: logits, probabilities (sigmoid / softmax / the values for regression) and decoded labels."""
+
+    texts: list[str]
+    logits: np.ndarray
+    probabilities: np.ndarray
+    labels: list[list[str]]
+    label_names: list[str]
+    problem_type: str
+    threshold: float
+
+    def rows(self, digits: int = 4) -> list[dict[str, Any]]:
+        """``[{"text", "labels", "scores": {label: probability}}]``, JSON-ready."""
+        return [{"text": t, "labels": lab, "scores": {n: round(float(v), digits) for n, v in zip(self.label_names, p)}}
+                for t, lab, p in zip(self.texts, self.labels, self.probabilities)]
+
+
+def decode_labels(probs: np.ndarray, label_names: list[str], problem_type: str, threshold: float) -> list[list[str]]:
+    """Multi-label: every label with probability >= ``threshold``; single-label: the arg-max; regression: none."""
+    if problem_type == "multi_label":
+        return [[n for n, v in zip(label_names, p) if v >= threshold] for p in probs]
+    if problem_type == "single_label":
+        return [[label_names[int(p.argmax())]] for p in probs]
+    return [[] for _ in probs]
+
+
+def model_task_spec(model) -> TaskSpec:
+    """The model's ``TaskSpec``: the one hf_emo saved with it, else one built from ``id2label`` / ``problem_type``."""
+    spec = task_spec_of(model)
+    if spec is not None:
+        return spec
+    cfg = model.config
+    id2label = getattr(cfg, "id2label", None) or {}
+    names = tuple(str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(cfg.num_labels))
+    problem = HF_PROBLEM_TYPES.get(getattr(cfg, "problem_type", None) or "", "single_label")
+    return TaskSpec(getattr(cfg, "_name_or_path", "") or "model", problem, names, "und")
+
+
+def _check_texts(texts: list[str]) -> list[str]:
+    texts = list(texts)
+    if not texts:
+        raise ValueError("no texts to predict")
+    for i, t in enumerate(texts, start=1):
+        if not isinstance(t, str):
+            raise ValueError(f"text {i} is {type(t).__name__}, not a string: {t!r}")
+        if not t.strip():
+            raise ValueError(f"text {i} is empty: a prediction needs some words")
+    return texts
+
+
+def load_predictor(model_or_path, tokenizer=None):
+    """``(model, tokenizer)`` from a path / Hub id / zoo name, or the given objects."""
+    if isinstance(model_or_path, str):
+        return load_classifier(model_or_path), tokenizer or load_tokenizer(model_or_path)
+    if tokenizer is None:
+        raise ValueError("pass the tokenizer with a model object")
+    return model_or_path, tokenizer
+
+
+def predict(model, tokenizer=None, texts: list[str] = (), *, threshold: float | None = None, batch_size: int = 32,
+            max_length: int | None = None, device=None, desc: str = "predicting") -> Predictions:
+    """Labels and probabilities of a fine-tuned single-task classifier (a model object with its tokenizer, or a
+    path / Hub id). ``threshold`` defaults to the one tuned at training (``config.hf_emo_threshold``) or 0.5."""
+    model, tokenizer = load_predictor(model, tokenizer)
+    texts = _check_texts(texts)
+    spec = model_task_spec(model)
+    thr = float(threshold if threshold is not None else getattr(model.config, "hf_emo_threshold", 0.5) or 0.5)
+    logits = batched_logits(model, tokenizer, texts, batch_size=batch_size, max_length=max_length, device=device,
+                            desc=desc)
+    if isinstance(logits, dict):
+        raise ValueError("this is a multi-task model: use predict_multitask")
+    probs = probabilities(logits, spec.problem_type)
+    return Predictions(texts, logits, probs, decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+                       list(spec.label_names), spec.problem_type, thr)
+
+
+def predict_multitask(model, tokenizer, texts: list[str], *, threshold: float | None = None,
+                      batch_size: int = 32) -> dict[str, Predictions]:
+    """``{task: Predictions}`` of a :class:`~hf_emo.models.MultiTaskModel` (every task's head on the same texts);
+    multi-label thresholds default to the ones tuned per task at training (``config.thresholds``)."""
+    texts = _check_texts(texts)
+    logits = batched_logits(model, tokenizer, texts, batch_size=batch_size)
+    out = {}
+    for task in model.task_names:
+        spec = model.task_spec(task)
+        thr = float(threshold if threshold is not None else (model.config.thresholds or {}).get(task, 0.5))
+        probs = probabilities(logits[task], spec.problem_type)
+        out[task] = Predictions(texts, logits[task], probs,
+                                decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+                                list(spec.label_names), spec.problem_type, thr)
+    return out

@@ -1,0 +1,84 @@
+"""The push job behind ``hf-emo push``: the files a run recorded in its manifest (never a teacher, a checkpoint,
+the pickled training arguments or a stale file of an earlier run) and the model card, checked for secrets
+before anything leaves the machine."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..cards import render_model_card
+from .common import MANIFEST, TOKEN_VALUE, read_manifest
+
+__all__ = ["HubError", "upload_files", "stage_upload", "push_run"]
+
+UPLOAD_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".md", ".png", ".jinja")
+NEVER_UPLOAD = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json", MANIFEST,
+                "README.md")
+TEXT_SUFFIXES = (".json", ".txt", ".md", ".jinja")
+
+
+class HubError(RuntimeError):
+    """The Hub could not be used (no token, unreachable, refused); no local file was changed."""
+
+
+def upload_files(run_dir: str | Path) -> list[Path]:
+    """The student's files that this run wrote (``run_files.json``): config, weights, tokenizer, report, plots."""
+    run_dir = Path(run_dir)
+    names = read_manifest(run_dir)
+    if names is None:
+        raise FileNotFoundError(f"{run_dir} has no {MANIFEST} (the list of files a run wrote): it is not a finished "
+                                "run of this hf_emo version; re-run the job to push it")
+    files = [run_dir / n for n in names if (run_dir / n).is_file() and Path(n).suffix in UPLOAD_SUFFIXES
+             and n not in NEVER_UPLOAD]
+    if not any(p.suffix == ".safetensors" for p in files):
+        raise FileNotFoundError(f"no *.safetensors weights among the files of the run in {run_dir}: nothing to upload")
+    return files
+
+
+def _check_no_secrets(files: list[Path], token: str | None) -> None:
+    for f in files:
+        if f.suffix not in TEXT_SUFFIXES:
+            continue
+        text = f.read_text(encoding="utf-8", errors="replace")
+        if (token and token in text) or TOKEN_VALUE.search(text):
+            raise HubError(f"refusing to upload: {f.name} contains an access token; nothing was uploaded")
+
+
+def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None,
+                 token: str | None = None) -> list[Path]:
+    """Write exactly what would be uploaded (the card as README.md + the run's files) into ``staging_dir``."""
+    staging = Path(staging_dir)
+    staging.mkdir(parents=True, exist_ok=True)
+    card = render_model_card(run_dir, repo_id)
+    out = [Path(shutil.copy2(f, staging / f.name)) for f in upload_files(run_dir)]
+    (staging / "README.md").write_text(card, encoding="utf-8")
+    out = sorted(out + [staging / "README.md"])
+    _check_no_secrets(out, token)
+    return out
+
+
+def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token: str | None = None,
+             commit_message: str = "Upload hf_emo student") -> str:
+    """Create ``repo_id`` (if needed) and upload the student with its card. Returns the commit URL.
+
+    Raises :class:`HubError` (one sentence) without a token or when the Hub cannot be reached; the run folder is
+    only read."""
+    from huggingface_hub import HfApi, get_token
+
+    token = token or get_token()
+    if not token:
+        raise HubError("no Hugging Face token: run `hf auth login` or set HF_TOKEN (nothing was uploaded; "
+                       f"{run_dir} is unchanged)")
+    with tempfile.TemporaryDirectory(prefix="hf_emo_push_") as tmp:
+        stage_upload(run_dir, tmp, repo_id, token=token)
+        api = HfApi(token=token)
+        try:
+            api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+            info = api.upload_folder(folder_path=tmp, repo_id=repo_id, commit_message=commit_message)
+        except Exception as e:  # network, auth and HTTP errors all mean the same thing to the user
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise HubError(f"could not upload {run_dir} to {repo_id} ({type(e).__name__}: {reason}); nothing was "
+                           f"changed in {run_dir}") from None
+    return str(getattr(info, "commit_url", info))

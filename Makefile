@@ -20,7 +20,7 @@ $(STAMP): setup.cfg pyproject.toml requirements-offline-nodeps.txt
 	touch $(STAMP)
 
 demo: install
-	bash recipes/romanian_mtkd/00_baseline.sh --profile embedded
+	bash recipes/romanian_mtkd/00_baseline.sh --profile embedded --overwrite_output_dir true
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -32,11 +32,21 @@ def _fmt(k: str, v) -> str:
     return f"{v:.4f}" if k in ("mse",) or k.startswith(("pearson", "spearman")) else f"{100 * v:.2f}"
 
 
-def _base_model_url(name: str) -> str:
-    from .zoo import ZOO
+def hub_base_model(name: str) -> str | None:
+    """The Hub id of a run's base model for the card's ``base_model`` metadata (which must be a Hub id): a zoo
+    name's upstream id, a Hub id as it is, ``None`` for a local folder."""
+    from .zoo import HUB_ID, ZOO
 
-    hub_id = ZOO[name].hub_id if name in ZOO else name
-    return f"https://huggingface.co/{hub_id}" if "/" in hub_id and not Path(hub_id).exists() else hub_id
+    if name in ZOO:
+        return ZOO[name].hub_id
+    if not name or Path(name).expanduser().exists() or not HUB_ID.match(name) or "/" not in name:
+        return None
+    return name
+
+
+def _base_model_url(name: str) -> str:
+    hub_id = hub_base_model(name)
+    return f"https://huggingface.co/{hub_id}" if hub_id else "#"
 
 
 def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
@@ -46,7 +56,6 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
 
     from . import __version__
     from .citations import citations_for
-    from .zoo import ZOO
 
     run_dir = Path(run_dir)
     mpath, cpath = run_dir / "metrics.json", run_dir / "config.json"
@@ -65,7 +74,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     cons = run.get("consistency")
     trainer = "ConsistencyDistillationTrainer" if cons else "DistillationTrainer" if kd else "EmotionTrainer"
     base = run.get("model", "")
-    base_id = ZOO[base].hub_id if base in ZOO else base
+    base_id = hub_base_model(base)
     repo_id = repo_id or f"your-name/{run_dir.name}"
 
     tuned = "test_tuned" in res
@@ -128,7 +137,7 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     )
     card = ModelCard.from_template(
         card_data, template_path=str(card_template_path()),
-        model_name=run_dir.name, repo_id=repo_id, base_model=base_id, base_model_url=_base_model_url(base),
+        model_name=run_dir.name, repo_id=repo_id, base_model=base_id or f"a local model ({Path(base).name})", base_model_url=_base_model_url(base),
         summary=(f"A multilingual student refined on `{spec.name}` by hf_emo's `{trainer}`." if cons
                  else f"A student distilled on `{spec.name}` by hf_emo's `{trainer}`." if kd
                  else f"`{base_id}` fine-tuned on `{spec.name}` by hf_emo's `{trainer}`."),
@@ -156,12 +165,11 @@ def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str |
 
     from . import __version__
     from .citations import citations_for
-    from .zoo import ZOO
 
     run = res.get("run", {})
     specs = [TaskSpec.from_dict(t) for t in config["tasks"]]
     base = run.get("model", "")
-    base_id = ZOO[base].hub_id if base in ZOO else base
+    base_id = hub_base_model(base)
     repo_id = repo_id or f"your-name/{run_dir.name}"
     kd = run.get("distillation")
     sizes = run.get("split_sizes", {})
@@ -229,7 +237,7 @@ def render_multitask_card(run_dir: Path, res: dict, config: dict, repo_id: str |
     secs = run.get("train_runtime_s")
     card = ModelCard.from_template(
         card_data, template_path=str(card_template_path("multitask.md")), model_name=run_dir.name, repo_id=repo_id,
-        base_model=base_id, base_model_url=_base_model_url(base),
+        base_model=base_id or f"a local model ({Path(base).name})", base_model_url=_base_model_url(base),
         summary=(f"`{base_id}` trained on {len(specs)} tasks at once" if len(specs) > 1
                  else f"`{base_id}` trained on one task (the single-task baseline of a multi-task study)")
         + " by hf_emo's `MultiTaskTrainer`"

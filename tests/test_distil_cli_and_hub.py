@@ -77,7 +77,8 @@ def test_evaluate_reports_loyalty_to_the_teacher(runs, files, tmp_path, capsys):
 def test_model_card_and_exact_upload_file_set(runs, tmp_path):
     teacher, student = runs
     card = render_model_card(student, "me/tiny-student")
-    for needle in ("base_model:", str(teacher), "| train | 9 |", "T = 2.0", "teacher annealing",
+    assert "base_model:" not in card  # a local folder is no Hub id: no base_model metadata, no local path
+    for needle in ("a local model (tiny-bert)", "| train | 9 |", "T = 2.0", "teacher annealing",
                    "| accuracy |", "@misc{matei_mtkd_romanian", "@article{hinton2015distilling",
                    "@inproceedings{clark2019bam", "Ethics.", "hf-emo distil --config", "me/tiny-student",
                    "knowledge-distillation"):

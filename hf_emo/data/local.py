@@ -12,27 +12,83 @@ from .errors import DataError
 from .spec import PROBLEM_TYPES, TaskSpec
 
 
+def _read_text(p: Path, path: str) -> str:
+    raw = p.read_bytes()
+    if not raw.strip():
+        raise DataError("the file is empty", file=path)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise DataError(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); re-save the file as "
+                        "UTF-8", file=path, row=line) from None
+
+
+def _read_delimited(text: str, path: str, delimiter: str) -> tuple[list[dict], list[str]]:
+    """CSV / TSV with the csv module: quoted fields may hold newlines; a row with more or fewer fields than the
+    header (an unquoted comma in the text) and a repeated header row are errors naming the row."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except csv.Error as e:
+        raise DataError(f"cannot parse the header ({e})", file=path, row=1) from None
+    header = [h.strip() for h in header]
+    if len(set(header)) != len(header):
+        raise DataError(f"duplicate column names in the header {header}", file=path, row=1)
+    rows, start = [], reader.line_num + 1
+    try:
+        for rec in reader:
+            row = start
+            start = reader.line_num + 1
+            if not rec or all(not f.strip() for f in rec):
+                continue
+            if len(rec) != len(header):
+                hint = " (is a text field with a comma left unquoted?)" if len(rec) > len(header) and \
+                    delimiter == "," else ""
+                raise DataError(f"{len(rec)} fields where the header has {len(header)} {header}{hint}", file=path,
+                                row=row)
+            if [f.strip() for f in rec] == header:
+                raise DataError("the header row is repeated as data", file=path, row=row)
+            rows.append({h: (None if f == "" else f) for h, f in zip(header, rec)} | {"_line": row})
+    except csv.Error as e:
+        raise DataError(f"cannot parse the file ({e}); check the quoting", file=path, row=reader.line_num) from None
+    return rows, header
+
+
 def _read_table(path: str) -> tuple[list[dict], list[str]]:
-    """Rows and column names of a CSV / TSV / JSON / JSONL file, read with pandas (keeps multi-line quoted fields)."""
+    """Rows and column names of a CSV / TSV / JSON / JSONL file; every problem is a ``DataError`` naming the file."""
     import pandas as pd
 
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"data file {path} does not exist")
+        raise DataError("the file does not exist", file=path)
+    if not p.is_file():
+        raise DataError("not a file", file=path)
     suffix = p.suffix.lower()
-    if suffix in {".csv", ".tsv", ".txt"}:
-        df = pd.read_csv(p, sep="\t" if suffix in {".tsv", ".txt"} else ",", keep_default_na=False,
-                         na_values=["", "nan", "NaN"], dtype=object)
-    elif suffix == ".jsonl":
-        df = pd.read_json(p, lines=True, dtype=False)
-    elif suffix == ".json":
-        try:
-            df = pd.read_json(p, dtype=False)
-        except ValueError:
-            df = pd.read_json(p, lines=True, dtype=False)
-    else:
+    if suffix not in {".csv", ".tsv", ".txt", ".json", ".jsonl"}:
         raise DataError(f"unsupported file type {suffix!r}; use .csv, .tsv, .json or .jsonl", file=path)
+    text = _read_text(p, path)
+    if suffix in {".csv", ".tsv", ".txt"}:
+        return _read_delimited(text, path, "\t" if suffix in {".tsv", ".txt"} else ",")
+    import io
+
+    try:
+        if suffix == ".jsonl":
+            df = pd.read_json(io.StringIO(text), lines=True, dtype=False)
+        else:
+            try:
+                df = pd.read_json(io.StringIO(text), dtype=False)
+            except ValueError:
+                df = pd.read_json(io.StringIO(text), lines=True, dtype=False)
+    except ValueError as e:
+        raise DataError(f"not valid JSON{' lines' if suffix == '.jsonl' else ''} ({e})", file=path) from None
     return df.to_dict("records"), [str(c) for c in df.columns]
+
+
+SEPARATOR_HINTS = ("|", ";", ",")
 
 
 def _missing(v) -> bool:
@@ -86,24 +142,45 @@ def load_local(
     elif problem_type == "regression":
         names = [label_columns]
     else:
+        # label names come from the training split only (else the first split given): a label seen only in
+        # validation or test is an error, not a new class
+        infer_split = "train" if "train" in tables else next(iter(tables))
         found: set[str] = set()
-        for split, rows in tables.items():
+        for split, rows in sorted(tables.items(), key=lambda kv: kv[0] != infer_split):
             for i, r in enumerate(rows, start=2):
+                row = r.get("_line", i)
                 v = r[label_columns]
                 if _missing(v):
-                    raise DataError("missing label value", file=files[split], row=i, column=label_columns)
-                parts = str(v).split(label_sep) if (label_sep and problem_type == "multi_label") else [str(v)]
-                found.update(p.strip() for p in parts if p.strip())
+                    raise DataError("missing label value", file=files[split], row=row, column=label_columns)
+                text = str(v)
+                if not label_sep:
+                    seps = [c for c in SEPARATOR_HINTS if c in text]
+                    if seps:
+                        hint = (f"pass label_sep={seps[0]!r} if it lists several labels" if problem_type == "multi_label"
+                                else f"a single-label task takes one label per row; for several use problem_type "
+                                     f"multi_label with label_sep={seps[0]!r}")
+                        raise DataError(f"label {text!r} contains {seps[0]!r} but no label_sep is set: {hint}",
+                                        file=files[split], row=row, column=label_columns)
+                parts = text.split(label_sep) if (label_sep and problem_type == "multi_label") else [text]
+                if split == infer_split:
+                    found.update(p.strip() for p in parts if p.strip())
+                else:
+                    unknown = [p.strip() for p in parts if p.strip() and p.strip() not in found]
+                    if unknown:
+                        raise DataError(f"label(s) {unknown} do not occur in the {infer_split} split "
+                                        f"({files[infer_split]}), whose labels are {sorted(found)}",
+                                        file=files[split], row=row, column=label_columns)
         names = sorted(found)
     spec = TaskSpec(task_name, problem_type, tuple(names), language, metric={
         "multi_label": "f1_micro", "single_label": "f1_macro", "regression": "pearson_mean"}[problem_type],
         split_sizes={s: len(r) for s, r in tables.items()}, split_note="user files: " + ", ".join(
-            f"{s}={p}" for s, p in files.items()))
+            f"{s}={Path(p).name}" for s, p in files.items()))
 
     out = {}
     for split, rows in tables.items():
         prepared = []
         for i, r in enumerate(rows, start=2 if Path(files[split]).suffix.lower() in {".csv", ".tsv", ".txt"} else 1):
+            i = r.get("_line", i)
             if multi_col:
                 lab = [r[c] for c in label_columns]
                 for c, v in zip(label_columns, lab):

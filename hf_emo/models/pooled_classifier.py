@@ -67,7 +67,11 @@ class PooledClassifier(PreTrainedModel):
 
     def __init__(self, config: PooledClassifierConfig, encoder: PreTrainedModel | None = None) -> None:
         super().__init__(config)
-        self.encoder = encoder if encoder is not None else AutoModel.from_config(config.encoder_config)
+        if encoder is None:  # no pooler: the head reads pooled token states (an unused pooler breaks DDP)
+            enc_cfg = config.encoder_config
+            encoder = AutoModel.from_config(enc_cfg, **({"add_pooling_layer": False}
+                                                        if enc_cfg.model_type in _POOLER_MODEL_TYPES else {}))
+        self.encoder = encoder
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
         self.classifier = nn.Linear(hidden, config.num_labels)
@@ -107,9 +111,10 @@ class PooledClassifier(PreTrainedModel):
     def from_encoder(cls, name_or_path: str, *, num_labels: int, pooling: str = "mean", **config_kwargs: Any):
         """Wrap a pretrained encoder (Hub id or folder) with a fresh head."""
         # BERT-family encoders build a pooler by default; E5 ships none and the head does not use it.
-        kind = AutoConfig.from_pretrained(name_or_path).model_type
-        encoder = AutoModel.from_pretrained(name_or_path, **({"add_pooling_layer": False}
-                                                             if kind in _POOLER_MODEL_TYPES else {}))
+        # Loaded whole and the pooler dropped afterwards: loading without it would report its weights as unexpected.
+        encoder = AutoModel.from_pretrained(name_or_path)
+        if getattr(encoder, "pooler", None) is not None and encoder.config.model_type in _POOLER_MODEL_TYPES:
+            encoder.pooler = None
         config = PooledClassifierConfig(encoder=encoder.config.to_dict(), pooling=pooling, num_labels=num_labels,
                                         **config_kwargs)
         return cls(config, encoder=encoder)

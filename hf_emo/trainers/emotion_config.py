@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from transformers import TrainingArguments
 
+from .config_checks import check_ranges, check_types
+
 
 @dataclass
 class EmotionConfig(TrainingArguments):
@@ -23,7 +25,9 @@ class EmotionConfig(TrainingArguments):
         "help": "Learning rate of the classification head (defaults to learning_rate)."})
 
     def __post_init__(self) -> None:
+        check_types(self)
         super().__post_init__()
+        check_ranges(self)
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
         if self.head_learning_rate is not None and self.head_learning_rate <= 0:

@@ -315,7 +315,7 @@ class MultiTaskTrainer(DistillationTrainer):
 
             path = os.path.join(checkpoint, "gradnorm.pt")
             if os.path.isfile(path):
-                self.gradnorm.load_state_dict(torch.load(path, weights_only=False))
+                self.gradnorm.load_state_dict(torch.load(path, weights_only=True))
 
     # -- evaluation ------------------------------------------------------------------------------------
     def predict_task(self, task: str, dataset, metric_key_prefix: str = "test", ignore_keys=None):

@@ -1,0 +1,322 @@
+"""The job layer: reproducible seeds, resume, the output folder, safe push, evaluation that checks the model's
+labels, prediction refusals, and one clear error for each bad input (each test failed before the job layer)."""
+
+import json
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from hf_emo.cli import main
+from tests.conftest import cli_error
+from tests.test_cli import ROWS, files  # noqa: F401  (fixture)
+
+TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWx12"
+
+TRAIN = """task: null
+train_file: {train}
+validation_file: {validation}
+test_file: {test}
+text_column: text
+label_columns: [emotion]
+problem_type: single_label
+max_length: 16
+num_train_epochs: 2
+per_device_train_batch_size: 3
+learning_rate: 5.0e-3
+logging_steps: 1
+report_to: none
+dataloader_pin_memory: false
+"""
+
+
+@pytest.fixture
+def config(files, tmp_path):  # noqa: F811
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(TRAIN.format(**files))
+    return cfg
+
+
+def _train(config, encoder, out, *extra) -> int:
+    return main(["train", "--config", str(config), "--model_name_or_path", str(encoder), "--output_dir", str(out),
+                 *map(str, extra)])
+
+
+def _weights(run: Path) -> dict:
+    return load_file(str(run / "model.safetensors"))
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in a)
+
+
+# -- 1. seeds -------------------------------------------------------------------------------------------------
+def test_same_seed_same_weights_and_metrics_other_seed_differs(config, tiny_encoder_dir, tmp_path):
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        torch.manual_seed(1000 + len(name) * ord(name))  # a different global RNG state before each run
+        assert _train(config, tiny_encoder_dir, tmp_path / name, "--seed", seed, "--save_strategy", "no") == 0
+    a, b, c = (json.loads((tmp_path / n / "metrics.json").read_text()) for n in "abc")
+    assert a["test"] == b["test"] and a["validation"] == b["validation"]
+    assert _max_diff(_weights(tmp_path / "a"), _weights(tmp_path / "b")) == 0.0
+    assert _max_diff(_weights(tmp_path / "a"), _weights(tmp_path / "c")) > 1e-4
+    assert a["run"]["seed"] == 7 and a["run"]["versions"]["transformers"]
+
+
+# -- 4. resume and the output folder -------------------------------------------------------------------------
+def test_resume_equals_a_straight_run_and_skips_an_interrupted_checkpoint(config, tiny_encoder_dir, tmp_path, caplog):
+    import shutil
+
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    common = ["--seed", 3, "--save_strategy", "steps", "--save_steps", 2, "--num_train_epochs", 2]
+    assert _train(config, tiny_encoder_dir, straight, *common) == 0
+    # what a run killed during the save of step 4 leaves: checkpoint-2 complete, checkpoint-4 without its state
+    resumed.mkdir()
+    shutil.copytree(straight / "checkpoint-2", resumed / "checkpoint-2")
+    shutil.copytree(straight / "checkpoint-4", resumed / "checkpoint-4")
+    (resumed / "checkpoint-4" / "trainer_state.json").unlink()
+    assert main(["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
+                 "--output_dir", str(resumed), "--resume_from_checkpoint", "true", *map(str, common)]) == 0
+    assert "skipping" in caplog.text and "checkpoint-4" in caplog.text
+    m = json.loads((resumed / "metrics.json").read_text())
+    assert m["run"]["resumed_from"].endswith("checkpoint-2")
+    assert _max_diff(_weights(straight), _weights(resumed)) < 1e-6
+    assert m["test"] == json.loads((straight / "metrics.json").read_text())["test"]
+
+
+def test_non_empty_output_dir_is_refused_unless_overwrite(config, tiny_encoder_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no") == 0
+    (out / "notes.txt").write_text("mine")
+    err = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
+                             "--output_dir", str(out)])
+    assert "already holds files" in err and "--overwrite_output_dir" in err
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--overwrite_output_dir", "true") == 0
+    assert (out / "notes.txt").read_text() == "mine"  # overwrite deletes only what the earlier run wrote
+    err = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
+                             "--output_dir", str(tmp_path / "new"), "--resume_from_checkpoint", "true"])
+    assert "no complete checkpoint" in err
+
+
+# -- 3. push leaks --------------------------------------------------------------------------------------------
+def test_no_token_or_local_path_in_any_artefact_and_push_uploads_this_run_only(config, tiny_encoder_dir, tmp_path,
+                                                                               capsys, monkeypatch):
+    from hf_emo.jobs.push import stage_upload
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "old_confusion.png").write_bytes(b"\x89PNG stale")  # left by an earlier run
+    monkeypatch.setenv("HOME", str(tmp_path))  # the run's paths are under the user's home
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--hub_token", TOKEN,
+                  "--overwrite_output_dir", "true") == 0
+    for f in out.iterdir():
+        if f.is_file():
+            assert TOKEN.encode() not in f.read_bytes(), f.name
+    run = json.loads((out / "metrics.json").read_text())["run"]
+    assert str(tmp_path) not in json.dumps(run) and run["model"].startswith("~")
+    staged = stage_upload(out, tmp_path / "staging", "me/x")
+    names = {p.name for p in staged}
+    assert "old_confusion.png" not in names and "training_args.bin" not in names and "model.safetensors" in names
+    card = (tmp_path / "staging" / "README.md").read_text()
+    assert "base_model:" not in card and str(tmp_path) not in card and TOKEN not in card
+    # offline: one sentence, rc 1, nothing lost
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    before = sorted(p.name for p in out.iterdir())
+    capsys.readouterr()
+    assert main(["push", "--output-dir", str(out), "--repo-id", "me/x", "--token", TOKEN]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hf-emo push: ") and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert TOKEN not in err and sorted(p.name for p in out.iterdir()) == before
+
+
+def test_scrub_removes_tokens_and_home_paths(monkeypatch, tmp_path):
+    from hf_emo.jobs.common import scrub
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    rec = {"hub_token": TOKEN, "command": f"hf-emo train --hub_token {TOKEN} --model {tmp_path}/m",
+           "note": f"token={TOKEN}", "nested": [{"api_key": "abc"}], "push_to_hub_token": None}
+    out = scrub(rec)
+    assert TOKEN not in json.dumps(out) and "abc" not in json.dumps(out)
+    assert out["command"] == "hf-emo train --hub_token <redacted> --model ~/m"
+    assert out["push_to_hub_token"] is None
+
+
+# -- 2. evaluate checks the model's labels ----------------------------------------------------------------------
+@pytest.fixture
+def trained(config, tiny_encoder_dir, tmp_path):
+    out = tmp_path / "trained"
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no") == 0
+    return out
+
+
+def test_evaluate_refuses_a_file_with_other_labels_and_matches_a_subset_by_name(trained, tmp_path, capsys):
+    other = tmp_path / "other.csv"
+    other.write_text("text,emotion\ni am happy,joy\ni hate this,anger\n")
+    err = cli_error(capsys, ["evaluate", "--model", str(trained), "--file", str(other), "--label-columns", "emotion"])
+    assert "['anger']" in err and "fear" in err and "joy" in err
+    # a file with two of the model's three labels: encoded by the model's names, not re-numbered 0..1
+    subset = tmp_path / "subset.csv"
+    rows = [r for r in ROWS if r[1] != "fear"]
+    subset.write_text("text,emotion\n" + "".join(f"{t},{y}\n" for t, y in rows))
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(trained), "--file", str(subset), "--label-columns", "emotion",
+                 "--output", str(tmp_path / "e.json")]) == 0
+    res = json.loads((tmp_path / "e.json").read_text())
+    from hf_emo import predict
+
+    pred = predict(str(trained), texts=[t for t, _ in rows])
+    expected = np.mean([p[0] == y for p, (_, y) in zip(pred.labels, rows)])
+    assert res["accuracy"] == pytest.approx(expected)
+
+
+def test_evaluate_unknown_split_names_the_valid_ones(trained, data_dir, capsys):
+    err = cli_error(capsys, ["evaluate", "--model", str(trained), "--task", "redv2", "--split", "dev"])
+    assert "no split 'dev'" in err and "validation" in err and "test" in err
+
+
+# -- 8. predict -------------------------------------------------------------------------------------------------
+def test_predict_refuses_empty_text_and_a_bare_encoder(trained, tiny_encoder_dir, capsys):
+    assert "text 2 is empty" in cli_error(capsys, ["predict", "--model", str(trained), "i am happy", " "])
+    err = cli_error(capsys, ["predict", "--model", str(tiny_encoder_dir), "i am happy"])
+    assert "no trained classification head" in err
+
+
+# -- 9. live teacher with another tokenizer ----------------------------------------------------------------------
+def test_live_teacher_with_another_tokenizer_is_refused(config, trained, tmp_path, capsys):
+    from transformers import BertModel, BertTokenizer
+
+    from tests.conftest import tiny_bert_config
+
+    other = tmp_path / "other-encoder"
+    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "zz", "yy", *ROWS[0][0].split()])}
+    BertTokenizer(vocab=vocab).save_pretrained(other)
+    BertModel(tiny_bert_config(vocab_size=len(vocab))).save_pretrained(other)
+    err = cli_error(capsys, ["distil", "--config", str(config), "--model_name_or_path", str(other), "--teacher",
+                             str(trained), "--cache_teacher_logits", "false", "--output_dir", str(tmp_path / "kd")])
+    assert "another tokenizer" in err and "cache_teacher_logits" in err
+
+
+# -- 5. label space of load_local ---------------------------------------------------------------------------
+def _csv(tmp_path, name, body):
+    p = tmp_path / name
+    p.write_bytes(body if isinstance(body, bytes) else body.encode())
+    return str(p)
+
+
+def test_load_local_label_space_comes_from_train(tmp_path):
+    from hf_emo import DataError, load_local
+
+    train = _csv(tmp_path, "train.csv", "text,y\na b,joy\nc d,sad\n")
+    test = _csv(tmp_path, "test.csv", "text,y\na b,joy\nc d,angry\n")
+    with pytest.raises(DataError, match=r"test.csv, row 3, column 'y': label\(s\) \['angry'\] do not occur in the "
+                                        r"train split"):
+        load_local({"train": train, "test": test}, text_column="text", label_columns="y", problem_type="single_label")
+    multi = _csv(tmp_path, "m.csv", "text,y\na b,joy|sad\n")
+    with pytest.raises(DataError, match=r"row 2.*contains '\|' but no label_sep.*label_sep='\|'"):
+        load_local({"train": multi}, text_column="text", label_columns="y", problem_type="multi_label")
+    comma = _csv(tmp_path, "c.csv", "text,y\nhello, world,joy\n")
+    with pytest.raises(DataError, match=r"c.csv, row 2: 3 fields where the header has 2.*unquoted"):
+        load_local({"train": comma}, text_column="text", label_columns="y", problem_type="single_label")
+    header = _csv(tmp_path, "h.csv", "text,y\na b,joy\ntext,y\n")
+    with pytest.raises(DataError, match=r"h.csv, row 3: the header row is repeated"):
+        load_local({"train": header}, text_column="text", label_columns="y", problem_type="single_label")
+
+
+# -- 7. files that name themselves -----------------------------------------------------------------------------
+@pytest.mark.parametrize("body, expected", [
+    (b"", r"empty.csv: the file is empty"),
+    (b"text,y\ncaf\xe9,joy\n", r"empty.csv, row 2: not UTF-8"),
+    (b'text,y\n"unclosed,joy\nx,y2\n', r"empty.csv.*(quoting|fields)"),
+])
+def test_bad_csv_gives_one_error_naming_the_file(tmp_path, body, expected):
+    from hf_emo import DataError, load_local
+
+    path = _csv(tmp_path, "empty.csv", body)
+    with pytest.raises(DataError, match=expected):
+        load_local({"train": path}, text_column="text", label_columns="y", problem_type="single_label")
+
+
+def test_yaml_syntax_error_and_missing_model_name_the_path(tmp_path, capsys, files):  # noqa: F811
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("learning_rate: [1e-3\nseed: 1\n")
+    err = cli_error(capsys, ["train", "--config", str(bad)])
+    assert str(bad) in err and "YAML syntax error at line" in err
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(TRAIN.format(**files))
+    err = cli_error(capsys, ["train", "--config", str(cfg), "--model_name_or_path", str(tmp_path / "no-such-model"),
+                             "--output_dir", str(tmp_path / "o")])
+    assert f"model folder {tmp_path / 'no-such-model'} does not exist" in err
+    empty = tmp_path / "empty-model"
+    empty.mkdir()
+    err = cli_error(capsys, ["train", "--config", str(cfg), "--model_name_or_path", str(empty),
+                             "--output_dir", str(tmp_path / "o2")])
+    assert "has no config.json" in err
+
+
+# -- 6. early validation ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("flag, value, expected", [
+    ("--num_train_epochs", "-1", "num_train_epochs must be > 0"),
+    ("--max_length", "-5", "max_length must be a whole number >= 1"),
+    ("--per_device_train_batch_size", "0", "per_device_train_batch_size must be >= 1"),
+    ("--learning_rate", "-0.1", "learning_rate must be >= 0"),
+])
+def test_bad_numbers_fail_before_any_work(config, tiny_encoder_dir, tmp_path, capsys, flag, value, expected):
+    out = tmp_path / "o"
+    err = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
+                             "--output_dir", str(out), flag, value])
+    assert expected in err and value in err
+    assert not out.exists()
+
+
+def test_a_string_where_a_number_belongs_is_named():
+    from hf_emo import DistillationConfig
+
+    with pytest.raises(ValueError, match=r"temperature must be a number, got '2' \(str\)"):
+        DistillationConfig(output_dir="x", report_to="none", temperature="2")
+
+
+# -- 10. checkpoints load tensors only ------------------------------------------------------------------------------
+class _Exploit:
+    def __reduce__(self):
+        return (Path.write_text, (Path("/tmp/hf_emo_pwned_marker"), "pwned"))
+
+
+def test_gradnorm_state_is_loaded_without_running_pickled_code(tmp_path):
+    from tests.conftest import mt_dataset, mt_model, mt_specs, tiny_tokenizer
+
+    from hf_emo import MultiTaskConfig, MultiTaskTrainer
+
+    marker = Path("/tmp/hf_emo_pwned_marker")
+    marker.unlink(missing_ok=True)
+    tok = tiny_tokenizer()
+    specs = mt_specs()
+    args = MultiTaskConfig(output_dir=str(tmp_path / "o"), report_to="none", loss_weighting="gradnorm",
+                           task_sampler="round_robin", gradient_accumulation_steps=3, max_steps=1)
+    trainer = MultiTaskTrainer(mt_model(), args, train_dataset={s.name: mt_dataset(s, 6, 0, tok) for s in specs},
+                               processing_class=tok)
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    with open(ckpt / "gradnorm.pt", "wb") as fh:
+        pickle.dump(_Exploit(), fh)
+    with pytest.raises(Exception):
+        trainer._load_optimizer_and_scheduler(str(ckpt))
+    assert not marker.exists()
+
+
+# -- 11. noise ----------------------------------------------------------------------------------------------------
+def test_import_and_build_print_no_known_harmless_warnings(tiny_encoder_dir, capfd):
+    import subprocess
+    import sys
+
+    code = ("import hf_emo; from hf_emo.models import build_classifier; from hf_emo import TaskSpec; "
+            f"m = build_classifier({str(tiny_encoder_dir)!r}, TaskSpec('t', 'single_label', ('a', 'b'), 'en')); "
+            "m.save_pretrained('/tmp/hf_emo_noise_m'); from hf_emo.models import load_classifier; "
+            "load_classifier('/tmp/hf_emo_noise_m')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    text = out.stdout + out.stderr
+    assert "gemm_4bit_forward" not in text
+    assert not re.search(r"pooler\.dense\.\w+\s*\|\s*(MISSING|UNEXPECTED)", text), text

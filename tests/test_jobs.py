@@ -14,24 +14,11 @@ from safetensors.torch import load_file
 from hf_emo.cli import main
 from tests.conftest import cli_error
 from tests.test_cli import ROWS, files  # noqa: F401  (fixture)
+from tests.test_distil_cli_and_hub import COMMON
 
 TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWx12"
 
-TRAIN = """task: null
-train_file: {train}
-validation_file: {validation}
-test_file: {test}
-text_column: text
-label_columns: [emotion]
-problem_type: single_label
-max_length: 16
-num_train_epochs: 2
-per_device_train_batch_size: 3
-learning_rate: 5.0e-3
-logging_steps: 1
-report_to: none
-dataloader_pin_memory: false
-"""
+TRAIN = COMMON.replace('save_strategy: "no"\n', "")  # the tests choose their own save strategy
 
 
 @pytest.fixture

@@ -239,7 +239,7 @@ def scrub(obj: Any) -> Any:
         return {k: (REDACTED if isinstance(k, str) and SECRET_KEY.search(k) and v not in (None, "", False)
                     else scrub(v)) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(scrub(v) for v in obj) if isinstance(obj, list) else [scrub(v) for v in obj]
+        return [scrub(v) for v in obj]
     if isinstance(obj, str):
         return _scrub_text(obj)
     return obj

@@ -152,7 +152,7 @@ def main() -> None:
                                                       str(root / "kd1")]), "teacher"),
             ("distil", "live teacher with another tokenizer",
              lambda: run_cli(["distil", "--config", str(cfg), "--model_name_or_path", str(other_tok), "--teacher",
-                              str(run), "--cache_teacher_logits", "false", "--output_dir", str(root / "kd2")]),
+                              str(run), "--teacher_mode", "live", "--output_dir", str(root / "kd2")]),
              "tokenizer"),
             ("distil", "teacher with other labels", lambda: run_cli(
                 ["distil", "--config", str(cfg), "--teacher", str(run), "--label_columns", "emotion",

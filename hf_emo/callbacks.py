@@ -1,5 +1,5 @@
 """``EarlyStoppingInMemory``: stop when the selection metric stops improving and restore the best weights, without
-writing checkpoints (paper 002 §4: early stopping on the sum of validation losses, reporting the best network).
+writing checkpoints (TBED-MTL §4: early stopping on the sum of validation losses, reporting the best network).
 
 Trainer's own ``EarlyStoppingCallback`` needs ``load_best_model_at_end`` and a checkpoint per evaluation; with a
 frozen encoder that means writing the whole encoder every epoch to keep a few hundred thousand trainable weights.

@@ -1,8 +1,8 @@
-"""BibTeX of the papers hf_emo implements, for model cards and reports."""
+"""BibTeX of the papers hf_emo implements; trainers name theirs by key (``MethodDescription.citations``)."""
 
 from __future__ import annotations
 
-__all__ = ["BIBTEX", "citations_for"]
+__all__ = ["BIBTEX"]
 
 BIBTEX = {
     "matei_mtkd": """@misc{matei_mtkd_romanian,
@@ -31,7 +31,20 @@ BIBTEX = {
 }""",
     "mtl_disparate": """@misc{mtl_disparate_labels,
   title = {Multi-task learning for Text-based Emotion Detection across disparate label spaces},
-  note  = {paper 002 of hf_emo's reproduction set}
+  note  = {authors listed by student number only}
+}""",
+    "lin2017": """@inproceedings{lin2017focal,
+  title     = {Focal Loss for Dense Object Detection},
+  author    = {Lin, Tsung-Yi and Goyal, Priya and Girshick, Ross and He, Kaiming and Doll{\\'a}r, Piotr},
+  booktitle = {Proceedings of the IEEE International Conference on Computer Vision},
+  pages     = {2980--2988},
+  year      = {2017}
+}""",
+    "sanh2019": """@article{sanh2019distilbert,
+  title   = {{DistilBERT}, a distilled version of {BERT}: smaller, faster, cheaper and lighter},
+  author  = {Sanh, Victor and Debut, Lysandre and Chaumond, Julien and Wolf, Thomas},
+  journal = {arXiv preprint arXiv:1910.01108},
+  year    = {2019}
 }""",
     "chen2018": """@inproceedings{chen2018gradnorm,
   title     = {{GradNorm}: Gradient Normalization for Adaptive Loss Balancing in Deep Multitask Networks},
@@ -65,29 +78,3 @@ BIBTEX = {
   eprint = {2103.02205}
 }""",
 }
-
-
-def citations_for(trainer: str, *, annealing: bool = False, several_teachers: bool = False,
-                  dataset_citations: tuple[str, ...] = (), gradnorm: bool = False, adversarial: bool = False,
-                  staged: bool = False) -> str:
-    """The BibTeX a model card cites: the method's papers, then the data sets'. For ``MultiTaskTrainer``,
-    ``several_teachers`` means MTKD (one teacher per task)."""
-    keys = ["wang2024", "hinton2015"] if trainer == "ConsistencyDistillationTrainer" else ["matei_mtkd"]
-    if trainer == "MultiTaskTrainer":
-        keys.append("mtl_disparate")
-    if trainer == "MultiTaskTrainer" and several_teachers:  # MTKD: born-again multi-task networks
-        keys += ["hinton2015", "clark2019"]
-    if trainer == "DistillationTrainer":
-        keys.append("hinton2015")
-        if annealing:
-            keys.append("clark2019")
-        if several_teachers:
-            keys.append("avram2022")
-    if gradnorm:
-        keys.append("chen2018")
-    if staged:
-        keys.append("xu2021")
-    if adversarial:
-        keys.append("chen2018adan")
-    entries = [BIBTEX[k] for k in keys] + [c.strip() for c in dataset_citations if c and c.strip().startswith("@")]
-    return "\n\n".join(dict.fromkeys(entries))

@@ -238,17 +238,17 @@ def cmd_table(argv: list[str]) -> int:
     s.add_argument("--metric", action="append", required=True)
     s.add_argument("--spread", choices=("std", "ci95"), default="std", help="± sample std or 95%% t interval")
     s.add_argument("--allow-missing", action="store_true", help="'–' for a metric no run of a row has")
-    g = sub.add_parser("kd-grid", help="paper 000 Table 4: temperature x alpha, with a heat map")
+    g = sub.add_parser("kd-grid", help="Matei Table 4: temperature x alpha, with a heat map")
     g.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
     g.add_argument("--metric", default="f1_micro")
     g.add_argument("--png", default=None, help="write the heat map here")
-    q6 = sub.add_parser("probs", help="paper 000 Table 6: texts, gold labels and each model's predicted labels (%%)")
+    q6 = sub.add_parser("probs", help="Matei Table 6: texts, gold labels and each model's predicted labels (%%)")
     q6.add_argument("--model", action="append", required=True, help="NAME=DIR of a single- or multi-task model")
     q6.add_argument("--task", default="redv2")
     q6.add_argument("--n", type=int, default=4, help="number of texts (a seeded random sample of the split)")
     q6.add_argument("--sample-seed", type=int, default=0)
     q6.add_argument("--data-dir", default=None)
-    w = sub.add_parser("task-weights", help="GradNorm task weights averaged over runs (paper 002 Fig. 3), as PNG")
+    w = sub.add_parser("task-weights", help="GradNorm task weights averaged over runs (TBED-MTL Fig. 3), as PNG")
     w.add_argument("--runs", action="append", required=True, help="GLOB of multi-task run folders")
     w.add_argument("--png", required=True)
     j = sub.add_parser("json", help="a dict inside the runs' metrics.json (e.g. run.weight_noise_correlations), "
@@ -329,7 +329,7 @@ def cmd_push(argv: list[str]) -> int:
 
 
 def cmd_explain(argv: list[str]) -> int:
-    """Per-word trigger highlights (paper 001 §3.4) for texts, in the terminal and optionally as an HTML page."""
+    """Per-word trigger highlights (Wang et al. 2024 §3.4), in the terminal and optionally as an HTML page."""
     import numpy as np
 
     from .explain import render_html, render_terminal, trigger_scores
@@ -353,12 +353,12 @@ def cmd_explain(argv: list[str]) -> int:
         texts += [ln.strip() for ln in Path(args.file).read_text(encoding="utf-8").splitlines() if ln.strip()]
     if not texts:
         p.error("give texts as arguments or --file")
-    model, tok = load_classifier(args.model), load_tokenizer(args.model)
-    pred = predict(model, tok, texts, batch_size=args.batch_size)
+    model, tokenizer = load_classifier(args.model), load_tokenizer(args.model)
+    pred = predict(model, tokenizer, texts, batch_size=args.batch_size)
     names, problem, probs = pred.label_names, pred.problem_type, pred.probabilities
     thr_default = args.threshold if args.threshold is not None else getattr(model.config, "hf_emo_trigger_threshold",
                                                                            None)
-    items = trigger_scores(model, tok, texts, batch_size=args.batch_size)
+    items = trigger_scores(model, tokenizer, texts, batch_size=args.batch_size)
     labels, thresholds = [], []
     for it, pr in zip(items, probs):
         thr = thr_default if thr_default is not None else float(np.mean(it.scores) + np.std(it.scores))
@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
               "  mtl       multi-task learning / MTKD / GradNorm: hf-emo mtl --config FILE.yaml\n"
               "  stages    one model through a schedule of stages (multi-stage / gradual / cross-lingual MTL)\n"
               "  consistency  refine a multilingual student by translation-quality-weighted consistency KD "
-              "(paper 001)\n"
+              "(Wang et al. 2024)\n"
               "  evaluate  metrics of a fine-tuned model on a split (several --model: their ensemble too)\n"
               "  predict   labels and probabilities for texts (table or JSON)\n"
               "  explain   trigger words of a classifier, highlighted in the terminal and as HTML\n"
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
               "  data      the registered tasks and their statistics\n"
               "  zoo       materialise the offline models (zoo materialize --all)")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    import hf_emo  # noqa: F401  (registers the model classes with the Auto* factories)
+    import hf_emo.models  # noqa: F401  (registers the model classes with the Auto* factories)
 
     try:
         return COMMANDS[argv[0]](argv[1:])

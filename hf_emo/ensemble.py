@@ -1,4 +1,4 @@
-"""Ensembles of fine-tuned students: the mean of their probabilities (paper 001 Table 1, "Ensemble")."""
+"""Ensembles of fine-tuned students: the mean of their probabilities (Wang et al. 2024 Table 1, "Ensemble")."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Zero-shot trigger-word detection (paper 001 §3.4): which words of a text carry its emotion.
+"""Zero-shot trigger-word detection (Wang et al. 2024 §3.4): which words of a text carry its emotion.
 
 A word's score is the cosine similarity between the last hidden state of the ``<s>`` / ``[CLS]`` token and the
 states of the word's sub-word tokens (the maximum over them). A threshold, tuned on a validation set, turns the
-scores into binary trigger labels; paper 001 reports token-level F1 and mean average precision (MAP).
+scores into binary trigger labels; Wang et al. 2024 reports token-level F1 and mean average precision (MAP).
 
 Gold trigger annotations exist in EXALT (WASSA 2024), which is not available here: the metrics are tested on
 constructed data, and evaluating on EXALT needs its release (a word-level 0/1 list per text).
@@ -121,7 +121,7 @@ def trigger_map(scores: Sequence[Sequence[float]], gold: Sequence[Sequence[int]]
 
 def tune_trigger_threshold(scores: Sequence[Sequence[float]], gold: Sequence[Sequence[int]]) -> tuple[float, float]:
     """``(threshold, F1)``: the threshold among the observed scores that maximises token-level F1 on a validation
-    set (paper 001 picks it per model on held-out data)."""
+    set (Wang et al. 2024 picks it per model on held-out data)."""
     s, g = _flat(scores, gold)
     if not len(s):
         raise ValueError("no scored words to tune a threshold on")
@@ -186,6 +186,6 @@ def render_html(items: Sequence[WordScores], threshold: float | Sequence[float],
             "body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.9}"
             ".w{padding:1px 2px;border-radius:3px}.trig{font-weight:600}.lab{color:#555;font-size:.85em}"
             "</style></head><body><h1>" + html.escape(title) + "</h1><p>Word shade: cosine similarity to the first "
-            "token's last hidden state (paper 001 §3.4); red words are at or above the threshold "
+            "token's last hidden state (Wang et al. 2024 §3.4); red words are at or above the threshold "
             f"({', '.join(sorted({f'{t:.3f}' for t in thresholds}))}).</p>"
             + "\n".join(rows) + "</body></html>\n")

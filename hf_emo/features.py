@@ -1,4 +1,4 @@
-"""Cached encoder features for a frozen encoder (paper 002 §4: BERT's outputs are computed once and reused).
+"""Cached encoder features for a frozen encoder (TBED-MTL §4: BERT's outputs are computed once and reused).
 
 :func:`cache_encoder_features` runs a :class:`~hf_emo.models.MultiTaskModel`'s encoder once over a dataset and stores
 the pooled outputs in a ``features`` column; :class:`~hf_emo.trainers.MultiTaskTrainer` then trains the shared layer
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from datasets import Dataset, DatasetDict, Sequence, Value, load_from_disk
 
-from .teachers import MODEL_INPUTS, _pad
+from .models.forward import dataset_batches
 
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -34,8 +34,6 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
     is also stored on disk, keyed by the encoder (its path, pooling, prefix, length limit) and the dataset's
     fingerprint, and later calls load it instead of running the encoder again (runs over several seeds).
     """
-    from tqdm.auto import tqdm
-
     if isinstance(dataset, DatasetDict):
         return DatasetDict({k: cache_encoder_features(model, v, tokenizer, text_column=text_column,
                                                       max_length=max_length, batch_size=batch_size, device=device,
@@ -65,14 +63,8 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
     limit = max_length or getattr(model.config, "max_seq_length", None) or 512
     pad_id = getattr(model.encoder.config, "pad_token_id", None) or 0
     chunks = []
-    for i in tqdm(range(0, len(dataset), batch_size), desc=desc, disable=len(dataset) <= batch_size):
-        rows = dataset[i:i + batch_size]
-        if tokenizer is None:
-            keys = [c for c in MODEL_INPUTS if c in rows]
-            batch = _pad([{c: rows[c][j] for c in keys} for j in range(len(rows["input_ids"]))], pad_id)
-        else:
-            batch = dict(tokenizer([prefix + t for t in rows[text_column]], truncation=True, max_length=limit,
-                                   padding=True, return_tensors="pt"))
+    for batch in dataset_batches(dataset, tokenizer, text_column=text_column, text_prefix=prefix, max_length=limit,
+                                 batch_size=batch_size, pad_id=pad_id, desc=desc):
         pooled, _ = model.encode(**{k: v.to(dev) for k, v in batch.items()})
         chunks.append(pooled.float().cpu().numpy())
     model.train(was_training)

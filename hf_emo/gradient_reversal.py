@@ -1,5 +1,5 @@
 """Gradient reversal (Ganin & Lempitsky 2015, DANN) for adversarial language discriminators (ADAN, Chen et al.
-2018; paper 000 Fig. 2): identity forward, ``-lambda * grad`` backward, so the encoder learns features the
+2018; Matei Fig. 2): identity forward, ``-lambda * grad`` backward, so the encoder learns features the
 discriminator cannot tell apart while the discriminator itself still learns to tell them apart."""
 
 from __future__ import annotations

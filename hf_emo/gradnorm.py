@@ -1,4 +1,4 @@
-"""``GradNormWeights``: the task loss weights ``lambda_i`` of GradNorm and their own optimiser (paper 002 §3.4).
+"""``GradNormWeights``: the task loss weights ``lambda_i`` of GradNorm and their own optimiser (TBED-MTL §3.4).
 
 The trainer feeds, per optimizer step, each task's gradient norm on the shared weights (of the *unweighted* loss,
 ``||grad_W L_i||``) and its loss; :meth:`GradNormWeights.step` forms ``G_i = lambda_i ||grad_W L_i||`` (exactly

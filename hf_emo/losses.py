@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "reduce_items", "bce_loss", "ce_loss", "mse_loss", "soft_ce_loss", "supervised_loss", "soft_target_loss",
-    "SUPERVISED_LOSSES",
+    "reduce_items", "bce_loss", "ce_loss", "mse_loss", "bce_single_label_loss", "label_smoothed_ce_loss",
+    "focal_loss", "focal_ce_loss", "SUPERVISED_LOSSES", "register_loss", "get_supervised_loss", "supervised_loss",
+    "soft_ce_loss", "soft_target_loss",
     "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
     "mix_losses", "KD_LOSSES", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
     "gradnorm_loss",
@@ -46,7 +47,7 @@ def reduce_items(per_item: torch.Tensor, weight: torch.Tensor | None = None,
 
 def bce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
              num_items_in_batch=None) -> torch.Tensor:
-    """Multi-label binary cross-entropy with logits (paper 000 Eq. for L_BCE), one item per label cell."""
+    """Multi-label binary cross-entropy with logits (Matei Eq. for L_BCE), one item per label cell."""
     per = F.binary_cross_entropy_with_logits(logits.float(), targets.float(), reduction="none")
     return reduce_items(per, weight, num_items_in_batch)
 
@@ -69,17 +70,116 @@ def mse_loss(preds: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | 
     return reduce_items(per, weight, num_items_in_batch)
 
 
-SUPERVISED_LOSSES = {"multi_label": bce_loss, "single_label": ce_loss, "regression": mse_loss}
+def bce_single_label_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
+                          num_items_in_batch=None) -> torch.Tensor:
+    """Single-label classes trained as independent sigmoids: BCE against the one-hot target, averaged over the
+    classes of an example (Matei §3.3 trains the auxiliary sentiment and news tasks this way). One item per
+    example, as for CE, so it mixes with the other tasks' losses on one scale; targets of -100 are ignored."""
+    targets = targets.long().view(-1)
+    keep = targets.ne(-100)
+    onehot = F.one_hot(targets.clamp(min=0), logits.shape[-1]).float()
+    per = F.binary_cross_entropy_with_logits(logits.float().view(targets.numel(), -1), onehot,
+                                             reduction="none").mean(-1) * keep
+    if num_items_in_batch is None:
+        num_items_in_batch = keep.sum().clamp(min=1)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def label_smoothed_ce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
+                           num_items_in_batch=None, *, smoothing: float = 0.1) -> torch.Tensor:
+    """Cross-entropy against ``(1 - eps) * one_hot + eps / C`` (Szegedy et al. 2016), one item per example."""
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}")
+    targets = targets.long().view(-1)
+    per = F.cross_entropy(logits.float().view(targets.numel(), -1), targets, reduction="none", ignore_index=-100,
+                          label_smoothing=smoothing)
+    if num_items_in_batch is None:
+        num_items_in_batch = targets.ne(-100).sum().clamp(min=1)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+def focal_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
+               num_items_in_batch=None, *, gamma: float = 2.0) -> torch.Tensor:
+    """Multi-label sigmoid focal loss (Lin et al. 2017, Eq. 4 without the class weight):
+    ``-(1 - p_t)^gamma log p_t`` per label cell; ``gamma = 0`` is BCE."""
+    if gamma < 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    x, y = logits.float(), targets.float()
+    bce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    p_t = torch.exp(-bce)
+    return reduce_items((1 - p_t) ** gamma * bce, weight, num_items_in_batch)
+
+
+def focal_ce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
+                  num_items_in_batch=None, *, gamma: float = 2.0) -> torch.Tensor:
+    """Single-label softmax focal loss (Lin et al. 2017): ``-(1 - p_y)^gamma log p_y`` per example."""
+    if gamma < 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+    targets = targets.long().view(-1)
+    keep = targets.ne(-100)
+    log_p = F.log_softmax(logits.float().view(targets.numel(), -1), dim=-1)
+    log_p_y = log_p.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    per = -((1 - log_p_y.exp()) ** gamma) * log_p_y * keep
+    if num_items_in_batch is None:
+        num_items_in_batch = keep.sum().clamp(min=1)
+    return reduce_items(per, weight, num_items_in_batch)
+
+
+# name -> {problem type -> fn(logits, targets, weight=None, num_items_in_batch=None, **options)}
+SupervisedLoss = Callable[..., torch.Tensor]
+SUPERVISED_LOSSES: dict[str, dict[str, SupervisedLoss]] = {}
+_DEFAULT_LOSS = {"multi_label": "bce", "single_label": "ce", "regression": "mse"}
+PROBLEM_TYPES = tuple(_DEFAULT_LOSS)
+
+
+def register_loss(name: str, fn: SupervisedLoss | None = None, *, problem_types: tuple[str, ...] = PROBLEM_TYPES,
+                  overwrite: bool = False):
+    """Register ``fn(logits, labels, weight=None, num_items_in_batch=None, **options)`` as the gold-label loss
+    ``name`` for ``problem_types``. Usable as a decorator; then ``EmotionConfig(loss=name)``.
+
+    Follow :func:`reduce_items`' convention (a sum over items divided by ``num_items_in_batch``) with one item per
+    example for single-label and one per label cell otherwise, so that gradient accumulation stays exact."""
+    bad = [p for p in problem_types if p not in PROBLEM_TYPES]
+    if bad:
+        raise ValueError(f"problem_types {bad} not in {PROBLEM_TYPES}")
+
+    def add(f: SupervisedLoss) -> SupervisedLoss:
+        entry = SUPERVISED_LOSSES.setdefault(name, {})
+        taken = [p for p in problem_types if p in entry and entry[p] is not f]
+        if taken and not overwrite:
+            raise ValueError(f"a loss named {name!r} is already registered for {taken} (pass overwrite=True)")
+        entry.update({p: f for p in problem_types})
+        return f
+    return add(fn) if fn is not None else add
+
+
+register_loss("bce", bce_loss, problem_types=("multi_label",))
+register_loss("ce", ce_loss, problem_types=("single_label",))
+register_loss("mse", mse_loss, problem_types=("regression",))
+register_loss("bce_single_label", bce_single_label_loss, problem_types=("single_label",))
+register_loss("label_smoothed_ce", label_smoothed_ce_loss, problem_types=("single_label",))
+register_loss("focal", focal_loss, problem_types=("multi_label",))
+register_loss("focal", focal_ce_loss, problem_types=("single_label",))
+
+
+def get_supervised_loss(name: str, problem_type: str) -> tuple[str, SupervisedLoss]:
+    """Resolve a registry name (``'auto'``: BCE, CE or MSE by problem type) to ``(name, function)``."""
+    if problem_type not in PROBLEM_TYPES:
+        raise ValueError(f"problem_type {problem_type!r} not in {sorted(PROBLEM_TYPES)}")
+    name = _DEFAULT_LOSS[problem_type] if name == "auto" else name
+    if name not in SUPERVISED_LOSSES:
+        raise ValueError(f"unknown loss {name!r}; registered: {sorted(SUPERVISED_LOSSES)} "
+                         "(add your own with hf_emo.losses.register_loss)")
+    if problem_type not in SUPERVISED_LOSSES[name]:
+        raise ValueError(f"loss {name!r} is for {sorted(SUPERVISED_LOSSES[name])} tasks, not {problem_type}")
+    return name, SUPERVISED_LOSSES[name][problem_type]
 
 
 def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: str,
-                    weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
-    """The gold-label loss for ``problem_type``: BCE with logits, CE or MSE."""
-    try:
-        fn = SUPERVISED_LOSSES[problem_type]
-    except KeyError:
-        raise ValueError(f"problem_type {problem_type!r} not in {sorted(SUPERVISED_LOSSES)}") from None
-    return fn(logits, labels, weight, num_items_in_batch)
+                    weight: torch.Tensor | None = None, num_items_in_batch=None, *, loss: str = "auto",
+                    **options) -> torch.Tensor:
+    """The gold-label loss ``loss`` (default: BCE with logits, CE or MSE by ``problem_type``)."""
+    return get_supervised_loss(loss, problem_type)[1](logits, labels, weight, num_items_in_batch, **options)
 
 
 def soft_ce_loss(logits: torch.Tensor, target_probs: torch.Tensor, weight: torch.Tensor | None = None,
@@ -123,7 +223,7 @@ def _check_pair(student: torch.Tensor, teacher: torch.Tensor) -> None:
 
 def kd_kl_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0,
                weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
-    """Hinton KD: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` per example (paper 000 §3.2.3; paper 003 Eq. 1-2).
+    """Hinton KD: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` per example (Matei §3.2.3; Avram et al. 2022 Eq. 1-2).
 
     The ``T^2`` factor keeps the gradient magnitude independent of ``T`` (the soft-target gradients scale as
     ``1/T^2``). One item per example.
@@ -186,7 +286,7 @@ def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tenso
 
 
 def mix_losses(hard: torch.Tensor, kd: torch.Tensor, alpha: float) -> torch.Tensor:
-    """``L = alpha * L_hard + (1 - alpha) * L_KD`` (paper 000 §3.2.4: alpha weighs the gold labels)."""
+    """``L = alpha * L_hard + (1 - alpha) * L_KD`` (Matei §3.2.4: alpha weighs the gold labels)."""
     a = check_alpha(alpha)
     return a * hard + (1.0 - a) * kd
 
@@ -249,30 +349,11 @@ def get_kd_loss(name: str, problem_type: str | None = None) -> tuple[str, KDLoss
                          "(add your own with hf_emo.losses.register_kd_loss)") from None
 
 
-# -- cross-lingual consistency ------------------------------------------------------------------------------
-
-def consistency_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                        weight: torch.Tensor | None = None, problem_type: str = "single_label",
-                        temperature: float = 1.0, num_items_in_batch=None) -> torch.Tensor:
-    """Paper 001 Eq. 1: ``sum_i w_bar_i * KL(P_teacher(x'_i) || Q_student(x_i)) / N``.
-
-    The teacher's logits come from the translated (English) side ``x'``, the student's from the original ``x``.
-    Single-label tasks use the softmax KL (:func:`kd_kl_loss`), multi-label ones the per-label Bernoulli KL
-    (:func:`kd_bernoulli_loss`); ``N`` is ``num_items_in_batch`` examples (exact gradient accumulation) or the
-    batch size. With every weight 1 this is plain KD.
-    """
-    fns = {"single_label": kd_kl_loss, "multi_label": kd_bernoulli_loss}
-    if problem_type not in fns:
-        raise ValueError(f"consistency KD needs class probabilities: problem_type must be one of {sorted(fns)}, "
-                         f"got {problem_type!r}")
-    return fns[problem_type](student_logits, teacher_logits, temperature, weight, num_items_in_batch)
-
-
 # -- multi-task loss balancing ------------------------------------------------------------------------------
 
 def gradnorm_loss(grad_norms: torch.Tensor, losses: torch.Tensor, initial_losses: torch.Tensor,
                   alpha: float = 1.0) -> torch.Tensor:
-    """GradNorm (Chen et al. 2018; paper 002 §3.4): ``L_GN = sum_i |G_i - mean(G) * r_i^alpha|``.
+    """GradNorm (Chen et al. 2018; TBED-MTL §3.4): ``L_GN = sum_i |G_i - mean(G) * r_i^alpha|``.
 
     ``grad_norms`` are ``G_i = ||grad_W (lambda_i L_i)||`` (differentiable in ``lambda_i``), ``losses`` the current
     task losses ``L_i(t)``, ``initial_losses`` ``L_i(0)``. ``r_i = (L_i(t)/L_i(0)) / mean_j(L_j(t)/L_j(0))`` is

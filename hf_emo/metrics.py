@@ -1,12 +1,12 @@
 """Metrics for the three problem types, computed with scikit-learn and scipy (no hand-written formulas).
 
-Names follow ``<metric>_<average>``; paper 000's REDv2 "F1" is the micro F1 (``f1_micro``), its "Ac" is the
+Names follow ``<metric>_<average>``; Matei's REDv2 "F1" is the micro F1 (``f1_micro``), its "Ac" is the
 subset accuracy (``subset_accuracy``).
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from scipy.spatial.distance import jensenshannon
@@ -131,12 +131,35 @@ def task_metrics(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, thresho
     return regression_metrics(labels, probs, spec.label_names)
 
 
-def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5) -> Callable:
-    """A ``compute_metrics`` for ``transformers.Trainer`` driven by the task spec."""
+def decisions(spec: TaskSpec, logits: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """The predicted labels: 0/1 per label (multi-label, at ``threshold``), a class id, or the regression outputs."""
+    probs = probabilities(logits, spec.problem_type)
+    if spec.problem_type == "multi_label":
+        return (probs >= threshold).astype(int)
+    if spec.problem_type == "single_label":
+        return probs.argmax(-1)
+    return probs
+
+
+def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5, extra_metrics: Sequence[Any] = ()) -> Callable:
+    """A ``compute_metrics`` for ``transformers.Trainer`` driven by the task spec.
+
+    ``extra_metrics``: ``evaluate`` modules (``evaluate.load("f1", "multilabel")``, ``evaluate.combine([...])``, or
+    your own ``evaluate.Metric``), each called as ``compute(predictions=decisions, references=labels)``; their
+    results join hf_emo's, prefixed with the module's name where a key would collide."""
 
     def compute_metrics(eval_pred) -> dict[str, float]:
         logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
-        return task_metrics(spec, eval_pred.label_ids, logits, threshold)
+        out = task_metrics(spec, eval_pred.label_ids, logits, threshold)
+        if extra_metrics:
+            preds = decisions(spec, logits, threshold)
+            refs = np.asarray(eval_pred.label_ids)
+            refs = refs.astype(int) if spec.problem_type != "regression" else refs
+            for module in extra_metrics:
+                for key, value in (module.compute(predictions=preds.tolist(), references=refs.tolist()) or {}).items():
+                    name = key if key not in out else f"{getattr(module, 'name', 'evaluate')}_{key}"
+                    out[name] = float(value) if np.isscalar(value) else value
+        return out
 
     return compute_metrics
 
@@ -164,7 +187,7 @@ def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, thre
     return {}
 
 
-# -- loyalty: how faithfully a student reproduces its teacher (paper 003 §5) ----------------------------------
+# -- loyalty: how faithfully a student reproduces its teacher (Avram et al. 2022 §5) ----------------------------------
 
 def label_loyalty(teacher_labels: np.ndarray, student_labels: np.ndarray) -> float:
     """Accuracy of the student's labels against the teacher's, ``mean(student == teacher)``.
@@ -180,7 +203,7 @@ def label_loyalty(teacher_labels: np.ndarray, student_labels: np.ndarray) -> flo
 def probability_loyalty(teacher_probs: np.ndarray, student_probs: np.ndarray, multi_label: bool = False) -> float:
     """``mean_i 1 - sqrt(JS(P_t,i || P_s,i))`` with the Jensen-Shannon divergence in base 2, so in ``[0, 1]``.
 
-    Paper 003's Eq. 8 writes a symmetrised KL in place of JS; the symmetrised KL is unbounded, so the bounded
+    Avram et al.'s (2022) Eq. 8 writes a symmetrised KL in place of JS; the symmetrised KL is unbounded, so the bounded
     JS divergence (whose square root, the JS distance, is a metric) is used here. Rows of ``(N, C)`` are
     distributions; with ``multi_label=True`` each cell is a Bernoulli ``(p, 1-p)`` and the loyalty is averaged
     over labels.

@@ -1,4 +1,4 @@
-"""Translation-quality weights for consistency distillation (paper 001 §2.3, Eq. 2-3).
+"""Translation-quality weights for consistency distillation (Wang et al. 2024 §2.3, Eq. 2-3).
 
 The multilingual student reads an original text ``x_i`` and its English translation ``x'_i``. Where it disagrees
 with itself, the translation is suspected to be poor, and the example's consistency loss is weighted down.
@@ -23,7 +23,7 @@ __all__ = ["WEIGHTINGS", "NORMALIZATIONS", "translation_disagreement", "minmax_q
 
 
 def translation_disagreement(p_original: torch.Tensor, p_translated: torch.Tensor) -> torch.Tensor:
-    """``w_i = sum_j (p(y_j | x'_i) - p(y_j | x_i))^2`` (paper 001 Eq. 2, read as the prose's squared error).
+    """``w_i = sum_j (p(y_j | x'_i) - p(y_j | x_i))^2`` (Wang et al. 2024 Eq. 2, read as the prose's squared error).
 
     Both arguments are ``(N, C)`` probabilities of the *same* model; the result is ``(N,)``, >= 0, and 0 exactly
     when the model reads the original and the translation alike.
@@ -36,7 +36,7 @@ def translation_disagreement(p_original: torch.Tensor, p_translated: torch.Tenso
 
 
 def minmax_quality(disagreement: torch.Tensor) -> torch.Tensor:
-    """``w_bar_i = 1 - (w_i - min w) / (max w - min w)`` (paper 001 Eq. 3): 1 for the most consistent pair, 0 for
+    """``w_bar_i = 1 - (w_i - min w) / (max w - min w)`` (Wang et al. 2024 Eq. 3): 1 for the most consistent pair, 0 for
     the least. When every ``w_i`` is equal the weights are all 1 (no pair is worse than another)."""
     w = torch.as_tensor(disagreement, dtype=torch.float32)
     if w.numel() == 0:
@@ -53,7 +53,7 @@ def quality_weights(disagreement: torch.Tensor, weighting: str = "quality", drop
                     ) -> torch.Tensor:
     """Per-example weights from the disagreements ``w`` over the whole refinement set.
 
-    * ``quality``: paper 001 Eq. 3 (:func:`minmax_quality`);
+    * ``quality``: Wang et al. 2024 Eq. 3 (:func:`minmax_quality`);
     * ``threshold``: 0 for the ``floor(drop_fraction * N)`` largest disagreements (the worst translations), else 1;
     * ``uniform``: all 1 (plain consistency KD, the ablation).
     """

@@ -98,6 +98,14 @@ def _fmt(v: Any) -> str:
     return f"{100 * v:.2f}" if isinstance(v, float) and -1.0 <= v <= 1.0 else str(v)
 
 
+def method_section(run_info: dict[str, Any]) -> list[str]:
+    """The report's method paragraph, as the trainer described it (``run.method``)."""
+    method = run_info.get("method")
+    if not isinstance(method, dict):
+        return []
+    return ["", "## Method", "", f"{method.get('name')} (`{method.get('trainer')}`): {method.get('summary')}"]
+
+
 def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
                  log_history: list[dict]) -> dict[str, Path]:
     """Write a run's ``metrics.json`` (``record``: ``{split: metrics, "detail": ..., "run": ...}``, already
@@ -124,6 +132,7 @@ def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
               "command"):
         if k in run_info:
             lines.append(f"- {k}: `{run_info[k]}`")
+    lines += method_section(run_info)
     lines += ["", "## Metrics (percent where a ratio)", ""]
     keys = sorted({k for m in metrics.values() for k in m if isinstance(m[k], (int, float))})
     lines.append("| metric | " + " | ".join(metrics) + " |")

@@ -17,7 +17,7 @@ def alpha_at_step(step: int, max_steps: int, schedule: str = "constant", alpha: 
                   alpha_start: float = 0.1, alpha_end: float = 0.7) -> float:
     """``alpha`` at optimizer step ``step`` (0-based) of ``max_steps``.
 
-    ``constant``: ``alpha``. ``linear``: teacher annealing (paper 000 §2.3/§3.2.4; Clark et al. 2019),
+    ``constant``: ``alpha``. ``linear``: teacher annealing (Matei §2.3/§3.2.4; Clark et al. 2019),
     ``alpha_start + (alpha_end - alpha_start) * step / max_steps``, clipped at ``alpha_end``.
     """
     if schedule == "constant":

@@ -1,5 +1,5 @@
 """Result tables from run folders (each holds the ``metrics.json`` that ``hf-emo train`` / ``distil`` write):
-mean +/- std over seeds, and paper 000's Table 4 (temperature x alpha) with a heat map."""
+mean +/- std over seeds, and Matei's Table 4 (temperature x alpha) with a heat map."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def kd_grid(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str
 
 def kd_grid_table(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str = "test",
                   caption: str = "") -> tuple[str, tuple]:
-    """Paper 000 Table 4 as Markdown: rows T, columns alpha (an arrow marks teacher annealing)."""
+    """Matei Table 4 as Markdown: rows T, columns alpha (an arrow marks teacher annealing)."""
     temps, alphas, mean, std = kd_grid(run_dirs, metric, split)
     lines = ([caption, ""] if caption else []) + ["| T \\ alpha | " + " | ".join(alphas) + " |",
                                                    "|---|" + "---|" * len(alphas)]

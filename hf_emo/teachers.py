@@ -10,10 +10,8 @@ from datasets import Dataset, DatasetDict, Sequence as HFSequence, Value
 
 from .data.spec import TaskSpec
 
-__all__ = ["teacher_label_names", "check_teacher_label_space", "cache_teacher_logits", "as_teacher_list"]
-
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
+__all__ = ["Teachers", "teacher_label_names", "check_teacher_label_space", "check_same_vocabulary",
+           "cache_teacher_logits", "as_teacher_list"]
 
 def as_teacher_list(teachers) -> list:
     """``None`` -> ``[]``; one model or path -> ``[it]``; a list / tuple -> a list."""
@@ -36,36 +34,99 @@ def teacher_label_names(teacher) -> list[str] | None:
 
 
 def check_teacher_label_space(teacher, spec: TaskSpec, index: int = 0) -> None:
-    """Fail unless the teacher predicts exactly the student's labels, in the same order (checked on names)."""
+    """Fail unless the teacher predicts the student's labels in the same order: names must match when the teacher has
+    names; a teacher with only ``LABEL_i`` names is taken on the count alone (the terms the student gets)."""
     names = teacher_label_names(teacher)
     student = list(spec.label_names)
     where = f"teacher {index} ({getattr(teacher.config, '_name_or_path', '') or type(teacher).__name__})"
-    if names is None:
-        if teacher.config.num_labels != len(student):
-            raise ValueError(f"{where} has {teacher.config.num_labels} outputs, the student's task {spec.name!r} has "
-                             f"{len(student)} labels {student}")
-        raise ValueError(f"{where} has no label names (only LABEL_i) so its label space cannot be checked against "
-                         f"task {spec.name!r} {student}; set teacher.config.id2label to the names in output order")
-    if names != student:
+    if teacher.config.num_labels != len(student):
+        raise ValueError(f"{where} has {teacher.config.num_labels} outputs, the student's task {spec.name!r} has "
+                         f"{len(student)} labels {student}")
+    generic_student = all(n.startswith("LABEL_") for n in student)
+    if names is not None and not generic_student and names != student:
         raise ValueError(f"{where} label space differs from the student's task {spec.name!r}:\n"
                          f"  teacher: {names}\n  student: {student}")
 
 
-def _pad(rows: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
-    n = max(len(r["input_ids"]) for r in rows)
-    out = {}
-    for key in MODEL_INPUTS:
-        if key not in rows[0]:
-            continue
-        fill = pad_id if key == "input_ids" else 0
-        out[key] = torch.tensor([list(r[key]) + [fill] * (n - len(r[key])) for r in rows], dtype=torch.long)
-    return out
+def check_same_vocabulary(teacher_tokenizers: Sequence[Any], student_tokenizer, names: Sequence[str] = ()) -> None:
+    """Live teachers read the student's ``input_ids``: refuse a teacher whose tokenizer maps text differently (cache
+    its logits instead: :func:`cache_teacher_logits` tokenises for each teacher)."""
+    vocab = student_tokenizer.get_vocab()
+    for i, tokenizer in enumerate(teacher_tokenizers):
+        t_vocab = tokenizer.get_vocab()
+        if t_vocab != vocab:
+            name = names[i] if i < len(names) else f"teacher {i}"
+            raise ValueError(f"{name} has another tokenizer than the student ({len(t_vocab)} vs {len(vocab)} pieces): "
+                             "live teachers read the student's input ids, so cache the teachers' logits instead "
+                             "(each teacher then tokenises the text itself)")
 
 
-@torch.inference_mode()
-def _logits_of(teacher, batch: dict[str, torch.Tensor], device) -> np.ndarray:
-    batch = {k: v.to(device) for k, v in batch.items()}
-    return teacher(**batch).logits.float().cpu().numpy()
+class Teachers:
+    """The frozen teachers of one task, as a component any Trainer can hold.
+
+    Loads paths / Hub ids, checks each teacher's label space against the task, keeps every teacher in eval mode
+    without gradients (optionally cast to ``dtype``), places them with the trainer's Accelerator (never wrapped for
+    DDP, never sharded: a frozen model needs no engine), and runs them under ``torch.inference_mode``. Teachers are
+    not parameters of the student, so they are neither optimised nor saved with it.
+    """
+
+    DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+    def __init__(self, models=None, spec: TaskSpec | None = None, *, dtype: str | None = None) -> None:
+        loaded = [self._load(m) for m in as_teacher_list(models)]
+        if spec is not None:
+            for i, teacher in enumerate(loaded):
+                check_teacher_label_space(teacher, spec, i)
+        if dtype is not None and dtype not in self.DTYPES:
+            raise ValueError(f"teacher dtype must be one of {sorted(self.DTYPES)}, got {dtype!r}")
+        for teacher in loaded:
+            teacher.eval()
+            teacher.requires_grad_(False)
+            if dtype:
+                teacher.to(self.DTYPES[dtype])
+        self.models = loaded
+
+    @staticmethod
+    def _load(teacher):
+        if isinstance(teacher, str):
+            from .models.factory import load_classifier
+
+            return load_classifier(teacher)
+        return teacher
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+    def __iter__(self):
+        return iter(self.models)
+
+    def place(self, accelerator, *, sharded_training: bool = False) -> "Teachers":
+        """Move the teachers to the accelerator's device (``sharded_training``: DeepSpeed / FSDP, where a frozen
+        teacher is simply moved, not given to the engine)."""
+        if sharded_training:
+            self.models = [t.to(accelerator.device) for t in self.models]
+        else:
+            self.models = [accelerator.prepare_model(t, evaluation_mode=True) for t in self.models]
+        return self
+
+    def logits(self, model_inputs: dict[str, torch.Tensor], output_hidden_states: bool = False
+               ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The teachers' logits, ``(B, C)`` for one teacher or ``(B, K, C)`` for ``K``, and (when asked) every
+        teacher's last hidden states."""
+        outs, hidden = [], []
+        for teacher in self.models:
+            teacher.eval()
+            with torch.inference_mode():
+                out = teacher(**model_inputs, **({"output_hidden_states": True} if output_hidden_states else {}))
+            # clone outside inference mode: inference tensors cannot be saved for backward
+            outs.append(out.logits.float().clone())
+            if output_hidden_states:
+                hidden.append(out.hidden_states[-1].float().clone())
+        return (outs[0] if len(outs) == 1 else torch.stack(outs, dim=1)), hidden
+
+    def cache(self, dataset, tokenizer=None, **kwargs):
+        """:func:`cache_teacher_logits` with these teachers."""
+        return cache_teacher_logits(self.models, dataset, tokenizer, **kwargs)
 
 
 def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
@@ -79,7 +140,7 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     ``text_column`` are tokenised for the teacher, with its ``config.text_prefix`` (cross-lingual teachers read
     another column, e.g. the English side). Teachers run in eval mode under ``torch.inference_mode``.
     """
-    from tqdm.auto import tqdm
+    from .models.forward import dataset_batches
 
     if isinstance(dataset, DatasetDict):
         return DatasetDict({k: cache_teacher_logits(teachers, v, tokenizer, text_column=text_column,
@@ -97,7 +158,7 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     if any(t is not None for t in tokenizers) and text_column not in dataset.column_names:
         raise ValueError(f"dataset has no text column {text_column!r} (columns: {dataset.column_names})")
     per_teacher = []
-    for k, (teacher, tok) in enumerate(zip(teachers, tokenizers)):
+    for k, (teacher, teacher_tokenizer) in enumerate(zip(teachers, tokenizers)):
         was_training = teacher.training
         teacher.eval()
         tdev = next(teacher.parameters()).device if device is None else torch.device(device)
@@ -106,16 +167,11 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
         limit = max_length or getattr(teacher.config, "max_seq_length", None) or 512
         pad_id = getattr(teacher.config, "pad_token_id", None) or 0
         chunks = []
-        for i in tqdm(range(0, len(dataset), batch_size), desc=f"{desc} (teacher {k + 1}/{len(teachers)})",
-                      disable=len(dataset) <= batch_size):
-            rows = dataset[i:i + batch_size]
-            if tok is None:
-                keys = [c for c in MODEL_INPUTS if c in rows]
-                batch = _pad([{c: rows[c][j] for c in keys} for j in range(len(rows["input_ids"]))], pad_id)
-            else:
-                batch = dict(tok([prefix + t for t in rows[text_column]], truncation=True, max_length=limit,
-                                 padding=True, return_tensors="pt"))
-            chunks.append(_logits_of(teacher, batch, tdev))
+        with torch.inference_mode():
+            for batch in dataset_batches(dataset, teacher_tokenizer, text_column=text_column, text_prefix=prefix,
+                                         max_length=limit, batch_size=batch_size, pad_id=pad_id,
+                                         desc=f"{desc} (teacher {k + 1}/{len(teachers)})"):
+                chunks.append(teacher(**{key: v.to(tdev) for key, v in batch.items()}).logits.float().cpu().numpy())
         teacher.train(was_training)
         per_teacher.append(np.concatenate(chunks) if chunks else np.zeros((0, teacher.config.num_labels), np.float32))
     values = per_teacher[0] if len(teachers) == 1 else np.stack(per_teacher, axis=1)

@@ -1,6 +1,6 @@
 """Translate a dataset column into English with a seq2seq model, with language routing and an on-disk cache.
 
-Paper 001 (§2.2, appendix) translates every non-English row with Helsinki-NLP's MarianMT models (``opus-mt-*``)
+Wang et al. 2024 (§2.2, appendix) translates every non-English row with Helsinki-NLP's MarianMT models (``opus-mt-*``)
 and routes rows with a language identifier. :func:`translate_column` does the same for a ``datasets.Dataset``:
 
 * :func:`detect_languages` (``py3langid``, offline; ``lingua`` when installed) records each row's language;
@@ -150,7 +150,7 @@ def translate_texts(texts: Sequence[str], model="Helsinki-NLP/opus-mt-ro-en", to
     done = cache.get_many(key, unique) if cache else {}
     todo = [t for t in unique if t not in done]
     if todo:
-        mt, tok, _ = _load_mt(model, tokenizer)
+        mt, mt_tokenizer, _ = _load_mt(model, tokenizer)
         was_training = mt.training
         mt.eval()
         if device is not None:
@@ -159,7 +159,7 @@ def translate_texts(texts: Sequence[str], model="Helsinki-NLP/opus-mt-ro-en", to
         order = sorted(todo, key=len)
         for i in tqdm(range(0, len(order), batch_size), desc=desc, disable=len(order) <= batch_size):
             chunk = order[i:i + batch_size]
-            new = dict(zip(chunk, _generate(mt, tok, chunk, max_length, gen)))
+            new = dict(zip(chunk, _generate(mt, mt_tokenizer, chunk, max_length, gen)))
             done.update(new)
             if cache:
                 cache.put_many(key, new)  # per batch: an interrupted run keeps what it translated

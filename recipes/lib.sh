@@ -36,3 +36,29 @@ run_profile() {
   cd "$root"
   "$bin" "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
 }
+
+# -- seed studies: one loop shape for every recipe that runs settings over seeds --------------------------------
+# `study_seeds DEFAULT...`: the study's seeds, $SEEDS when set, else the defaults.
+study_seeds() { if [[ -n "${SEEDS:-}" ]]; then echo "$SEEDS"; else echo "$@"; fi; }
+
+# `study_wants NAME`: true unless $ONLY is set and does not list NAME (a run's name without its _s<seed>).
+study_wants() { [[ -z "${ONLY:-}" || " $ONLY " == *" $1 "* ]]; }
+
+# `study_run DIR COMMAND...`: run COMMAND --output_dir DIR, unless DIR holds a finished run (metrics.json), which is
+# skipped. A DIR left by an interrupted run continues from its last checkpoint (--resume_from_checkpoint true) when
+# it has one and STUDY_RESUME is not 0 (staged runs cannot resume), else starts afresh (--overwrite_output_dir true,
+# which removes only that run's own files and checkpoints).
+study_run() {
+  local dir="$1"; shift
+  if [[ -f "$dir/metrics.json" ]]; then echo "skip $dir (done)"; return 0; fi
+  local again=()
+  if [[ -d "$dir" && -n "$(ls -A "$dir" 2>/dev/null)" ]]; then
+    if [[ "${STUDY_RESUME:-1}" != 0 ]] && compgen -G "$dir/checkpoint-*/trainer_state.json" > /dev/null; then
+      again=(--resume_from_checkpoint true)
+    else
+      again=(--overwrite_output_dir true)
+    fi
+    echo "continue $dir: ${again[*]}" >&2
+  fi
+  "$@" "${again[@]}" --output_dir "$dir"
+}

@@ -6,7 +6,7 @@ import torch
 from datasets import Dataset
 
 from hf_emo.data import PairedDataCollator, TaskSpec, tokenize_teacher_side
-from hf_emo.losses import consistency_kd_loss, kd_bernoulli_loss, kd_kl_loss
+from hf_emo.losses import kd_bernoulli_loss, kd_kl_loss
 from hf_emo.quality_weights import add_quality_weights, add_translation_disagreement, minmax_quality, \
     quality_weights, translation_disagreement
 from hf_emo.teachers import cache_teacher_logits
@@ -53,17 +53,15 @@ def test_threshold_drops_the_worst_fraction_and_uniform_is_all_ones():
         quality_weights(w, "bleu")
 
 
-@pytest.mark.parametrize("problem,kd", [("single_label", kd_kl_loss), ("multi_label", kd_bernoulli_loss)])
-def test_consistency_loss_with_unit_weights_is_plain_kd(problem, kd):
+@pytest.mark.parametrize("kd", [kd_kl_loss, kd_bernoulli_loss])
+def test_weighted_kd_is_wang2024_eq1(kd):
+    """Wang et al. 2024 Eq. 1 is the KD loss with per-example weights: sum_i w_i KL_i / N."""
     g = torch.Generator().manual_seed(0)
     s, t = torch.randn(6, 4, generator=g), torch.randn(6, 4, generator=g)
-    plain = kd(s, t, 2.0)
-    assert torch.allclose(consistency_kd_loss(s, t, torch.ones(6), problem, 2.0), plain)
+    assert torch.allclose(kd(s, t, 2.0, torch.ones(6)), kd(s, t, 2.0))
     w = torch.rand(6, generator=g)
     per = torch.stack([kd(s[i:i + 1], t[i:i + 1], 2.0) for i in range(6)])
-    assert torch.allclose(consistency_kd_loss(s, t, w, problem, 2.0), (w * per).sum() / 6, atol=1e-6)
-    with pytest.raises(ValueError, match="problem_type"):
-        consistency_kd_loss(s, t, None, "regression")
+    assert torch.allclose(kd(s, t, 2.0, w), (w * per).sum() / 6, atol=1e-6)
 
 
 # -- datasets of pairs -----------------------------------------------------------------------------------
@@ -143,15 +141,15 @@ def test_quality_weights_are_normalised_over_the_whole_set_before_training(tmp_p
     student.train()
     loss = tr.compute_loss(student, b)
     s = student(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
-    expected = consistency_kd_loss(s, b["teacher_logits"], wbar[:6], "single_label", 2.0)
+    expected = kd_kl_loss(s, b["teacher_logits"], 2.0, wbar[:6])
     assert torch.allclose(loss, expected, atol=1e-6)
     # per-batch normalisation: min-max over the batch's own six disagreements
     tb = ConsistencyDistillationTrainer(student, _args(tmp_path, weight_normalization="batch"), task_spec=spec,
                                         train_dataset=ds, data_collator=PairedDataCollator(tok))
     bb = tb._prepare_inputs(next(iter(tb.get_train_dataloader())))
     assert "weight" not in bb
-    expected_b = consistency_kd_loss(s, bb["teacher_logits"], minmax_quality(torch.tensor(list(ds["disagreement"])[:6])),
-                                     "single_label", 2.0)
+    expected_b = kd_kl_loss(s, bb["teacher_logits"], 2.0,
+                            minmax_quality(torch.tensor(list(ds["disagreement"])[:6])))
     assert torch.allclose(tb.compute_loss(student, bb), expected_b, atol=1e-6)
 
 
@@ -249,7 +247,7 @@ def test_user_supplied_weight_column_is_used_as_is(tmp_path):
     b = tr._prepare_inputs(next(iter(tr.get_train_dataloader())))
     student.train()
     s = student(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
-    expected = consistency_kd_loss(s, b["teacher_logits"], torch.tensor(qe[:6]), "multi_label", 2.0)
+    expected = kd_bernoulli_loss(s, b["teacher_logits"], 2.0, torch.tensor(qe[:6]))
     assert torch.allclose(tr.compute_loss(student, b), expected, atol=1e-6)
 
 

@@ -183,8 +183,8 @@ def test_live_teacher_with_another_tokenizer_is_refused(config, trained, tmp_pat
     BertTokenizer(vocab=vocab).save_pretrained(other)
     BertModel(tiny_bert_config(vocab_size=len(vocab))).save_pretrained(other)
     err = cli_error(capsys, ["distil", "--config", str(config), "--model_name_or_path", str(other), "--teacher",
-                             str(trained), "--cache_teacher_logits", "false", "--output_dir", str(tmp_path / "kd")])
-    assert "another tokenizer" in err and "cache_teacher_logits" in err
+                             str(trained), "--teacher_mode", "live", "--output_dir", str(tmp_path / "kd")])
+    assert "another tokenizer" in err and "teacher_mode cached" in err
 
 
 # -- 5. label space of load_local ---------------------------------------------------------------------------

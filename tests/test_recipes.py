@@ -268,3 +268,31 @@ def test_cross_lingual_study_runs_every_variant_per_seed(echo_bin, tmp_path):
     bad = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/09_cross_lingual.sh"), "--variant", "x"],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "--variant must be one of" in bad.stderr
+
+
+def test_seed_loops_skip_finished_resume_interrupted_and_restart_empty_runs(echo_bin, tmp_path):
+    """recipes/lib.sh's study_run: every seed loop skips a finished run, continues an interrupted one from its
+    checkpoint, and restarts one that died before its first checkpoint (instead of refusing the folder)."""
+    out = tmp_path / "k"
+    (out / "baseline_s1").mkdir(parents=True)
+    (out / "baseline_s1" / "metrics.json").write_text("{}")  # finished
+    (out / "kd_s1" / "checkpoint-8").mkdir(parents=True)
+    (out / "kd_s1" / "checkpoint-8" / "trainer_state.json").write_text("{}")  # interrupted after a save
+    (out / "kd_ta_s1").mkdir()
+    (out / "kd_ta_s1" / "stray.log").write_text("x")  # interrupted before any save
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1", "OUT": str(out)}
+    res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/03_kd_seeds.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env=env, check=True)
+    calls = {c.split("--output_dir ")[1].split()[0]: c for c in res.stdout.splitlines() if c.startswith("distil")}
+    assert f"skip {out}/baseline_s1 (done)" in res.stdout and f"{out}/baseline_s1" not in calls
+    assert "--resume_from_checkpoint true" in calls[f"{out}/kd_s1"]
+    assert "--overwrite_output_dir true" in calls[f"{out}/kd_ta_s1"]
+    assert "resume_from_checkpoint" not in calls[f"{out}/kd_ta_s1"]
+    staged = tmp_path / "x"
+    (staged / "gradual_s1" / "checkpoint-2").mkdir(parents=True)
+    (staged / "gradual_s1" / "checkpoint-2" / "trainer_state.json").write_text("{}")
+    res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/10_cross_lingual_study.sh"), "--profile",
+                          "embedded"], capture_output=True, text=True, check=True,
+                         env={**env, "OUT": str(staged), "ONLY": "gradual"})
+    call = next(c for c in res.stdout.splitlines() if c.startswith("stages"))
+    assert "--overwrite_output_dir true" in call and "resume" not in call  # staged runs cannot resume

@@ -184,7 +184,7 @@ def detokenize_xed(text: str) -> str:
 def read_xed_en(root: Path) -> dict[str, list[dict]]:
     """XED English (``raw/en-annotated.tsv``, ``text<TAB>ids``) minus every line of the en-ro parallel set.
 
-    Paper 001's teacher must not have seen the parallel lines' labels (about 81% of them are in the English set):
+    Wang et al.'s teacher must not have seen the parallel lines' labels (about 81% of them are in the English set):
     a line is dropped when its letters-and-digits key equals the key of any parallel English line. The text is
     detokenised (:func:`detokenize_xed`). Splits are carved later (no official split).
     """
@@ -216,7 +216,7 @@ def read_xed_en(root: Path) -> dict[str, list[dict]]:
 
 
 def read_xed_language(root: Path) -> dict[str, list[dict]]:
-    """Language identification pairs from XED en-ro (paper 000 Fig. 2's discriminator): every parallel row gives
+    """Language identification pairs from XED en-ro (Matei Fig. 2's discriminator): every parallel row gives
     its English line (label ``en``) and its Romanian line (label ``ro``); distinct (text, language) only."""
     rows = read_xed_en_ro(root)["all"]
     out, seen = [], set()

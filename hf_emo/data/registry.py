@@ -142,7 +142,7 @@ def _entries() -> list[_Entry]:
         _Entry(TaskSpec(
             "xed_en", "multi_label", readers.XED_LABELS, "en", metric="f1_micro",
             split_sizes={"train": 9146, "validation": 1017, "test": 1130},
-            split_note="XED English (raw/en-annotated.tsv) minus every line of the en-ro parallel set (paper 001's "
+            split_note="XED English (raw/en-annotated.tsv) minus every line of the en-ro parallel set (Wang et al. 2024's "
                        "teacher must not see them); no official split: 10% test, then 10% of the rest to "
                        "validation (seed 42)",
             description="XED English movie subtitles (detokenised, NER-masked), multi-label; the English teacher's "
@@ -154,7 +154,7 @@ def _entries() -> list[_Entry]:
             split_note="each XED en-ro parallel row gives its English and its Romanian line (distinct texts); "
                        "movies (movie_id) shuffled with seed 42: 10% to test, then 10% of the rest to validation",
             description="Language identification, English vs Romanian subtitle lines of XED en-ro: the language "
-                        "discriminator of paper 000's multi-task cross-lingual setting (Fig. 2)."),
+                        "discriminator of Matei's multi-task cross-lingual setting (Fig. 2)."),
             "xed-en-ro", readers.read_xed_language,
             carve=Carve("all", (("test", 0.1), ("validation", 0.1)), stratify=False, group_column="movie_id"),
             extra={"movie_id": V("string")}),

@@ -1,4 +1,4 @@
-"""The job behind ``hf-emo consistency``: paper 001's stage 2, refining a multilingual student by weighted
+"""The job behind ``hf-emo consistency``: Wang et al.'s (2024) stage 2, refining a multilingual student by weighted
 consistency distillation from a monolingual teacher that reads the translation.
 
 Stage 1 (an ``hf-emo train`` run on English data) gives the student; the teacher is another ``hf-emo train`` run.
@@ -42,7 +42,9 @@ class ConsistencyRunArguments(RunArguments):
         "help": "The monolingual teacher(s): fine-tuned folders or Hub ids with the task's label names."})
     translation_column: str = field(default="en_text", metadata={
         "help": "The translated (teacher-side) text column; hf_emo.translate.translate_column makes one."})
-    teacher_batch_size: int = 64
+    inference_batch_size: int = field(default=64, metadata={
+        "help": "Batch size of the forward passes outside training (teacher logits on the translation, the stage-1 "
+                "student's disagreement)."})
     max_length: int = 64
     prepared_cache_dir: str | None = field(default=None, metadata={
         "help": "Keep the refinement set with its teacher logits and disagreements here, keyed by student, "
@@ -51,7 +53,7 @@ class ConsistencyRunArguments(RunArguments):
 
 def _translation_logits(teachers, dataset, run: ConsistencyRunArguments):
     return cache_teacher_logits(teachers, dataset, [load_tokenizer(t) for t in run.teacher],
-                                text_column=run.translation_column, batch_size=run.teacher_batch_size,
+                                text_column=run.translation_column, batch_size=run.inference_batch_size,
                                 desc=f"teacher on {run.translation_column}")
 
 
@@ -121,7 +123,7 @@ def plot_weights(dataset, path: str | Path, weight_column: str = "weight") -> Pa
             for v in sorted(set(vals)):
                 ax.hist(w[vals == v], bins=30, alpha=0.6, density=True, label=f"{col}={v} (n={int((vals == v).sum())})")
             ax.legend(fontsize=7)
-        ax.set_xlabel("quality weight (paper 001 Eq. 3)")
+        ax.set_xlabel("quality weight (Wang et al. 2024 Eq. 3)")
         ax.set_ylabel("density")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -131,7 +133,7 @@ def plot_weights(dataset, path: str | Path, weight_column: str = "weight") -> Pa
 
 def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: ConsistencyDistillationConfig,
                                    command: str | None = None) -> dict:
-    """Stage 2 of paper 001: cache, weigh, refine, evaluate (before and after), report."""
+    """Stage 2 of Wang et al. 2024: cache, weigh, refine, evaluate (before and after), report."""
     if not is_classifier(run.model_name_or_path):
         raise JobError(f"model_name_or_path {run.model_name_or_path!r} is not a fine-tuned classifier: stage 2 "
                          "refines the stage-1 student (train it first with `hf-emo train`)")
@@ -165,7 +167,7 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
         train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
                                              translation_column=run.translation_column,
                                              problem_type=spec.problem_type, max_length=run.max_length,
-                                             batch_size=run.teacher_batch_size)
+                                             batch_size=run.inference_batch_size)
         if cached is not None:
             train.save_to_disk(str(cached))
     if config.alpha == 0 and "labels" in train.column_names:
@@ -191,7 +193,7 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
         pred = trainer.predict(ds, metric_key_prefix=split)
         logits[split] = (pred.predictions, pred.label_ids)
         results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
-    if "test" in dd:  # the teacher on the English side of the same rows: the upper reference of paper 001 Table 1
+    if "test" in dd:  # the teacher on the English side of the same rows: upper reference (Wang et al. 2024, Table 1)
         t_test = np.asarray(_translation_logits(teachers, dd["test"], run)["teacher_logits"])
         t_thr = float(np.mean([getattr(t.config, "hf_emo_threshold", config.threshold) for t in teachers]))
         results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else
@@ -223,7 +225,7 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
         "train_runtime_s": train_time, "train_loss": train_out.training_loss,
         "split_sizes": {k: len(v) for k, v in dd.items()}, "resumed_from": job.resume_from_checkpoint,
     }
-    record = RunRecord.for_config(type(trainer).__name__, config, metrics=results, info=info, detail=detail,
+    record = RunRecord.for_config(trainer.method_description(translation_column=run.translation_column), config, metrics=results, info=info, detail=detail,
                                   command=command or command_line("python", sys.argv))
     write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
     finish_job(config.output_dir, job)

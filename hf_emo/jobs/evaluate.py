@@ -1,5 +1,5 @@
 """The evaluation job behind ``hf-emo evaluate``: one model, or several and their ensemble, on a registered
-task's split or a user's labelled file, with loyalty to teachers; and paper 000's Table 6 of per-label
+task's split or a user's labelled file, with loyalty to teachers; and Matei's Table 6 of per-label
 probabilities (``hf-emo table probs``)."""
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
 def probability_table(models: dict[str, str], *, task: str = "redv2", split: str = "test", n: int = 4,
                       sample_seed: int = 0, data_dir: str | None = None, caption: str = "") -> str:
     """Markdown: a seeded sample of a split's texts, their gold labels, and per model the labels it predicts with
-    their probabilities in percent (paper 000 Table 6 lists every label above the threshold). ``models`` maps a
+    their probabilities in percent (Matei Table 6 lists every label above the threshold). ``models`` maps a
     column name to a single- or multi-task model folder."""
     from ..inference import predict_multitask
     from ..models.factory import load_config

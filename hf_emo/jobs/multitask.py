@@ -18,9 +18,10 @@ from transformers import DataCollatorWithPadding
 from ..data import TASKS, load_task
 from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_classifier, load_tokenizer
-from .common import JobArguments, RunRecord, command_line, finish_job, public_name, score_splits, start_job
+from ..report import method_section
 from ..teachers import cache_teacher_logits, check_teacher_label_space
 from ..trainers import MultiTaskConfig, MultiTaskTrainer
+from .common import JobArguments, RunRecord, command_line, finish_job, public_name, score_splits, start_job
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +51,16 @@ class MultiTaskRunArguments(JobArguments):
     data_dir: str | None = None
     head_layout: str = field(default="multi_head", metadata={"help": "multi_head or shared_embedding."})
     shared_layer_size: int | None = field(default=None, metadata={
-        "help": "Width of the shared base layer (paper 002: 256, ReLU); none = heads on the pooled encoder output."})
+        "help": "Width of the shared base layer (TBED-MTL: 256, ReLU); none = heads on the pooled encoder output."})
     pooling: str = "mean"
     text_prefix: str = ""
     max_length: int = 128
     freeze_encoder: bool = field(default=False, metadata={
-        "help": "Keep the encoder fixed and train on its pooled outputs, computed once (paper 002)."})
+        "help": "Keep the encoder fixed and train on its pooled outputs, computed once (TBED-MTL)."})
     max_train_samples: dict | str | None = field(default=None, metadata={
         "help": 'Cap per task, JSON, e.g. {"laroseda": 2000}: a seeded random subset of the training rows.'})
     train_fraction: dict | str | None = field(default=None, metadata={
-        "help": 'Fraction of a task\'s training rows, JSON, e.g. {"semeval2018_ec": 0.1} (paper 002 Table 2).'})
+        "help": 'Fraction of a task\'s training rows, JSON, e.g. {"semeval2018_ec": 0.1} (TBED-MTL Table 2).'})
     teacher: dict | str | None = field(default=None, metadata={
         "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}: their logits are cached on '
                 "every split (each with its own tokenizer)."})
@@ -68,7 +69,7 @@ class MultiTaskRunArguments(JobArguments):
         "help": "With freeze_encoder: keep the encoder features of each split here and reuse them across runs."})
     early_stopping_patience: int | None = field(default=None, metadata={
         "help": "Stop after this many evaluations without improvement of metric_for_best_model (default: eval_loss, "
-                "the sum of the tasks' validation losses, paper 002) and restore the best weights (kept in memory)."})
+                "the sum of the tasks' validation losses, TBED-MTL) and restore the best weights (kept in memory)."})
 
     def __post_init__(self) -> None:
         self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
@@ -137,10 +138,10 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         from transformers import default_data_collator
 
         keep = ("features", "labels", "teacher_logits", "weight")
-        tok = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names]) for t, dd in data.items()}
+        tokenized = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names]) for t, dd in data.items()}
         collator = default_data_collator
     else:
-        tok = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+        tokenized = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
                for t, dd in data.items()}
         collator = DataCollatorWithPadding(tokenizer)
     callbacks = []
@@ -148,13 +149,13 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         from ..callbacks import EarlyStoppingInMemory
 
         callbacks.append(EarlyStoppingInMemory(run.early_stopping_patience))
-    trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tok.items()},
-                               eval_dataset={t: dd["validation"] for t, dd in tok.items() if "validation" in dd},
+    trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tokenized.items()},
+                               eval_dataset={t: dd["validation"] for t, dd in tokenized.items() if "validation" in dd},
                                data_collator=collator, processing_class=tokenizer, callbacks=callbacks)
     train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
     train_time = job.elapsed()
 
-    results, thresholds = evaluate_tasks(trainer, tok, config)
+    results, thresholds = evaluate_tasks(trainer, tokenized, config)
     model.config.thresholds = thresholds
     trainer.save_model(config.output_dir)
     info = {
@@ -179,7 +180,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
                                        TASKS[t].problem_type)[0] for t in run.teacher},
             **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
                if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
-    record = RunRecord.for_config(type(trainer).__name__, config, metrics=results, info=info,
+    record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info,
                                   command=command or command_line("python", sys.argv))
     write_multitask_report(config.output_dir, model=model, record=record.to_dict(),
                            log_history=trainer.state.log_history, task_weight_history=trainer.gradnorm_history)
@@ -187,13 +188,13 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
     return {"metrics": results, "run": record.run}
 
 
-def evaluate_tasks(trainer: MultiTaskTrainer, tok: dict, config: MultiTaskConfig,
+def evaluate_tasks(trainer: MultiTaskTrainer, tokenized: dict, config: MultiTaskConfig,
                    tasks: list[str] | None = None) -> tuple[dict[str, dict], dict[str, float]]:
     """``({split: {"<task>_<metric>": value}}, {task: tuned threshold})`` on validation and test of every task (or
     of ``tasks``); multi-label thresholds are tuned on validation and reported as ``*_tuned`` splits."""
     results: dict[str, dict] = {}
     thresholds: dict[str, float] = {}
-    for t, dd in tok.items():
+    for t, dd in tokenized.items():
         if tasks is not None and t not in tasks:
             continue
         spec = TASKS[t]
@@ -228,7 +229,7 @@ def mean_task_weights(patterns: list[str]) -> tuple[list[dict], int]:
 
 
 def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "GradNorm task weights") -> Path | None:
-    """GradNorm's task weights over training steps (paper 002 Fig. 3), from rows with ``step`` and
+    """GradNorm's task weights over training steps (TBED-MTL Fig. 3), from rows with ``step`` and
     ``task_weight_<task>`` keys (``MultiTaskTrainer.gradnorm_history`` or the log history)."""
     rows = [h for h in log_history if any(k.startswith("task_weight_") for k in h)]
     if not rows:
@@ -274,6 +275,7 @@ def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_hist
               "machine", "command"):
         if run_info.get(k) not in (None, {}, ""):
             lines.append(f"- {k}: `{run_info[k]}`")
+    lines += method_section(run_info)
     for t in run_info["tasks"]:
         spec = TASKS[t]
         lines += ["", f"## {t} ({spec.problem_type}, {spec.language}; split sizes {run_info['split_sizes'][t]})", ""]

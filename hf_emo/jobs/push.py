@@ -9,7 +9,8 @@ import tempfile
 from pathlib import Path
 
 from ..cards import render_model_card
-from .common import MANIFEST, TOKEN_VALUE, read_manifest
+from ..scrub import TOKEN_VALUE
+from .common import MANIFEST, read_manifest
 
 __all__ = ["HubError", "upload_files", "stage_upload", "push_run"]
 

@@ -1,7 +1,7 @@
-"""The job behind ``hf-emo stages``: one model trained through a schedule of stages (paper 000 §2.3).
+"""The job behind ``hf-emo stages``: one model trained through a schedule of stages (Matei §2.3).
 
 Each stage trains the shared encoder (and the heads of its tasks) on its own mix of tasks, continuing from the
-previous stage's weights. One schedule format covers paper 000's cross-lingual settings:
+previous stage's weights. One schedule format covers Matei's cross-lingual settings:
 
 * **multi-stage** (Fig. 1): English emotions (dair-ai) first, then REDv2 with its own head;
 * **gradual** (Xu et al. 2021): the share of source-domain (English) examples shrinks stage by stage until the last
@@ -118,7 +118,7 @@ def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, 
                                   shared_layer_size=run.shared_layer_size, text_prefix=run.text_prefix,
                                   max_length=run.max_length)
     data = {t: load_task(t, run.data_dir) for t in run.tasks}
-    tok = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+    tokenized = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
            for t, dd in data.items()}
     collator = DataCollatorWithPadding(tokenizer)
     stage_info, history, trainer, losses = [], [], None, []
@@ -126,11 +126,11 @@ def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, 
         cfg = stage_config(config, st)
         train = {}
         for t, size in st["tasks"].items():
-            ds = tok[t]["train"]
+            ds = tokenized[t]["train"]
             k = stage_rows(len(ds), size)
             # a different seeded subset per stage, so a shrinking source share still sees varied examples
             train[t] = ds if k == len(ds) else ds.shuffle(seed=config.seed + i).select(range(k))
-        evals = {t: tok[t]["validation"] for t in st["tasks"] if "validation" in tok[t]}
+        evals = {t: tokenized[t]["validation"] for t in st["tasks"] if "validation" in tokenized[t]}
         trainer = MultiTaskTrainer(model, cfg, train_dataset=train, eval_dataset=evals or None,
                                    data_collator=collator, processing_class=tokenizer)
         out = trainer.train()
@@ -143,7 +143,7 @@ def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, 
                            "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
                            "train_loss": out.training_loss})
     train_time = job.elapsed()
-    results, thresholds = evaluate_tasks(trainer, tok, config, run.eval_tasks)
+    results, thresholds = evaluate_tasks(trainer, tokenized, config, run.eval_tasks)
     model.config.thresholds = thresholds
     trainer.save_model(config.output_dir)
     info = {
@@ -154,7 +154,8 @@ def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, 
         "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
         "train_runtime_s": train_time, "train_loss": losses[-1],
     }
-    record = RunRecord.for_config("MultiTaskTrainer", config, metrics=results, info=info,
+    method = MultiTaskTrainer.describe(config, **trainer.method_facts(), stages=stage_info, eval_tasks=run.eval_tasks)
+    record = RunRecord.for_config(method, config, metrics=results, info=info,
                                   command=command or command_line("python", sys.argv))
     write_multitask_report(config.output_dir, model=model, record=record.to_dict(), log_history=history)
     _append_stages(Path(config.output_dir) / "report.md", stage_info)

@@ -15,7 +15,7 @@ from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import build_classifier, is_classifier, load_classifier, load_tokenizer
 from ..models.factory import POOLINGS
 from ..report import write_report
-from ..teachers import cache_teacher_logits, check_teacher_label_space
+from ..teachers import cache_teacher_logits, check_same_vocabulary, check_teacher_label_space
 from ..trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
 from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, score_splits, start_job
 
@@ -58,21 +58,31 @@ class RunArguments(JobArguments):
             raise ValueError("label_columns is empty")
 
 
+TEACHER_MODES = ("cached", "live")
+
+
 @dataclass
 class DistillRunArguments(RunArguments):
     """``RunArguments`` plus the teachers of ``hf-emo distil``."""
 
     teacher: list[str] = field(default_factory=list, metadata={
         "help": "Teacher model(s): fine-tuned folders or Hub ids with the task's label names. Several = ensemble."})
-    cache_teacher_logits: bool = field(default=True, metadata={
-        "help": "Run the teachers once over all splits (each with its own tokenizer) and train from the cached "
-                "logits; false runs them live on every batch (they must share the student's tokenizer)."})
-    teacher_batch_size: int = 64
+    teacher_mode: str = field(default="cached", metadata={
+        "help": "cached: run the teachers once over all splits (each with its own tokenizer) and train from their "
+                "logits; live: run them on every batch (they must share the student's tokenizer)."})
+    inference_batch_size: int = field(default=64, metadata={
+        "help": "Batch size of the forward passes outside training (caching the teachers' logits)."})
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.teacher_batch_size < 1:
-            raise ValueError(f"teacher_batch_size must be >= 1, got {self.teacher_batch_size!r}")
+        if self.teacher_mode not in TEACHER_MODES:
+            raise ValueError(f"teacher_mode must be one of {TEACHER_MODES}, got {self.teacher_mode!r}")
+        if self.inference_batch_size < 1:
+            raise ValueError(f"inference_batch_size must be >= 1, got {self.inference_batch_size!r}")
+
+    @property
+    def cached_teachers(self) -> bool:
+        return self.teacher_mode == "cached"
 
 
 def load_data(run: RunArguments) -> tuple:
@@ -114,18 +124,18 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         teachers = [load_classifier(t) for t in run.teacher]
         for i, t in enumerate(teachers):
             check_teacher_label_space(t, spec, i)
-        if run.cache_teacher_logits:
+        if run.cached_teachers:
             dd = cache_teacher_logits(teachers, dd, [load_tokenizer(t) for t in run.teacher],
-                                      batch_size=run.teacher_batch_size)
+                                      batch_size=run.inference_batch_size)
         else:
             check_same_tokenizer(run.teacher, run.model_name_or_path, tokenizer)
         kd_info = _kd_info(run, config, spec)
-    tok = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-    common = dict(model=model, args=config, task_spec=spec, train_dataset=tok["train"],
-                  eval_dataset=tok.get("validation"), processing_class=tokenizer,
+    tokenized = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+    common = dict(model=model, args=config, task_spec=spec, train_dataset=tokenized["train"],
+                  eval_dataset=tokenized.get("validation"), processing_class=tokenizer,
                   data_collator=DataCollatorWithPadding(tokenizer))
     if distil:
-        trainer = DistillationTrainer(teacher_model=None if run.cache_teacher_logits else teachers, **common)
+        trainer = DistillationTrainer(teacher_model=None if run.cached_teachers else teachers, **common)
     else:
         trainer = EmotionTrainer(**common)
     train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
@@ -133,11 +143,11 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
 
     outputs = {}
     for split in ("validation", "test"):
-        if split in tok:
-            pred = trainer.predict(tok[split], metric_key_prefix=split)
+        if split in tokenized:
+            pred = trainer.predict(tokenized[split], metric_key_prefix=split)
             outputs[split] = (pred.predictions, pred.label_ids)
     results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=config.tune_threshold)
-    if distil and run.cache_teacher_logits:
+    if distil and run.cached_teachers:
         for split, (lg, y) in outputs.items():
             t_logits = np.asarray(dd[split]["teacher_logits"])
             results[f"{split}_loyalty"] = loyalty_metrics(spec, t_logits, lg, threshold)
@@ -157,7 +167,7 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     }
     if distil:
         info["distillation"] = kd_info
-    record = RunRecord.for_config(type(trainer).__name__, config, metrics=results, info=info, detail=detail,
+    record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info, detail=detail,
                                   command=command or command_line("python", sys.argv))
     write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
     finish_job(config.output_dir, job)
@@ -165,21 +175,18 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
 
 
 def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -> None:
-    """Live teachers read the student's ``input_ids``: refuse a teacher whose tokenizer maps text differently
-    (cache its logits instead, which tokenises for each teacher)."""
-    vocab = student_tokenizer.get_vocab()
-    for path in teachers:
-        t_vocab = load_tokenizer(path).get_vocab()
-        if t_vocab != vocab:
-            raise JobError(f"teacher {path} has another tokenizer than the student {student} ({len(t_vocab)} vs "
-                           f"{len(vocab)} pieces): live teachers read the student's input ids, so set "
-                           "cache_teacher_logits true (each teacher then tokenises the text itself)")
+    """Live teachers read the student's ``input_ids``: refuse a teacher whose tokenizer maps text differently."""
+    try:
+        check_same_vocabulary([load_tokenizer(t) for t in teachers], student_tokenizer,
+                              [f"teacher {public_name(t)}" for t in teachers])
+    except ValueError as e:
+        raise JobError(f"{e}: set teacher_mode cached") from None
 
 
 def _kd_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
     from ..losses import get_kd_loss
 
-    info = {"teachers": [public_name(t) for t in run.teacher], "cached_teacher_logits": run.cache_teacher_logits,
+    info = {"teachers": [public_name(t) for t in run.teacher], "cached_teacher_logits": run.cached_teachers,
             "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
             "annealing": config.annealing, "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
             "teacher_aggregation": config.teacher_aggregation if len(run.teacher) > 1 else None}

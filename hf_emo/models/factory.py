@@ -76,6 +76,23 @@ def load_tokenizer(name_or_path: str):
     return _load(AutoTokenizer, name_or_path, "tokenizer")
 
 
+_FROM_HF_PROBLEM_TYPE = {"multi_label_classification": "multi_label", "single_label_classification": "single_label",
+                         "regression": "regression"}
+_DEFAULT_METRIC = {"multi_label": "f1_micro", "single_label": "accuracy", "regression": "pearson_mean"}
+
+
+def task_spec_from_config(config) -> TaskSpec:
+    """The task of any ``*ForSequenceClassification`` config: ``num_labels``, ``problem_type`` (unset: single-label
+    for several labels, regression for one, as transformers decides) and the ``id2label`` names."""
+    n = config.num_labels
+    problem = _FROM_HF_PROBLEM_TYPE.get(getattr(config, "problem_type", None) or "",
+                                        "regression" if n == 1 else "single_label")
+    id2label = getattr(config, "id2label", None) or {}
+    names = tuple(str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(n))
+    return TaskSpec(name=getattr(config, "finetuning_task", None) or "task", problem_type=problem, label_names=names,
+                    language=getattr(config, "language", None) or "und", metric=_DEFAULT_METRIC[problem])
+
+
 def task_spec_of(model: PreTrainedModel) -> TaskSpec | None:
     """The ``TaskSpec`` saved in a model's config by hf_emo, if any."""
     d = getattr(model.config, "hf_emo_task", None)

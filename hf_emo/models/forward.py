@@ -2,8 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any, Iterator
+
 import numpy as np
 import torch
+
+MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+def _pad(rows: list[dict], pad_id: int) -> dict[str, torch.Tensor]:
+    n = max(len(r["input_ids"]) for r in rows)
+    out = {}
+    for key in MODEL_INPUTS:
+        if key not in rows[0]:
+            continue
+        fill = pad_id if key == "input_ids" else 0
+        out[key] = torch.tensor([list(r[key]) + [fill] * (n - len(r[key])) for r in rows], dtype=torch.long)
+    return out
+
+
+def dataset_batches(dataset, tokenizer=None, *, text_column: str = "text", text_prefix: str = "",
+                    max_length: int = 512, batch_size: int = 64, pad_id: int = 0,
+                    desc: str = "batches") -> Iterator[dict[str, torch.Tensor]]:
+    """Padded model-input batches of a ``datasets.Dataset``, in row order, with a progress bar: from its
+    ``input_ids`` / ``attention_mask`` columns when ``tokenizer`` is ``None``, else by tokenising ``text_column``
+    (with ``text_prefix``, cut at ``max_length``). The one loop behind teacher-logit and encoder-feature caching."""
+    from tqdm.auto import tqdm
+
+    for i in tqdm(range(0, len(dataset), batch_size), desc=desc, disable=len(dataset) <= batch_size):
+        rows: dict[str, Any] = dataset[i:i + batch_size]
+        if tokenizer is None:
+            keys = [c for c in MODEL_INPUTS if c in rows]
+            yield _pad([{c: rows[c][j] for c in keys} for j in range(len(rows["input_ids"]))], pad_id)
+        else:
+            yield dict(tokenizer([text_prefix + t for t in rows[text_column]], truncation=True, max_length=max_length,
+                                 padding=True, return_tensors="pt"))
 
 
 def batched_logits(model, tokenizer, texts: list[str], *, batch_size: int = 32, max_length: int | None = None,

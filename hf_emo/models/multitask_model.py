@@ -1,16 +1,16 @@
 """``MultiTaskModel``: one shared HF encoder, an optional shared base layer, and one head per task.
 
-Two head layouts (paper 002 §3.2-3.3):
+Two head layouts (TBED-MTL §3.2-3.3):
 
 * ``multi_head`` -- a separate linear head per task (MH-MTL);
 * ``shared_embedding`` -- one bias-free linear layer ``W^SE`` over the concatenated label space of all tasks; a
   task reads its own slice of the output (``p^SE = W^SE q``, masked per task, Eq. in §3.3). The rows of ``W^SE``
-  are label vectors; :meth:`MultiTaskModel.label_correlation` returns their correlation matrix (paper 002 Fig. 4/7).
+  are label vectors; :meth:`MultiTaskModel.label_correlation` returns their correlation matrix (TBED-MTL Fig. 4/7).
 
 A batch holds one task (``task``: an index, a name, or a ``(B,)`` tensor of one repeated index); the model routes it
 to that task's head. Without ``task`` it returns every task's logits in ``task_logits`` (what ``hf-emo predict``
 shows). ``features`` (pooled encoder outputs, see :func:`hf_emo.cache_encoder_features`) replace the encoder pass
-for a frozen encoder (paper 002 §4: BERT's outputs are computed once). The task specs live in the config, so
+for a frozen encoder (TBED-MTL §4: BERT's outputs are computed once). The task specs live in the config, so
 ``save_pretrained`` / ``from_pretrained`` / ``push_to_hub`` round-trip the whole model.
 """
 
@@ -107,7 +107,7 @@ class MultiTaskModel(PreTrainedModel):
         self.encoder = encoder if encoder is not None else AutoModel.from_config(config.encoder_config)
         hidden = self.encoder.config.hidden_size
         q = config.shared_layer_size
-        # paper 002 §3.2: a trainable shared base layer h -> q (q = 256) with ReLU, shared by all tasks
+        # TBED-MTL §3.2: a trainable shared base layer h -> q (q = 256) with ReLU, shared by all tasks
         self.shared_layer = nn.Sequential(nn.Linear(hidden, q), nn.ReLU()) if q else None
         dim = q or hidden
         self.dropout = nn.Dropout(config.classifier_dropout)
@@ -127,7 +127,7 @@ class MultiTaskModel(PreTrainedModel):
 
     def set_gradient_reversal(self, task: str, lambda_: float | None) -> None:
         """Route ``task``'s head through a gradient-reversal layer with coefficient ``lambda_`` while training
-        (an adversarial discriminator, ADAN / DANN; paper 000 Fig. 2), or back to a plain head with ``None``."""
+        (an adversarial discriminator, ADAN / DANN; Matei Fig. 2), or back to a plain head with ``None``."""
         name = self.task_name(task)
         if lambda_ is None:
             self._gradient_reversal.pop(name, None)
@@ -188,7 +188,7 @@ class MultiTaskModel(PreTrainedModel):
 
     # -- parts -----------------------------------------------------------------------------------------
     def freeze_encoder(self, frozen: bool = True) -> None:
-        """Stop (or restart) training the encoder (paper 002 trains on a frozen BERT)."""
+        """Stop (or restart) training the encoder (TBED-MTL trains on a frozen BERT)."""
         self.encoder.requires_grad_(not frozen)
 
     def encode(self, input_ids=None, attention_mask=None, token_type_ids=None, inputs_embeds=None,
@@ -214,7 +214,7 @@ class MultiTaskModel(PreTrainedModel):
         return nn.functional.linear(q, self.shared_embedding.weight[start:start + spec.num_labels])
 
     def gradnorm_parameters(self) -> list[nn.Parameter]:
-        """GradNorm's shared weights ``W`` (paper 002 §3.4): the shared base layer, else the encoder's last layer."""
+        """GradNorm's shared weights ``W`` (TBED-MTL §3.4): the shared base layer, else the encoder's last layer."""
         if self.shared_layer is not None:
             return [p for p in self.shared_layer.parameters() if p.requires_grad]
         stack = getattr(getattr(self.encoder, "encoder", None), "layer", None)
@@ -222,7 +222,7 @@ class MultiTaskModel(PreTrainedModel):
             params = [p for p in stack[-1].parameters() if p.requires_grad]
             if params:
                 return params
-        raise ValueError("GradNorm needs trainable shared weights: set shared_layer_size (paper 002: 256) or train "
+        raise ValueError("GradNorm needs trainable shared weights: set shared_layer_size (TBED-MTL: 256) or train "
                          "the encoder")
 
     def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, features=None, task=None,
@@ -263,7 +263,7 @@ class MultiTaskModel(PreTrainedModel):
         return names, np.concatenate(rows, axis=0)
 
     def label_correlation(self) -> tuple[list[str], np.ndarray]:
-        """Pearson correlation between every pair of label vectors (paper 002 Fig. 4/7), ``(L, L)``."""
+        """Pearson correlation between every pair of label vectors (TBED-MTL Fig. 4/7), ``(L, L)``."""
         names, w = self.label_vectors()
         return names, np.corrcoef(w)
 

@@ -86,7 +86,7 @@ class PooledClassifier(PreTrainedModel):
         return self.encoder.get_input_embeddings()
 
     def keep_layers(self, num_layers: int) -> list[int]:
-        """Keep ``num_layers`` evenly spaced transformer layers of the encoder (DistilBERT / paper 003 §3: a student
+        """Keep ``num_layers`` evenly spaced transformer layers of the encoder (DistilBERT / Avram et al. 2022 §3: a student
         initialised from every other teacher layer). Returns the kept indices; the config is updated so the
         smaller model saves and reloads."""
         stack = getattr(getattr(self.encoder, "encoder", None), "layer", None)

@@ -1,4 +1,4 @@
-"""``ConsistencyDistillationConfig``: cross-lingual consistency distillation (paper 001 §2.2-2.3)."""
+"""``ConsistencyDistillationConfig``: cross-lingual consistency distillation (Wang et al. 2024 §2.2-2.3)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class ConsistencyDistillationConfig(DistillationConfig):
     alpha: float = field(default=0.0, metadata={
         "help": "Weight of the gold-label loss, in [0, 1]; 0 (default) distils on unlabelled target-language text."})
     quality_weighting: str = field(default="quality", metadata={
-        "help": "quality: paper 001 Eq. 3 from the 'disagreement' column; threshold: drop the worst drop_fraction "
+        "help": "quality: Wang et al. 2024 Eq. 3 from the 'disagreement' column; threshold: drop the worst drop_fraction "
                 "of pairs; uniform: every weight 1 (the ablation); column: the dataset's own 'weight' column (e.g. a "
                 "quality-estimation score or alignment metadata)."})
     weight_normalization: str = field(default="global", metadata={

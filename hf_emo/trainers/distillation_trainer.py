@@ -7,93 +7,98 @@ from typing import Any
 import torch
 
 from ..data.spec import TaskSpec
-from ..losses import cosine_hidden_loss, get_kd_loss, supervised_loss
-from ..schedules import alpha_at_step
-from ..teachers import as_teacher_list, check_teacher_label_space
+from ..losses import cosine_hidden_loss, get_kd_loss
+from ..method import MethodDescription
+from ..teachers import Teachers
 from .distillation_config import DistillationConfig
 from .emotion_trainer import EmotionTrainer, _model_inputs
 from .kd_objective import cells_per_example, distillation_objective
 
-_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+KD_FORMS = {"kl_bernoulli": "a per-label Bernoulli KL on sigmoid(logits/T)",
+            "kl_softmax": "Hinton's softmax KL, T^2 KL(softmax(t/T) || softmax(s/T))",
+            "mse": "the mean squared error to the teacher's outputs"}
 
 
 class DistillationTrainer(EmotionTrainer):
-    """Distil one or several teachers into the student (paper 000 §3.2.3-3.2.4; paper 003 Eq. 1-4).
+    """Distil one or several teachers into the student (Hinton et al. 2015; Matei §3.2.3-3.2.4; Avram et al. 2022,
+    Eq. 1-4).
 
-    * ``teacher_model``: a model, a folder / Hub id, or a list of them. Optional when the training set has a
+    * ``teacher_model``: a model, a folder / Hub id, or a list of them, held by a :class:`~hf_emo.teachers.Teachers`
+      component (label-space check, eval mode, no gradients, placement). Optional when the training set has a
       ``teacher_logits`` column (see :func:`hf_emo.cache_teacher_logits`); cached logits win over live teachers.
-    * Teachers are checked against the student's label names, kept in eval mode without gradients, placed by
-      Accelerate (never wrapped for DDP), optionally cast to ``teacher_dtype``; they are not in the optimizer
-      and not saved with the student.
-    * ``alpha`` comes from :func:`hf_emo.schedules.alpha_at_step` at the current global step, so resuming from a
-      checkpoint continues teacher annealing exactly.
-    * Logs ``loss_hard``, ``loss_kd`` (and ``loss_cosine``) and the current ``alpha`` next to ``loss``.
+    * ``alpha`` comes from the config's schedule at the current global step, so resuming from a checkpoint continues
+      teacher annealing exactly.
+    * Training logs ``loss_hard``, ``loss_kd`` (and ``loss_cosine``) and the mean ``alpha`` next to ``loss``.
+    * ``eval_loss`` is the gold-label loss only, whatever alpha is at that step (so ``load_best_model_at_end`` on
+      ``eval_loss`` compares like with like in an annealed run); the KD part is reported as ``eval_loss_kd`` when
+      the evaluation set has teacher outputs.
     """
 
+    _name = "Knowledge distillation"
+    _tag_names = (*EmotionTrainer._tag_names, "knowledge-distillation")
+    _citations = ("matei_mtkd", "hinton2015")
+    config_class = DistillationConfig
     extra_columns: tuple[str, ...] = ("weight", "teacher_logits", "task")
 
     def __init__(self, model=None, args: DistillationConfig | None = None, teacher_model=None, *,
                  task_spec: TaskSpec | None = None, **kwargs: Any) -> None:
-        args = args if args is not None else DistillationConfig(output_dir="hf_emo_output")
-        if not isinstance(args, DistillationConfig):
-            raise TypeError(f"DistillationTrainer needs a DistillationConfig, got {type(args).__name__}")
         super().__init__(model=model, args=args, task_spec=task_spec, **kwargs)
-        self.kd_loss_name, self.kd_loss_fn = get_kd_loss(args.kd_loss, self.task_spec.problem_type)
-        teachers = [self._load_teacher(t) for t in as_teacher_list(teacher_model)]
-        for i, t in enumerate(teachers):
-            check_teacher_label_space(t, self.task_spec, i)
-        self.teachers = [self._prepare_teacher(t) for t in teachers]
-        if not self.teachers and self.train_dataset is not None and hasattr(self.train_dataset, "column_names") \
+        self.kd_loss_name, self.kd_loss_fn = get_kd_loss(self.args.kd_loss, self.task_spec.problem_type)
+        self.teachers = Teachers(teacher_model, self.task_spec, dtype=self.args.teacher_dtype).place(
+            self.accelerator, sharded_training=self.is_deepspeed_enabled or self.is_fsdp_enabled)
+        if not len(self.teachers) and self.train_dataset is not None and hasattr(self.train_dataset, "column_names") \
                 and "teacher_logits" not in self.train_dataset.column_names:
             raise ValueError("no teacher: pass teacher_model=..., or give train_dataset a 'teacher_logits' column "
                              f"(hf_emo.cache_teacher_logits); its columns are {self.train_dataset.column_names}")
-        if args.cosine_loss_weight > 0 and not self.teachers:
+        if self.args.cosine_loss_weight > 0 and not len(self.teachers):
             raise ValueError("cosine_loss_weight > 0 needs a live teacher (hidden states are not cached)")
-        self._kd_sums: dict[str, torch.Tensor | float] = {}
-        self._kd_calls = 0
-        self._kd_alpha_sum = 0.0
+        self._eval_kd = [0.0, 0]  # sum of batch KD losses x batch size, examples
 
-    # -- teachers ------------------------------------------------------------------------------------
-    @staticmethod
-    def _load_teacher(teacher):
-        if isinstance(teacher, str):
-            from ..models.factory import load_classifier
+    # -- the method ----------------------------------------------------------------------------------------
+    @classmethod
+    def describe(cls, args: DistillationConfig, **facts: Any) -> MethodDescription:
+        problem_type = facts.get("problem_type")
+        kd = get_kd_loss(args.kd_loss, problem_type)[0] if problem_type else args.kd_loss
+        n_teachers = facts.get("teachers", 1)
+        summary = (f"Knowledge distillation (Hinton et al. 2015; Matei §3.2.3): L = alpha * L_gold + (1 - alpha) * "
+                   f"T^2 * L_KD with T = {args.temperature} and {args.describe_alpha()}. The KD term is "
+                   f"{KD_FORMS.get(kd, f'`{kd}`')}"
+                   + (f", {'averaged over' if args.teacher_aggregation == 'loss' else 'against the mean of'} "
+                      f"{n_teachers} teachers" if n_teachers > 1 else "") + ". "
+                   + ("Teacher logits were computed once and cached." if facts.get("cached_teacher_logits")
+                      else "Teachers ran live on every batch."))
+        if args.annealing == "target_mix":
+            summary += " Annealing form: one loss against the mixed target alpha * gold + (1 - alpha) * teacher (BAM)."
+        if getattr(args, "cosine_loss_weight", 0) > 0:
+            summary += (f" Plus {args.cosine_loss_weight} times DistilBERT's cosine loss between the student's and "
+                        "the teachers' last hidden states (Sanh et al. 2019).")
+        settings = cls._common_settings(args, kd_loss=kd, temperature=args.temperature,
+                                        alpha_schedule=args.alpha_schedule, annealing=args.annealing)
+        settings.update({"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
+                        if args.alpha_schedule == "linear" else {"alpha": args.alpha})
+        if n_teachers > 1:
+            settings["teacher_aggregation"] = args.teacher_aggregation
+        citations = cls._citations + (("clark2019",) if args.alpha_schedule == "linear" or
+                                      args.annealing == "target_mix" else ()) \
+            + (("avram2022",) if n_teachers > 1 else ()) \
+            + (("sanh2019",) if getattr(args, "cosine_loss_weight", 0) > 0 else ())
+        loss = cls._resolved_loss(args, problem_type)
+        return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=cls._tag_names,
+                                 citations=citations + cls._loss_citations(loss))
 
-            return load_classifier(teacher)
-        return teacher
+    def method_facts(self) -> dict[str, Any]:
+        cached = self.train_dataset is not None and "teacher_logits" in getattr(self.train_dataset, "column_names", ())
+        shape = None
+        if cached and len(self.train_dataset):
+            shape = torch.as_tensor(self.train_dataset[0]["teacher_logits"]).dim()
+        n = len(self.teachers) or (2 if shape == 2 else 1)
+        return {**super().method_facts(), "teachers": n, "cached_teacher_logits": cached}
 
-    def _prepare_teacher(self, teacher):
-        teacher.eval()
-        teacher.requires_grad_(False)
-        if self.args.teacher_dtype:
-            teacher.to(_DTYPES[self.args.teacher_dtype])
-        if self.is_deepspeed_enabled or self.is_fsdp_enabled:
-            return teacher.to(self.accelerator.device)  # a frozen teacher needs no sharding engine
-        return self.accelerator.prepare_model(teacher, evaluation_mode=True)
-
-    def teacher_logits(self, model_inputs: dict[str, torch.Tensor], output_hidden_states: bool = False,
-                       teachers: list | None = None):
-        """Live teachers' logits ``(B, C)`` or ``(B, K, C)`` (and the first teacher's last hidden states).
-        ``teachers`` defaults to the trainer's own."""
-        outs, hidden = [], None
-        for k, teacher in enumerate(self.teachers if teachers is None else teachers):
-            teacher.eval()
-            with torch.inference_mode():
-                out = teacher(**model_inputs, output_hidden_states=output_hidden_states and k == 0)
-            # clone outside inference mode: inference tensors cannot be saved for backward
-            outs.append(out.logits.float().clone())
-            if output_hidden_states and k == 0:
-                hidden = out.hidden_states[-1].float().clone()
-        logits = outs[0] if len(outs) == 1 else torch.stack(outs, dim=1)
-        return logits, hidden
-
-    # -- schedule ------------------------------------------------------------------------------------
+    # -- schedule ------------------------------------------------------------------------------------------
     def current_alpha(self) -> float:
-        a = self.args
-        return alpha_at_step(self.state.global_step, self.state.max_steps, a.alpha_schedule, a.alpha, a.alpha_start,
-                             a.alpha_end)
+        return self.args.alpha_at(self.state.global_step, self.state.max_steps)
 
-    # -- counting ------------------------------------------------------------------------------------
+    # -- counting ------------------------------------------------------------------------------------------
     def _cells_per_example(self) -> int:
         return cells_per_example(self.task_spec.problem_type, self.task_spec.num_labels)
 
@@ -106,64 +111,74 @@ class DistillationTrainer(EmotionTrainer):
             n = self.accelerator.gather(n).sum()
         return n
 
-    # -- loss ----------------------------------------------------------------------------------------
+    # -- teachers ------------------------------------------------------------------------------------------
+    def teacher_outputs(self, inputs: dict[str, Any], output_hidden_states: bool = False
+                        ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+        """The teachers' logits for this batch (and their hidden states, live teachers only); takes the teacher
+        columns out of ``inputs``. Cached ``teacher_logits`` win; ``None`` when the batch has no teacher output."""
+        cached = inputs.pop("teacher_logits", None)
+        if cached is not None:
+            return cached.float(), []
+        if len(self.teachers):
+            return self.teachers.logits(_model_inputs(inputs, self.extra_columns), output_hidden_states)
+        return None, []
+
+    # -- loss ----------------------------------------------------------------------------------------------
     def compute_loss(self, model, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch=None):
-        """``alpha * L_hard + (1 - alpha) * L_KD`` (loss_mix) or the loss against ``alpha*gold + (1-alpha)*teacher``
-        (target_mix), both normalised by ``num_items_in_batch`` for exact gradient accumulation."""
+        """Training: ``alpha * L_hard + (1 - alpha) * L_KD`` (loss_mix) or the loss against ``alpha*gold +
+        (1-alpha)*teacher`` (target_mix), normalised by ``num_items_in_batch`` for exact gradient accumulation.
+        Evaluation: the gold-label loss (the KD loss when the set has no labels); the KD part goes to
+        ``eval_loss_kd``."""
         args = self.args
         inputs = dict(inputs)
         labels = inputs.pop("labels", None)
         weight = inputs.pop("weight", None)
-        cached = inputs.pop("teacher_logits", None)
-        model_inputs = _model_inputs(inputs, self.extra_columns)
         want_hidden = args.cosine_loss_weight > 0 and model.training
+        teacher, t_hidden = self.teacher_outputs(inputs, want_hidden)
+        model_inputs = _model_inputs(inputs, self.extra_columns)
         outputs = model(**model_inputs, **({"output_hidden_states": True} if want_hidden else {}))
         student = outputs.logits
-        t_hidden = None
-        if cached is not None:
-            teacher = cached.to(student.device, torch.float32)
-        elif self.teachers:
-            teacher, t_hidden = self.teacher_logits(model_inputs, want_hidden)
-        elif not model.training and labels is not None:
-            # an evaluation set without cached logits: its loss is the gold-label loss
-            loss = supervised_loss(student, labels, self.task_spec.problem_type, weight, num_items_in_batch)
-            return (loss, outputs) if return_outputs else loss
-        else:
+        if teacher is None and (model.training or labels is None):
             raise ValueError("this batch has no 'teacher_logits' and the trainer has no teacher model")
-        alpha = self.current_alpha()
-        loss, hard, kd = distillation_objective(
-            student, labels, teacher, self.task_spec.problem_type, alpha=alpha, temperature=args.temperature,
-            kd_fn=self.kd_loss_fn, annealing=args.annealing, teacher_aggregation=args.teacher_aggregation,
-            weight=weight, num_items_in_batch=num_items_in_batch)
-        n_examples = None if num_items_in_batch is None else num_items_in_batch / self._cells_per_example()
-        cos = None
-        if want_hidden and t_hidden is not None:
-            cos = cosine_hidden_loss(outputs.hidden_states[-1], t_hidden, model_inputs.get("attention_mask"), weight,
-                                     n_examples)
-            loss = loss + args.cosine_loss_weight * cos
-        if model.training:
-            self._record(hard, kd, cos, alpha, num_items_in_batch is not None)
+        if teacher is not None:
+            teacher = teacher.to(student.device)
+        if not model.training:
+            loss = self._evaluation_loss(student, labels, teacher, weight)
+        else:
+            alpha = self.current_alpha()
+            loss, hard, kd = distillation_objective(
+                student, labels, teacher, self.task_spec.problem_type, alpha=alpha, temperature=args.temperature,
+                kd_fn=self.kd_loss_fn, annealing=args.annealing, teacher_aggregation=args.teacher_aggregation,
+                weight=weight, num_items_in_batch=num_items_in_batch,
+                hard_fn=self.supervised_loss)
+            share = self._log_share(num_items_in_batch)
+            if t_hidden:
+                n_examples = None if num_items_in_batch is None else num_items_in_batch / self._cells_per_example()
+                mask = model_inputs.get("attention_mask")
+                cos = torch.stack([cosine_hidden_loss(outputs.hidden_states[-1], h, mask, weight, n_examples)
+                                   for h in t_hidden]).mean()  # averaged over teachers (Avram et al. 2022, Eq. 5)
+                loss = loss + args.cosine_loss_weight * cos
+                self.loss_log.add("loss_cosine", cos, share)
+            self.loss_log.add("loss_hard", hard, share)
+            self.loss_log.add("loss_kd", kd, share)
+            self.loss_log.add_mean("alpha", alpha)
         loss = self._scale_for_devices(loss, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
-    # -- logging -------------------------------------------------------------------------------------
-    def _record(self, hard, kd, cos, alpha: float, normalised: bool) -> None:
-        # with num_items_in_batch each micro-batch holds its share of the step's loss: sum, then divide by steps
-        scale = 1.0 if normalised else 1.0 / self.args.gradient_accumulation_steps
-        for name, v in (("loss_hard", hard), ("loss_kd", kd), ("loss_cosine", cos)):
-            if v is not None:  # detached tensors: no device sync in the training step, only when logging
-                self._kd_sums[name] = self._kd_sums.get(name, 0.0) + v.detach() * scale
-        self._kd_alpha_sum += alpha
-        self._kd_calls += 1
+    def _evaluation_loss(self, student, labels, teacher, weight) -> torch.Tensor:
+        kd = None
+        if teacher is not None:
+            teachers = [teacher] if teacher.dim() == student.dim() else list(teacher.unbind(1))
+            kd = torch.stack([self.kd_loss_fn(student, t, self.args.temperature, weight) for t in teachers]).mean()
+            self._eval_kd[0] += float(kd) * len(student)
+            self._eval_kd[1] += len(student)
+        return self.supervised_loss(student, labels, weight) if labels is not None else kd
 
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if "loss" in logs and self._kd_calls:
-            steps = self._kd_calls / self.args.gradient_accumulation_steps  # optimizer steps since the last log
-            for k, v in self._kd_sums.items():
-                logs[k] = round(float(v) / steps, 6)
-            logs["alpha"] = round(self._kd_alpha_sum / self._kd_calls, 6)  # mean alpha over the logged steps
-            self._kd_sums.clear()
-            self._kd_alpha_sum = 0.0
-            self._kd_calls = 0
-        super().log(logs, start_time)
-
+    def evaluation_loop(self, dataloader, description: str, prediction_loss_only: bool | None = None,
+                        ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"):
+        self._eval_kd = [0.0, 0]
+        output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        total, n = self._eval_kd
+        if n:
+            output.metrics[f"{metric_key_prefix}_loss_kd"] = total / n
+        return output

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from transformers import TrainingArguments
 
+from ..losses import SUPERVISED_LOSSES
 from .config_checks import check_ranges, check_types
+
+
+def json_mapping(value: Any, name: str) -> dict | None:
+    """A mapping field given as a dict or as JSON text (from the command line); ``None`` stays ``None``."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{name} is not valid JSON ({e}): {value!r}") from None
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"{name} must be a mapping, got {value!r}")
+    return value
 
 
 @dataclass
@@ -16,6 +32,12 @@ class EmotionConfig(TrainingArguments):
     Every field can be set from YAML through ``HfArgumentParser`` (``hf-emo train --config FILE.yaml``).
     """
 
+    loss: str = field(default="auto", metadata={
+        "help": "Gold-label loss, a name in hf_emo.losses.SUPERVISED_LOSSES: auto (BCE multi-label, CE single-label, "
+                "MSE regression), bce_single_label, label_smoothed_ce, focal, or your own (hf_emo.register_loss)."})
+    loss_kwargs: dict | str | None = field(default=None, metadata={
+        "help": 'Keyword options of the loss, as a mapping or JSON, e.g. {"gamma": 2.0} (focal) or '
+                '{"smoothing": 0.1} (label_smoothed_ce).'})
     threshold: float = field(default=0.5, metadata={"help": "Multi-label decision threshold on sigmoid outputs."})
     tune_threshold: bool = field(default=True, metadata={
         "help": "After training, pick the multi-label threshold that maximises the task metric on validation."})
@@ -32,3 +54,33 @@ class EmotionConfig(TrainingArguments):
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
         if self.head_learning_rate is not None and self.head_learning_rate <= 0:
             raise ValueError(f"head_learning_rate must be > 0, got {self.head_learning_rate}")
+        if self.loss != "auto" and self.loss not in SUPERVISED_LOSSES:
+            raise ValueError(f"unknown loss {self.loss!r}; registered: {sorted(SUPERVISED_LOSSES)} "
+                             "(add your own with hf_emo.register_loss)")
+        self.loss_kwargs = json_mapping(self.loss_kwargs, "loss_kwargs")
+        if self.label_smoothing_factor:
+            raise ValueError(f"label_smoothing_factor={self.label_smoothing_factor} would be ignored (hf_emo's "
+                             "trainers compute their own loss): set loss='label_smoothed_ce' and loss_kwargs="
+                             f'{{"smoothing": {self.label_smoothing_factor}}} instead')
+
+    @classmethod
+    def from_training_arguments(cls, args: TrainingArguments, **overrides: Any):
+        """This config with every ``TrainingArguments`` field of ``args`` and the method's defaults for the rest."""
+        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainingArguments)
+                  if f.init and hasattr(args, f.name)}
+        values.update({f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
+                       if f.init and f.name not in values and hasattr(args, f.name)})
+        return cls(**{**values, **overrides})
+
+
+def as_config(args: TrainingArguments | None, config_class: type, trainer: str) -> Any:
+    """``args`` as ``config_class``: itself when it already is one, the method's defaults filled in for a plain
+    ``TrainingArguments`` (or another method's config), ``config_class(output_dir=...)`` defaults for ``None``."""
+    if args is None:
+        return config_class(output_dir="hf_emo_output")
+    if isinstance(args, config_class):
+        return args
+    if isinstance(args, TrainingArguments):
+        return config_class.from_training_arguments(args)
+    raise TypeError(f"{trainer} takes its settings as a {config_class.__name__} (or a TrainingArguments, completed "
+                    f"with the method's defaults), got {type(args).__name__}")

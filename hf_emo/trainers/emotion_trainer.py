@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -10,52 +11,139 @@ from transformers import Trainer
 from transformers.trainer_utils import has_length
 
 from ..data.spec import TaskSpec
-from ..losses import supervised_loss
+from ..losses import get_supervised_loss
+from ..method import MethodDescription
 from ..metrics import build_compute_metrics
-from ..models.factory import task_spec_of
-from .emotion_config import EmotionConfig
+from ..models.factory import task_spec_from_config, task_spec_of
+from .emotion_config import EmotionConfig, as_config
+from .loss_log import LossLog
 
 HEAD_PREFIXES = ("classifier.", "score.", "heads.", "shared_layer.", "shared_embedding.")
+LOSS_WORDS = {"auto": "the problem type's loss (BCE, CE or MSE)", "bce": "binary cross-entropy", "ce": "cross-entropy", "mse": "mean squared error",
+              "bce_single_label": "binary cross-entropy on one-hot targets (each class its own sigmoid)",
+              "label_smoothed_ce": "label-smoothed cross-entropy", "focal": "the focal loss (Lin et al. 2017)"}
 
 
 class EmotionTrainer(Trainer):
-    """A ``transformers.Trainer`` whose loss is chosen by the task's problem type (BCE, CE or MSE).
+    """A ``transformers.Trainer`` whose gold-label loss is chosen by name (``args.loss``; by default BCE, CE or MSE
+    by the task's problem type).
 
-    * ``compute_loss`` honours ``num_items_in_batch``: losses are summed and divided by the item count
-      of the whole optimizer step, so gradient accumulation equals one large batch.
-    * ``compute_metrics`` is built from the ``TaskSpec`` unless one is given.
-    * Columns listed in ``extra_columns`` (a per-example ``weight`` here; subclasses add teacher logits,
-      task ids, ...) survive ``remove_unused_columns=True``.
+    * The task comes from ``task_spec``, from the hf_emo task saved in the model's config, or from any
+      ``*ForSequenceClassification`` config (``num_labels``, ``problem_type``, ``id2label``).
+    * ``compute_loss`` honours ``num_items_in_batch``: losses are summed and divided by the item count of the whole
+      optimizer step, so gradient accumulation equals one large batch.
+    * ``compute_metrics`` is built from the task unless one is given; ``extra_metrics`` adds ``evaluate`` modules.
+    * Columns listed in ``extra_columns`` (a per-example ``weight`` here; subclasses add teacher logits, task ids,
+      ...) survive ``remove_unused_columns=True``.
+    * The trainer describes its method (``method_description()``) for ``metrics.json``, reports and the card that
+      ``push_to_hub`` writes.
     """
 
+    _name = "Supervised fine-tuning"
+    _tag_names: tuple[str, ...] = ("hf_emo", "emotion-recognition", "text-classification")
+    _citations: tuple[str, ...] = ("matei_mtkd",)
+    config_class = EmotionConfig
     extra_columns: tuple[str, ...] = ("weight",)
-    # compute_loss divides by num_items_in_batch, so Trainer must not divide by the accumulation steps again
-    loss_is_scaled_for_ga = None
 
     def __init__(self, model=None, args: EmotionConfig | None = None, *, task_spec: TaskSpec | None = None,
-                 compute_metrics=None, **kwargs: Any) -> None:
+                 compute_metrics=None, extra_metrics=(), **kwargs: Any) -> None:
         if model is None:
             raise ValueError(f"{type(self).__name__} needs a model")
-        args = args if args is not None else EmotionConfig(output_dir="hf_emo_output")
+        args = as_config(args, self.config_class, type(self).__name__)
+        self.extra_metrics = list(extra_metrics)  # evaluate modules, added to the task's metrics
         compute_metrics = self._setup_task(model, task_spec, args, compute_metrics)
         if args.freeze_embeddings:
             model.get_input_embeddings().weight.requires_grad_(False)
         super().__init__(model=model, args=args, compute_metrics=compute_metrics, **kwargs)
-        # We normalise by num_items_in_batch ourselves: ask Trainer to count it and not to rescale.
+        # compute_loss normalises by num_items_in_batch itself. With this flag Trainer counts the items of each
+        # optimizer step and (loss_is_scaled_for_ga left None) divides by the accumulation steps only when no count
+        # was passed, i.e. exactly when our loss is a per-batch mean.
         self.model_accepts_loss_kwargs = True
+        self.loss_log = LossLog()
 
     def _setup_task(self, model, task_spec: TaskSpec | None, args, compute_metrics):
-        """Find and check the task (label names against the model's); return the ``compute_metrics`` to use."""
-        spec = task_spec or task_spec_of(model)
-        if spec is None:
-            raise ValueError("pass task_spec=TaskSpec(...) or a model built by hf_emo.models.build_classifier")
+        """Find and check the task (label names against the model's) and the loss; return ``compute_metrics``."""
+        spec = task_spec or task_spec_of(model) or task_spec_from_config(model.config)
         _check_label_space(model, spec)
         self.task_spec = spec
+        self.loss_name, self.loss_fn = get_supervised_loss(args.loss, spec.problem_type)
         if compute_metrics is None:
-            compute_metrics = build_compute_metrics(spec, getattr(args, "threshold", 0.5))
+            compute_metrics = build_compute_metrics(spec, args.threshold, self.extra_metrics)
         return compute_metrics
 
-    # -- columns -------------------------------------------------------------------------------------
+    def supervised_loss(self, logits: torch.Tensor, labels: torch.Tensor, weight=None, num_items_in_batch=None,
+                        loss_fn=None) -> torch.Tensor:
+        """The configured gold-label loss with the configured options."""
+        return (loss_fn or self.loss_fn)(logits, labels, weight, num_items_in_batch, **(self.args.loss_kwargs or {}))
+
+    # -- the method, for cards and records -----------------------------------------------------------------
+    @classmethod
+    def describe(cls, args: EmotionConfig, **facts: Any) -> MethodDescription:
+        """The method and its settings for ``args``; ``facts`` are what the config does not hold (``problem_type``,
+        ``pooling``, ...)."""
+        loss = cls._resolved_loss(args, facts.get("problem_type"))
+        words = LOSS_WORDS.get(loss, f"the `{loss}` loss")
+        pooling = facts.get("pooling")
+        summary = f"Supervised fine-tuning with {words}" + (
+            f" on a {pooling}-pooled encoder and a linear head." if pooling else ".")
+        return MethodDescription(cls.__name__, cls._name, summary, settings=cls._common_settings(args, loss=loss),
+                                 tags=cls._tag_names, citations=cls._citations + cls._loss_citations(loss))
+
+    @staticmethod
+    def _resolved_loss(args, problem_type: str | None) -> str:
+        return get_supervised_loss(args.loss, problem_type)[0] if problem_type else args.loss
+
+    @staticmethod
+    def _common_settings(args, **extra: Any) -> dict[str, Any]:
+        steps = {"max_steps": args.max_steps} if args.max_steps and args.max_steps > 0 else \
+            {"num_train_epochs": args.num_train_epochs}
+        settings = {**extra, **({"loss_kwargs": args.loss_kwargs} if args.loss_kwargs else {}),
+                    "learning_rate": args.learning_rate, **steps,
+                    "per_device_train_batch_size": args.per_device_train_batch_size,
+                    "gradient_accumulation_steps": args.gradient_accumulation_steps, "seed": args.seed}
+        return settings
+
+    @staticmethod
+    def _loss_citations(loss: str) -> tuple[str, ...]:
+        return ("lin2017",) if loss == "focal" else ()
+
+    def method_facts(self) -> dict[str, Any]:
+        """What this trainer knows beyond its config, for :meth:`describe`."""
+        cfg = self.accelerator.unwrap_model(self.model).config
+        return {"problem_type": self.task_spec.problem_type, "pooling": getattr(cfg, "pooling", None)}
+
+    def method_description(self, **facts: Any) -> MethodDescription:
+        return type(self).describe(self.args, **{**self.method_facts(), **facts})
+
+    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
+        """hf_emo's card (method, task, metrics, citation): from the run folder when ``output_dir`` holds a finished
+        job's ``metrics.json``, else from what this trainer knows (its method, task and last evaluation)."""
+        if not self.is_world_process_zero():
+            return
+        from ..cards import render_model_card, render_trainer_card
+
+        out = Path(self.args.output_dir)
+        if (out / "metrics.json").is_file() and (out / "config.json").is_file():
+            card = render_model_card(out, self.hub_model_id)
+        else:
+            card = render_trainer_card(self._card_record(), self._card_config(), name=kwargs.get("model_name")
+                                       or out.name, repo_id=self.hub_model_id)
+        (out / "README.md").write_text(card, encoding="utf-8")
+
+    def _card_config(self) -> dict[str, Any]:
+        config = self.accelerator.unwrap_model(self.model).config.to_dict()
+        config.setdefault("hf_emo_task", self.task_spec.to_dict())
+        return config
+
+    def _card_record(self) -> dict[str, Any]:
+        """A ``metrics.json``-shaped record of this trainer: the last evaluation's metrics and the method."""
+        last_eval = next((h for h in reversed(self.state.log_history) if any(k.startswith("eval_") for k in h)), {})
+        metrics = {k[len("eval_"):]: v for k, v in last_eval.items() if k.startswith("eval_")}
+        name = getattr(self.accelerator.unwrap_model(self.model).config, "_name_or_path", "")
+        return {**({"validation": metrics} if metrics else {}),
+                "run": {"method": self.method_description().to_dict(), "model": name, "seed": self.args.seed}}
+
+    # -- columns -------------------------------------------------------------------------------------------
     def _set_signature_columns_if_needed(self) -> None:
         super()._set_signature_columns_if_needed()
         for c in ("labels", *self.extra_columns):
@@ -69,22 +157,9 @@ class EmotionTrainer(Trainer):
             return None
         return SequentialSampler(eval_dataset) if self.args.world_size <= 1 else None
 
-    def create_model_card(self, *args: Any, **kwargs: Any) -> None:
-        """Write hf_emo's card (base model, teachers, data, method, metrics, citation) when ``output_dir`` holds a
-        finished run (``metrics.json``, as ``hf_emo.jobs.train.train_and_evaluate`` writes); else Trainer's card."""
-        from pathlib import Path
-
-        out = Path(self.args.output_dir)
-        if self.is_world_process_zero() and (out / "metrics.json").is_file() and (out / "config.json").is_file():
-            from ..cards import render_model_card
-
-            (out / "README.md").write_text(render_model_card(out, self.hub_model_id), encoding="utf-8")
-            return
-        super().create_model_card(*args, **kwargs)
-
-    # -- optimizer -----------------------------------------------------------------------------------
+    # -- optimizer -----------------------------------------------------------------------------------------
     def create_optimizer(self, model=None):
-        head_lr = getattr(self.args, "head_learning_rate", None)
+        head_lr = self.args.head_learning_rate
         if head_lr is None or self.optimizer is not None:
             return super().create_optimizer(model)
         opt_model = self.model if model is None else model
@@ -99,14 +174,14 @@ class EmotionTrainer(Trainer):
         self.optimizer = optimizer_cls(params, **optimizer_kwargs)
         return self.optimizer
 
-    # -- loss ----------------------------------------------------------------------------------------
+    # -- loss ----------------------------------------------------------------------------------------------
     def compute_loss(self, model, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch=None):
-        """Gold-label loss (BCE / CE / MSE by problem type), normalised by ``num_items_in_batch``."""
+        """The gold-label loss, normalised by ``num_items_in_batch``."""
         inputs = dict(inputs)
         labels = inputs.pop("labels")
         weight = inputs.pop("weight", None)
         outputs = model(**_model_inputs(inputs, self.extra_columns))
-        loss = supervised_loss(outputs.logits, labels, self.task_spec.problem_type, weight, num_items_in_batch)
+        loss = self.supervised_loss(outputs.logits, labels, weight, num_items_in_batch)
         loss = self._scale_for_devices(loss, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
@@ -115,6 +190,26 @@ class EmotionTrainer(Trainer):
         if num_items_in_batch is not None and self.args.average_tokens_across_devices:
             loss = loss * self.accelerator.num_processes
         return loss
+
+    def _log_share(self, num_items_in_batch) -> float:
+        """A micro-batch's share of its optimizer step's loss in :class:`LossLog` (see there)."""
+        return 1.0 if num_items_in_batch is not None else 1.0 / self.args.gradient_accumulation_steps
+
+    # -- logging -------------------------------------------------------------------------------------------
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        if self.accelerator.sync_gradients:  # the last micro-batch of the optimizer step
+            self.end_optimizer_step()
+        return loss
+
+    def end_optimizer_step(self) -> None:
+        """Called after the last micro-batch of every optimizer step."""
+        self.loss_log.end_step()
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs:
+            logs.update(self.loss_log.pop())
+        super().log(logs, start_time)
 
 
 def _model_inputs(inputs: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The distillation objective shared by the KD trainers: ``alpha * L_hard + (1 - alpha) * L_KD`` or BAM's mixed target.
 
 One function, used by :class:`~hf_emo.trainers.DistillationTrainer` (one task) and
-:class:`~hf_emo.trainers.MultiTaskTrainer` (MTKD: the same objective per task, paper 000 §3.2.3-3.2.4).
+:class:`~hf_emo.trainers.MultiTaskTrainer` (MTKD: the same objective per task, Matei §3.2.3-3.2.4).
 """
 
 from __future__ import annotations
@@ -22,16 +22,20 @@ def cells_per_example(problem_type: str, num_labels: int) -> int:
 def distillation_objective(student: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor,
                            problem_type: str, *, alpha: float, temperature: float, kd_fn: Callable,
                            annealing: str = "loss_mix", teacher_aggregation: str = "loss",
-                           weight: torch.Tensor | None = None, num_items_in_batch=None
-                           ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+                           weight: torch.Tensor | None = None, num_items_in_batch=None,
+                           hard_fn: Callable | None = None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """``(loss, hard part or None, KD part)`` for one batch.
 
     ``teacher`` is ``(B, C)`` or ``(B, K, C)`` for K teachers. ``loss_mix``: ``alpha * L_hard + (1 - alpha) * L_KD``
-    with the KD loss averaged over teachers (paper 003 Eq. 4) or taken against their mean probabilities;
+    with the KD loss averaged over teachers (Avram et al. 2022, Eq. 4) or taken against their mean probabilities;
     ``target_mix``: one loss against ``alpha * gold + (1 - alpha) * mean teacher probabilities`` (BAM). Gold-label
     losses use ``num_items_in_batch`` label items, KD losses the matching number of examples, so gradient
-    accumulation stays exact. Without labels only the KD part is used (``alpha`` must then be 0).
+    accumulation stays exact. Without labels only the KD part is used (``alpha`` must then be 0). ``hard_fn(logits,
+    labels, weight, num_items_in_batch)`` is the gold-label loss (default: the problem type's BCE, CE or MSE).
     """
+    if hard_fn is None:
+        def hard_fn(logits, gold, w, n):
+            return supervised_loss(logits, gold, problem_type, w, n)
     if labels is None and alpha > 0:
         raise ValueError(f"the batch has no labels but alpha = {alpha:g} weighs a gold-label loss; set alpha=0 "
                          "(and alpha_schedule=constant) to distil on unlabelled data")
@@ -45,13 +49,13 @@ def distillation_objective(student: torch.Tensor, labels: torch.Tensor | None, t
         loss = soft_target_loss(student, target, pt, weight, n_items)
         with torch.no_grad():
             kd = soft_target_loss(student, t_probs, pt, weight, n_items)
-            hard = supervised_loss(student, labels, pt, weight, n_items) if labels is not None else None
+            hard = hard_fn(student, labels, weight, n_items) if labels is not None else None
         return loss, hard, kd
     if len(teachers) > 1 and teacher_aggregation == "probs":
         mean_p = torch.stack([teacher_probs(t, pt, T) for t in teachers]).mean(0)
         teachers = [teacher_logits_from_probs(mean_p, pt, T)]
     kd = torch.stack([kd_fn(student, t, T, weight, n_examples) for t in teachers]).mean()
-    hard = supervised_loss(student, labels, pt, weight, n_items) if labels is not None else None
+    hard = hard_fn(student, labels, weight, n_items) if labels is not None else None
     loss = kd if hard is None else mix_losses(hard, kd, alpha)
     return loss, hard, kd
 

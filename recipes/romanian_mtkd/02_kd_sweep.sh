@@ -12,16 +12,15 @@ profile="$(parse_profile paper "$@")"
 root="$(cd "$here/../.." && pwd)"
 out="${OUT:-runs/redv2_kd_sweep_$profile}"
 cd "$root"
-for s in ${SEEDS:-42}; do
+for s in $(study_seeds 42); do
   for t in ${TEMPS:-0.5 1 1.5 2 3 4}; do
     for a in ${ALPHAS:-0.5 0.75 1 ta}; do
-      name="T${t}_a${a}_s${s}"
-      if [[ -f "$out/$name/metrics.json" ]]; then echo "skip $out/$name (done)"; continue; fi
       if [[ "$a" == "ta" ]]; then
-        bash "$here/01_kd.sh" --profile "$profile" --ta "$@" --temperature "$t" --seed "$s" --output_dir "$out/$name"
+        study_run "$out/T${t}_a${a}_s${s}" bash "$here/01_kd.sh" --profile "$profile" --ta "$@" --temperature "$t" \
+          --seed "$s"
       else
-        bash "$here/01_kd.sh" --profile "$profile" "$@" --alpha_schedule constant --alpha "$a" --temperature "$t" \
-          --seed "$s" --output_dir "$out/$name"
+        study_run "$out/T${t}_a${a}_s${s}" bash "$here/01_kd.sh" --profile "$profile" "$@" --alpha_schedule constant \
+          --alpha "$a" --temperature "$t" --seed "$s"
       fi
     done
   done

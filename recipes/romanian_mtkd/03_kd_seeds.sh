@@ -11,17 +11,12 @@ profile="$(parse_profile paper "$@")"
 [[ "${1:-}" == "--profile" ]] && shift 2
 root="$(cd "$here/../.." && pwd)"
 out="${OUT:-runs/redv2_kd_seeds_$profile}"
-seeds=(${SEEDS:-42 1 2})
+seeds=($(study_seeds 42 1 2))
 cd "$root"
-run() {  # run NAME SCRIPT [ARGS...]
-  local name="$1" script="$2"; shift 2
-  if [[ -f "$out/$name/metrics.json" ]]; then echo "skip $out/$name (done)"; return; fi
-  bash "$here/$script" --profile "$profile" "$@" --output_dir "$out/$name"
-}
 for s in "${seeds[@]}"; do
-  run "baseline_s$s" 00_baseline.sh "$@" --seed "$s"
-  run "kd_s$s" 01_kd.sh "$@" --seed "$s"
-  run "kd_ta_s$s" 01_kd.sh --ta "$@" --seed "$s"
+  study_run "$out/baseline_s$s" bash "$here/00_baseline.sh" --profile "$profile" "$@" --seed "$s"
+  study_run "$out/kd_s$s" bash "$here/01_kd.sh" --profile "$profile" "$@" --seed "$s"
+  study_run "$out/kd_ta_s$s" bash "$here/01_kd.sh" --profile "$profile" --ta "$@" --seed "$s"
 done
 "$(hf_emo_bin "$root")" table seeds --split test \
   --row "baseline=$out/baseline_s*" --row "KD (alpha 0.5, T 1)=$out/kd_s*" \

@@ -14,58 +14,41 @@ profile="$(parse_profile paper "$@")"
 [[ "${1:-}" == "--profile" ]] && shift 2
 root="$(cd "$here/../.." && pwd)"
 out="${OUT:-runs/mtl_study_$profile}"
-seeds=(${SEEDS:-42 1 2})
+seeds=($(study_seeds 42 1 2))
 cd "$root"
-done_() { [[ -f "$out/$1/metrics.json" ]] && echo "skip $out/$1 (done)"; }
-skip_() {  # true when ONLY is set and does not name this run (its name without the _s<seed> suffix)
-  [[ -n "${ONLY:-}" && " $ONLY " != *" ${1%_s*} "* ]]
+run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY (its name without _s<seed>)
+  local name="$1" script="$2"; shift 2
+  study_wants "${name%_s*}" || return 0
+  study_run "$out/$name" bash "$here/$script" --profile "$profile" "$@"
 }
 t0="${seeds[0]}"
 teachers="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_sent="{\"redv2\": \"$out/stl_redv2_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_news="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\"}"
 for s in "${seeds[@]}"; do
-  skip_ "stl_redv2_s$s" || done_ "stl_redv2_s$s" ||
-    bash "$here/00_baseline.sh" --profile "$profile" --num_train_epochs 3 "$@" --seed "$s" \
-    --output_dir "$out/stl_redv2_s$s"
+  run "stl_redv2_s$s" 00_baseline.sh --num_train_epochs 3 "$@" --seed "$s"
   for task in laroseda ag_news; do
-    skip_ "stl_${task}_s$s" || done_ "stl_${task}_s$s" ||
-      bash "$here/04_single_task.sh" --profile "$profile" --task "$task" "$@" --seed "$s" \
-      --output_dir "$out/stl_${task}_s$s"
+    run "stl_${task}_s$s" 04_single_task.sh --task "$task" "$@" --seed "$s"
   done
 done
 for s in "${seeds[@]}"; do
   for d in 5 10 15; do
-    skip_ "mtl_d${d}_s$s" || done_ "mtl_d${d}_s$s" ||
-      bash "$here/05_mtl.sh" --profile "$profile" --divisor "$d" "$@" --seed "$s" \
-      --output_dir "$out/mtl_d${d}_s$s"
+    run "mtl_d${d}_s$s" 05_mtl.sh --divisor "$d" "$@" --seed "$s"
   done
-  skip_ "mtkd_s$s" || done_ "mtkd_s$s" ||
-    bash "$here/06_mtkd.sh" --profile "$profile" "$@" --teacher "$teachers" --seed "$s" \
-    --output_dir "$out/mtkd_s$s"
-  skip_ "mtkd_ta_s$s" || done_ "mtkd_ta_s$s" ||
-    bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --teacher "$teachers" --seed "$s" \
-    --output_dir "$out/mtkd_ta_s$s"
-  skip_ "mtkd_ta_no_sentiment_s$s" || done_ "mtkd_ta_no_sentiment_s$s" ||
-    bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --tasks redv2 ag_news \
-    --task_weights '{"ag_news": 0.1}' --teacher "$teachers_no_sent" --seed "$s" \
-    --output_dir "$out/mtkd_ta_no_sentiment_s$s"
-  skip_ "mtkd_ta_no_news_s$s" || done_ "mtkd_ta_no_news_s$s" ||
-    bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --tasks redv2 laroseda \
-    --task_weights '{"laroseda": 0.1}' --teacher "$teachers_no_news" --seed "$s" \
-    --output_dir "$out/mtkd_ta_no_news_s$s"
+  run "mtkd_s$s" 06_mtkd.sh "$@" --teacher "$teachers" --seed "$s"
+  run "mtkd_ta_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers" --seed "$s"
+  run "mtkd_ta_no_sentiment_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 ag_news --task_weights '{"ag_news": 0.1}' \
+    --teacher "$teachers_no_sent" --seed "$s"
+  run "mtkd_ta_no_news_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 laroseda --task_weights '{"laroseda": 0.1}' \
+    --teacher "$teachers_no_news" --seed "$s"
   if [[ "${GRID:-0}" == 1 ]]; then
     for T in 0.5 1 1.5 2 3 4; do
       for a in 0.5 0.75 1; do
-        skip_ "grid_T${T}_a${a}_s$s" || done_ "grid_T${T}_a${a}_s$s" ||
-          bash "$here/06_mtkd.sh" --profile "$profile" "$@" --teacher "$teachers" \
-          --temperature "$T" --alpha "$a" --seed "$s" --output_dir "$out/grid_T${T}_a${a}_s$s"
+        run "grid_T${T}_a${a}_s$s" 06_mtkd.sh "$@" --teacher "$teachers" --temperature "$T" --alpha "$a" --seed "$s"
       done
     done
     for T in 1 1.5 2; do
-      skip_ "grid_T${T}_ta_s$s" || done_ "grid_T${T}_ta_s$s" ||
-        bash "$here/06_mtkd.sh" --profile "$profile" --ta "$@" --teacher "$teachers" \
-        --temperature "$T" --seed "$s" --output_dir "$out/grid_T${T}_ta_s$s"
+      run "grid_T${T}_ta_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers" --temperature "$T" --seed "$s"
     done
   fi
 done

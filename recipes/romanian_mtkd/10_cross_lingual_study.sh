@@ -12,13 +12,13 @@ profile="$(parse_profile paper "$@")"
 [[ "${1:-}" == "--profile" ]] && shift 2
 root="$(cd "$here/../.." && pwd)"
 out="${OUT:-runs/xling_study_$profile}"
-seeds=(${SEEDS:-42 1 2})
-variants=(${ONLY:-multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal})
+seeds=($(study_seeds 42 1 2))
 cd "$root"
 for s in "${seeds[@]}"; do
-  for v in "${variants[@]}"; do
-    if [[ -f "$out/${v}_s$s/metrics.json" ]]; then echo "skip $out/${v}_s$s (done)"; continue; fi
-    bash "$here/09_cross_lingual.sh" --profile "$profile" --variant "$v" "$@" --seed "$s" --output_dir "$out/${v}_s$s"
+  for v in multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal; do
+    study_wants "$v" || continue
+    STUDY_RESUME=0 study_run "$out/${v}_s$s" bash "$here/09_cross_lingual.sh" --profile "$profile" --variant "$v" "$@" \
+      --seed "$s"
   done
 done
 bin="$(hf_emo_bin "$root")"

@@ -20,26 +20,21 @@ case "$profile" in
 esac
 root="$(cd "$here/../.." && pwd)"
 out="${OUT:-runs/wang2024_$profile}"
-seeds=(${SEEDS:-42 1 2})
+seeds=($(study_seeds 42 1 2))
 cd "$root"
 bin="$(hf_emo_bin "$root")"
 cfg="$here/configs"
-want() { [[ -z "${ONLY:-}" || " $ONLY " == *" $1 "* ]]; }
-done_() { [[ -f "$out/$1/metrics.json" ]] && echo "skip $out/$1 (done)"; }
 for s in "${seeds[@]}"; do
-  want teacher && { done_ "teacher_s$s" ||
-    "$bin" train --config "$cfg/teacher$sfx.yaml" "$@" --seed "$s" --output_dir "$out/teacher_s$s"; }
-  want stage1 && { done_ "stage1_s$s" ||
-    "$bin" train --config "$cfg/student$sfx.yaml" "$@" --seed "$s" --output_dir "$out/stage1_s$s"; }
+  study_wants teacher && study_run "$out/teacher_s$s" "$bin" train --config "$cfg/teacher$sfx.yaml" "$@" --seed "$s"
+  study_wants stage1 && study_run "$out/stage1_s$s" "$bin" train --config "$cfg/student$sfx.yaml" "$@" --seed "$s"
   for w in uniform quality threshold; do
-    want "$w" && { done_ "${w}_s$s" ||
-      "$bin" consistency --config "$cfg/refine$sfx.yaml" --model_name_or_path "$out/stage1_s$s" \
-        --teacher "$out/teacher_s$s" --quality_weighting "$w" "$@" --seed "$s" --output_dir "$out/${w}_s$s"; }
+    study_wants "$w" && study_run "$out/${w}_s$s" "$bin" consistency --config "$cfg/refine$sfx.yaml" \
+      --model_name_or_path "$out/stage1_s$s" --teacher "$out/teacher_s$s" --quality_weighting "$w" "$@" --seed "$s"
   done
 done
 members=()
 for s in "${seeds[@]}"; do [[ -f "$out/quality_s$s/config.json" ]] && members+=(--model "$out/quality_s$s"); done
-if want ensemble && (( ${#members[@]} / 2 > 1 )); then  # two words (--model DIR) per member
-  done_ ensemble || "$bin" evaluate "${members[@]}" --task xed_en_ro --output "$out/ensemble/metrics.json"
+if study_wants ensemble && (( ${#members[@]} / 2 > 1 )); then  # two words (--model DIR) per member
+  [[ -f "$out/ensemble/metrics.json" ]] && echo "skip $out/ensemble (done)" || "$bin" evaluate "${members[@]}" --task xed_en_ro --output "$out/ensemble/metrics.json"
 fi
 bash "$here/tables.sh" "$out"

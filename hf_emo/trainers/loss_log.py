@@ -1,0 +1,49 @@
+"""``LossLog``: the one accumulator behind every trainer's logged loss parts (``loss_hard``, ``loss_kd``,
+``loss_<task>``, ``alpha``, ...)."""
+
+from __future__ import annotations
+
+import torch
+
+
+class LossLog:
+    """Named loss parts of the optimizer steps since the last log.
+
+    ``add(name, value, share)``: ``value`` is one micro-batch's part; ``share`` is 1 when the loss was normalised by
+    the step's item count (the micro-batches of a step then add up to the step's value) and ``1 / accumulation
+    steps`` otherwise. ``end_step()`` closes an optimizer step; ``pop()`` returns each part averaged over the steps
+    in which it occurred (a task absent from a step does not dilute its mean), and each ``add_mean`` value
+    averaged over its calls. Tensors stay on their device until ``pop``: no device sync inside a training step.
+    """
+
+    def __init__(self) -> None:
+        self._sums: dict[str, torch.Tensor | float] = {}
+        self._steps: dict[str, int] = {}
+        self._in_step: set[str] = set()
+        self._means: dict[str, list[float]] = {}
+
+    def add(self, name: str, value: torch.Tensor | None, share: float = 1.0) -> None:
+        if value is None:
+            return
+        self._sums[name] = self._sums.get(name, 0.0) + value.detach().float() * share
+        self._in_step.add(name)
+
+    def add_mean(self, name: str, value: float) -> None:
+        total = self._means.setdefault(name, [0.0, 0])
+        total[0] += float(value)
+        total[1] += 1
+
+    def end_step(self) -> None:
+        for name in self._in_step:
+            self._steps[name] = self._steps.get(name, 0) + 1
+        self._in_step.clear()
+
+    def pop(self) -> dict[str, float]:
+        """The averages since the last ``pop`` (Trainer logs between optimizer steps, so no step is open)."""
+        out = {name: round(float(self._sums[name]) / steps, 6) for name, steps in self._steps.items() if steps}
+        out.update({name: round(s / n, 6) for name, (s, n) in self._means.items() if n})
+        self._sums.clear()
+        self._steps.clear()
+        self._in_step.clear()
+        self._means.clear()
+        return out

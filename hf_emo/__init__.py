@@ -47,7 +47,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "schedules": ("alpha_at_step",),
     "teachers": ("cache_teacher_logits", "check_teacher_label_space",),
     "trainers": ("ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "DistillationConfig",
-                 "DistillationTrainer", "EmotionConfig", "EmotionTrainer", "MultiTaskConfig", "MultiTaskTrainer",),
+                 "DistillationTrainer", "EmotionConfig", "EmotionTrainer", "MultiTaskConfig", "MultiTaskTrainer",
+                 "GenerativeConfig", "GenerativeTrainer",),
+    "generative": ("PromptFormat", "build_decoder", "load_decoder_tokenizer", "load_generative",
+                   "tokenize_prompt_completion", "label_scores", "generate_labels",),
     "translate": ("detect_languages", "translate_column", "translate_texts",),
     "zoo": ("materialize", "resolve_model",),
 }
@@ -94,6 +97,9 @@ if TYPE_CHECKING:  # static analysers and IDEs see every name
     from .schedules import alpha_at_step
     from .teachers import cache_teacher_logits, check_teacher_label_space
     from .trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
-                           DistillationTrainer, EmotionConfig, EmotionTrainer, MultiTaskConfig, MultiTaskTrainer)
+                           DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig,
+                           GenerativeTrainer, MultiTaskConfig, MultiTaskTrainer)
+    from .generative import (PromptFormat, build_decoder, generate_labels, label_scores, load_decoder_tokenizer,
+                             load_generative, tokenize_prompt_completion)
     from .translate import detect_languages, translate_column, translate_texts
     from .zoo import materialize, resolve_model

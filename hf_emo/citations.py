@@ -40,6 +40,19 @@ BIBTEX = {
   pages     = {2980--2988},
   year      = {2017}
 }""",
+    "hu2022lora": """@inproceedings{hu2022lora,
+  title     = {{LoRA}: Low-Rank Adaptation of Large Language Models},
+  author    = {Hu, Edward J. and Shen, Yelong and Wallis, Phillip and Allen-Zhu, Zeyuan and Li, Yuanzhi and Wang, Shean
+               and Wang, Lu and Chen, Weizhu},
+  booktitle = {International Conference on Learning Representations},
+  year      = {2022}
+}""",
+    "dettmers2023": """@inproceedings{dettmers2023qlora,
+  title     = {{QLoRA}: Efficient Finetuning of Quantized {LLM}s},
+  author    = {Dettmers, Tim and Pagnoni, Artidoro and Holtzman, Ari and Zettlemoyer, Luke},
+  booktitle = {Advances in Neural Information Processing Systems},
+  year      = {2023}
+}""",
     "sanh2019": """@article{sanh2019distilbert,
   title   = {{DistilBERT}, a distilled version of {BERT}: smaller, faster, cheaper and lighter},
   author  = {Sanh, Victor and Debut, Lysandre and Chaumond, Julien and Wolf, Thomas},

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 __all__ = [
     "reduce_items", "bce_loss", "ce_loss", "mse_loss", "bce_single_label_loss", "label_smoothed_ce_loss",
     "focal_loss", "focal_ce_loss", "SUPERVISED_LOSSES", "register_loss", "get_supervised_loss", "supervised_loss",
-    "soft_ce_loss", "soft_target_loss",
+    "soft_ce_loss", "soft_target_loss", "causal_lm_loss",
     "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
     "mix_losses", "KD_LOSSES", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
     "gradnorm_loss",
@@ -180,6 +180,19 @@ def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: st
                     **options) -> torch.Tensor:
     """The gold-label loss ``loss`` (default: BCE with logits, CE or MSE by ``problem_type``)."""
     return get_supervised_loss(loss, problem_type)[1](logits, labels, weight, num_items_in_batch, **options)
+
+
+def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor, num_items_in_batch=None) -> torch.Tensor:
+    """Next-token cross-entropy of a decoder over the positions whose label is not -100 (a completion and its EOS;
+    the prompt is masked), summed and divided by ``num_items_in_batch`` (the optimizer step's completion tokens) or
+    by this batch's count, so gradient accumulation equals one large batch."""
+    shifted = labels[:, 1:].reshape(-1)
+    total = F.cross_entropy(logits[:, :-1].float().reshape(shifted.numel(), -1), shifted, ignore_index=-100,
+                            reduction="sum")
+    denom = shifted.ne(-100).sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
+    if torch.is_tensor(denom):
+        denom = denom.to(total.device)
+    return total / denom
 
 
 def soft_ce_loss(logits: torch.Tensor, target_probs: torch.Tensor, weight: torch.Tensor | None = None,

@@ -126,7 +126,7 @@ def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
     lines = [f"# {spec.name}: {run_info.get('model', '')}", ""]
     lines += [f"- task: `{spec.name}` ({spec.problem_type}, {spec.num_labels} labels: {', '.join(spec.label_names)})",
               f"- language: {spec.language}",
-              f"- splits: " + ", ".join(f"{k} {v}" for k, v in run_info.get("split_sizes", {}).items())
+              "- splits: " + ", ".join(f"{k} {v}" for k, v in run_info.get("split_sizes", {}).items())
               + (f" ({spec.split_note})" if spec.split_note else "")]
     for k in ("model", "pooling", "text_prefix", "max_length", "threshold", "train_runtime_s", "peak_rss_mb",
               "command"):

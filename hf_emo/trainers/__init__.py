@@ -6,8 +6,10 @@ from .distillation_config import DistillationConfig
 from .distillation_trainer import DistillationTrainer
 from .emotion_config import EmotionConfig
 from .emotion_trainer import EmotionTrainer
+from .generative_config import GenerativeConfig
+from .generative_trainer import GenerativeTrainer
 from .multitask_config import MultiTaskConfig
 from .multitask_trainer import MultiTaskTrainer
 
 __all__ = ["EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer", "MultiTaskConfig",
-           "MultiTaskTrainer", "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer"]
+           "MultiTaskTrainer", "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "GenerativeConfig", "GenerativeTrainer"]

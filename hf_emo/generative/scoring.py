@@ -1,0 +1,172 @@
+"""Predictions of a generative classifier: label probabilities by likelihood, or strictly parsed generations.
+
+* Single-label: every label's completion (verbaliser + EOS) is scored by its summed token log-probability given
+  the prompt; a softmax over the labels gives probabilities that sum to 1.
+* Multi-label: the completion answers every label in the task's order (``joy: yes, anger: no, ...``). Each label's
+  score is ``log p(yes) - log p(no)`` at its answer slot, read in one left-to-right pass that writes the more likely
+  answer before moving to the next label (the KV cache makes it one prompt pass plus a few tokens per label). A
+  sigmoid of the score is ``p(yes) / (p(yes) + p(no))``, so thresholds, ROC-AUC and loyalty work as for encoders.
+
+The returned arrays are logits in hf_emo's sense: :func:`hf_emo.metrics.probabilities` turns them into
+probabilities (softmax for single-label, sigmoid for multi-label).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .prompts import PromptFormat
+from .tokens import CompletionTokens, prompt_ids
+
+
+def _left_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    n = max(len(r) for r in rows)
+    ids = torch.full((len(rows), n), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), n), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, n - len(r):] = torch.tensor(r, dtype=torch.long)
+        mask[i, n - len(r):] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    return ids.to(device), mask.to(device), positions.to(device)
+
+
+def _device(model) -> torch.device:
+    return next(p.device for p in model.parameters())
+
+
+def _cache_argument(model) -> str:
+    """transformers 5.x renamed ``past_key_values`` to ``cache``; older architectures still take the old name."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+
+def _returned_cache(out):
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else out.past_key_values
+
+
+@torch.inference_mode()
+def completion_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
+                               ) -> torch.Tensor:
+    """``sum_j log p(c_j | prompt, c_<j)`` of each (prompt, completion) pair, in one left-padded batch whose
+    logits are kept for the completion positions only."""
+    seqs = [p + c for p, c in zip(prompts, completions)]
+    ids, mask, positions = _left_pad(seqs, pad_id, _device(model))
+    keep = max(len(c) for c in completions) + 1
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep).logits.float()
+    logp = F.log_softmax(logits[:, :-1], dim=-1)  # position k predicts token k + 1 of the kept tail
+    targets = ids[:, -keep + 1:]
+    token_lp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (n, keep - 1)
+    lengths = torch.tensor([len(c) for c in completions], device=ids.device)
+    cols = torch.arange(keep - 1, device=ids.device)
+    in_completion = cols.unsqueeze(0) >= (keep - 1 - lengths).unsqueeze(1)
+    return (token_lp * in_completion).sum(-1)
+
+
+@torch.inference_mode()
+def yes_no_scores(model, prompts: list[list[int]], tokens: CompletionTokens, pad_id: int) -> torch.Tensor:
+    """Multi-label: ``log p(yes) - log p(no)`` per label, ``(B, C)``, answering the labels in order (see module)."""
+    device = _device(model)
+    ids, mask, positions = _left_pad(prompts, pad_id, device)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+    name = _cache_argument(model)
+    past, next_pos = _returned_cache(out), positions[:, -1] + 1
+    yes, no = tokens.answers
+    previous = None
+    scores = []
+    for piece in tokens.verbalisers:
+        new = torch.tensor(piece, device=device).expand(len(prompts), -1)
+        if previous is not None:
+            new = torch.cat([previous.unsqueeze(1), new], dim=1)
+        mask = torch.cat([mask, torch.ones_like(new)], dim=1)
+        step_positions = next_pos.unsqueeze(1) + torch.arange(new.shape[1], device=device)
+        out = model(input_ids=new, attention_mask=mask, position_ids=step_positions, use_cache=True,
+                    logits_to_keep=1, **{name: past})
+        past, next_pos = _returned_cache(out), next_pos + new.shape[1]
+        lp = F.log_softmax(out.logits[:, -1].float(), dim=-1)
+        score = lp[:, yes] - lp[:, no]
+        previous = torch.where(score >= 0, torch.full_like(score, yes, dtype=torch.long),
+                               torch.full_like(score, no, dtype=torch.long))
+        scores.append(score)
+    return torch.stack(scores, dim=1)
+
+
+def label_scores(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch_size: int = 8,
+                 max_text_tokens: int | None = 128, desc: str = "scoring labels") -> np.ndarray:
+    """``(N, C)`` logits of every label for every text (see the module): log-likelihoods for single-label, yes/no
+    log-odds for multi-label. The model runs in eval mode; its mode is restored after."""
+    from tqdm.auto import tqdm
+
+    tokens = CompletionTokens.build(fmt, tokenizer)
+    was_training = model.training
+    model.eval()
+    out = []
+    try:
+        for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
+            prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i:i + batch_size]]
+            if fmt.multi_label:
+                out.append(yes_no_scores(model, prompts, tokens, tokenizer.pad_token_id).cpu().numpy())
+                continue
+            labels = range(len(tokens.verbalisers))
+            pairs = [(p, [*tokens.verbalisers[c], tokens.eos]) for p in prompts for c in labels]
+            ll = completion_log_likelihoods(model, [p for p, _ in pairs], [c for _, c in pairs],
+                                            tokenizer.pad_token_id)
+            out.append(F.log_softmax(ll.view(len(prompts), -1), dim=-1).cpu().numpy())
+    finally:
+        model.train(was_training)
+    return np.concatenate(out) if out else np.zeros((0, fmt.spec.num_labels), np.float32)
+
+
+@dataclass
+class Generations:
+    """Free generation read strictly: ``texts`` as generated, ``labels`` (a class id / 0-1 vector, or ``None`` for
+    an output that is not a label), and ``invalid_rate``. ``mapped`` holds the fuzzy matches, when asked for."""
+
+    texts: list[str]
+    labels: list
+    invalid_rate: float
+    mapped: list | None = None
+
+
+@torch.inference_mode()
+def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch_size: int = 8,
+                    max_text_tokens: int | None = 128, max_new_tokens: int | None = None,
+                    fuzzy: bool = False) -> Generations:
+    """Greedy generation from left-padded prompts, parsed strictly (:meth:`PromptFormat.parse`). With ``fuzzy``
+    (Wang et al. 2024 used Levenshtein matching) an invalid single-label output is also mapped to the closest label
+    name, reported separately in ``mapped``; never silently."""
+    tokens = CompletionTokens.build(fmt, tokenizer)
+    limit = max_new_tokens or tokens.longest_completion() + 2
+    device = _device(model)
+    was_training = model.training
+    model.eval()
+    generated: list[str] = []
+    try:
+        for i in range(0, len(texts), batch_size):
+            prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i:i + batch_size]]
+            ids, mask, _ = _left_pad(prompts, tokenizer.pad_token_id, device)
+            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=limit, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+            generated += tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
+    finally:
+        model.train(was_training)
+    labels = [fmt.parse(g) for g in generated]
+    invalid = sum(x is None for x in labels) / max(1, len(labels))
+    mapped = None
+    if fuzzy:
+        if fmt.multi_label:
+            raise ValueError("fuzzy mapping applies to single-label outputs only")
+        mapped = [x if x is not None else _closest(g, fmt.verbalisers) for g, x in zip(generated, labels)]
+    return Generations(generated, labels, invalid, mapped)
+
+
+def _closest(text: str, names: tuple[str, ...]) -> int:
+    scores = [difflib.SequenceMatcher(None, text.strip().lower(), n.lower()).ratio() for n in names]
+    return int(np.argmax(scores))

@@ -50,6 +50,11 @@ def hub_base_model(name: str) -> str | None:
     return name
 
 
+def public_base_model(name: str) -> str:
+    """A base model as a public artefact may name it: its Hub id, else the folder's name (never a local path)."""
+    return hub_base_model(name) or Path(name).name
+
+
 def _base_model_url(name: str) -> str:
     hub_id = hub_base_model(name)
     return f"https://huggingface.co/{hub_id}" if hub_id else "#"
@@ -59,11 +64,44 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     """The README.md of a run folder written by an hf_emo job (``metrics.json`` and ``config.json``)."""
     run_dir = Path(run_dir)
     mpath, cpath = run_dir / "metrics.json", run_dir / "config.json"
+    adapter = _adapter_facts(run_dir)
+    if adapter is not None:  # a generative baseline: an adapter folder has no config.json
+        cpath = run_dir / "hf_emo_generative.json"
     for p in (mpath, cpath):
         if not p.is_file():
             raise FileNotFoundError(f"{p.name} not found in {run_dir.name}: it is not a finished hf_emo run folder")
-    return _render(json.loads(mpath.read_text()), json.loads(cpath.read_text()), name=run_dir.name, repo_id=repo_id,
-                   run_dir=run_dir)
+    config = json.loads(cpath.read_text())
+    if adapter is not None:
+        config = {"hf_emo_task": config["task"]}
+    return _render(json.loads(mpath.read_text()), config, name=run_dir.name, repo_id=repo_id, run_dir=run_dir,
+                   adapter=adapter)
+
+
+def _adapter_facts(run_dir: Path) -> dict[str, Any] | None:
+    """What the card says of a peft adapter saved by ``GenerativeTrainer`` (``None`` for a full model)."""
+    meta_path, adapter_path = run_dir / "hf_emo_generative.json", run_dir / "adapter_config.json"
+    if not (meta_path.is_file() and adapter_path.is_file()):
+        return None
+    meta, cfg = json.loads(meta_path.read_text()), json.loads(adapter_path.read_text())
+    targets = cfg.get("target_modules") or []
+    return {"kind": "LoRA", "r": cfg.get("r"), "alpha": cfg.get("lora_alpha"),
+            "target_modules": sorted(targets) if isinstance(targets, list) else [str(targets)],
+            "base": public_base_model(meta.get("base_model") or cfg.get("base_model_name_or_path") or ""),
+            "label_mode": meta["label_mode"],
+            "template": meta["prompt"]["template"], "verbalisers": meta["prompt"]["verbalisers"]}
+
+
+GEMMA_TERMS_NOTE = ("The base model is Gemma, provided under and subject to the Gemma Terms of Use "
+                    "(ai.google.dev/gemma/terms); this adapter is a modification of it and is distributed under those "
+                    "terms, including the use restrictions of their Section 3.2. A copy of the terms "
+                    "(GEMMA_TERMS.html) and the NOTICE file are in this repository.")
+
+
+def licence_of(base: str | None) -> tuple[str, str]:
+    """``(card licence, licence note)`` for a base model: Gemma's own terms where they apply."""
+    if base and "gemma" in str(base).lower():
+        return "gemma", GEMMA_TERMS_NOTE
+    return "apache-2.0", ""
 
 
 def render_trainer_card(record: dict[str, Any], config: dict[str, Any], *, name: str,
@@ -73,18 +111,19 @@ def render_trainer_card(record: dict[str, Any], config: dict[str, Any], *, name:
     return _render(scrub(record), config, name=name, repo_id=repo_id, run_dir=None)
 
 
-def _render(res: dict, config: dict, *, name: str, repo_id: str | None, run_dir: Path | None) -> str:
+def _render(res: dict, config: dict, *, name: str, repo_id: str | None, run_dir: Path | None,
+            adapter: dict | None = None) -> str:
     method = MethodDescription.from_dict(res.get("run", {}).get("method"), f"{name}/metrics.json")
     if config.get("model_type") == "hf_emo_multitask":
         return render_multitask_card(res, config, method, name=name, repo_id=repo_id, run_dir=run_dir)
     if "hf_emo_task" not in config:
         raise ValueError(f"{name}/config.json has no hf_emo_task: the card needs the task spec hf_emo saves with a "
                          "model")
-    return _render_single(res, config, method, name=name, repo_id=repo_id, run_dir=run_dir)
+    return _render_single(res, config, method, name=name, repo_id=repo_id, run_dir=run_dir, adapter=adapter)
 
 
 def _render_single(res: dict, config: dict, method: MethodDescription, *, name: str, repo_id: str | None,
-                   run_dir: Path | None) -> str:
+                   run_dir: Path | None, adapter: dict | None = None) -> str:
     import transformers
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -110,9 +149,10 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
     settings = [(k, run.get(k)) for k in ("pooling", "max_length") if run.get(k) is not None]
     settings += [(k, v) for k, v in method.settings.items() if v is not None]
     secs = run.get("train_runtime_s")
+    licence, licence_note = licence_of(base)
     card_data = ModelCardData(
-        language=spec.language, license="apache-2.0", library_name="transformers", base_model=base_id or None,
-        pipeline_tag="text-classification", metrics=list(keys[:4]),
+        language=spec.language, license=licence, library_name="peft" if adapter else "transformers",
+        base_model=base_id or None, pipeline_tag="text-classification", metrics=list(keys[:4]),
         tags=list(dict.fromkeys([*method.tags, spec.name])), model_name=name)
     card = ModelCard.from_template(
         card_data, template_path=str(card_template_path()), model_name=name, repo_id=repo_id,
@@ -130,8 +170,8 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
         example_text="Ce zi frumoasă, sunt atât de fericit!" if spec.language == "ro" else "What a lovely day!",
         command=run.get("command", ""), runtime=f"{secs / 60:.1f} min" if secs else "",
         machine=run.get("machine", "the machine recorded in metrics.json"), trainer=method.trainer,
-        hf_emo_version=__version__, transformers_version=transformers.__version__,
-        bibtex=method.bibtex((spec.citation or _registered_citation(spec.name),)),
+        hf_emo_version=__version__, transformers_version=transformers.__version__, adapter=adapter,
+        licence_note=licence_note, bibtex=method.bibtex((spec.citation or _registered_citation(spec.name),)),
     )
     return str(card)
 

@@ -259,3 +259,62 @@ def test_bad_inputs_are_clear_errors(decoder_dir, tmp_path, monkeypatch):
         decoder.lora_target_modules("mamba")
     with pytest.raises(ValueError, match="scoring=generate needs label_mode=completion"):
         _args(tmp_path, label_mode="sequence_classification", scoring="generate")
+
+
+# -- the job ------------------------------------------------------------------------------------------------------
+def _csv(tmp_path, rows):
+    import csv
+
+    paths = {}
+    for split, n in (("train", 8), ("validation", 8), ("test", 8)):
+        p = tmp_path / f"{split}.csv"
+        with open(p, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "label"])
+            for t, y in rows[:n]:
+                w.writerow([t, y])
+        paths[split] = str(p)
+    return paths
+
+
+@pytest.mark.parametrize("mode", ["completion", "sequence_classification"])
+def test_cli_generative_job_trains_scores_and_saves_an_adapter(decoder_dir, tmp_path, capsys, mode, monkeypatch):
+    from hf_emo.cli import main
+
+    monkeypatch.chdir(tmp_path)  # paths under the working directory are written relative to it
+
+    files = _csv(tmp_path, [(t, SINGLE.label_names[y]) for t, y in zip(TEXTS, SINGLE_Y)])
+    out = tmp_path / "run"
+    rc = main(["generative", "--model_name_or_path", str(decoder_dir), "--task", "none", "--train_file",
+               files["train"], "--validation_file", files["validation"], "--test_file", files["test"],
+               "--problem_type", "single_label", "--label_mode", mode, "--max_steps", "3", "--lora_r", "4",
+               "--per_device_train_batch_size", "4", "--learning_rate", "1e-2", "--report_to", "none",
+               "--save_strategy", "no", "--use_cpu", "true", "--output_dir", str(out), "--max_text_tokens", "16"])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0 and metrics["run"]["method"]["trainer"] == "GenerativeTrainer"
+    assert metrics["run"]["label_mode"] == mode and metrics["run"]["trainable_parameters"] > 0
+    assert (out / "adapter_model.safetensors").is_file() and not (out / "model.safetensors").exists()
+    manifest = json.loads((out / "run_files.json").read_text())
+    assert "adapter_model.safetensors" in manifest["files"] and "hf_emo_generative.json" in manifest["files"]
+    assert "LoRA" in (out / "report.md").read_text()
+    # push --dry-run: the adapter, the prompt and the card; never the base weights
+    staged = tmp_path / "staged"
+    assert main(["push", "--output-dir", str(out), "--repo-id", "me/tiny-emotion", "--dry-run", str(staged)]) == 0
+    names = {p.name for p in staged.iterdir()}
+    assert {"adapter_model.safetensors", "adapter_config.json", "hf_emo_generative.json", "README.md"} <= names
+    assert "model.safetensors" not in names and "training_args.bin" not in names
+    card = (staged / "README.md").read_text()
+    assert "library_name: peft" in card and "load_generative(\"me/tiny-emotion\")" in card
+    assert "### Response:" in card and "(generative baseline)" in card and "hu2022lora" in card
+    assert str(tmp_path) not in card
+    for name in ("adapter_config.json", "hf_emo_generative.json"):  # the uploaded copies name no local path
+        assert str(tmp_path) not in (staged / name).read_text()
+
+
+def test_a_gemma_base_passes_its_notice_and_terms_on(tmp_path):
+    from hf_emo.cards import licence_of
+
+    licence, note = licence_of("gemma-3-270m")
+    assert licence == "gemma" and "NOTICE" in note and "Section 3.2" in note
+    assert licence_of("HuggingFaceTB/SmolLM2-135M-Instruct") == ("apache-2.0", "")

@@ -4,11 +4,12 @@ before anything leaves the machine."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
 
-from ..cards import render_model_card
+from ..cards import public_base_model, render_model_card
 from ..scrub import TOKEN_VALUE
 from .common import MANIFEST, read_manifest
 
@@ -54,10 +55,22 @@ def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | No
     staging.mkdir(parents=True, exist_ok=True)
     card = render_model_card(run_dir, repo_id)
     out = [Path(shutil.copy2(f, staging / f.name)) for f in upload_files(run_dir)]
+    _public_base_model(staging)
     (staging / "README.md").write_text(card, encoding="utf-8")
     out = sorted(out + [staging / "README.md"])
     _check_no_secrets(out, token)
     return out
+
+
+def _public_base_model(staging: Path) -> None:
+    """An adapter names its base model: in the uploaded copy that is a Hub id or the folder's name, not a path."""
+    for name, key in (("adapter_config.json", "base_model_name_or_path"), ("hf_emo_generative.json", "base_model")):
+        path = staging / name
+        if path.is_file():
+            data = json.loads(path.read_text())
+            if data.get(key):
+                data[key] = public_base_model(data[key])
+                path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
 def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token: str | None = None,

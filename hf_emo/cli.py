@@ -87,10 +87,23 @@ def run_training_job(name: str, argv: list[str]) -> int:
     module, run_cls, config_cls, fn = TRAINING_JOBS[name]
     job = importlib.import_module(f".jobs.{module}", __package__)
     run, config = parse_config_args(argv, (getattr(job, run_cls), getattr(trainers, config_cls)))
-    out = getattr(job, fn)(run, config, command=command_line(f"hf-emo {name}", argv))
-    print(json.dumps(out["metrics"], indent=2))
-    print(f"report: {Path(config.output_dir) / 'report.md'}")
+    try:
+        out = getattr(job, fn)(run, config, command=command_line(f"hf-emo {name}", argv))
+    finally:
+        _end_process_group()
+    if config.process_index == 0:
+        print(json.dumps(out["metrics"], indent=2))
+        print(f"report: {Path(config.output_dir) / 'report.md'}")
     return 0
+
+
+def _end_process_group() -> None:
+    """Under ``accelerate launch`` / torchrun, leave the process group before exiting (rank 0 aborts otherwise)."""
+    import sys as _sys
+
+    dist = _sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def _data_args(p: argparse.ArgumentParser) -> None:

@@ -1,4 +1,6 @@
 # Shared by the recipe scripts: `run_profile DIR PROFILE_NAMES... -- ARGS...`
+# With ACCELERATE_CONFIG=NAME set, the job runs under `accelerate launch --config_file recipes/accelerate/NAME.yaml`
+# (one GPU, DDP, FSDP + QLoRA or DeepSpeed ZeRO-3) instead of as one plain process.
 # reads an optional `--profile NAME` from ARGS (default: the first profile name), then runs
 # `hf-emo $HF_EMO_CMD --config DIR/configs/<config>.yaml ...` (HF_EMO_CMD defaults to train) with the remaining
 # ARGS as overrides. A profile maps to configs/<name>.yaml unless PROFILE_CONFIG_<name> names other files
@@ -34,7 +36,13 @@ run_profile() {
   local root; root="$(cd "$dir/../.." && pwd)"
   local bin; bin="$(hf_emo_bin "$root")"
   cd "$root"
-  "$bin" "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
+  if [[ -n "${ACCELERATE_CONFIG:-}" ]]; then  # e.g. one_gpu, ddp, fsdp_qlora, deepspeed_zero3 (recipes/accelerate)
+    local launcher="$(dirname "$bin")/accelerate"; [[ -x "$launcher" ]] || launcher="accelerate"
+    "$launcher" launch --config_file "$root/recipes/accelerate/${ACCELERATE_CONFIG}.yaml" -m hf_emo.cli \
+      "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
+  else
+    "$bin" "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
+  fi
 }
 
 # -- seed studies: one loop shape for every recipe that runs settings over seeds --------------------------------

@@ -40,7 +40,8 @@ def four_bit_problem() -> str | None:
     return None
 
 
-def quantization_config(*, quant_type: str = "nf4", double_quant: bool = True, compute_dtype: str = "auto"):
+def quantization_config(*, quant_type: str = "nf4", double_quant: bool = True, compute_dtype: str = "auto",
+                        quant_storage: str | None = None):
     """``BitsAndBytesConfig`` for QLoRA: 4-bit ``quant_type`` weights, double quantisation, compute in bf16 on a
     GPU and fp32 on CPU unless ``compute_dtype`` says otherwise."""
     from transformers import BitsAndBytesConfig
@@ -52,8 +53,9 @@ def quantization_config(*, quant_type: str = "nf4", double_quant: bool = True, c
         dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
     else:
         dtype = getattr(torch, compute_dtype)
+    storage = {"bnb_4bit_quant_storage": getattr(torch, quant_storage)} if quant_storage else {}
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant_type,
-                              bnb_4bit_use_double_quant=double_quant, bnb_4bit_compute_dtype=dtype)
+                              bnb_4bit_use_double_quant=double_quant, bnb_4bit_compute_dtype=dtype, **storage)
 
 
 def load_decoder_tokenizer(name_or_path: str, pad_token: str | None = "eos"):
@@ -81,7 +83,7 @@ def load_decoder_tokenizer(name_or_path: str, pad_token: str | None = "eos"):
 
 def build_decoder(name_or_path: str, spec: TaskSpec, tokenizer, *, label_mode: str = "completion",
                   load_in_4bit: bool = False, quant_type: str = "nf4", double_quant: bool = True,
-                  compute_dtype: str = "auto", lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.05,
+                  compute_dtype: str = "auto", quant_storage: str | None = None, lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.05,
                   lora_target_modules: list[str] | None = None, gradient_checkpointing: bool = False) -> Any:
     """A decoder with a fresh LoRA adapter for ``spec``: a causal LM (``completion``: the label is generated) or a
     sequence classifier on the last real token (``sequence_classification``; the score head is trained and saved
@@ -97,7 +99,7 @@ def build_decoder(name_or_path: str, spec: TaskSpec, tokenizer, *, label_mode: s
     kwargs: dict[str, Any] = {}
     if load_in_4bit:
         kwargs["quantization_config"] = quantization_config(quant_type=quant_type, double_quant=double_quant,
-                                                            compute_dtype=compute_dtype)
+                                                            compute_dtype=compute_dtype, quant_storage=quant_storage)
     if label_mode == "completion":
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         task_type = TaskType.CAUSAL_LM

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 
 from ..data.spec import TaskSpec
 
-# Wang et al. 2024 (§3.3) fine-tune BLOOMZ with the Alpaca prompt; this is that prompt verbatim with the sentiment
-# question put as an emotion one over the task's label names.
-ALPACA_SINGLE_LABEL = (
-    "Below is an instruction that describes a task, paired with an input that provides further context. Write a "
-    "response that appropriately completes the request.\n\n### Instruction:\nPlease use one word to describe the "
-    "emotion expressed in the given tweet. Choose one of: {labels}.\n\n### Input:\nTweet: {text}\n\n### Response:\n")
-ALPACA_MULTI_LABEL = (
-    "Below is an instruction that describes a task, paired with an input that provides further context. Write a "
-    "response that appropriately completes the request.\n\n### Instruction:\nFor each emotion in the list ({labels}), "
-    "answer yes or no: does the given tweet express it?\n\n### Input:\nTweet: {text}\n\n### Response:\n")
-TEMPLATES = {"alpaca": ALPACA_SINGLE_LABEL, "alpaca_multi_label": ALPACA_MULTI_LABEL}
+# Wang et al. 2024 (Table 3) fine-tune BLOOMZ with this Alpaca-style prompt, verbatim (their task's labels are
+# emotions although the sentence says "sentiment"; the completion is an emotion label name).
+WANG2024_SINGLE_LABEL = (
+    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\nPlease use one word to describe the sentiment expressed in the given tweet.\n"
+    "Tweet: {text}\n\n### Response:\n")
+# The same prompt put as one yes/no question per label, for multi-label tasks (hf_emo's adaptation).
+WANG2024_MULTI_LABEL = (
+    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+    "### Instruction:\nFor each emotion in the list ({labels}), answer yes or no: is it expressed in the given "
+    "tweet?\nTweet: {text}\n\n### Response:\n")
+TEMPLATES = {"wang2024": WANG2024_SINGLE_LABEL, "wang2024_multi_label": WANG2024_MULTI_LABEL}
 ANSWERS = ("yes", "no")
 
 
@@ -46,7 +47,7 @@ class PromptFormat:
                              "use an encoder (EmotionTrainer) for regression")
         template = self.template
         if template == "auto":
-            template = "alpaca_multi_label" if self.spec.problem_type == "multi_label" else "alpaca"
+            template = "wang2024_multi_label" if self.spec.problem_type == "multi_label" else "wang2024"
         template = TEMPLATES.get(template, template)
         slots = template_slots(template)
         if "text" not in slots:

@@ -30,6 +30,9 @@ class GenerativeRunArguments(RunArguments):
                 "figures to compare must use the full splits."})
     merge_adapter: bool = field(default=False, metadata={
         "help": "Also save the base with the adapter merged in (merged/); lossy on a 4-bit base."})
+    early_stopping_patience: int | None = field(default=None, metadata={
+        "help": "Stop after this many evaluations without improvement of metric_for_best_model (Wang et al. 2024: "
+                "up to 20 epochs with early stopping); needs load_best_model_at_end."})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -56,6 +59,7 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
     model = build_decoder(run.model_name_or_path, spec, tokenizer, label_mode=config.label_mode,
                           load_in_4bit=config.load_in_4bit, quant_type=config.bnb_4bit_quant_type,
                           double_quant=config.bnb_4bit_use_double_quant, compute_dtype=config.bnb_4bit_compute_dtype,
+                          quant_storage=config.bnb_4bit_quant_storage,
                           lora_r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                           lora_target_modules=config.lora_target_modules,
                           gradient_checkpointing=config.gradient_checkpointing)
@@ -65,9 +69,17 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
     else:
         data = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
         collator = DataCollatorWithPadding(tokenizer)
+    callbacks = []
+    if run.early_stopping_patience:
+        from transformers import EarlyStoppingCallback
+
+        if not config.load_best_model_at_end:
+            raise JobError("early_stopping_patience needs load_best_model_at_end true (and matching eval and save "
+                           "strategies)")
+        callbacks.append(EarlyStoppingCallback(run.early_stopping_patience))
     trainer = GenerativeTrainer(model, config, task_spec=spec, prompt_format=fmt, processing_class=tokenizer,
                                 train_dataset=data["train"], eval_dataset=data.get("validation"),
-                                data_collator=collator)
+                                data_collator=collator, callbacks=callbacks)
     train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
     train_time = job.elapsed()
 
@@ -84,6 +96,8 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
         results.setdefault(split, {})[name] = value
     detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], threshold) if "test" in outputs else {}
     trainer.save_model(config.output_dir)
+    if not trainer.is_world_process_zero():  # under DDP every rank trained and scored; one writes
+        return {"metrics": results, "run": {}}
     _pass_on_base_terms(run.model_name_or_path, config.output_dir)
     if run.merge_adapter:
         _save_merged(trainer, config)
@@ -92,6 +106,7 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
             "row_caps": caps, "train_runtime_s": train_time, "train_loss": train_out.training_loss,
             "split_sizes": {k: len(v) for k, v in dd.items()}, "split_note": spec.split_note,
             "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "processes": config.world_size,
             "resumed_from": job.resume_from_checkpoint}
     record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info, detail=detail,
                                   command=command or command_line("python", sys.argv))

@@ -20,8 +20,9 @@ class GenerativeConfig(EmotionConfig):
         "help": "completion: the decoder writes the label after the prompt (loss on the completion and EOS only); "
                 "sequence_classification: a score head on the last real token (AutoModelForSequenceClassification)."})
     prompt_template: str = field(default="auto", metadata={
-        "help": "A template with a {text} slot (and optionally {labels}), or a name: alpaca (Wang et al. 2024's "
-                "Alpaca prompt, single-label), alpaca_multi_label; auto picks by the task."})
+        "help": "A template with a {text} slot (and optionally {labels}), or a name: wang2024 (Wang et al. 2024's "
+                "Alpaca-style prompt, Table 3, single-label), wang2024_multi_label (one yes/no per label); auto picks "
+                "by the task."})
     verbalisers: list[str] | None = field(default=None, metadata={
         "help": "The words the decoder writes for the labels, in label order (default: the label names)."})
     max_text_tokens: int = field(default=128, metadata={"help": "Texts are cut to this many tokens in the prompt."})
@@ -33,6 +34,8 @@ class GenerativeConfig(EmotionConfig):
     bnb_4bit_use_double_quant: bool = True
     bnb_4bit_compute_dtype: str = field(default="auto", metadata={
         "help": "auto: bfloat16 on a GPU, float32 on CPU; or a torch dtype name."})
+    bnb_4bit_quant_storage: str | None = field(default=None, metadata={
+        "help": "Storage dtype of the 4-bit weights; FSDP + QLoRA needs it equal to the compute dtype (bfloat16)."})
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05

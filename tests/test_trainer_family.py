@@ -369,3 +369,7 @@ def test_a_new_method_is_a_config_a_trainer_and_one_export(tmp_path, monkeypatch
     trainer.create_model_card()
     card = (tmp_path / "README.md").read_text()
     assert "(logit matching)" in card and "ba2014deep" in card and "weight 1.0" in card
+    from hf_emo.jobs.train import trainer_class_for  # the CLI's train / distil job picks it by its config
+
+    assert trainer_class_for(trainer.args) is LogitMatchingTrainer
+    assert trainer_class_for(DistillationConfig(**_kw(tmp_path))) is DistillationTrainer

@@ -16,7 +16,8 @@ from ..models import build_classifier, is_classifier, load_classifier, load_toke
 from ..models.factory import POOLINGS
 from ..report import write_report
 from ..teachers import cache_teacher_logits, check_same_vocabulary, check_teacher_label_space
-from ..trainers import DistillationConfig, DistillationTrainer, EmotionConfig, EmotionTrainer
+from .. import trainers as trainer_family
+from ..trainers import DistillationConfig, EmotionConfig
 from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, score_splits, start_job
 
 
@@ -135,9 +136,9 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
                   eval_dataset=tokenized.get("validation"), processing_class=tokenizer,
                   data_collator=DataCollatorWithPadding(tokenizer))
     if distil:
-        trainer = DistillationTrainer(teacher_model=None if run.cached_teachers else teachers, **common)
+        trainer = trainer_class_for(config)(teacher_model=None if run.cached_teachers else teachers, **common)
     else:
-        trainer = EmotionTrainer(**common)
+        trainer = trainer_class_for(config)(**common)
     train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
     train_time = job.elapsed()
 
@@ -172,6 +173,16 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
     finish_job(config.output_dir, job)
     return {"metrics": results, "run": record.run}
+
+
+def trainer_class_for(config) -> type:
+    """The exported trainer whose ``config_class`` is exactly the config's class: a new method's config, given to
+    ``hf-emo train`` / ``distil`` through ``cli.TRAINING_JOBS``, brings its own trainer."""
+    for name in trainer_family.__all__:
+        cls = getattr(trainer_family, name)
+        if isinstance(cls, type) and getattr(cls, "config_class", None) is type(config):
+            return cls
+    raise JobError(f"no trainer in hf_emo.trainers takes a {type(config).__name__}")
 
 
 def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -> None:

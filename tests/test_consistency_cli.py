@@ -72,7 +72,7 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     from hf_emo.cards import render_model_card
 
     card = render_model_card(out, "me/refined")
-    for part in ("ConsistencyDistillationTrainer", "paper 001", "student before refinement", "@inproceedings{wang2024",
+    for part in ("ConsistencyDistillationTrainer", "Wang et al. 2024", "student before refinement", "@inproceedings{wang2024",
                  f"`{teacher}`", "No gold label", "per-label Bernoulli KL", "cross-lingual"):
         assert part in card, part
 

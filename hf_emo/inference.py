@@ -6,20 +6,18 @@ through it, so a text is prefixed, truncated, batched and decoded the same way e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .data.spec import TaskSpec
 from .metrics import probabilities
-from .models.factory import load_classifier, load_tokenizer, task_spec_of
+from .models.factory import load_classifier, load_tokenizer, task_spec_from_config, task_spec_of
+from .generative.decoder import GENERATIVE_FILE
 from .models.forward import batched_logits
 
 __all__ = ["Predictions", "predict", "predict_multitask", "decode_labels", "model_task_spec", "load_predictor"]
-
-HF_PROBLEM_TYPES = {"multi_label_classification": "multi_label", "regression": "regression",
-                    "single_label_classification": "single_label"}
-
 
 @dataclass
 class Predictions:
@@ -50,14 +48,7 @@ def decode_labels(probs: np.ndarray, label_names: list[str], problem_type: str, 
 
 def model_task_spec(model) -> TaskSpec:
     """The model's ``TaskSpec``: the one hf_emo saved with it, else one built from ``id2label`` / ``problem_type``."""
-    spec = task_spec_of(model)
-    if spec is not None:
-        return spec
-    cfg = model.config
-    id2label = getattr(cfg, "id2label", None) or {}
-    names = tuple(str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(cfg.num_labels))
-    problem = HF_PROBLEM_TYPES.get(getattr(cfg, "problem_type", None) or "", "single_label")
-    return TaskSpec(getattr(cfg, "_name_or_path", "") or "model", problem, names, "und")
+    return task_spec_of(model) or task_spec_from_config(model.config)
 
 
 def _check_texts(texts: list[str]) -> list[str]:
@@ -84,7 +75,10 @@ def load_predictor(model_or_path, tokenizer=None):
 def predict(model, tokenizer=None, texts: list[str] = (), *, threshold: float | None = None, batch_size: int = 32,
             max_length: int | None = None, device=None, desc: str = "predicting") -> Predictions:
     """Labels and probabilities of a fine-tuned single-task classifier (a model object with its tokenizer, or a
-    path / Hub id). ``threshold`` defaults to the one tuned at training (``config.hf_emo_threshold``) or 0.5."""
+    path / Hub id; also an adapter folder of ``hf-emo generative``). ``threshold`` defaults to the one tuned at
+    training (``config.hf_emo_threshold``) or 0.5."""
+    if isinstance(model, str) and (Path(model) / GENERATIVE_FILE).is_file():
+        return _predict_generative(model, texts, threshold=threshold, batch_size=batch_size)
     model, tokenizer = load_predictor(model, tokenizer)
     texts = _check_texts(texts)
     spec = model_task_spec(model)
@@ -93,6 +87,28 @@ def predict(model, tokenizer=None, texts: list[str] = (), *, threshold: float | 
                             desc=desc)
     if isinstance(logits, dict):
         raise ValueError("this is a multi-task model: use predict_multitask")
+    probs = probabilities(logits, spec.problem_type)
+    return Predictions(texts, logits, probs, decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+                       list(spec.label_names), spec.problem_type, thr)
+
+
+def _predict_generative(path: str, texts: list[str], *, threshold: float | None, batch_size: int) -> Predictions:
+    """An adapter saved by ``GenerativeTrainer``: its labels scored by likelihood (completion mode) or its score head
+    (sequence classification), decoded like an encoder's."""
+    import json
+
+    from .generative import label_scores, load_generative
+
+    meta = json.loads((Path(path) / GENERATIVE_FILE).read_text())
+    model, tokenizer, fmt = load_generative(path)
+    texts = _check_texts(texts)
+    spec = fmt.spec
+    if meta["label_mode"] == "completion":
+        logits = label_scores(model, tokenizer, fmt, texts, batch_size=batch_size,
+                              max_text_tokens=meta.get("max_text_tokens"))
+    else:
+        logits = batched_logits(model, tokenizer, texts, batch_size=batch_size)
+    thr = float(threshold if threshold is not None else meta.get("threshold", 0.5))
     probs = probabilities(logits, spec.problem_type)
     return Predictions(texts, logits, probs, decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
                        list(spec.label_names), spec.problem_type, thr)

@@ -298,6 +298,10 @@ def test_cli_generative_job_trains_scores_and_saves_an_adapter(decoder_dir, tmp_
     manifest = json.loads((out / "run_files.json").read_text())
     assert "adapter_model.safetensors" in manifest["files"] and "hf_emo_generative.json" in manifest["files"]
     assert "LoRA" in (out / "report.md").read_text()
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out), "--format", "json", "i am happy today"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["text"] == "i am happy today" and set(rows[0]["scores"]) == {"joy", "fear", "sadness"}
     # push --dry-run: the adapter, the prompt and the card; never the base weights
     staged = tmp_path / "staged"
     assert main(["push", "--output-dir", str(out), "--repo-id", "me/tiny-emotion", "--dry-run", str(staged)]) == 0
@@ -318,3 +322,15 @@ def test_a_gemma_base_passes_its_notice_and_terms_on(tmp_path):
     licence, note = licence_of("gemma-3-270m")
     assert licence == "gemma" and "NOTICE" in note and "Section 3.2" in note
     assert licence_of("HuggingFaceTB/SmolLM2-135M-Instruct") == ("apache-2.0", "")
+
+
+def test_predict_reads_an_adapter_folder(decoder_dir, tmp_path):
+    from hf_emo.inference import predict
+
+    trainer, data, tokenizer, fmt = _trainer(decoder_dir, tmp_path, spec=MULTI, max_steps=2)
+    trainer.train()
+    trainer.save_model(str(tmp_path / "adapter"))
+    pred = predict(str(tmp_path / "adapter"), texts=TEXTS[:3], threshold=0.5)
+    expected = label_scores(trainer.model, tokenizer, fmt, TEXTS[:3], max_text_tokens=16)
+    assert np.allclose(pred.logits, expected, atol=1e-5) and pred.label_names == ["joy", "fear", "sadness"]
+    assert all(set(labels) <= {"joy", "fear", "sadness"} for labels in pred.labels)

@@ -19,6 +19,7 @@ LORA_TARGETS = {
     "gpt_neox": ["query_key_value"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"],
 }
 LABEL_MODES = ("completion", "sequence_classification")
+GENERATIVE_FILE = "hf_emo_generative.json"  # an adapter folder's task, prompt, verbalisers, label mode, threshold
 
 
 def lora_target_modules(model_type: str, requested: list[str] | None = None) -> list[str]:
@@ -150,7 +151,7 @@ def load_generative(path: str, *, load_in_4bit: bool = False, is_trainable: bool
         except Exception as e:  # noqa: BLE001  (offline, unknown repo, no access: one sentence)
             raise ValueError(f"{path} is neither a local adapter folder nor a Hub repository that can be downloaded "
                              f"({type(e).__name__})") from None
-    meta_path, adapter_path = folder / "hf_emo_generative.json", folder / "adapter_config.json"
+    meta_path, adapter_path = folder / GENERATIVE_FILE, folder / "adapter_config.json"
     for p in (meta_path, adapter_path):
         if not p.is_file():
             raise ValueError(f"{path} has no {p.name}: it is not an adapter saved by hf_emo's GenerativeTrainer")

@@ -99,6 +99,7 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
     if not trainer.is_world_process_zero():  # under DDP every rank trained and scored; one writes
         return {"metrics": results, "run": {}}
     _pass_on_base_terms(run.model_name_or_path, config.output_dir)
+    _record_threshold(config.output_dir, threshold)
     if run.merge_adapter:
         _save_merged(trainer, config)
     info = {"task": spec.name, "model": run.model_name_or_path, "label_mode": config.label_mode,
@@ -113,6 +114,17 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
     write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
     finish_job(config.output_dir, job)
     return {"metrics": results, "run": record.run}
+
+
+def _record_threshold(out_dir: str, threshold: float) -> None:
+    """The tuned multi-label threshold goes into the adapter's ``hf_emo_generative.json`` (``hf-emo predict`` uses it)."""
+    import json
+    from pathlib import Path
+
+    path = Path(out_dir) / "hf_emo_generative.json"
+    meta = json.loads(path.read_text())
+    meta["threshold"] = threshold
+    path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
 
 def _pass_on_base_terms(base: str, out_dir: str) -> None:

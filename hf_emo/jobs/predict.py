@@ -11,6 +11,12 @@ __all__ = ["is_multitask", "predict_rows", "format_table"]
 
 
 def is_multitask(path: str) -> bool:
+    from pathlib import Path
+
+    from ..generative.decoder import GENERATIVE_FILE
+
+    if (Path(path) / GENERATIVE_FILE).is_file():  # an adapter folder: no config.json of its own
+        return False
     return load_config(path).model_type == "hf_emo_multitask"
 
 

@@ -11,6 +11,7 @@ import torch
 from transformers.trainer_utils import PredictionOutput
 
 from ..data.spec import TaskSpec
+from ..generative.decoder import GENERATIVE_FILE
 from ..generative.prompts import PromptFormat
 from ..generative.scoring import generate_labels, label_scores
 from ..generative.tokens import CompletionTokens
@@ -20,8 +21,6 @@ from ..metrics import task_metrics
 from ..scrub import public_name
 from .emotion_trainer import EmotionTrainer
 from .generative_config import GenerativeConfig
-
-GENERATIVE_FILE = "hf_emo_generative.json"
 
 
 class GenerativeTrainer(EmotionTrainer):

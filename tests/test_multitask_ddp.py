@@ -48,7 +48,7 @@ def _launch(tmp_path: Path, out: Path, weighting: str, port: int) -> dict:
         _, stderr = proc.communicate()
         pytest.fail(f"accelerate launch did not finish in 420 s; its stderr ends with:\n{stderr[-6000:]}")
     assert proc.returncode == 0, stderr[-6000:]
-    return torch.load(out / "result.pt", weights_only=False)
+    return torch.load(out / "result.pt", weights_only=True)
 
 
 def _single(out: Path, weighting: str) -> dict:
@@ -56,7 +56,7 @@ def _single(out: Path, weighting: str) -> dict:
     proc = subprocess.run([sys.executable, str(SCRIPT), str(out), "8", weighting], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    return torch.load(out / "result.pt", weights_only=False)
+    return torch.load(out / "result.pt", weights_only=True)
 
 
 @pytest.mark.parametrize("weighting,port", [("static", 29531), ("gradnorm", 29533)])

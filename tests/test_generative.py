@@ -334,3 +334,13 @@ def test_predict_reads_an_adapter_folder(decoder_dir, tmp_path):
     expected = label_scores(trainer.model, tokenizer, fmt, TEXTS[:3], max_text_tokens=16)
     assert np.allclose(pred.logits, expected, atol=1e-5) and pred.label_names == ["joy", "fear", "sadness"]
     assert all(set(labels) <= {"joy", "fear", "sadness"} for labels in pred.labels)
+
+
+def test_activation_checkpointing_keeps_the_adapter_gradients(decoder_dir, tmp_path):
+    """Trainer re-enables checkpointing from the config; with PEFT it must not be the reentrant variant."""
+    trainer, *_ = _trainer(decoder_dir, tmp_path, activation_checkpointing=True, max_steps=3)
+    assert trainer.args.activation_checkpointing_kwargs == {"use_reentrant": False}
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if "lora_B" in n}
+    trainer.train()
+    moved = [n for n, p in trainer.model.named_parameters() if "lora_B" in n and not torch.equal(p, before[n])]
+    assert len(moved) == len(before)

@@ -14,10 +14,12 @@ from hf_emo.data import TaskSpec
 from hf_emo.losses import bce_single_label_loss, ce_loss, kd_bernoulli_loss
 from hf_emo.models import MultiTaskModel
 from hf_emo.trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
-                             DistillationTrainer, EmotionConfig, EmotionTrainer, MultiTaskConfig, MultiTaskTrainer)
+                             DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig, GenerativeTrainer,
+                             MultiTaskConfig, MultiTaskTrainer)
 from hf_emo.trainers.loss_log import LossLog
 from tests.conftest import mt_dataset, mt_model, mt_specs, tiny_bert_config, tiny_tokenizer
 from tests.test_emotion_trainer import SPECS, tiny_model, toy_dataset
+from tests.test_generative import SINGLE, decoder_dir  # noqa: F401  (a tiny Llama folder, for GenerativeTrainer)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +38,7 @@ def _cached(spec, n=8, seed=1):
     return cache_teacher_logits(tiny_model(spec, seed=seed), toy_dataset(spec, n=n), batch_size=4)
 
 
-def _trainers(tmp_path):
+def _trainers(tmp_path, decoder_dir):
     """One trainer of every exported class, each on its smallest valid input."""
     spec = SPECS["multi_label"]
     single = SPECS["single_label"]
@@ -50,26 +52,35 @@ def _trainers(tmp_path):
     yield MultiTaskTrainer(mt_model(), MultiTaskConfig(**_kw(tmp_path / "m", loss_weighting="gradnorm")),
                            train_dataset={s.name: mt_dataset(s, 8, i, tok) for i, s in enumerate(mt_specs())},
                            data_collator=DataCollatorWithPadding(tok))
+    from hf_emo.generative import PromptFormat, build_decoder, load_decoder_tokenizer, tokenize_prompt_completion
+
+    decoder_tokenizer = load_decoder_tokenizer(str(decoder_dir))
+    rows = tokenize_prompt_completion(Dataset.from_dict({"text": ["i am happy", "i am sad"], "labels": [0, 2]}),
+                                      decoder_tokenizer, PromptFormat(SINGLE))
+    yield GenerativeTrainer(build_decoder(str(decoder_dir), SINGLE, decoder_tokenizer, lora_r=4),
+                            GenerativeConfig(**_kw(tmp_path / "g", load_in_4bit=True)), train_dataset=rows,
+                            processing_class=decoder_tokenizer)
 
 
 # -- 1. a method describes itself ---------------------------------------------------------------------------
 EXPECTED = {"EmotionTrainer": ("Supervised fine-tuning", ["matei_mtkd_romanian"]),
             "DistillationTrainer": ("Knowledge distillation", ["hinton2015distilling", "clark2019bam"]),
             "ConsistencyDistillationTrainer": ("Cross-lingual consistency distillation", ["wang2024knowledge"]),
-            "MultiTaskTrainer": ("Multi-task learning", ["mtl_disparate_labels", "chen2018gradnorm"])}
+            "MultiTaskTrainer": ("Multi-task learning", ["mtl_disparate_labels", "chen2018gradnorm"]),
+            "GenerativeTrainer": ("Generative baseline", ["wang2024knowledge", "hu2022lora", "dettmers2023qlora"])}
 
 
-def test_every_exported_trainer_cards_its_own_method_and_citation(tmp_path):
+def test_every_exported_trainer_cards_its_own_method_and_citation(tmp_path, decoder_dir):
     import hf_emo.trainers as family
 
     seen = set()
-    for trainer in _trainers(tmp_path):
+    for trainer in _trainers(tmp_path, decoder_dir):
         name = type(trainer).__name__
         seen.add(name)
         trainer.create_model_card()
         card = (Path(trainer.args.output_dir) / "README.md").read_text()
         method, keys = EXPECTED[name]
-        assert f"`{name}`" in card and method in card, name
+        assert f"`{name}`" in card and (method in card or method.lower() in card), name
         for key in keys:
             assert key in card, (name, key)
         assert "Supervised fine-tuning" not in card or name == "EmotionTrainer", name

@@ -62,7 +62,7 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
                           quant_storage=config.bnb_4bit_quant_storage,
                           lora_r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                           lora_target_modules=config.lora_target_modules,
-                          gradient_checkpointing=config.gradient_checkpointing)
+                          gradient_checkpointing=config.activation_checkpointing)
     if config.label_mode == "completion":
         data = tokenize_prompt_completion(dd, tokenizer, fmt, max_text_tokens=config.max_text_tokens)
         collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)

@@ -50,6 +50,9 @@ class GenerativeConfig(EmotionConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.activation_checkpointing and not self.activation_checkpointing_kwargs:
+            # Trainer re-enables checkpointing with these; the reentrant variant loses a LoRA adapter's gradients
+            self.activation_checkpointing_kwargs = {"use_reentrant": False}
         if self.label_mode not in LABEL_MODES:
             raise ValueError(f"label_mode must be one of {LABEL_MODES}, got {self.label_mode!r}")
         if self.scoring not in SCORINGS:

@@ -70,3 +70,14 @@ study_run() {
   fi
   "$@" "${again[@]}" --output_dir "$dir"
 }
+
+# `run_generative DIR PAPER_CONFIG EMBEDDED_CONFIG ARGS...`: a generative-baseline recipe: `hf-emo generative` with
+# the profile's config (embedded by default); the paper profile runs under `accelerate launch`
+# (ACCELERATE_CONFIG, default one_gpu).
+run_generative() {
+  local dir="$1" paper="$2" embedded="$3"; shift 3
+  local profile; profile="$(parse_profile embedded "$@")"
+  if [[ "$profile" == "paper" ]]; then export ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-one_gpu}"; fi
+  PROFILE_CONFIG_paper="$paper" PROFILE_CONFIG_embedded="$embedded" HF_EMO_CMD=generative \
+    run_profile "$dir" embedded paper -- "$@"
+}

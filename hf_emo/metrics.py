@@ -1,7 +1,8 @@
 """Metrics for the three problem types, computed with scikit-learn and scipy (no hand-written formulas).
 
-Names follow ``<metric>_<average>``; Matei's REDv2 "F1" is the micro F1 (``f1_micro``), its "Ac" is the
-subset accuracy (``subset_accuracy``).
+Names follow ``<metric>_<average>``. Matei's REDv2 "Ac" is the subset accuracy (``subset_accuracy``); its "F1" lies
+below the harmonic mean of the row's P and R, so it is not the micro F1 but a mean of per-label F1s (macro or
+weighted; ``bench/f1_averaging.py``).
 """
 
 from __future__ import annotations

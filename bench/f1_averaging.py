@@ -1,11 +1,15 @@
 """Which F1 does Matei's REDv2 table report? Its F1 against the harmonic mean of the same row's P and R.
 
-    python bench/f1_averaging.py --run runs/redv2_baseline_embedded --out bench/results/f1_averaging.json
+    hf-emo evaluate --model runs/redv2_baseline_embedded --task redv2 --split test --threshold 0.5 \
+        --output runs/redv2_baseline_embedded/test_eval.json
+    python bench/f1_averaging.py --run runs/redv2_baseline_embedded/test_eval.json
 
 A micro F1 *equals* 2PR/(P+R) of the micro P and R. A macro, weighted or samples F1 (a mean of per-label or
 per-example F1s) lies *below* the harmonic mean of the matching mean P and mean R (the harmonic mean is concave),
 by an amount that depends on how P and R vary across labels or examples. The paper's emotion rows (Tables 1-5,
-typed in below from the paper) are compared with the gaps of our own run's micro, macro and samples averages.
+typed in below from the paper) are compared with the gaps of our own run's micro, macro, weighted and samples
+averages. A second check separates macro from weighted: for a single-label task the support-weighted recall *is*
+the accuracy, so the paper's single-label auxiliary rows (sentiment, news) tell which one its code used.
 """
 
 from __future__ import annotations
@@ -37,24 +41,50 @@ PAPER_ROWS = [
 ]
 
 
+# (table, task, row, Ac, F1, P, R): Matei's single-label auxiliary tasks
+AUX_ROWS = [
+    ("1/2", "sentiment", "BERT-base-ro", 95.23, 95.28, 95.27, 95.30),
+    ("1/2", "news", "BERT-base-ro", 84.85, 86.92, 87.10, 86.79),
+    ("1", "news", "Multi-Stage Cross-Lingual", 85.51, 86.90, 87.32, 86.59),
+    ("1/2", "sentiment", "Multi-Task Cross-Lingual", 95.33, 95.36, 95.39, 95.33),
+    ("1/2", "news", "Multi-Task Cross-Lingual", 85.28, 86.69, 87.30, 86.54),
+    ("2", "sentiment", "Multi-Task Learning", 95.10, 95.18, 95.16, 95.20),
+    ("2", "news", "Multi-Task Learning", 83.96, 85.81, 86.31, 85.33),
+    ("2", "sentiment", "MTKD", 95.53, 95.56, 95.59, 95.53),
+    ("2", "news", "MTKD", 81.60, 87.33, 85.03, 90.40),
+    ("2", "sentiment", "MTKD-TA", 95.26, 95.40, 95.37, 95.43),
+    ("2", "news", "MTKD-TA", 78.20, 86.37, 81.73, 92.60),
+    ("3", "sentiment", "MTL div 5", 95.46, 95.50, 95.46, 95.53),
+    ("3", "news", "MTL div 5", 83.79, 84.69, 85.27, 84.13),
+    ("3", "sentiment", "MTL div 15", 95.33, 95.40, 95.33, 95.46),
+    ("3", "news", "MTL div 15", 84.01, 86.12, 87.10, 85.21),
+]
+
+
 def harmonic(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", type=Path, help="a REDv2 run folder with metrics.json (test split)")
+    parser.add_argument("--run", type=Path, help="a REDv2 run folder (its metrics.json's test split) or the JSON of "
+                                                 "`hf-emo evaluate --output`")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "f1_averaging.json")
     args = parser.parse_args()
     paper = [{"table": t, "row": name, "f1": f1, "hm_of_p_r": round(harmonic(p, r), 2),
               "gap": round(harmonic(p, r) - f1, 2)} for t, name, _, f1, p, r in PAPER_ROWS]
-    result = {"paper_rows": paper, "paper_gap_range": [min(x["gap"] for x in paper), max(x["gap"] for x in paper)]}
+    result = {"paper_rows": paper, "paper_gap_range": [min(x["gap"] for x in paper), max(x["gap"] for x in paper)],
+              "aux_rows_recall_minus_accuracy": [{"table": t, "task": task, "row": name, "recall_minus_acc":
+                                                  round(r - ac, 2)} for t, task, name, ac, _, _, r in AUX_ROWS]}
+    result["aux_rows_where_recall_equals_accuracy"] = sum(abs(x["recall_minus_acc"]) < 0.005
+                                                          for x in result["aux_rows_recall_minus_accuracy"])
     if args.run:
-        test = json.loads((args.run / "metrics.json").read_text())["test"]
+        test = json.loads(args.run.read_text()) if args.run.is_file() else \
+            json.loads((args.run / "metrics.json").read_text())["test"]
         result["our_run"] = {avg: {"f1": round(100 * test[f"f1_{avg}"], 2),
                                    "gap": round(100 * (harmonic(test[f"precision_{avg}"], test[f"recall_{avg}"])
                                                        - test[f"f1_{avg}"]), 2)}
-                             for avg in ("micro", "macro", "samples") if f"f1_{avg}" in test}
+                             for avg in ("micro", "macro", "weighted", "samples") if f"f1_{avg}" in test}
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 

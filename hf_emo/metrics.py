@@ -57,11 +57,12 @@ def _prf(y_true, y_pred, average: str) -> dict[str, float]:
 
 
 def multi_label_metrics(y_true: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
-    """Subset accuracy, micro / macro / samples P-R-F1, Hamming loss and Jaccard at ``threshold``."""
+    """Subset accuracy, micro / macro / weighted / samples P-R-F1, Hamming loss and Jaccard at ``threshold``
+    (weighted: per-label scores weighted by each label's support)."""
     y_true = np.asarray(y_true).astype(int)
     y_pred = (np.asarray(probs) >= threshold).astype(int)
     out = {"subset_accuracy": float(accuracy_score(y_true, y_pred)), "threshold": float(threshold)}
-    for avg in ("micro", "macro", "samples"):
+    for avg in ("micro", "macro", "weighted", "samples"):
         out.update(_prf(y_true, y_pred, avg))
         out[f"jaccard_{avg}"] = float(jaccard_score(y_true, y_pred, average=avg, zero_division=0))
     out["hamming_loss"] = float(hamming_loss(y_true, y_pred))

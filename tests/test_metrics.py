@@ -14,7 +14,10 @@ def test_multi_label_values_by_hand():
     assert m["precision_micro"] == pytest.approx(tp / (tp + fp))
     assert m["recall_micro"] == pytest.approx(tp / (tp + fn))
     P, R = m["precision_micro"], m["recall_micro"]
-    assert m["f1_micro"] == pytest.approx(2 * P * R / (P + R))  # paper 000's F1 from its P and R
+    assert m["f1_micro"] == pytest.approx(2 * P * R / (P + R))  # micro F1 is the harmonic mean of micro P and R
+    # weighted: per-label F1 (1, 2/3, 2/3) weighted by support (2, 2, 1); macro: their plain mean
+    assert m["f1_weighted"] == pytest.approx((2 * 1 + 2 * 2 / 3 + 1 * 2 / 3) / 5)
+    assert m["f1_macro"] == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
     assert m["subset_accuracy"] == pytest.approx(1 / 3)
     assert m["hamming_loss"] == pytest.approx(2 / 9)
     assert m["jaccard_samples"] == pytest.approx((1 + 0 + 2 / 3) / 3)

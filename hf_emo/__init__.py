@@ -41,14 +41,15 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
                 "probability_loyalty", "regression_loyalty", "regression_metrics", "single_label_metrics",
                 "tune_threshold",),
     "models": ("MultiTaskModel", "MultiTaskModelConfig", "PooledClassifier", "PooledClassifierConfig",
-               "build_classifier", "build_multitask_model", "load_classifier",),
+               "build_classifier", "build_multitask_model", "load_classifier", "init_student_from_teacher",),
     "quality_weights": ("add_quality_weights", "add_translation_disagreement", "minmax_quality", "quality_weights",
                         "translation_disagreement",),
     "schedules": ("alpha_at_step",),
     "teachers": ("cache_teacher_logits", "check_teacher_label_space",),
     "trainers": ("ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "DistillationConfig",
                  "DistillationTrainer", "EmotionConfig", "EmotionTrainer", "MultiTaskConfig", "MultiTaskTrainer",
-                 "GenerativeConfig", "GenerativeTrainer",),
+                 "GenerativeConfig", "GenerativeTrainer", "PretrainingDistillationConfig",
+                 "PretrainingDistillationTrainer",),
     "generative": ("PromptFormat", "build_decoder", "load_decoder_tokenizer", "load_generative",
                    "tokenize_prompt_completion", "label_scores", "generate_labels",),
     "translate": ("detect_languages", "translate_column", "translate_texts",),
@@ -91,14 +92,15 @@ if TYPE_CHECKING:  # static analysers and IDEs see every name
                           probability_loyalty, regression_loyalty, regression_metrics, single_label_metrics,
                           tune_threshold)
     from .models import (MultiTaskModel, MultiTaskModelConfig, PooledClassifier, PooledClassifierConfig,
-                         build_classifier, build_multitask_model, load_classifier)
+                         build_classifier, build_multitask_model, init_student_from_teacher, load_classifier)
     from .quality_weights import (add_quality_weights, add_translation_disagreement, minmax_quality, quality_weights,
                                   translation_disagreement)
     from .schedules import alpha_at_step
     from .teachers import cache_teacher_logits, check_teacher_label_space
     from .trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
                            DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig,
-                           GenerativeTrainer, MultiTaskConfig, MultiTaskTrainer)
+                           GenerativeTrainer, MultiTaskConfig, MultiTaskTrainer, PretrainingDistillationConfig,
+                           PretrainingDistillationTrainer)
     from .generative import (PromptFormat, build_decoder, generate_labels, label_scores, load_decoder_tokenizer,
                              load_generative, tokenize_prompt_completion)
     from .translate import detect_languages, translate_column, translate_texts

@@ -3,7 +3,8 @@
 from .factory import build_classifier, is_classifier, load_classifier, load_tokenizer, task_spec_of
 from .multitask_model import MultiTaskModel, MultiTaskModelConfig, MultiTaskOutput, build_multitask_model
 from .pooled_classifier import PooledClassifier, PooledClassifierConfig, pool
+from .student import init_student_from_teacher
 
 __all__ = ["MultiTaskModel", "MultiTaskModelConfig", "MultiTaskOutput", "build_multitask_model", "PooledClassifier",
            "PooledClassifierConfig", "build_classifier", "is_classifier", "load_classifier", "load_tokenizer", "pool",
-           "task_spec_of"]
+           "task_spec_of", "init_student_from_teacher"]

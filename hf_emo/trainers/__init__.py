@@ -10,6 +10,9 @@ from .generative_config import GenerativeConfig
 from .generative_trainer import GenerativeTrainer
 from .multitask_config import MultiTaskConfig
 from .multitask_trainer import MultiTaskTrainer
+from .pretraining_distillation_config import PretrainingDistillationConfig
+from .pretraining_distillation_trainer import PretrainingDistillationTrainer
 
 __all__ = ["EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer", "MultiTaskConfig",
-           "MultiTaskTrainer", "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "GenerativeConfig", "GenerativeTrainer"]
+           "MultiTaskTrainer", "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "GenerativeConfig", "GenerativeTrainer",
+           "PretrainingDistillationConfig", "PretrainingDistillationTrainer"]

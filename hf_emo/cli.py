@@ -74,6 +74,7 @@ TRAINING_JOBS = {  # command -> (module of hf_emo.jobs, run-arguments class, con
     "consistency": ("consistency", "ConsistencyRunArguments", "ConsistencyDistillationConfig",
                     "train_and_evaluate_consistency"),
     "generative": ("generative", "GenerativeRunArguments", "GenerativeConfig", "train_and_evaluate_generative"),
+    "pretrain": ("pretraining", "PretrainingRunArguments", "PretrainingDistillationConfig", "distil_pretraining"),
 }
 
 
@@ -406,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
               "  consistency  refine a multilingual student by translation-quality-weighted consistency KD "
               "(Wang et al. 2024)\n"
               "  generative  a decoder-only baseline through a LoRA / QLoRA adapter (completion or classifier head)\n"
+              "  pretrain  distil a language model into its half-depth student on the Romanian corpus\n"
               "  evaluate  metrics of a fine-tuned model on a split (several --model: their ensemble too)\n"
               "  predict   labels and probabilities for texts (table or JSON)\n"
               "  explain   trigger words of a classifier, highlighted in the terminal and as HTML\n"

@@ -171,3 +171,34 @@ def test_distilled_student_saves_as_a_masked_lm_and_fine_tunes_as_a_classifier(t
     EmotionTrainer(clf, EmotionConfig(output_dir=str(tmp_path / "ft"), max_steps=2, report_to="none", use_cpu=True,
                                       save_strategy="no"), task_spec=spec, train_dataset=labelled,
                    processing_class=tok).train()
+
+
+def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path, monkeypatch):
+    import json
+
+    from hf_emo.cli import main
+
+    teacher_dir = tmp_path / "teacher"
+    teacher = _llama_teacher()
+    teacher.save_pretrained(teacher_dir)
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *WORDS])}  # within the teacher's 5 spare
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                            pad_token="<pad>").save_pretrained(teacher_dir)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "student"
+    assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus_tasks", "redv2", "--max_corpus_rows", "64",
+                 "--block_size", "16", "--max_steps", "2", "--per_device_train_batch_size", "4", "--logging_steps", "1",
+                 "--report_to", "none",
+                 "--save_strategy", "no", "--use_cpu", "true", "--output_dir", str(out)]) == 0
+    record = json.loads((out / "metrics.json").read_text())
+    run = record["run"]
+    assert run["objective"] == "clm" and run["student_layers"] == [0, 2] and run["corpus"]["split"] == "train"
+    assert run["corpus"]["texts"] == 64 and run["method"]["trainer"] == "PretrainingDistillationTrainer"
+    assert {"loss_kd", "loss_lm", "loss_cosine"} <= set(record["train_end"])
+    assert (out / "model.safetensors").is_file() and (out / "training_curves.png").is_file()
+    assert "avram2022distilling" in (out / "README.md").read_text()

@@ -1,0 +1,127 @@
+"""The job behind ``hf-emo pretrain``: distil a language model into its half-depth student on the Romanian texts of
+the project's data sets (training splits only), then save the student for fine-tuning."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..data import load_task
+from ..models.student import init_student_from_teacher
+from ..report import plot_training_curves
+from ..trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
+from ..trainers.pretraining_distillation_trainer import _load_lm, objective_of
+from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, start_job
+
+ROMANIAN_CORPUS = ("redv2", "redv1", "laroseda", "xed_en_ro")
+
+
+@dataclass
+class PretrainingRunArguments(JobArguments):
+    """The teachers, the student's layers and the corpus of a pretraining distillation run."""
+
+    teacher: list[str] = field(default_factory=lambda: ["SmolLM2-135M-Instruct"], metadata={
+        "help": "Teacher language model(s), with their LM head: Hub ids, folders or zoo names; the first one's "
+                "tokenizer and architecture make the student."})
+    student_layers: list[int] | None = field(default=None, metadata={
+        "help": "The teacher layers the student keeps (default: every other one, 0, 2, 4, ...)."})
+    corpus_tasks: list[str] = field(default_factory=lambda: list(ROMANIAN_CORPUS), metadata={
+        "help": "Registered tasks whose training texts make the corpus (never their validation or test splits)."})
+    data_dir: str | None = None
+    block_size: int = field(default=128, metadata={"help": "Tokens per training block (texts are concatenated)."})
+    max_corpus_rows: int | None = field(default=None, metadata={
+        "help": "Cap the corpus to a seeded subset of this many texts (CPU runs; stated in the report)."})
+
+    def __post_init__(self) -> None:
+        if not self.teacher:
+            raise ValueError("pretraining distillation needs at least one --teacher")
+        for name in ("block_size", "max_corpus_rows"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value!r}")
+
+
+def build_corpus(tasks: list[str], data_dir: str | None, seed: int, max_rows: int | None):
+    """The ``text`` column of the training splits of ``tasks``, shuffled with ``seed`` and capped to ``max_rows``."""
+    from datasets import concatenate_datasets
+
+    parts = [load_task(t, data_dir)["train"].select_columns(["text"]) for t in tasks]
+    corpus = concatenate_datasets(parts).shuffle(seed=seed)
+    return corpus.select(range(min(max_rows, len(corpus)))) if max_rows else corpus
+
+
+def group_blocks(corpus, tokenizer, block_size: int):
+    """Tokenised texts joined end to end (each ended by EOS when the tokenizer has one) and cut into blocks of
+    ``block_size`` tokens: no padding, so no position is masked out of the loss by mistake."""
+    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+
+    def blocks(batch):
+        ids = [tok + eos for tok in tokenizer(batch["text"], add_special_tokens=True)["input_ids"]]
+        flat = [t for seq in ids for t in seq]
+        n = len(flat) // block_size * block_size
+        chunks = [flat[i:i + block_size] for i in range(0, n, block_size)]
+        return {"input_ids": chunks, "attention_mask": [[1] * block_size for _ in chunks]}
+
+    return corpus.map(blocks, batched=True, batch_size=1000, remove_columns=corpus.column_names,
+                      desc=f"blocks of {block_size} tokens")
+
+
+def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistillationConfig,
+                       command: str | None = None) -> dict:
+    """Build the corpus and the student, distil, save the student (a plain LM) and write the record and report."""
+    from transformers import AutoTokenizer, DataCollatorForLanguageModeling
+
+    from ..generative import load_decoder_tokenizer
+    from ..zoo import resolve_model
+
+    job = start_job(config, run)
+    first = _load_lm(run.teacher[0], "clm" if config.objective != "mlm" else "mlm")
+    objective = objective_of(first) if config.objective == "auto" else config.objective
+    teachers = [first] + [_load_lm(t, objective) for t in run.teacher[1:]]
+    tokenizer = (load_decoder_tokenizer(run.teacher[0]) if objective == "clm"
+                 else AutoTokenizer.from_pretrained(resolve_model(run.teacher[0])))
+    student = init_student_from_teacher(first, run.student_layers)
+    corpus = build_corpus(run.corpus_tasks, run.data_dir, config.seed, run.max_corpus_rows)
+    blocks = group_blocks(corpus, tokenizer, run.block_size)
+    if not len(blocks):
+        raise JobError(f"the corpus ({len(corpus)} texts) is shorter than one block of {run.block_size} tokens")
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm=objective == "mlm",
+                                               mlm_probability=config.mlm_probability)
+    trainer = PretrainingDistillationTrainer(student, config, teacher_model=teachers, train_dataset=blocks,
+                                             data_collator=collator, processing_class=tokenizer)
+    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
+    trainer.save_model(config.output_dir)
+    if not trainer.is_world_process_zero():
+        return {"metrics": {}, "run": {}}
+    losses = [h for h in trainer.state.log_history if "loss" in h]
+    info = {"teachers": [public_name(t) for t in run.teacher], "objective": objective,
+            "student_layers": student.config.hf_emo_student_of["layers"],
+            "parameters": {"teacher": sum(p.numel() for p in first.parameters()),
+                           "student": sum(p.numel() for p in student.parameters())},
+            "corpus": {"tasks": run.corpus_tasks, "split": "train", "texts": len(corpus), "blocks": len(blocks),
+                       "tokens": len(blocks) * run.block_size, "max_corpus_rows": run.max_corpus_rows},
+            "train_runtime_s": job.elapsed(), "train_loss": train_out.training_loss,
+            "resumed_from": job.resume_from_checkpoint}
+    metrics = {"train_end": {k: v for k, v in (losses[-1] if losses else {}).items() if k.startswith("loss")}}
+    record = RunRecord.for_config(trainer.method_description(), config, metrics=metrics, info=info,
+                                  command=command or command_line("python", sys.argv))
+    out = Path(config.output_dir)
+    record.save(out)
+    plot_training_curves(trainer.state.log_history, "loss", out / "training_curves.png")
+    _write_report(out, record.to_dict())
+    trainer.create_model_card()
+    finish_job(config.output_dir, job)
+    return {"metrics": metrics, "run": record.run}
+
+
+def _write_report(out: Path, record: dict) -> None:
+    run = record["run"]
+    lines = [f"# Pretraining distillation: {', '.join(run['teachers'])} -> {len(run['student_layers'])} layers", "",
+             f"{run['method']['summary']}", "",
+             f"- corpus: {json.dumps(run['corpus'])}", f"- parameters: {json.dumps(run['parameters'])}",
+             f"- loss at the end: {json.dumps(record.get('train_end', {}))}",
+             f"- train runtime: {run['train_runtime_s']} s on {run['machine']}", f"- command: `{run['command']}`",
+             "", "![training curves](training_curves.png)", ""]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")

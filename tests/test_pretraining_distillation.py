@@ -202,3 +202,40 @@ def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path,
     assert {"loss_kd", "loss_lm", "loss_cosine"} <= set(record["train_end"])
     assert (out / "model.safetensors").is_file() and (out / "training_curves.png").is_file()
     assert "avram2022distilling" in (out / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name,objective", [("distil", "mlm"), ("distil_embedded", "clm")])
+def test_recipe_configs_parse(name, objective):
+    from pathlib import Path
+
+    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.pretraining import PretrainingRunArguments
+
+    root = Path(__file__).resolve().parents[1]
+    run, config = parse_config_args(["--config", str(root / f"recipes/distil_romanian_berts/configs/{name}.yaml")],
+                                    (PretrainingRunArguments, PretrainingDistillationConfig))
+    assert config.objective == objective and (config.kd_weight, config.lm_weight, config.cosine_weight) == \
+        (0.625, 0.25, 0.125) and config.temperature == 2.0
+    assert "redv2" in run.corpus_tasks
+    if name == "distil":  # Avram et al. 2022's settings
+        assert (config.learning_rate, config.weight_decay, config.warmup_steps, config.max_grad_norm,
+                config.num_train_epochs) == (5e-4, 1e-4, 0.05, 5.0, 3)
+        assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 256
+
+
+def test_recipe_scripts_pick_the_profile(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for tool in ("hf-emo", "accelerate"):
+        b = tmp_path / tool
+        b.write_text(f'#!/usr/bin/env bash\necho {tool} "$@"\n')
+        b.chmod(0o755)
+    env = {"HF_EMO_BIN": str(tmp_path / "hf-emo"), "PATH": "/usr/bin:/bin"}
+    run = lambda *a: subprocess.run(["bash", *a], capture_output=True, text=True, env=env, check=True).stdout  # noqa
+    assert "hf-emo pretrain" in run(str(root / "recipes/distil_romanian_berts/00_distil.sh"), "--profile", "embedded")
+    paper = run(str(root / "recipes/distil_romanian_berts/00_distil.sh"), "--profile", "paper")
+    assert paper.startswith("accelerate launch") and "distil.yaml" in paper and "-m hf_emo.cli pretrain" in paper
+    fine = run(str(root / "recipes/distil_romanian_berts/01_finetune.sh"), "--profile", "embedded")
+    assert fine.count("hf-emo train") == 2 and "--model_name_or_path runs/distil_smollm2_embedded" in fine

@@ -202,14 +202,21 @@ def label_loyalty(teacher_labels: np.ndarray, student_labels: np.ndarray) -> flo
     return float(np.mean(t == s)) if t.size else float("nan")
 
 
-def probability_loyalty(teacher_probs: np.ndarray, student_probs: np.ndarray, multi_label: bool = False) -> float:
-    """``mean_i 1 - sqrt(JS(P_t,i || P_s,i))`` with the Jensen-Shannon divergence in base 2, so in ``[0, 1]``.
+LOYALTY_FORMS = ("js", "symmetric_kl")
 
-    Avram et al.'s (2022) Eq. 8 writes a symmetrised KL in place of JS; the symmetrised KL is unbounded, so the bounded
-    JS divergence (whose square root, the JS distance, is a metric) is used here. Rows of ``(N, C)`` are
-    distributions; with ``multi_label=True`` each cell is a Bernoulli ``(p, 1-p)`` and the loyalty is averaged
-    over labels.
+
+def probability_loyalty(teacher_probs: np.ndarray, student_probs: np.ndarray, multi_label: bool = False,
+                        form: str = "js") -> float:
+    """``mean_i 1 - sqrt(D(P_t,i, P_s,i))`` (Avram et al. 2022, Eq. 7).
+
+    ``form='js'`` (default): ``D`` is the Jensen-Shannon divergence in base 2, so the loyalty is in ``[0, 1]``.
+    ``form='symmetric_kl'``: ``D = (KL(P_t || P_s) + KL(P_s || P_t)) / 2`` in nats, as the paper's Eq. 8 writes it
+    (its "JS" is this symmetrised KL); unbounded, so the loyalty can fall below 0. Rows of ``(N, C)`` are
+    distributions; with ``multi_label=True`` each cell is a Bernoulli ``(p, 1-p)`` and the loyalty is averaged over
+    labels.
     """
+    if form not in LOYALTY_FORMS:
+        raise ValueError(f"form must be one of {LOYALTY_FORMS}, got {form!r}")
     t = np.asarray(teacher_probs, dtype=np.float64)
     s = np.asarray(student_probs, dtype=np.float64)
     if t.shape != s.shape:
@@ -217,6 +224,11 @@ def probability_loyalty(teacher_probs: np.ndarray, student_probs: np.ndarray, mu
     if multi_label:
         t = np.stack([t, 1 - t], axis=-1).reshape(-1, 2)
         s = np.stack([s, 1 - s], axis=-1).reshape(-1, 2)
+    if form == "symmetric_kl":
+        eps = 1e-12
+        tc, sc = np.clip(t, eps, 1.0), np.clip(s, eps, 1.0)
+        d = 0.5 * ((tc * np.log(tc / sc)).sum(-1) + (sc * np.log(sc / tc)).sum(-1))
+        return float(np.mean(1.0 - np.sqrt(np.maximum(d, 0.0))))
     d = jensenshannon(t, s, base=2, axis=-1)
     d = np.nan_to_num(d, nan=0.0)  # two identical all-zero rows give 0/0
     return float(np.mean(1.0 - np.clip(d, 0.0, 1.0)))
@@ -251,6 +263,8 @@ def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: 
         else:
             lt, ls = pt.argmax(-1), ps.argmax(-1)
         out.setdefault("label_loyalty", []).append(label_loyalty(lt, ls))
-        out.setdefault("probability_loyalty", []).append(
-            probability_loyalty(pt, ps, multi_label=spec.problem_type == "multi_label"))
+        multi = spec.problem_type == "multi_label"
+        out.setdefault("probability_loyalty", []).append(probability_loyalty(pt, ps, multi_label=multi))
+        out.setdefault("probability_loyalty_symmetric_kl", []).append(
+            probability_loyalty(pt, ps, multi_label=multi, form="symmetric_kl"))
     return {k: float(np.mean(v)) for k, v in out.items()}

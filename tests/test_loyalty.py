@@ -56,3 +56,19 @@ def test_loyalty_metrics_average_over_several_teachers():
     other = loyalty_metrics(spec, t2, s)
     for k in one:
         assert two[k] == pytest.approx((one[k] + other[k]) / 2)
+
+
+def test_probability_loyalty_in_avram_2022_eq8_form_by_hand():
+    t = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    s = np.array([[0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    kl = lambda p, q: float((p * np.log(p / q)).sum())  # noqa: E731
+    d0 = 0.5 * (kl(t[0], s[0]) + kl(s[0], t[0]))
+    expected = ((1 - np.sqrt(d0)) + 1.0) / 2  # the second row is identical: loyalty 1
+    assert probability_loyalty(t, s, form="symmetric_kl") == pytest.approx(expected, rel=1e-6)
+    assert probability_loyalty(t, t, form="symmetric_kl") == pytest.approx(1.0)
+    assert probability_loyalty(t, s) != pytest.approx(expected)  # the default JS form is another number
+    with pytest.raises(ValueError, match="form must be one of"):
+        probability_loyalty(t, s, form="hellinger")
+    spec = TaskSpec("t", "single_label", ("a", "b", "c"), "en")
+    m = loyalty_metrics(spec, np.log(t), np.log(s))
+    assert m["probability_loyalty_symmetric_kl"] == pytest.approx(expected, rel=1e-6)

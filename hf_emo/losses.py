@@ -25,7 +25,7 @@ __all__ = [
     "focal_loss", "focal_ce_loss", "SUPERVISED_LOSSES", "register_loss", "get_supervised_loss", "supervised_loss",
     "soft_ce_loss", "soft_target_loss", "causal_lm_loss",
     "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
-    "token_kd_loss", "token_cosine_loss",
+    "token_cosine_loss",
     "mix_losses", "KD_LOSSES", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
     "gradnorm_loss",
 ]
@@ -240,7 +240,8 @@ def kd_kl_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tempe
     """Hinton KD: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` per example (Matei §3.2.3; Avram et al. 2022 Eq. 1-2).
 
     The ``T^2`` factor keeps the gradient magnitude independent of ``T`` (the soft-target gradients scale as
-    ``1/T^2``). One item per example.
+    ``1/T^2``). One item per row: an example here, a token position in language-model distillation (rows ``(N, V)``
+    of the scored positions, ``num_items_in_batch`` = the optimizer step's positions).
     """
     t = check_temperature(temperature)
     _check_pair(student_logits, teacher_logits)
@@ -279,6 +280,12 @@ def kd_mse_loss(student_outputs: torch.Tensor, teacher_outputs: torch.Tensor, te
     return reduce_items(per, weight, num_items_in_batch)
 
 
+def _check_hidden(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor) -> None:
+    if student_hidden.shape != teacher_hidden.shape:
+        raise ValueError(f"student hidden states {tuple(student_hidden.shape)} and teacher hidden states "
+                         f"{tuple(teacher_hidden.shape)} differ: the cosine loss needs equal hidden sizes")
+
+
 def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor,
                        attention_mask: torch.Tensor | None = None, weight: torch.Tensor | None = None,
                        num_items_in_batch=None) -> torch.Tensor:
@@ -286,9 +293,7 @@ def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tenso
 
     Hidden states are ``(B, L, H)`` (token states) or ``(B, H)`` (pooled). One item per example.
     """
-    if student_hidden.shape != teacher_hidden.shape:
-        raise ValueError(f"student hidden states {tuple(student_hidden.shape)} and teacher hidden states "
-                         f"{tuple(teacher_hidden.shape)} differ: the cosine loss needs equal hidden sizes")
+    _check_hidden(student_hidden, teacher_hidden)
     cos = F.cosine_similarity(student_hidden.float(), teacher_hidden.float(), dim=-1)
     per_tok = 1.0 - cos
     if per_tok.dim() == 2:
@@ -299,26 +304,11 @@ def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tenso
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def token_kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 2.0,
-                  num_items_in_batch=None) -> torch.Tensor:
-    """Language-model KD over selected token positions (Avram et al. 2022, Eq. 1-2; Sanh et al. 2019):
-    ``T^2 * KL(softmax(t/T) || softmax(s/T))`` per position, summed over the ``(N, V)`` rows given and divided by
-    ``num_items_in_batch`` (the optimizer step's positions) or ``N``."""
-    t = check_temperature(temperature)
-    _check_pair(student_logits, teacher_logits)
-    log_q = F.log_softmax(student_logits.float() / t, dim=-1)
-    log_p = F.log_softmax(teacher_logits.float() / t, dim=-1)
-    per = (log_p.exp() * (log_p - log_q)).sum(-1) * (t * t)
-    return reduce_items(per, None, num_items_in_batch)
-
-
 def token_cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, attention_mask: torch.Tensor,
                       num_items_in_batch=None) -> torch.Tensor:
     """DistilBERT's cosine term per token: ``1 - cos(h_s, h_t)`` summed over the non-padding tokens of ``(B, L, H)``
     states, divided by ``num_items_in_batch`` (the optimizer step's tokens) or this batch's token count."""
-    if student_hidden.shape != teacher_hidden.shape:
-        raise ValueError(f"student hidden states {tuple(student_hidden.shape)} and teacher hidden states "
-                         f"{tuple(teacher_hidden.shape)} differ: the cosine term needs equal hidden sizes")
+    _check_hidden(student_hidden, teacher_hidden)
     per = (1.0 - F.cosine_similarity(student_hidden.float(), teacher_hidden.float(), dim=-1)) * attention_mask
     denom = attention_mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
     return per.sum() / (denom.to(per.device) if torch.is_tensor(denom) else denom)

@@ -81,3 +81,15 @@ run_generative() {
   PROFILE_CONFIG_paper="$paper" PROFILE_CONFIG_embedded="$embedded" HF_EMO_CMD=generative \
     run_profile "$dir" embedded paper -- "$@"
 }
+
+# `recipe_context DIR DEFAULT_PROFILE ARGS...`: sets `profile` (from a leading --profile NAME, else the default),
+# `root` (the checkout), `bin` (hf-emo) and `args` (ARGS without --profile NAME), and moves to the checkout.
+recipe_context() {
+  local dir="$1"; shift
+  profile="$(parse_profile "$1" "${@:2}")"; shift
+  args=("$@")
+  if [[ "${args[0]:-}" == "--profile" ]]; then args=("${args[@]:2}"); fi
+  root="$(cd "$dir/../.." && pwd)"
+  bin="$(hf_emo_bin "$root")"
+  cd "$root"
+}

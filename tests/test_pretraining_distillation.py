@@ -8,7 +8,7 @@ from datasets import Dataset
 from transformers import (AutoModelForSequenceClassification, BertConfig, BertForMaskedLM,
                           DataCollatorForLanguageModeling, LlamaConfig, LlamaForCausalLM)
 
-from hf_emo.losses import token_cosine_loss, token_kd_loss
+from hf_emo.losses import kd_kl_loss, token_cosine_loss
 from hf_emo.models import init_student_from_teacher
 from hf_emo.trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
 from tests.conftest import WORDS, tiny_tokenizer
@@ -94,7 +94,7 @@ def test_loss_is_the_three_terms_weighted_as_configured(objective, tmp_path):
     kd = (p_t * (F.log_softmax(t_logits[sel] / 2, -1) - F.log_softmax(s_logits[sel] / 2, -1))).sum(-1).mean() * 4
     cos = ((1 - F.cosine_similarity(s_out.hidden_states[-1], t_out.hidden_states[-1], dim=-1)) * mask).sum() / mask.sum()
     assert torch.allclose(loss, 0.625 * kd + 0.25 * lm + 0.125 * cos, atol=1e-5)
-    assert torch.allclose(token_kd_loss(s_logits[sel], t_logits[sel], 2.0), kd, atol=1e-5)  # T^2 scaling inside
+    assert torch.allclose(kd_kl_loss(s_logits[sel], t_logits[sel], 2.0), kd, atol=1e-5)  # T^2 scaling inside
     assert torch.allclose(token_cosine_loss(s_out.hidden_states[-1], t_out.hidden_states[-1], mask), cos, atol=1e-6)
 
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from transformers import Trainer
 
-from ..losses import token_cosine_loss, token_kd_loss
+from ..losses import kd_kl_loss, token_cosine_loss
 from ..method import MethodDescription
 from ..teachers import Teachers
 from .emotion_config import as_config
@@ -33,7 +33,7 @@ class PretrainingDistillationTrainer(Trainer):
     """Distil one or several language-model teachers into a student on unlabelled text (Avram et al. 2022, Eq. 1-5):
     ``L = kd_weight * L_KD + lm_weight * L_LM + cosine_weight * L_cos``.
 
-    * ``L_KD``: :func:`hf_emo.losses.token_kd_loss` on the positions the LM loss scores (the masked tokens for MLM,
+    * ``L_KD``: :func:`hf_emo.losses.kd_kl_loss` on the positions the LM loss scores (the masked tokens for MLM,
       every next-token position for CLM), averaged over the teachers (Eq. 4);
     * ``L_LM``: the student's own masked- or causal-LM cross-entropy, with labels from transformers'
       ``DataCollatorForLanguageModeling`` (15 % masking, 80/10/10 for MLM);
@@ -150,7 +150,7 @@ class PretrainingDistillationTrainer(Trainer):
                 t_out = teacher(**model_inputs, output_hidden_states=args.cosine_weight > 0)
             t_logits = t_out.logits.float().clone()  # out of inference mode, for the student's backward
             t_logits = t_logits[:, :-1] if self.objective == "clm" else t_logits
-            kd_terms.append(token_kd_loss(student_logits[scored], t_logits[scored], args.temperature, n_lm))
+            kd_terms.append(kd_kl_loss(student_logits[scored], t_logits[scored], args.temperature, None, n_lm))
             if args.cosine_weight > 0:
                 cos_terms.append(token_cosine_loss(out.hidden_states[-1], t_out.hidden_states[-1].float().clone(),
                                                    mask, n_tok))

@@ -5,11 +5,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-bin="$(hf_emo_bin "$root")"
-cd "$root"
+recipe_context "$here" embedded "$@"
 task="${TASK:-laroseda}"
 case "$profile" in
   embedded) teacher="SmolLM2-135M-Instruct"; student="runs/distil_smollm2_embedded" ;;
@@ -19,5 +15,5 @@ esac
 for who in teacher student; do
   model="$teacher"; [[ "$who" == "student" ]] && model="$student"
   study_run "runs/distil_${profile}_${task}_${who}" "$bin" train --config "$here/configs/finetune_$profile.yaml" \
-    --model_name_or_path "$model" --task "$task" "$@"
+    --model_name_or_path "$model" --task "$task" "${args[@]}"
 done

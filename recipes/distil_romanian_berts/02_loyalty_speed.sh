@@ -6,16 +6,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-bin="$(hf_emo_bin "$root")"
-cd "$root"
+recipe_context "$here" embedded "$@"
 task="${TASK:-laroseda}"
 teacher="runs/distil_${profile}_${task}_teacher"
 student="runs/distil_${profile}_${task}_student"
 "$bin" evaluate --model "$student" --teacher "$teacher" --task "$task" --split test \
-  --output "runs/distil_${profile}_${task}_loyalty.json" "$@"
+  --output "runs/distil_${profile}_${task}_loyalty.json" "${args[@]}"
 base="SmolLM2-135M-Instruct"; [[ "$profile" == "paper" ]] && base="dumitrescustefan/bert-base-romanian-cased-v1"
 python="$(dirname "$bin")/python"; [[ -x "$python" ]] || python="python"
 "$python" "$root/bench/inference_speed.py" --teacher "$base" --out "runs/distil_${profile}_speed"

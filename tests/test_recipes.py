@@ -51,7 +51,7 @@ def test_every_recipe_config_parses():
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
         if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd", "refine", "xling",
-                                                                                    "generative", "lora")):
+                                                                                    "generative", "lora", "distil")):
             continue  # multi-task / consistency / generative configs: their own parse tests
         base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, PLAIN_OVERLAYS.get(cfg.stem, []))]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):

@@ -15,7 +15,8 @@ from hf_emo.losses import bce_single_label_loss, ce_loss, kd_bernoulli_loss
 from hf_emo.models import MultiTaskModel
 from hf_emo.trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
                              DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig, GenerativeTrainer,
-                             MultiTaskConfig, MultiTaskTrainer)
+                             MultiTaskConfig, MultiTaskTrainer, PretrainingDistillationConfig,
+                             PretrainingDistillationTrainer)
 from hf_emo.trainers.loss_log import LossLog
 from tests.conftest import mt_dataset, mt_model, mt_specs, tiny_bert_config, tiny_tokenizer
 from tests.test_emotion_trainer import SPECS, tiny_model, toy_dataset
@@ -60,6 +61,16 @@ def _trainers(tmp_path, decoder_dir):
     yield GenerativeTrainer(build_decoder(str(decoder_dir), SINGLE, decoder_tokenizer, lora_r=4),
                             GenerativeConfig(**_kw(tmp_path / "g", load_in_4bit=True)), train_dataset=rows,
                             processing_class=decoder_tokenizer)
+    from transformers import AutoModelForCausalLM, DataCollatorForLanguageModeling
+
+    from hf_emo.models import init_student_from_teacher
+
+    lm_teacher = AutoModelForCausalLM.from_pretrained(decoder_dir)
+    blocks = Dataset.from_dict({"input_ids": [[2, 5, 6, 7]] * 4, "attention_mask": [[1] * 4] * 4})
+    yield PretrainingDistillationTrainer(init_student_from_teacher(lm_teacher), PretrainingDistillationConfig(
+        **{k: v for k, v in _kw(tmp_path / "p").items() if k != "train_sampling_strategy"}),
+        teacher_model=lm_teacher, train_dataset=blocks,
+        data_collator=DataCollatorForLanguageModeling(decoder_tokenizer, mlm=False))
 
 
 # -- 1. a method describes itself ---------------------------------------------------------------------------
@@ -67,7 +78,8 @@ EXPECTED = {"EmotionTrainer": ("Supervised fine-tuning", ["matei_mtkd_romanian"]
             "DistillationTrainer": ("Knowledge distillation", ["hinton2015distilling", "clark2019bam"]),
             "ConsistencyDistillationTrainer": ("Cross-lingual consistency distillation", ["wang2024knowledge"]),
             "MultiTaskTrainer": ("Multi-task learning", ["mtl_disparate_labels", "chen2018gradnorm"]),
-            "GenerativeTrainer": ("Generative baseline", ["wang2024knowledge", "hu2022lora", "dettmers2023qlora"])}
+            "GenerativeTrainer": ("Generative baseline", ["wang2024knowledge", "hu2022lora", "dettmers2023qlora"]),
+            "PretrainingDistillationTrainer": ("Pretraining distillation", ["avram2022distilling", "sanh2019distilbert"])}
 
 
 def test_every_exported_trainer_cards_its_own_method_and_citation(tmp_path, decoder_dir):

@@ -16,7 +16,7 @@ from ..method import MethodDescription
 from ..metrics import build_compute_metrics
 from ..models.factory import task_spec_from_config, task_spec_of
 from .emotion_config import EmotionConfig, as_config
-from .loss_log import LossLog
+from .loss_log import LossLog, LossLogMixin
 
 HEAD_PREFIXES = ("classifier.", "score.", "heads.", "shared_layer.", "shared_embedding.")
 LOSS_WORDS = {"auto": "the problem type's loss (BCE, CE or MSE)", "bce": "binary cross-entropy", "ce": "cross-entropy", "mse": "mean squared error",
@@ -24,7 +24,7 @@ LOSS_WORDS = {"auto": "the problem type's loss (BCE, CE or MSE)", "bce": "binary
               "label_smoothed_ce": "label-smoothed cross-entropy", "focal": "the focal loss (Lin et al. 2017)"}
 
 
-class EmotionTrainer(Trainer):
+class EmotionTrainer(LossLogMixin, Trainer):
     """A ``transformers.Trainer`` whose gold-label loss is chosen by name (``args.loss``; by default BCE, CE or MSE
     by the task's problem type).
 
@@ -194,22 +194,6 @@ class EmotionTrainer(Trainer):
     def _log_share(self, num_items_in_batch) -> float:
         """A micro-batch's share of its optimizer step's loss in :class:`LossLog` (see there)."""
         return 1.0 if num_items_in_batch is not None else 1.0 / self.args.gradient_accumulation_steps
-
-    # -- logging -------------------------------------------------------------------------------------------
-    def training_step(self, model, inputs, num_items_in_batch=None):
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        if self.accelerator.sync_gradients:  # the last micro-batch of the optimizer step
-            self.end_optimizer_step()
-        return loss
-
-    def end_optimizer_step(self) -> None:
-        """Called after the last micro-batch of every optimizer step."""
-        self.loss_log.end_step()
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if "loss" in logs:
-            logs.update(self.loss_log.pop())
-        super().log(logs, start_time)
 
 
 def _model_inputs(inputs: dict[str, Any], drop: tuple[str, ...]) -> dict[str, Any]:

@@ -47,3 +47,25 @@ class LossLog:
         self._in_step.clear()
         self._means.clear()
         return out
+
+
+class LossLogMixin:
+    """For a ``transformers.Trainer`` subclass: ``self.loss_log`` closed at every optimizer step and its averages added
+    to each training log line. Subclasses add to it in ``compute_loss`` and may extend ``end_optimizer_step``."""
+
+    loss_log: LossLog
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        if self.accelerator.sync_gradients:  # the last micro-batch of the optimizer step
+            self.end_optimizer_step()
+        return loss
+
+    def end_optimizer_step(self) -> None:
+        """Called after the last micro-batch of every optimizer step."""
+        self.loss_log.end_step()
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        if "loss" in logs:
+            logs.update(self.loss_log.pop())
+        super().log(logs, start_time)

@@ -14,7 +14,7 @@ from ..losses import kd_kl_loss, token_cosine_loss
 from ..method import MethodDescription
 from ..teachers import Teachers
 from .emotion_config import as_config
-from .loss_log import LossLog
+from .loss_log import LossLog, LossLogMixin
 from .pretraining_distillation_config import PretrainingDistillationConfig
 
 
@@ -29,7 +29,7 @@ def objective_of(model) -> str:
                      "language-model head (AutoModelForCausalLM / AutoModelForMaskedLM)")
 
 
-class PretrainingDistillationTrainer(Trainer):
+class PretrainingDistillationTrainer(LossLogMixin, Trainer):
     """Distil one or several language-model teachers into a student on unlabelled text (Avram et al. 2022, Eq. 1-5):
     ``L = kd_weight * L_KD + lm_weight * L_LM + cosine_weight * L_cos``.
 
@@ -164,17 +164,6 @@ class PretrainingDistillationTrainer(Trainer):
         if num_items_in_batch is not None and args.average_tokens_across_devices:
             loss = loss * self.accelerator.num_processes  # DDP averages gradients; the counts were summed
         return (loss, out) if return_outputs else loss
-
-    def training_step(self, model, inputs, num_items_in_batch=None):
-        loss = super().training_step(model, inputs, num_items_in_batch)
-        if self.accelerator.sync_gradients:
-            self.loss_log.end_step()
-        return loss
-
-    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        if "loss" in logs:
-            logs.update(self.loss_log.pop())
-        super().log(logs, start_time)
 
 
 def _load_lm(teacher, objective: str):

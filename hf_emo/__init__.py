@@ -23,7 +23,8 @@ __version__ = "0.1.0"
 
 # submodule -> the public names it provides
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "data": ("TASK_SAMPLERS", "TASKS", "DataError", "MultiTaskBatchSampler", "MultiTaskDataset", "PairedDataCollator",
+    "data": ("TASK_SAMPLERS", "TASKS", "DataError", "MixedTaskCollator", "MultiTaskBatchSampler", "MultiTaskDataset",
+             "PairedDataCollator",
              "TaskSpec", "load_local", "load_task", "tokenize_teacher_side",),
     "callbacks": ("EarlyStoppingInMemory",),
     "ensemble": ("ensemble_probabilities", "evaluate_ensemble",),
@@ -75,7 +76,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static analysers and IDEs see every name
-    from .data import (TASK_SAMPLERS, TASKS, DataError, MultiTaskBatchSampler, MultiTaskDataset, PairedDataCollator,
+    from .data import (TASK_SAMPLERS, TASKS, DataError, MixedTaskCollator, MultiTaskBatchSampler, MultiTaskDataset,
+                       PairedDataCollator,
                        TaskSpec, load_local, load_task, tokenize_teacher_side)
     from .callbacks import EarlyStoppingInMemory
     from .ensemble import ensemble_probabilities, evaluate_ensemble

@@ -37,6 +37,8 @@ def test_single_label_metrics_and_report():
     probs = np.eye(3)[[0, 1, 2, 1, 1, 0]] * 0.8 + 0.2 / 3
     m = single_label_metrics(y, probs)
     assert m["accuracy"] == pytest.approx(5 / 6)
+    # TBED-MTL's F1 = TP / (TP + (FP + FN) / 2) pooled over classes: 5 / (5 + (1 + 1) / 2) = the accuracy
+    assert m["f1_micro"] == pytest.approx(5 / (5 + 0.5 * (1 + 1)))
     assert 0.0 <= m["roc_auc_weighted"] <= 1.0
     spec = TaskSpec("t", "single_label", ("a", "b", "c"), "en")
     rep = detailed_report(spec, y, np.log(probs))

@@ -246,9 +246,10 @@ def test_gradnorm_grad_norm_is_the_shared_layer_gradient(tmp_path):
     assert torch.allclose(tr._gn_grads[1], ref, atol=1e-6)
 
 
-@pytest.mark.parametrize("weighting", ["static", "gradnorm"])
-def test_resume_continues_sampler_annealing_and_gradnorm_exactly(tmp_path, weighting):
-    kw = dict(loss_weighting=weighting, task_sampler="temperature", task_sampling_temperature=0.5,
+@pytest.mark.parametrize("weighting,sampler", [("static", "temperature"), ("gradnorm", "temperature"),
+                                               ("gradnorm", "mixed")])
+def test_resume_continues_sampler_annealing_and_gradnorm_exactly(tmp_path, weighting, sampler):
+    kw = dict(loss_weighting=weighting, task_sampler=sampler, task_sampling_temperature=0.5,
               alpha_schedule="linear", alpha_start=0.1, alpha_end=0.7, max_steps=8, save_strategy="steps",
               save_steps=4, gradient_accumulation_steps=3, gradnorm_lr=0.05)
     g = torch.Generator().manual_seed(2)
@@ -306,3 +307,34 @@ def test_feature_cache_on_disk_is_reused(tmp_path):
     assert fresh["features"] != first["features"]
     other = cache_encoder_features(model, mt_dataset(mt_specs()[0], 10, 1), TOK, cache_dir=tmp_path / "feats")
     assert len(list((tmp_path / "feats").iterdir())) == 2 and other["features"] != first["features"]
+
+
+def test_mixed_batches_sum_task_losses_in_proportion_to_their_rows(tmp_path):
+    """TBED-MTL §4: a batch drawn from the union; the loss is sum_t (n_t / N) L_t, L_t each task's mean."""
+    tr = trainer(tmp_path, task_sampler="mixed", per_device_train_batch_size=12, gradient_accumulation_steps=2)
+    model = tr.model.eval()
+    window = first_window(tr)
+    assert all("task_batches" in b for b in window)
+    subs = [s for b in window for s in b["task_batches"]]
+    assert len({model.task_name(s["task"]) for s in subs}) == 3
+    n_items = tr._get_num_items_in_batch(window, torch.device("cpu"))
+    rows = {model.task_name(torch.tensor([t])): int(n) for t, n in enumerate(n_items[1])}
+    assert sum(rows.values()) == 24
+    got = sum(tr.compute_loss(model, b, num_items_in_batch=n_items) for b in window)
+    per_task = {}
+    for s in subs:  # reference: each task's mean over the window, weighted by its share of the window's rows
+        t = model.task_name(s["task"])
+        per_task.setdefault(t, []).append(s)
+    want = sum(rows[t] / 24 * reference_loss(model, bs, {}) for t, bs in per_task.items())
+    assert torch.allclose(got, want, atol=1e-6)
+
+
+def test_mixed_batches_accumulate_like_one_large_batch(tmp_path):
+    a = trainer(tmp_path / "a", task_sampler="mixed", per_device_train_batch_size=12, max_steps=2)
+    b = trainer(tmp_path / "b", task_sampler="mixed", per_device_train_batch_size=4, gradient_accumulation_steps=3,
+                max_steps=2)
+    a.train()
+    b.train()
+    for (n, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters()):
+        assert torch.allclose(p, q, atol=1e-6), n
+    assert any(k.startswith("loss_") for h in b.state.log_history for k in h)

@@ -105,8 +105,12 @@ def test_mtl_recipe_configs_parse():
         assert run.early_stopping_patience and config.save_strategy == "no"
 
 
-def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path):
-    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "0 1", "OUT": str(tmp_path / "runs")}
+@pytest.mark.parametrize("schedule,sampler", [(None, "--task_sampler mixed --train_fraction"),
+                                             ("round_robin",
+                                              "--task_sampler round_robin --gradient_accumulation_steps 3")])
+def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path, schedule, sampler):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "0 1", "OUT": str(tmp_path / "runs"),
+           **({"SCHEDULE": schedule} if schedule else {})}
     out = subprocess.run(["bash", str(ROOT / "recipes/mtl_disparate_labels/run.sh"), "--profile", "embedded",
                           "--num_train_epochs", "2"], capture_output=True, text=True, env=env, check=True)
     calls = [line for line in out.stdout.splitlines() if line.startswith("mtl ")]
@@ -114,19 +118,18 @@ def test_mtl_disparate_labels_runs_every_setting_per_seed(echo_bin, tmp_path):
     by_dir = {c.split("--output_dir ")[1]: c for c in calls}
     gn = by_dir[str(tmp_path / "runs" / "segn_S010_s1")]
     for part in ("--head_layout shared_embedding", "--loss_weighting gradnorm", '{"semeval2018_ec": 0.1}',
-                 "--task_sampler round_robin --gradient_accumulation_steps 3", "--seed 1",
-                 "configs/embedded.yaml", "--num_train_epochs 2"):
+                 sampler, "--seed 1", "configs/embedded.yaml", "--num_train_epochs 2"):
         assert part in gn
     stl_t = by_dir[str(tmp_path / "runs" / "stl_T_s0")]
     assert "--tasks dair_emotion --primary_task dair_emotion --num_train_epochs" in stl_t
     tables = [line for line in out.stdout.splitlines() if line.startswith("table seeds")]
-    assert len(tables) == 2 and all("--spread ci95" in t for t in tables)
+    assert len(tables) == 2 and all("--spread ci95" in t and "dair_emotion_f1_micro" in t for t in tables)
 
 
 
 def test_mtl_disparate_labels_diagnostics_only_when_named(echo_bin, tmp_path):
     env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "3", "OUT": str(tmp_path / "runs"),
-           "ONLY": "stlsel_S100 mhsel_S100 mhprop_S100"}
+           "ONLY": "stlsel_S100 mhsel_S100 mhprop_S100", "SCHEDULE": "round_robin"}
     out = subprocess.run(["bash", str(ROOT / "recipes/mtl_disparate_labels/run.sh"), "--profile", "embedded"],
                          capture_output=True, text=True, env=env, check=True)
     calls = [line for line in out.stdout.splitlines() if line.startswith("mtl ")]
@@ -297,3 +300,28 @@ def test_seed_loops_skip_finished_resume_interrupted_and_restart_empty_runs(echo
                          env={**env, "OUT": str(staged), "ONLY": "gradual"})
     call = next(c for c in res.stdout.splitlines() if c.startswith("stages"))
     assert "--overwrite_output_dir true" in call and "resume" not in call  # staged runs cannot resume
+
+
+def test_paper_profiles_carry_the_papers_settings():
+    """The paper profiles take each paper's stated settings (issue: paper fidelity)."""
+    from hf_emo.cli import parse_config_args, parse_train_args
+    from hf_emo.jobs.multitask import MultiTaskRunArguments
+    from hf_emo.trainers import MultiTaskConfig
+
+    w = ROOT / "recipes/wang2024_consistency_kd/configs"
+    for name in ("teacher", "student"):  # Wang et al. 2024 appendix: Adam (0.9, 0.99), lr 5e-6, batch 16
+        _, c = parse_train_args(["--config", str(w / f"{name}.yaml")])
+        assert (c.learning_rate, c.adam_beta1, c.adam_beta2, c.per_device_train_batch_size, c.weight_decay) == \
+            (5e-6, 0.9, 0.99, 16, 0.0)
+    r = ROOT / "recipes/romanian_mtkd/configs"
+    _, kd = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "kd.yaml")], distil=True)
+    assert kd.kd_loss == "kl_softmax"  # Matei's T^2 KL of the temperature softmax over the label vector
+    _, aux = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "stl_aux.yaml")])
+    assert aux.loss == "bce_single_label"  # BCEWithLogitsLoss for every task
+    _, mtkd = parse_config_args(["--config", str(r / "mtl.yaml"), "--config", str(r / "mtkd.yaml")],
+                                (MultiTaskRunArguments, MultiTaskConfig))
+    assert mtkd.kd_loss == "kl_softmax"
+    assert mtkd.task_losses == {"laroseda": "bce_single_label", "ag_news": "bce_single_label"}
+    _, mtl002 = parse_config_args(["--config", str(ROOT / "recipes/mtl_disparate_labels/configs/paper.yaml")],
+                                  (MultiTaskRunArguments, MultiTaskConfig))
+    assert mtl002.task_sampler == "mixed"  # TBED-MTL §4: tasks mixed inside each batch

@@ -91,3 +91,34 @@ def test_bad_arguments():
         MultiTaskBatchSampler(SIZES, 10, "capped")
     with pytest.raises(ValueError, match="at least one training example"):
         MultiTaskBatchSampler([5, 0], 10)
+
+
+def test_mixed_epoch_is_a_shuffle_of_the_union():
+    """tau = 1: every example once per epoch, batches drawn from the union (tasks mixed inside batches)."""
+    s = MultiTaskBatchSampler(SIZES, 8, "mixed", seed=1)
+    batches = list(s)
+    assert len(batches) == len(s) == 18  # ceil(140 / 8)
+    assert sorted(i for b in batches for i in b) == list(range(140))
+    assert any(len({task_of(i) for i in b}) > 1 for b in batches)
+    s.set_epoch(1)
+    assert list(s) != batches
+    assert list(MultiTaskBatchSampler(SIZES, 8, "mixed", seed=1)) == batches  # a function of (seed, epoch)
+
+
+def test_mixed_temperature_sets_the_task_slots():
+    from hf_emo.data import mixed_task_slots
+
+    assert mixed_task_slots(SIZES, 1.0) == SIZES
+    assert mixed_task_slots(SIZES, 0.0) == [47, 47, 46]  # uniform: 140 rows split three ways
+    rows = [i for b in MultiTaskBatchSampler(SIZES, 10, "mixed", temperature=0.0, seed=2) for i in b]
+    assert Counter(task_of(i) for i in rows) == {0: 47, 1: 47, 2: 46}
+
+
+def test_mixed_ddp_ranks_split_the_global_batch():
+    single = list(MultiTaskBatchSampler(SIZES, 8, "mixed", seed=5))
+    r0 = list(MultiTaskBatchSampler(SIZES, 4, "mixed", seed=5, num_replicas=2, rank=0))
+    r1 = list(MultiTaskBatchSampler(SIZES, 4, "mixed", seed=5, num_replicas=2, rank=1))
+    assert len(r0) == len(r1) == len(single)
+    for a, b, full in zip(r0[:-1], r1[:-1], single[:-1]):
+        assert a + b == full
+    assert len(r0[-1]) == len(r1[-1]) == 4  # the last, short batch is padded so both ranks step

@@ -58,3 +58,19 @@ class MultiTaskDataset(torch.utils.data.Dataset):
                 rows[p] = {c: part[c][n] for c in cols}
                 rows[p]["task"] = self.task_ids[k]
         return rows  # type: ignore[return-value]
+
+
+class MixedTaskCollator:
+    """Collates a batch that holds several tasks (the ``mixed`` task sampler): each task's rows apart with
+    ``collator`` (their label shapes differ), as ``{"task_batches": [batch of task a, batch of task b, ...]}`` in
+    task-id order. :class:`~hf_emo.trainers.MultiTaskTrainer` sums the tasks' losses in proportion to their rows
+    (TBED-MTL §4)."""
+
+    def __init__(self, collator) -> None:
+        self.collator = collator
+
+    def __call__(self, rows: Sequence[dict]) -> dict[str, list]:
+        by_task: dict[int, list[dict]] = {}
+        for row in rows:
+            by_task.setdefault(int(row["task"]), []).append(row)
+        return {"task_batches": [self.collator(by_task[t]) for t in sorted(by_task)]}

@@ -1,6 +1,6 @@
 """``MultiTaskBatchSampler``: which task each training batch comes from, chosen by a named strategy.
 
-Every batch holds one task. Strategies (``TASK_SAMPLERS``):
+Under the first four strategies (``TASK_SAMPLERS``) every batch holds one task:
 
 * ``proportional`` -- each task contributes ``ceil(n_t / B)`` batches per epoch, in a shuffled order: every
   example once per epoch, tasks in proportion to their sizes;
@@ -9,6 +9,12 @@ Every batch holds one task. Strategies (``TASK_SAMPLERS``):
 * ``round_robin`` -- tasks in turn ``t0, t1, t2, t0, ...``; the epoch keeps the proportional number of batches;
 * ``capped`` -- proportional over the sizes capped at ``K`` (``min(n_t, K)``): a large task shows ``K`` of its
   examples per epoch, and other ones in the next epoch.
+
+Under ``mixed`` (TBED-MTL §4: "randomly sampled" batches of the union of the tasks) a batch holds rows of several
+tasks: each epoch is a shuffle of ``m_t`` slots per task, cut into batches. With ``tau = 1`` the slots are the task
+sizes (``m_t = n_t``: every example once per epoch, each batch a uniform draw from the union); otherwise ``m_t`` is
+the largest-remainder rounding of ``N n_t^tau / sum_s n_s^tau`` (``N`` the total size). Pair it with
+:class:`MixedTaskCollator`, which collates each task's rows of a batch apart (their label shapes differ).
 
 The counts are exact, not sampled: with ``temperature`` the number of batches per task is the largest-remainder
 rounding of the expected count, and only their order is random. Under ``proportional`` a task's examples are
@@ -28,17 +34,39 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-TASK_SAMPLERS = ("proportional", "temperature", "round_robin", "capped")
+TASK_SAMPLERS = ("proportional", "temperature", "round_robin", "capped", "mixed")
+
+
+def _largest_remainder(total: int, weights: np.ndarray) -> list[int]:
+    """``total`` split in proportion to ``weights`` into integers (largest-remainder rounding)."""
+    expected = total * weights / weights.sum()
+    counts = np.floor(expected).astype(int)
+    for i in np.argsort(-(expected - counts), kind="stable")[: total - counts.sum()]:
+        counts[i] += 1
+    return counts.tolist()
+
+
+def mixed_task_slots(sizes: Sequence[int], temperature: float = 1.0) -> list[int]:
+    """Rows of each task in one epoch of the ``mixed`` strategy (see the module docstring)."""
+    if any(n <= 0 for n in sizes):
+        raise ValueError(f"every task needs at least one training example; sizes are {list(sizes)}")
+    if temperature < 0:
+        raise ValueError(f"the sampling temperature tau must be >= 0, got {temperature}")
+    if temperature == 1.0:
+        return [int(n) for n in sizes]
+    return _largest_remainder(int(sum(sizes)), np.asarray(sizes, dtype=np.float64) ** temperature)
 
 
 def task_batch_counts(sizes: Sequence[int], global_batch: int, strategy: str = "proportional",
                       temperature: float = 1.0, cap: int | None = None, drop_last: bool = False) -> list[int]:
-    """Batches per task in one epoch under ``strategy`` (see the module docstring)."""
+    """Batches per task in one epoch under ``strategy`` (see the module docstring); ``mixed``: ``[batches]``."""
     if strategy not in TASK_SAMPLERS:
         raise ValueError(f"task sampler must be one of {TASK_SAMPLERS}, got {strategy!r}")
     if any(n <= 0 for n in sizes):
         raise ValueError(f"every task needs at least one training example; sizes are {list(sizes)}")
     rnd = math.floor if drop_last else math.ceil
+    if strategy == "mixed":
+        return [max(1, rnd(sum(mixed_task_slots(sizes, temperature)) / global_batch))]
     if strategy == "capped":
         if cap is None or cap <= 0:
             raise ValueError(f"the capped sampler needs a positive cap K, got {cap!r}")
@@ -51,12 +79,7 @@ def task_batch_counts(sizes: Sequence[int], global_batch: int, strategy: str = "
         return [total // len(sizes) + (1 if i < total % len(sizes) else 0) for i in range(len(sizes))]
     if temperature < 0:
         raise ValueError(f"the sampling temperature tau must be >= 0, got {temperature}")
-    w = np.asarray(sizes, dtype=np.float64) ** temperature
-    expected = total * w / w.sum()
-    counts = np.floor(expected).astype(int)
-    for i in np.argsort(-(expected - counts), kind="stable")[: total - counts.sum()]:  # largest remainders
-        counts[i] += 1
-    return counts.tolist()
+    return _largest_remainder(total, np.asarray(sizes, dtype=np.float64) ** temperature)
 
 
 class MultiTaskBatchSampler:
@@ -85,6 +108,7 @@ class MultiTaskBatchSampler:
         self.epoch = 0
         self.global_batch = batch_size * num_replicas
         self.counts = task_batch_counts(self.sizes, self.global_batch, strategy, temperature, cap, drop_last)
+        self.slots = mixed_task_slots(self.sizes, temperature) if strategy == "mixed" else None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
@@ -93,8 +117,10 @@ class MultiTaskBatchSampler:
         return sum(self.counts)
 
     def task_schedule(self, epoch: int | None = None) -> list[int]:
-        """The task index of every batch of ``epoch``."""
+        """The task index of every batch of ``epoch`` (one-task strategies)."""
         epoch = self.epoch if epoch is None else epoch
+        if self.strategy == "mixed":
+            raise ValueError("the mixed strategy has no per-batch task; see mixed_rows()")
         if self.strategy == "round_robin":
             return [i % len(self.sizes) for i in range(len(self))]
         rng = np.random.default_rng([self.seed, epoch, 0])
@@ -111,6 +137,17 @@ class MultiTaskBatchSampler:
             out.extend(take.tolist())
             pos += len(take)
         return np.asarray(out, dtype=np.int64)
+
+    def mixed_rows(self, epoch: int | None = None) -> np.ndarray:
+        """The global row indices of one epoch of the ``mixed`` strategy, in order: a seeded shuffle of ``m_t``
+        slots per task, each task's slots filled from its stream of reshuffled passes."""
+        epoch = self.epoch if epoch is None else epoch
+        tasks = np.random.default_rng([self.seed, epoch, 3]).permutation(
+            np.repeat(np.arange(len(self.sizes)), self.slots))
+        rows = np.empty(len(tasks), dtype=np.int64)
+        for t, m in enumerate(self.slots):
+            rows[tasks == t] = self._stream(t, epoch * m, m) + self.offsets[t]
+        return rows
 
     def global_batches(self, epoch: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(task, indices)`` of every global batch (all ranks together) of ``epoch``, indices task-local."""
@@ -135,6 +172,15 @@ class MultiTaskBatchSampler:
 
     def __iter__(self) -> Iterator[list[int]]:
         b = self.batch_size
+        if self.strategy == "mixed":
+            rows, G = self.mixed_rows(), self.global_batch
+            if len(rows) < len(self) * G:  # the last batch: pad like DistributedSampler so every rank gets one
+                rows = np.concatenate([rows, np.resize(rows, len(self) * G - len(rows))]) \
+                    if self.num_replicas > 1 else rows
+            for k in range(len(self)):
+                idx = rows[k * G: (k + 1) * G]
+                yield (idx[self.rank * b: (self.rank + 1) * b] if self.num_replicas > 1 else idx).tolist()
+            return
         for t, idx in self.global_batches():
             mine = idx[self.rank * b: (self.rank + 1) * b] if self.num_replicas > 1 else idx
             yield (mine + self.offsets[t]).tolist()

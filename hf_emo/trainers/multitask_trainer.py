@@ -1,4 +1,5 @@
-"""``MultiTaskTrainer``: one shared encoder, several tasks, one task per batch; MTL, MTKD and GradNorm."""
+"""``MultiTaskTrainer``: one shared encoder, several tasks (one task per batch, or mixed batches); MTL, MTKD and
+GradNorm."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from torch.utils.data import DataLoader
 from transformers import default_data_collator
 from transformers.trainer_utils import seed_worker
 
-from ..data.multitask_dataset import MultiTaskDataset
+from ..data.multitask_dataset import MixedTaskCollator, MultiTaskDataset
 from ..data.spec import TaskSpec
 from ..data.task_sampler import MultiTaskBatchSampler
 from ..gradient_reversal import adversarial_lambda_at
@@ -32,7 +33,9 @@ class MultiTaskTrainer(EmotionTrainer):
     whose ``train`` / ``validation`` splits are used).
 
     * Batches hold one task, chosen by ``args.task_sampler`` (:class:`~hf_emo.data.MultiTaskBatchSampler`); the
-      model routes each batch to that task's head.
+      model routes each batch to that task's head. ``task_sampler='mixed'`` draws batches from the union of the
+      tasks (TBED-MTL §4); each task's rows of a batch go to its head and the tasks' losses are summed in
+      proportion to their rows.
     * The loss of an optimizer step is ``sum_t w_t L_t`` (Matei §3.2.2 with the §3.3 task scaling; TBED-MTL Eq. 1),
       ``L_t`` the mean loss over task ``t``'s label items in the step (``loss`` or the task's entry in
       ``task_losses``): per-task item counts replace ``num_items_in_batch``, so gradient accumulation over batches
@@ -127,8 +130,11 @@ class MultiTaskTrainer(EmotionTrainer):
                  + (", one linear head per task" if layout == "multi_head" else
                     ", one bias-free shared-embedding output layer over all tasks' labels, masked per task"
                     if layout else "")
-                 + f". Batches hold one task, chosen by the `{args.task_sampler}` sampler; the loss of an optimizer "
-                 "step is the weighted sum of the tasks' mean losses"]
+                 + (". Batches are drawn from the union of the tasks (`mixed` sampler); the loss of an optimizer step "
+                    "is the sum of the tasks' mean losses, each in proportion to its rows in the step (TBED-MTL §4)"
+                    if args.task_sampler == "mixed" else
+                    f". Batches hold one task, chosen by the `{args.task_sampler}` sampler; the loss of an optimizer "
+                    "step is the weighted sum of the tasks' mean losses")]
         if args.loss_weighting == "gradnorm":
             parts.append("with weights learned by GradNorm (Chen et al. 2018) on the shared weights")
         elif args.task_weights:
@@ -209,9 +215,11 @@ class MultiTaskTrainer(EmotionTrainer):
             cap=a.task_cap, seed=a.data_seed if a.data_seed is not None else a.seed, num_replicas=a.world_size,
             rank=a.process_index, drop_last=a.dataloader_drop_last)
         self._task_sampler = sampler
+        collator = self._get_collator_with_removed_columns(self.data_collator, description="training")
+        if a.task_sampler == "mixed":
+            collator = MixedTaskCollator(collator)
         loader = DataLoader(
-            self.train_dataset, batch_sampler=sampler,
-            collate_fn=self._get_collator_with_removed_columns(self.data_collator, description="training"),
+            self.train_dataset, batch_sampler=sampler, collate_fn=collator,
             num_workers=a.dataloader_num_workers, pin_memory=self._pin_memory(),
             persistent_workers=a.dataloader_persistent_workers,
             worker_init_fn=lambda wid: seed_worker(wid, a.dataloader_num_workers, a.process_index))
@@ -240,22 +248,54 @@ class MultiTaskTrainer(EmotionTrainer):
 
     # -- counting --------------------------------------------------------------------------------------
     def _get_num_items_in_batch(self, batch_samples: list, device: torch.device):
-        """Per-task label-item counts of the optimizer step, shape ``(num_tasks,)`` (summed over processes)."""
-        counts = torch.zeros(len(self.task_names), dtype=torch.long, device=device)
-        for b in batch_samples:
+        """Per-task label-item counts of the optimizer step, shape ``(num_tasks,)``; with mixed batches
+        ``(2, num_tasks)``: the items and the rows of each task (summed over processes)."""
+        mixed = any("task_batches" in b for b in batch_samples)
+        counts = torch.zeros(2, len(self.task_names), dtype=torch.long, device=device)
+        for b in (s for b in batch_samples for s in b.get("task_batches", [b])):
             t = int(b["task"].reshape(-1)[0])
             spec = self.task_specs[self.task_names[t]]
             if "labels" in b:
                 n = int(b["labels"].ne(-100).sum()) if spec.problem_type == "single_label" else b["labels"].numel()
             else:
                 n = len(b["task"]) * cells_per_example(spec.problem_type, spec.num_labels)
-            counts[t] += n
+            counts[0, t] += n
+            counts[1, t] += len(b["task"])
         if self.args.average_tokens_across_devices and self.args.world_size > 1:
-            counts = self.accelerator.gather(counts).view(-1, len(self.task_names)).sum(0)
-        return counts
+            counts = self.accelerator.gather(counts).view(-1, 2, len(self.task_names)).sum(0)
+        return counts if mixed else counts[0]
 
     # -- loss ------------------------------------------------------------------------------------------
     def compute_loss(self, model, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch=None):
+        if "task_batches" in inputs:  # several tasks in one batch (task_sampler='mixed')
+            return self._mixed_batch_loss(model, inputs["task_batches"], return_outputs, num_items_in_batch)
+        loss, outputs = self._task_loss(model, inputs, num_items_in_batch)
+        loss = self._scale_for_devices(loss, num_items_in_batch)
+        return (loss, outputs) if return_outputs else loss
+
+    def _mixed_batch_loss(self, model, task_batches: list[dict[str, Any]], return_outputs: bool,
+                          num_items_in_batch):
+        """``sum_t (n_t / N) w_t L_t`` over the tasks of a mixed batch: "the losses for each task are computed
+        proportionally to the number of samples from that task in each randomly sampled batch" (TBED-MTL §4).
+        ``n_t`` and ``N`` count the optimizer step's rows when the step's counts are known (then gradient
+        accumulation equals one large batch), else the batch's."""
+        if num_items_in_batch is not None:
+            items, rows = num_items_in_batch[0], num_items_in_batch[1]
+        else:
+            items, rows = None, torch.zeros(len(self.task_names))
+            for b in task_batches:
+                rows[int(b["task"].reshape(-1)[0])] += len(b["task"])
+        loss, outputs = 0.0, []
+        for b in task_batches:
+            t = int(b["task"].reshape(-1)[0])
+            part, out = self._task_loss(model, b, items)
+            loss = loss + part * (rows[t] / rows.sum()).to(part.device, part.dtype)
+            outputs.append(out)
+        loss = self._scale_for_devices(loss, num_items_in_batch)
+        return (loss, outputs) if return_outputs else loss
+
+    def _task_loss(self, model, inputs: dict[str, Any], num_items_in_batch) -> tuple[torch.Tensor, Any]:
+        """One task's weighted loss on a one-task batch and the model's outputs (before the device scaling)."""
         inputs = dict(inputs)
         labels = inputs.pop("labels", None)
         weight = inputs.pop("weight", None)
@@ -303,8 +343,7 @@ class MultiTaskTrainer(EmotionTrainer):
                 self.loss_log.add_mean("adversarial_lambda", adv)
                 if self.args.adversarial_mode == "loss_sign_reversal":
                     loss = -adv * loss
-        loss = self._scale_for_devices(loss, n_items)
-        return (loss, outputs) if return_outputs else loss
+        return loss, outputs
 
     def _task_teacher_logits(self, task: str, inputs: dict[str, Any]) -> torch.Tensor:
         model_inputs = {k: v for k, v in inputs.items() if k not in (*_NOT_MODEL_INPUTS, "task", "features")}
@@ -342,11 +381,21 @@ class MultiTaskTrainer(EmotionTrainer):
         norms, losses, present = torch.zeros(n), torch.zeros(n), torch.zeros(n, dtype=torch.bool)
         # each rank holds its share of the step: losses normalised by the global item count add up across ranks
         op = "sum" if self.args.average_tokens_across_devices else "mean"
-        for t in sorted(self._gn_grads):  # the same tasks on every rank (the sampler's guarantee), same order
-            g, l = self._gn_grads[t], self._gn_losses[t]
-            if self.args.world_size > 1:
-                g, l = self.accelerator.reduce(g, op), self.accelerator.reduce(l, op)
-            norms[t], losses[t], present[t] = g.norm().cpu(), l.cpu(), True
+        distributed = self.args.world_size > 1
+        # one-task samplers give every rank the same tasks in a step; mixed batches may not: then every rank
+        # reduces every task, with zeros for the tasks it did not see
+        tasks = range(n) if distributed and self.args.task_sampler == "mixed" else sorted(self._gn_grads)
+        size = next(iter(self._gn_grads.values())).numel() if self._gn_grads else sum(
+            p.numel() for p in self.accelerator.unwrap_model(self.model).gradnorm_parameters())
+        for t in tasks:
+            seen = torch.tensor(float(t in self._gn_grads), device=self.args.device)
+            g = self._gn_grads.get(t, torch.zeros(size, device=self.args.device))
+            l = self._gn_losses.get(t, torch.zeros((), device=self.args.device))
+            if distributed:
+                g, l, seen = self.accelerator.reduce(g, op), self.accelerator.reduce(l, op), \
+                    self.accelerator.reduce(seen, "sum")
+            if seen > 0:
+                norms[t], losses[t], present[t] = g.norm().cpu(), l.cpu(), True
         self._gn_grads.clear()
         self._gn_losses.clear()
         self.gradnorm.step(norms, losses, present)

@@ -3,22 +3,30 @@
 # 10% / 50% / 100%, then shared embedding (SE), GradNorm (GN) and SE+GN, each over several seeds (95% CI).
 #   bash recipes/mtl_disparate_labels/run.sh --profile embedded   # here: frozen multilingual-e5-small
 #   bash recipes/mtl_disparate_labels/run.sh                      # paper profile: frozen bert-base-uncased (Hub)
-# Environment: SEEDS (default "0 1 2 3 4"), OUT (default runs/mtl_disparate_<profile>), ONLY (a space-separated
-# subset of run names). Extra arguments go to every `hf-emo mtl` call. Finished runs are skipped.
+# Environment: SEEDS (default "0 1 2 3 4"), SCHEDULE (mixed, the default, or round_robin), OUT (default
+# runs/mtl_disparate_<profile>_<schedule>), ONLY (a space-separated subset of run names). Extra arguments go to
+# every `hf-emo mtl` call. Finished runs are skipped.
 # ONLY="stlsel_S100 mhsel_S100 mhprop_S100" adds three diagnostic settings (see the README).
-# Multi-task runs take one batch of each task per optimizer step (round_robin, gradient_accumulation_steps 3), so
-# that GradNorm sees every task at every step; the MH/SE rows use the same schedule for a like-for-like comparison.
+# SCHEDULE=mixed (the paper's, its §4): each batch of 64 is drawn from the union of the three training sets and the
+# task losses are summed in proportion to their rows. SCHEDULE=round_robin: one task per batch, an optimizer step
+# takes one batch of each task (gradient_accumulation_steps 3).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
 profile="$(parse_profile embedded "$@")"
 [[ "${1:-}" == "--profile" ]] && shift 2
 root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/mtl_disparate_$profile}"
+schedule="${SCHEDULE:-mixed}"
+case "$schedule" in
+  mixed) schedule_args=(--task_sampler mixed) ;;
+  round_robin) schedule_args=(--task_sampler round_robin --gradient_accumulation_steps 3) ;;
+  *) echo "SCHEDULE must be mixed or round_robin, got '$schedule'" >&2; exit 2 ;;
+esac
+out="${OUT:-runs/mtl_disparate_${profile}_$schedule}"
 seeds=($(study_seeds 0 1 2 3 4))
 cd "$root"
 S="semeval2018_ec" T="dair_emotion" E="emobank"
-MTL=(--tasks "$S" "$T" "$E" --task_sampler round_robin --gradient_accumulation_steps 3)
+MTL=(--tasks "$S" "$T" "$E" "${schedule_args[@]}")
 frac() { echo "{\"$S\": $1}"; }
 declare -A RUNS=(
   [stl_T]="--tasks $T --primary_task $T"
@@ -58,4 +66,4 @@ for s in "${seeds[@]}"; do
       "${args[@]}" "$@" --seed "$s"
   done
 done
-bash "$here/tables.sh" "$out"
+SCHEDULE="$schedule" bash "$here/tables.sh" "$out"

@@ -9,11 +9,17 @@ root="$(cd "$here/../.." && pwd)"
 out="${1:?usage: tables.sh RUNS_DIR}"
 cd "$root"
 bin="$(hf_emo_bin "$root")"
-M=(--metric dair_emotion_f1_macro --metric emobank_pearson_mean --metric semeval2018_ec_jaccard_samples)
-cap="S = SemEval-2018 E-c (test = official dev; validation = 10% of train), T = dair-ai emotion capped to 965 \
-training tweets (in place of Fairy Tales), E = EmoBank. Metrics: T macro-F1, E mean Pearson r over V/A/D, S Jaccard \
-(sample-averaged), all x100, mean ± 95% CI (Student t) over seeds. Frozen encoder, early stopping on the sum of \
-validation losses. Runs in $out."
+M=(--metric dair_emotion_f1_micro --metric emobank_pearson_mean --metric semeval2018_ec_jaccard_samples)
+case "${SCHEDULE:-}" in
+  mixed) sched="Multi-task batches are drawn from the union of the tasks, losses summed in proportion to their rows (the paper's §4)." ;;
+  round_robin) sched="Multi-task steps take one batch of each task (round robin, gradient accumulation 3), not the paper's mixed batches." ;;
+  *) sched="" ;;
+esac
+cap="S = SemEval-2018 E-c (its test labels are not public: S is evaluated on the official dev set; validation = 10% \
+of train), T = dair-ai emotion capped to 965 training tweets (in place of Fairy Tales), E = EmoBank. Metrics as the \
+paper: T micro-F1 (the paper's pooled TP / (TP + (FP + FN) / 2), equal to accuracy), E mean Pearson r over V/A/D, S \
+Jaccard (sample-averaged), all x100, mean ± 95% CI (Student t) over seeds. Frozen encoder, early stopping on the \
+sum of validation losses. $sched Runs in $out."
 "$bin" table seeds --split test --spread ci95 --allow-missing "${M[@]}" --caption "Table 2 (paper 002). $cap" \
   --row "T (STL)=$out/stl_T_s*" --row "E (STL)=$out/stl_E_s*" \
   --row "0.1S (STL)=$out/stl_S010_s*" --row "0.1S+T+E (MH)=$out/mh_S010_s*" \

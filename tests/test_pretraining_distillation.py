@@ -173,28 +173,34 @@ def test_distilled_student_saves_as_a_masked_lm_and_fine_tunes_as_a_classifier(t
                    processing_class=tok).train()
 
 
+def _saved_llama_teacher(folder):
+    """A tiny Llama teacher with a word-level tokenizer, saved as a HF folder."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    _llama_teacher().save_pretrained(folder)
+    vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *WORDS])}  # within the teacher's 5 spare
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                            pad_token="<pad>").save_pretrained(folder)
+    return folder
+
+
+PRETRAIN_ARGS = ["--block_size", "16", "--max_steps", "2", "--per_device_train_batch_size", "4", "--logging_steps",
+                 "1", "--report_to", "none", "--save_strategy", "no", "--use_cpu", "true"]
+
+
 def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path, monkeypatch):
     import json
 
     from hf_emo.cli import main
 
-    teacher_dir = tmp_path / "teacher"
-    teacher = _llama_teacher()
-    teacher.save_pretrained(teacher_dir)
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *WORDS])}  # within the teacher's 5 spare
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                            pad_token="<pad>").save_pretrained(teacher_dir)
+    teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "student"
     assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus_tasks", "redv2", "--max_corpus_rows", "64",
-                 "--block_size", "16", "--max_steps", "2", "--per_device_train_batch_size", "4", "--logging_steps", "1",
-                 "--report_to", "none",
-                 "--save_strategy", "no", "--use_cpu", "true", "--output_dir", str(out)]) == 0
+                 *PRETRAIN_ARGS, "--output_dir", str(out)]) == 0
     record = json.loads((out / "metrics.json").read_text())
     run = record["run"]
     assert run["objective"] == "clm" and run["student_layers"] == [0, 2] and run["corpus"]["split"] == "train"
@@ -202,6 +208,76 @@ def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path,
     assert {"loss_kd", "loss_lm", "loss_cosine"} <= set(record["train_end"])
     assert (out / "model.safetensors").is_file() and (out / "training_curves.png").is_file()
     assert "avram2022distilling" in (out / "README.md").read_text()
+
+
+# -- corpora: files, saved datasets, streaming ---------------------------------------------------------------------
+def _corpus_file(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join([*TEXTS, "", "   "]) + "\n", encoding="utf-8")  # blank lines are dropped
+    return path
+
+
+def test_text_corpus_from_a_file_streamed_or_not_holds_the_same_texts(tmp_path):
+    from hf_emo.data.corpus import load_text_corpus
+
+    path = _corpus_file(tmp_path)
+    whole = load_text_corpus(str(path), seed=1)
+    streamed = load_text_corpus(str(path), seed=1, streaming=True)
+    assert sorted(whole["text"]) == sorted(r["text"] for r in streamed) == sorted(TEXTS)
+    assert len(load_text_corpus(str(path), seed=1, max_rows=5)) == 5
+    assert len(list(load_text_corpus(str(path), seed=1, max_rows=5, streaming=True))) == 5
+    Dataset.from_dict({"body": TEXTS}).save_to_disk(str(tmp_path / "saved"))
+    saved = load_text_corpus(str(tmp_path / "saved"), text_column="body", seed=1)
+    assert sorted(saved["text"]) == sorted(TEXTS)
+
+
+def test_blocks_are_the_same_tokenised_on_the_fly():
+    from hf_emo.data.corpus import group_blocks
+
+    tok = tiny_tokenizer()
+    tok.eos_token = "[SEP]"
+    texts = Dataset.from_dict({"text": TEXTS})
+    eager = group_blocks(texts, tok, 8)
+    lazy = group_blocks(texts.to_iterable_dataset(), tok, 8)
+    assert [r["input_ids"] for r in lazy] == eager["input_ids"]
+    assert all(len(ids) == 8 for ids in eager["input_ids"])
+    joined = [t for text in TEXTS for t in tok(text)["input_ids"] + [tok.eos_token_id]]
+    assert [t for ids in eager["input_ids"] for t in ids] == joined[:len(joined) // 8 * 8]
+
+
+def test_bad_corpus_inputs_name_the_problem(tmp_path, capsys):
+    from hf_emo.data import DataError
+    from hf_emo.data.corpus import load_text_corpus
+
+    Dataset.from_dict({"body": TEXTS}).to_json(str(tmp_path / "c.jsonl"))
+    with pytest.raises(DataError, match=r"c.jsonl.*no text column 'text'; the corpus has \['body'\]"):
+        load_text_corpus(str(tmp_path / "c.jsonl"))
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "a.txt").write_text("x\n")
+    (tmp_path / "mixed" / "b.csv").write_text("text\ny\n")
+    with pytest.raises(DataError, match="share one of the formats"):
+        load_text_corpus(str(tmp_path / "mixed"))
+    from tests.conftest import cli_error
+
+    teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
+    args = ["pretrain", "--teacher", str(teacher_dir), "--corpus", str(_corpus_file(tmp_path)), "--streaming", "true",
+            *PRETRAIN_ARGS[:2], "--output_dir", str(tmp_path / "out"), "--use_cpu", "true", "--report_to", "none"]
+    assert "set --max_steps" in cli_error(capsys, args)
+
+
+def test_cli_pretrain_streams_a_corpus_file(tmp_path, monkeypatch):
+    import json
+
+    from hf_emo.cli import main
+
+    teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "student"
+    assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus", str(_corpus_file(tmp_path)), "--streaming",
+                 "true", *PRETRAIN_ARGS, "--output_dir", str(out)]) == 0
+    corpus = json.loads((out / "metrics.json").read_text())["run"]["corpus"]
+    assert corpus["streaming"] and corpus["blocks_read"] == 2 * 4 and corpus["source"] == "corpus.txt"
+    assert (out / "model.safetensors").is_file()
 
 
 @pytest.mark.parametrize("name,objective", [("distil", "mlm"), ("distil_embedded", "clm")])
@@ -216,11 +292,13 @@ def test_recipe_configs_parse(name, objective):
                                     (PretrainingRunArguments, PretrainingDistillationConfig))
     assert config.objective == objective and (config.kd_weight, config.lm_weight, config.cosine_weight) == \
         (0.625, 0.25, 0.125) and config.temperature == 2.0
-    assert "redv2" in run.corpus_tasks
-    if name == "distil":  # Avram et al. 2022's settings
+    if name == "distil":  # Avram et al. 2022's settings; the Romanian Wikipedia, the open part of their corpus
+        assert (run.corpus, run.corpus_config) == ("wikimedia/wikipedia", "20231101.ro")
         assert (config.learning_rate, config.weight_decay, config.warmup_steps, config.max_grad_norm,
                 config.num_train_epochs) == (5e-4, 1e-4, 0.05, 5.0, 3)
         assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 256
+    else:  # the project's own Romanian training texts
+        assert run.corpus is None and "redv2" in run.corpus_tasks
 
 
 def test_recipe_scripts_pick_the_profile(tmp_path):

@@ -1,5 +1,6 @@
-"""The job behind ``hf-emo pretrain``: distil a language model into its half-depth student on the Romanian texts of
-the project's data sets (training splits only), then save the student for fine-tuning."""
+"""The job behind ``hf-emo pretrain``: distil a language model into its half-depth student on a text corpus (by
+default the Romanian training texts of the project's data sets; or a user's files or a Hub dataset, optionally
+streamed), then save the student for fine-tuning."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..data import load_task
+from ..data.corpus import group_blocks, load_text_corpus, task_corpus
 from ..models.student import init_student_from_teacher
 from ..report import plot_training_curves
 from ..trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
@@ -28,7 +29,16 @@ class PretrainingRunArguments(JobArguments):
     student_layers: list[int] | None = field(default=None, metadata={
         "help": "The teacher layers the student keeps (default: every other one, 0, 2, 4, ...)."})
     corpus_tasks: list[str] = field(default_factory=lambda: list(ROMANIAN_CORPUS), metadata={
-        "help": "Registered tasks whose training texts make the corpus (never their validation or test splits)."})
+        "help": "Registered tasks whose training texts make the corpus (never their validation or test splits); "
+                "used when `corpus` is not set."})
+    corpus: str | None = field(default=None, metadata={
+        "help": "A corpus instead of corpus_tasks: a Hub dataset id, a text / JSON(L) / CSV / Parquet file, a folder "
+                "of them, or a save_to_disk folder."})
+    corpus_config: str | None = field(default=None, metadata={"help": "The Hub dataset's configuration name."})
+    corpus_split: str = field(default="train", metadata={"help": "The corpus split to read."})
+    corpus_text_column: str = field(default="text", metadata={"help": "The corpus column holding the texts."})
+    streaming: bool = field(default=False, metadata={
+        "help": "Stream the corpus and tokenise it on the fly (datasets.IterableDataset; needs max_steps)."})
     data_dir: str | None = None
     block_size: int = field(default=128, metadata={"help": "Tokens per training block (texts are concatenated)."})
     max_corpus_rows: int | None = field(default=None, metadata={
@@ -37,35 +47,12 @@ class PretrainingRunArguments(JobArguments):
     def __post_init__(self) -> None:
         if not self.teacher:
             raise ValueError("pretraining distillation needs at least one --teacher")
+        if self.streaming and not self.corpus:
+            raise ValueError("streaming reads a `corpus` (a Hub dataset or files); corpus_tasks are loaded whole")
         for name in ("block_size", "max_corpus_rows"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value!r}")
-
-
-def build_corpus(tasks: list[str], data_dir: str | None, seed: int, max_rows: int | None):
-    """The ``text`` column of the training splits of ``tasks``, shuffled with ``seed`` and capped to ``max_rows``."""
-    from datasets import concatenate_datasets
-
-    parts = [load_task(t, data_dir)["train"].select_columns(["text"]) for t in tasks]
-    corpus = concatenate_datasets(parts).shuffle(seed=seed)
-    return corpus.select(range(min(max_rows, len(corpus)))) if max_rows else corpus
-
-
-def group_blocks(corpus, tokenizer, block_size: int):
-    """Tokenised texts joined end to end (each ended by EOS when the tokenizer has one) and cut into blocks of
-    ``block_size`` tokens: no padding, so no position is masked out of the loss by mistake."""
-    eos = [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
-
-    def blocks(batch):
-        ids = [tok + eos for tok in tokenizer(batch["text"], add_special_tokens=True)["input_ids"]]
-        flat = [t for seq in ids for t in seq]
-        n = len(flat) // block_size * block_size
-        chunks = [flat[i:i + block_size] for i in range(0, n, block_size)]
-        return {"input_ids": chunks, "attention_mask": [[1] * block_size for _ in chunks]}
-
-    return corpus.map(blocks, batched=True, batch_size=1000, remove_columns=corpus.column_names,
-                      desc=f"blocks of {block_size} tokens")
 
 
 def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistillationConfig,
@@ -83,9 +70,16 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
     tokenizer = (load_decoder_tokenizer(run.teacher[0]) if objective == "clm"
                  else AutoTokenizer.from_pretrained(resolve_model(run.teacher[0])))
     student = init_student_from_teacher(first, run.student_layers)
-    corpus = build_corpus(run.corpus_tasks, run.data_dir, config.seed, run.max_corpus_rows)
+    if run.streaming and not (config.max_steps and config.max_steps > 0):
+        raise JobError("a streamed corpus has no length: set --max_steps (the number of optimizer steps)")
+    if run.corpus:
+        corpus = load_text_corpus(run.corpus, split=run.corpus_split, text_column=run.corpus_text_column,
+                                  config_name=run.corpus_config, streaming=run.streaming, seed=config.seed,
+                                  max_rows=run.max_corpus_rows)
+    else:
+        corpus = task_corpus(run.corpus_tasks, run.data_dir, config.seed, run.max_corpus_rows)
     blocks = group_blocks(corpus, tokenizer, run.block_size)
-    if not len(blocks):
+    if not run.streaming and not len(blocks):
         raise JobError(f"the corpus ({len(corpus)} texts) is shorter than one block of {run.block_size} tokens")
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=objective == "mlm",
                                                mlm_probability=config.mlm_probability)
@@ -100,8 +94,7 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
             "student_layers": student.config.hf_emo_student_of["layers"],
             "parameters": {"teacher": sum(p.numel() for p in first.parameters()),
                            "student": sum(p.numel() for p in student.parameters())},
-            "corpus": {"tasks": run.corpus_tasks, "split": "train", "texts": len(corpus), "blocks": len(blocks),
-                       "tokens": len(blocks) * run.block_size, "max_corpus_rows": run.max_corpus_rows},
+            "corpus": _corpus_info(run, corpus, blocks, trainer),
             "train_runtime_s": job.elapsed(), "train_loss": train_out.training_loss,
             "resumed_from": job.resume_from_checkpoint}
     metrics = {"train_end": {k: v for k, v in (losses[-1] if losses else {}).items() if k.startswith("loss")}}
@@ -114,6 +107,18 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
     trainer.create_model_card()
     finish_job(config.output_dir, job)
     return {"metrics": metrics, "run": record.run}
+
+
+def _corpus_info(run: PretrainingRunArguments, corpus, blocks, trainer) -> dict:
+    source = {"source": public_name(run.corpus), "config": run.corpus_config, "split": run.corpus_split,
+              "text_column": run.corpus_text_column} if run.corpus else {"tasks": run.corpus_tasks, "split": "train"}
+    if run.streaming:  # no length: what the training read
+        a = trainer.args
+        seen = trainer.state.global_step * a.per_device_train_batch_size * a.gradient_accumulation_steps * a.world_size
+        return {**source, "streaming": True, "blocks_read": seen, "tokens_read": seen * run.block_size,
+                "max_corpus_rows": run.max_corpus_rows}
+    return {**source, "texts": len(corpus), "blocks": len(blocks), "tokens": len(blocks) * run.block_size,
+            "max_corpus_rows": run.max_corpus_rows}
 
 
 def _write_report(out: Path, record: dict) -> None:

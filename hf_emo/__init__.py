@@ -42,7 +42,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
                 "probability_loyalty", "regression_loyalty", "regression_metrics", "single_label_metrics",
                 "tune_threshold",),
     "models": ("MultiTaskModel", "MultiTaskModelConfig", "PooledClassifier", "PooledClassifierConfig",
-               "build_classifier", "build_multitask_model", "load_classifier", "init_student_from_teacher",),
+               "build_classifier", "build_multitask_model", "load_classifier", "init_student_from_teacher",
+               "prune_vocabulary",),
     "quality_weights": ("add_quality_weights", "add_translation_disagreement", "minmax_quality", "quality_weights",
                         "translation_disagreement",),
     "schedules": ("alpha_at_step",),
@@ -94,7 +95,8 @@ if TYPE_CHECKING:  # static analysers and IDEs see every name
                           probability_loyalty, regression_loyalty, regression_metrics, single_label_metrics,
                           tune_threshold)
     from .models import (MultiTaskModel, MultiTaskModelConfig, PooledClassifier, PooledClassifierConfig,
-                         build_classifier, build_multitask_model, init_student_from_teacher, load_classifier)
+                         build_classifier, build_multitask_model, init_student_from_teacher, load_classifier,
+                         prune_vocabulary)
     from .quality_weights import (add_quality_weights, add_translation_disagreement, minmax_quality, quality_weights,
                                   translation_disagreement)
     from .schedules import alpha_at_step

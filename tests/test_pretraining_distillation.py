@@ -265,6 +265,28 @@ def test_bad_corpus_inputs_name_the_problem(tmp_path, capsys):
     assert "set --max_steps" in cli_error(capsys, args)
 
 
+def test_cli_pretrain_prunes_the_vocabulary_to_the_corpus(tmp_path, monkeypatch):
+    import json
+
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from hf_emo.cli import main
+
+    teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "student"
+    assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus", str(_corpus_file(tmp_path)),
+                 "--prune_vocabulary", "true", *PRETRAIN_ARGS, "--output_dir", str(out)]) == 0
+    vocabulary = json.loads((out / "metrics.json").read_text())["run"]["vocabulary"]
+    used = {w for text in TEXTS for w in text.split() if w in WORDS}  # the others are <unk>, a special token
+    assert vocabulary["before"] == 4 + len(WORDS) and vocabulary["after"] == 4 + len(used)
+    student = AutoModelForCausalLM.from_pretrained(out)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    assert student.config.vocab_size == len(tokenizer) == vocabulary["after"]
+    assert student.get_input_embeddings().weight.shape[0] == vocabulary["after"]
+    assert tokenizer.convert_ids_to_tokens(tokenizer("i am happy")["input_ids"]) == ["i", "am", "happy"]
+
+
 def test_cli_pretrain_streams_a_corpus_file(tmp_path, monkeypatch):
     import json
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..data.corpus import group_blocks, load_text_corpus, task_corpus
 from ..models.student import init_student_from_teacher
+from ..models.vocab import prune_vocabulary
 from ..report import plot_training_curves
 from ..trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
 from ..trainers.pretraining_distillation_trainer import _load_lm, objective_of
@@ -37,6 +38,10 @@ class PretrainingRunArguments(JobArguments):
     corpus_config: str | None = field(default=None, metadata={"help": "The Hub dataset's configuration name."})
     corpus_split: str = field(default="train", metadata={"help": "The corpus split to read."})
     corpus_text_column: str = field(default="text", metadata={"help": "The corpus column holding the texts."})
+    prune_vocabulary: bool = field(default=False, metadata={
+        "help": "Keep only the vocabulary pieces that the corpus uses (WordPiece / Unigram tokenizers, e.g. a "
+                "multilingual teacher): the teachers' and the student's embeddings and LM heads shrink alike."})
+    prune_min_count: int = field(default=1, metadata={"help": "A piece is kept when it occurs this often."})
     streaming: bool = field(default=False, metadata={
         "help": "Stream the corpus and tokenise it on the fly (datasets.IterableDataset; needs max_steps)."})
     data_dir: str | None = None
@@ -49,6 +54,8 @@ class PretrainingRunArguments(JobArguments):
             raise ValueError("pretraining distillation needs at least one --teacher")
         if self.streaming and not self.corpus:
             raise ValueError("streaming reads a `corpus` (a Hub dataset or files); corpus_tasks are loaded whole")
+        if self.streaming and self.prune_vocabulary:
+            raise ValueError("prune_vocabulary counts the pieces of the whole corpus: it cannot stream")
         for name in ("block_size", "max_corpus_rows"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -69,7 +76,6 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
     teachers = [first] + [_load_lm(t, objective) for t in run.teacher[1:]]
     tokenizer = (load_decoder_tokenizer(run.teacher[0]) if objective == "clm"
                  else AutoTokenizer.from_pretrained(resolve_model(run.teacher[0])))
-    student = init_student_from_teacher(first, run.student_layers)
     if run.streaming and not (config.max_steps and config.max_steps > 0):
         raise JobError("a streamed corpus has no length: set --max_steps (the number of optimizer steps)")
     if run.corpus:
@@ -78,6 +84,12 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
                                   max_rows=run.max_corpus_rows)
     else:
         corpus = task_corpus(run.corpus_tasks, run.data_dir, config.seed, run.max_corpus_rows)
+    vocabulary = {"before": len(tokenizer)}
+    if run.prune_vocabulary:  # the teachers first, so that the student inherits the pruned tables
+        tokenizer, kept = prune_vocabulary(None, tokenizer, corpus["text"], min_count=run.prune_min_count,
+                                           models=teachers)
+        vocabulary.update(after=len(kept), min_count=run.prune_min_count)
+    student = init_student_from_teacher(first, run.student_layers)
     blocks = group_blocks(corpus, tokenizer, run.block_size)
     if not run.streaming and not len(blocks):
         raise JobError(f"the corpus ({len(corpus)} texts) is shorter than one block of {run.block_size} tokens")
@@ -94,7 +106,7 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
             "student_layers": student.config.hf_emo_student_of["layers"],
             "parameters": {"teacher": sum(p.numel() for p in first.parameters()),
                            "student": sum(p.numel() for p in student.parameters())},
-            "corpus": _corpus_info(run, corpus, blocks, trainer),
+            "corpus": _corpus_info(run, corpus, blocks, trainer), "vocabulary": vocabulary,
             "train_runtime_s": job.elapsed(), "train_loss": train_out.training_loss,
             "resumed_from": job.resume_from_checkpoint}
     metrics = {"train_end": {k: v for k, v in (losses[-1] if losses else {}).items() if k.startswith("loss")}}

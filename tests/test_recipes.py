@@ -325,3 +325,19 @@ def test_paper_profiles_carry_the_papers_settings():
     _, mtl002 = parse_config_args(["--config", str(ROOT / "recipes/mtl_disparate_labels/configs/paper.yaml")],
                                   (MultiTaskRunArguments, MultiTaskConfig))
     assert mtl002.task_sampler == "mixed"  # TBED-MTL §4: tasks mixed inside each batch
+
+
+def test_kd_loss_form_study_runs_each_form_per_seed(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1 2", "OUT": str(tmp_path / "f")}
+    res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/12_kd_loss_form.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env=env, check=True)
+    calls = {c.split("--output_dir ")[1].split()[0]: c for c in res.stdout.splitlines()
+             if c.split()[0] in ("train", "distil", "mtl") and "--output_dir " in c}
+    runs = {Path(d).name for d in calls if Path(d).parent == tmp_path / "f"}
+    want = {f"baseline_s{s}" for s in (1, 2)} | {f"{kind}_{form}_s{s}" for kind in ("kd", "kd_ta", "mtkd_ta")
+                                                 for form in ("kl_bernoulli", "kl_softmax") for s in (1, 2)}
+    assert runs == want
+    assert "--kd_loss kl_softmax" in calls[str(tmp_path / "f" / "mtkd_ta_kl_softmax_s2")]
+    assert "kd_ta" in calls[str(tmp_path / "f" / "kd_ta_kl_bernoulli_s1")]  # the teacher-annealing overlay
+    tables = [c for c in res.stdout.splitlines() if c.startswith("table seeds")]
+    assert len(tables) == 2 and all("f1_macro" in t for t in tables)

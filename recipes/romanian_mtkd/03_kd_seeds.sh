@@ -21,5 +21,6 @@ done
 "$(hf_emo_bin "$root")" table seeds --split test \
   --row "baseline=$out/baseline_s*" --row "KD (alpha 0.5, T 1)=$out/kd_s*" \
   --row "KD-TA (alpha 0.1→0.7, T 1.5)=$out/kd_ta_s*" \
-  --metric f1_micro --metric subset_accuracy --metric precision_micro --metric recall_micro --metric f1_macro \
+  --metric f1_macro --metric precision_macro --metric recall_macro --metric f1_micro --metric precision_micro \
+  --metric recall_micro --metric f1_weighted --metric f1_samples --metric subset_accuracy \
   --caption "REDv2 test, profile $profile, seeds ${seeds[*]}; extra arguments: ${*:-none}" --out "$out/table.md"

@@ -262,6 +262,9 @@ def cmd_table(argv: list[str]) -> int:
     q6.add_argument("--task", default="redv2")
     q6.add_argument("--n", type=int, default=4, help="number of texts (a seeded random sample of the split)")
     q6.add_argument("--sample-seed", type=int, default=0)
+    q6.add_argument("--rows", type=int, nargs="+", default=None,
+                    help="these rows of the split instead of a sample (Matei's Table 6 texts: REDv2 test rows "
+                         "110 111 116 119)")
     q6.add_argument("--data-dir", default=None)
     w = sub.add_parser("task-weights", help="GradNorm task weights averaged over runs (TBED-MTL Fig. 3), as PNG")
     w.add_argument("--runs", action="append", required=True, help="GLOB of multi-task run folders")
@@ -286,7 +289,7 @@ def cmd_table(argv: list[str]) -> int:
                 p.error(f"--model {entry!r}: expected NAME=DIR")
             models[name] = path
         text = probability_table(models, task=args.task, split=args.split, n=args.n, sample_seed=args.sample_seed,
-                                 data_dir=args.data_dir, caption=args.caption)
+                                 rows=args.rows, data_dir=args.data_dir, caption=args.caption)
     elif args.kind == "json":
         from .tables import mean_json_table
 

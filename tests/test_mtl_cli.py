@@ -55,6 +55,13 @@ def test_mtl_train_report_predict(tiny_encoder_dir, data_dir, tmp_path, capsys, 
                  "--out", str(tmp_path / "t6.md")]) == 0
     table = (tmp_path / "t6.md").read_text().splitlines()
     assert table[0] == "| text | gold | MTL |" and len(table) == 2 + 3
+    # the paper's own four example tweets are REDv2 test rows 110, 111, 116, 119
+    assert main(["table", "probs", "--model", f"MTL={out}", "--task", "redv2", "--rows", "110", "111", "116", "119",
+                 "--out", str(tmp_path / "t6p.md")]) == 0
+    paper = (tmp_path / "t6p.md").read_text().splitlines()[2:]
+    assert [r.split(" | ")[1] for r in paper] == ["Trust", "Fear", "Fear", "Joy"]  # Matei's Label column
+    assert "fobie socială aiurea" in paper[1] and "Omul binedispus" in paper[3]
+    assert "rows 0..817" in cli_error(capsys, ["table", "probs", "--model", f"MTL={out}", "--rows", "900"])
 
 
 def test_mtl_bad_arguments_name_the_problem(tmp_path, capsys):

@@ -117,16 +117,27 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
     return res
 
 
+# Matei's Table 6 texts: rows of REDv2's test split (test.json order)
+MATEI_TABLE6_ROWS = (110, 111, 116, 119)
+
+
 def probability_table(models: dict[str, str], *, task: str = "redv2", split: str = "test", n: int = 4,
-                      sample_seed: int = 0, data_dir: str | None = None, caption: str = "") -> str:
-    """Markdown: a seeded sample of a split's texts, their gold labels, and per model the labels it predicts with
-    their probabilities in percent (Matei Table 6 lists every label above the threshold). ``models`` maps a
-    column name to a single- or multi-task model folder."""
+                      sample_seed: int = 0, rows: list[int] | None = None, data_dir: str | None = None,
+                      caption: str = "") -> str:
+    """Markdown: texts of a split (the given ``rows``, else a seeded sample of ``n``), their gold labels, and per
+    model the labels it predicts with their probabilities in percent (Matei Table 6 lists every label above the
+    threshold). ``models`` maps a column name to a single- or multi-task model folder."""
     from ..inference import predict_multitask
     from ..models.factory import load_config
 
     ds, spec = load_eval_split(TASKS.get(task), task=task, split=split, data_dir=data_dir)
-    ds = ds.shuffle(seed=sample_seed).select(range(min(n, len(ds))))
+    if rows:
+        bad = [r for r in rows if not 0 <= r < len(ds)]
+        if bad:
+            raise JobError(f"--rows {bad}: the {task} {split} split has rows 0..{len(ds) - 1}")
+        ds = ds.select(rows)
+    else:
+        ds = ds.shuffle(seed=sample_seed).select(range(min(n, len(ds))))
     texts = list(ds["text"])
     gold = None
     if spec.problem_type != "regression":

@@ -117,10 +117,6 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
     return res
 
 
-# Matei's Table 6 texts: rows of REDv2's test split (test.json order)
-MATEI_TABLE6_ROWS = (110, 111, 116, 119)
-
-
 def probability_table(models: dict[str, str], *, task: str = "redv2", split: str = "test", n: int = 4,
                       sample_seed: int = 0, rows: list[int] | None = None, data_dir: str | None = None,
                       caption: str = "") -> str:

@@ -7,14 +7,13 @@ and the heads on those vectors every epoch without touching the encoder.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
-from datasets import Dataset, DatasetDict, Sequence, Value, load_from_disk
+from datasets import Dataset, DatasetDict, Sequence, Value
 
+from .data.cache import disk_cached
 from .models.forward import dataset_batches
 
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
@@ -41,15 +40,12 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
                                                       desc=f"{desc} [{k}]", cache_dir=cache_dir)
                             for k, v in dataset.items()})
     if cache_dir is not None:
-        key = _cache_key(model, dataset, tokenizer is not None, text_column, max_length, column, drop_token_columns)
-        path = Path(cache_dir) / key
-        if (path / "dataset_info.json").is_file():
-            return load_from_disk(str(path))
-        out = cache_encoder_features(model, dataset, tokenizer, text_column=text_column, max_length=max_length,
-                                     batch_size=batch_size, device=device, column=column,
-                                     drop_token_columns=drop_token_columns, desc=desc)
-        out.save_to_disk(str(path))
-        return out
+        return disk_cached(cache_dir, _cache_ident(model, dataset, tokenizer is not None, text_column, max_length,
+                                                   column, drop_token_columns),
+                           lambda: cache_encoder_features(model, dataset, tokenizer, text_column=text_column,
+                                                          max_length=max_length, batch_size=batch_size, device=device,
+                                                          column=column, drop_token_columns=drop_token_columns,
+                                                          desc=desc))
     if tokenizer is None and "input_ids" not in dataset.column_names:
         raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or pass "
                          "tokenizer= to tokenise its text column")
@@ -77,11 +73,10 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
     return dataset
 
 
-def _cache_key(model, dataset: Dataset, tokenised_here: bool, *parts) -> str:
+def _cache_ident(model, dataset: Dataset, tokenised_here: bool, *parts) -> dict:
     enc = model.encoder.config
-    ident = {"encoder": getattr(enc, "_name_or_path", ""), "layers": enc.num_hidden_layers,
-             "hidden": enc.hidden_size, "pooling": model.config.pooling, "prefix": model.config.text_prefix,
-             "max_length": model.config.max_seq_length, "rows": len(dataset),
-             "fingerprint": getattr(dataset, "_fingerprint", None), "tokenised_here": tokenised_here,
-             "parts": [str(p) for p in parts]}
-    return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:24]
+    return {"encoder": getattr(enc, "_name_or_path", ""), "layers": enc.num_hidden_layers,
+            "hidden": enc.hidden_size, "pooling": model.config.pooling, "prefix": model.config.text_prefix,
+            "max_length": model.config.max_seq_length, "rows": len(dataset),
+            "fingerprint": getattr(dataset, "_fingerprint", None), "tokenised_here": tokenised_here,
+            "parts": [str(p) for p in parts]}

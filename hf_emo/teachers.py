@@ -131,21 +131,36 @@ class Teachers:
 
 def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
                          max_length: int | None = None, batch_size: int = 64, device: str | torch.device | None = None,
-                         column: str = "teacher_logits", desc: str = "teacher logits") -> Dataset | DatasetDict:
+                         column: str = "teacher_logits", desc: str = "teacher logits",
+                         cache_dir: str | None = None) -> Dataset | DatasetDict:
     """Run the teacher(s) once over ``dataset`` and store their logits in a ``column`` of shape ``(C,)``,
     or ``(K, C)`` (stacked) for ``K`` teachers.
 
     Without ``tokenizer`` the dataset's ``input_ids`` / ``attention_mask`` are used (teacher and student share
     a tokenizer, as in born-again distillation). With ``tokenizer`` (one, or one per teacher) the texts in
     ``text_column`` are tokenised for the teacher, with its ``config.text_prefix`` (cross-lingual teachers read
-    another column, e.g. the English side). Teachers run in eval mode under ``torch.inference_mode``.
+    another column, e.g. the English side). Teachers run in eval mode under ``torch.inference_mode``. With
+    ``cache_dir`` the result is also kept on disk, keyed by the teachers' weights and the dataset's fingerprint, and
+    later calls (the other runs of a grid or study) load it.
     """
+    from .data.cache import disk_cached, weights_digest
     from .models.forward import dataset_batches
 
     if isinstance(dataset, DatasetDict):
         return DatasetDict({k: cache_teacher_logits(teachers, v, tokenizer, text_column=text_column,
                                                     max_length=max_length, batch_size=batch_size, device=device,
-                                                    column=column, desc=f"{desc} [{k}]") for k, v in dataset.items()})
+                                                    column=column, desc=f"{desc} [{k}]", cache_dir=cache_dir)
+                            for k, v in dataset.items()})
+    if cache_dir is not None:
+        models = as_teacher_list(teachers)
+        toks = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(models)
+        ident = {"teachers": [weights_digest(t) for t in models], "rows": len(dataset),
+                 "fingerprint": getattr(dataset, "_fingerprint", None), "text_column": text_column,
+                 "tokenizers": [getattr(t, "name_or_path", None) if t is not None else None for t in toks],
+                 "max_length": max_length, "column": column}
+        return disk_cached(cache_dir, ident, lambda: cache_teacher_logits(
+            models, dataset, tokenizer, text_column=text_column, max_length=max_length, batch_size=batch_size,
+            device=device, column=column, desc=desc))
     teachers = as_teacher_list(teachers)
     if not teachers:
         raise ValueError("cache_teacher_logits needs at least one teacher model")

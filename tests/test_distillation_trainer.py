@@ -255,6 +255,22 @@ def test_cache_teacher_logits_with_a_tokenizer_matches_a_direct_forward():
         cache_teacher_logits(teacher, ds, tok, text_column="sentence")
 
 
+def test_teacher_logits_on_disk_are_reused_for_the_same_weights_only(tmp_path, monkeypatch):
+    spec = SPECS["multi_label"]
+    tok = tiny_tokenizer()
+    teacher = tiny_model(spec, seed=5)
+    ds = Dataset.from_dict({"text": ["happy day", "sad angry news today", "i am afraid"], "labels": [[1., 0, 0]] * 3})
+    first = cache_teacher_logits(teacher, ds, tok, cache_dir=str(tmp_path / "c"))
+    calls = []
+    original = type(teacher).forward
+    monkeypatch.setattr(type(teacher), "forward", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    again = cache_teacher_logits(tiny_model(spec, seed=5), ds, tok, cache_dir=str(tmp_path / "c"))
+    assert again["teacher_logits"] == first["teacher_logits"] and not calls  # same weights: read from disk
+    other = cache_teacher_logits(tiny_model(spec, seed=6), ds, tok, cache_dir=str(tmp_path / "c"))
+    assert calls and other["teacher_logits"] != first["teacher_logits"]  # other weights: computed again
+    assert len(list((tmp_path / "c").iterdir())) == 2
+
+
 def test_cosine_hidden_loss_is_added_for_a_live_teacher(tmp_path):
     spec = SPECS["multi_label"]
     ds = toy_dataset(spec)

@@ -65,6 +65,9 @@ class MultiTaskRunArguments(JobArguments):
         "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}: their logits are cached on '
                 "every split (each with its own tokenizer)."})
     teacher_batch_size: int = 64
+    teacher_cache_dir: str | None = field(default=None, metadata={
+        "help": "Keep the teachers' logits of each split here, keyed by the teachers' weights and the data, and "
+                "reuse them across runs (a T x alpha grid: each cell then costs only the student's training)."})
     features_cache_dir: str | None = field(default=None, metadata={
         "help": "With freeze_encoder: keep the encoder features of each split here and reuse them across runs."})
     early_stopping_patience: int | None = field(default=None, metadata={
@@ -133,7 +136,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         teacher = load_classifier(path)
         check_teacher_label_space(teacher, TASKS[t])
         data[t] = cache_teacher_logits(teacher, data[t], load_tokenizer(path), batch_size=run.teacher_batch_size,
-                                       desc=f"teacher logits {t}")
+                                       desc=f"teacher logits {t}", cache_dir=run.teacher_cache_dir or None)
     if run.freeze_encoder:
         from transformers import default_data_collator
 

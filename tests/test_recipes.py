@@ -341,3 +341,16 @@ def test_kd_loss_form_study_runs_each_form_per_seed(echo_bin, tmp_path):
     assert "kd_ta" in calls[str(tmp_path / "f" / "kd_ta_kl_bernoulli_s1")]  # the teacher-annealing overlay
     tables = [c for c in res.stdout.splitlines() if c.startswith("table seeds")]
     assert len(tables) == 2 and all("f1_macro" in t for t in tables)
+
+
+def test_quality_study_varies_estimate_normalisation_and_teacher(echo_bin, tmp_path):
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1", "OUT": str(tmp_path / "w")}
+    res = subprocess.run(["bash", str(ROOT / "recipes/wang2024_consistency_kd/quality_study.sh"), "--profile",
+                          "embedded"], capture_output=True, text=True, env=env, check=True)
+    calls = {c.split("--output_dir ")[1].split()[0]: c for c in res.stdout.splitlines() if "--output_dir " in c}
+    names = {Path(d).name for d in calls}
+    assert {"teacher_s1", "stage1_s1", "uniform_s1", "quality_s1", "threshold_s1", "quality_batch_s1",
+            "weak_teacher_s1", "weak_uniform_s1", "weak_quality_s1"} <= names
+    assert "--weight_normalization batch" in calls[str(tmp_path / "w" / "quality_batch_s1")]
+    assert "--max_train_samples 1500 --num_train_epochs 1" in calls[str(tmp_path / "w" / "weak_teacher_s1")]
+    assert f"--teacher {tmp_path}/w/weak_teacher_s1" in calls[str(tmp_path / "w" / "weak_quality_s1")]

@@ -378,11 +378,11 @@ def cmd_explain(argv: list[str]) -> int:
                                                                            None)
     items = trigger_scores(model, tokenizer, texts, batch_size=args.batch_size)
     labels, thresholds = [], []
-    for it, pr in zip(items, probs):
+    for it, pr, chosen in zip(items, probs, pred.labels):
         thr = thr_default if thr_default is not None else float(np.mean(it.scores) + np.std(it.scores))
         thresholds.append(thr)
-        if problem == "multi_label":
-            lab = [f"{n} {v:.2f}" for n, v in zip(names, pr) if v >= getattr(model.config, "hf_emo_threshold", 0.5)]
+        if problem == "multi_label":  # the labels predict() chose at the model's tuned threshold(s)
+            lab = [f"{n} {v:.2f}" for n, v in zip(names, pr) if n in chosen]
         else:
             lab = [f"{names[int(pr.argmax())]} {pr.max():.2f}"]
         labels.append(", ".join(lab) or "(no label)")

@@ -29,7 +29,7 @@ class Predictions:
     labels: list[list[str]]
     label_names: list[str]
     problem_type: str
-    threshold: float
+    threshold: float | list[float]
 
     def rows(self, digits: int = 4) -> list[dict[str, Any]]:
         """``[{"text", "labels", "scores": {label: probability}}]``, JSON-ready."""
@@ -37,13 +37,37 @@ class Predictions:
                 for t, lab, p in zip(self.texts, self.labels, self.probabilities)]
 
 
-def decode_labels(probs: np.ndarray, label_names: list[str], problem_type: str, threshold: float) -> list[list[str]]:
-    """Multi-label: every label with probability >= ``threshold``; single-label: the arg-max; regression: none."""
+def decode_labels(probs: np.ndarray, label_names: list[str], problem_type: str,
+                  threshold: float | list[float]) -> list[list[str]]:
+    """Multi-label: every label with probability >= ``threshold`` (one value, or one per label); single-label: the
+    arg-max; regression: none."""
     if problem_type == "multi_label":
-        return [[n for n, v in zip(label_names, p) if v >= threshold] for p in probs]
+        thr = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(label_names),))
+        return [[n for n, v, t in zip(label_names, p, thr) if v >= t] for p in probs]
     if problem_type == "single_label":
         return [[label_names[int(p.argmax())]] for p in probs]
     return [[] for _ in probs]
+
+
+def decision_threshold(value, num_labels: int) -> float | list[float]:
+    """A multi-label threshold as saved (one number, or one per label from ``threshold_tuning: per_label``), checked;
+    ``None`` gives 0.5."""
+    if value is None:
+        return 0.5
+    if isinstance(value, (list, tuple)):
+        if len(value) != num_labels:
+            raise ValueError(f"{len(value)} per-label thresholds for {num_labels} labels")
+        return [float(v) for v in value]
+    return float(value)
+
+
+def mean_threshold(values, num_labels: int) -> float | list[float]:
+    """The mean of several models' thresholds (an ensemble, several teachers): a number when every one is a number,
+    else one mean per label."""
+    checked = [decision_threshold(v, num_labels) for v in values]
+    if all(isinstance(t, float) for t in checked):
+        return float(np.mean(checked))
+    return [float(x) for x in np.mean([np.broadcast_to(np.asarray(t), (num_labels,)) for t in checked], axis=0)]
 
 
 def model_task_spec(model) -> TaskSpec:
@@ -82,7 +106,8 @@ def predict(model, tokenizer=None, texts: list[str] = (), *, threshold: float | 
     model, tokenizer = load_predictor(model, tokenizer)
     texts = _check_texts(texts)
     spec = model_task_spec(model)
-    thr = float(threshold if threshold is not None else getattr(model.config, "hf_emo_threshold", 0.5) or 0.5)
+    thr = decision_threshold(threshold if threshold is not None else getattr(model.config, "hf_emo_threshold", None),
+                             len(spec.label_names))
     logits = batched_logits(model, tokenizer, texts, batch_size=batch_size, max_length=max_length, device=device,
                             desc=desc)
     if isinstance(logits, dict):
@@ -108,7 +133,7 @@ def _predict_generative(path: str, texts: list[str], *, threshold: float | None,
                               max_text_tokens=meta.get("max_text_tokens"))
     else:
         logits = batched_logits(model, tokenizer, texts, batch_size=batch_size)
-    thr = float(threshold if threshold is not None else meta.get("threshold", 0.5))
+    thr = decision_threshold(threshold if threshold is not None else meta.get("threshold"), len(spec.label_names))
     probs = probabilities(logits, spec.problem_type)
     return Predictions(texts, logits, probs, decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
                        list(spec.label_names), spec.problem_type, thr)
@@ -123,7 +148,8 @@ def predict_multitask(model, tokenizer, texts: list[str], *, threshold: float | 
     out = {}
     for task in model.task_names:
         spec = model.task_spec(task)
-        thr = float(threshold if threshold is not None else (model.config.thresholds or {}).get(task, 0.5))
+        thr = decision_threshold(threshold if threshold is not None else (model.config.thresholds or {}).get(task),
+                                 len(spec.label_names))
         probs = probabilities(logits[task], spec.problem_type)
         out[task] = Predictions(texts, logits[task], probs,
                                 decode_labels(probs, list(spec.label_names), spec.problem_type, thr),

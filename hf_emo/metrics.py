@@ -31,6 +31,7 @@ __all__ = [
     "single_label_metrics",
     "regression_metrics",
     "tune_threshold",
+    "tune_label_thresholds",
     "build_compute_metrics",
     "probabilities",
     "detailed_report",
@@ -56,12 +57,15 @@ def _prf(y_true, y_pred, average: str) -> dict[str, float]:
     return {f"precision_{average}": float(p), f"recall_{average}": float(r), f"f1_{average}": float(f)}
 
 
-def multi_label_metrics(y_true: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
-    """Subset accuracy, micro / macro / weighted / samples P-R-F1, Hamming loss and Jaccard at ``threshold``
-    (weighted: per-label scores weighted by each label's support)."""
+def multi_label_metrics(y_true: np.ndarray, probs: np.ndarray, threshold: float | Sequence[float] = 0.5
+                        ) -> dict[str, float]:
+    """Subset accuracy, micro / macro / weighted / samples P-R-F1, Hamming loss and Jaccard at ``threshold``, one
+    value or one per label (weighted: per-label scores weighted by each label's support)."""
     y_true = np.asarray(y_true).astype(int)
-    y_pred = (np.asarray(probs) >= threshold).astype(int)
-    out = {"subset_accuracy": float(accuracy_score(y_true, y_pred)), "threshold": float(threshold)}
+    thr = np.asarray(threshold, dtype=np.float64)
+    y_pred = (np.asarray(probs) >= thr).astype(int)
+    out = {"subset_accuracy": float(accuracy_score(y_true, y_pred)),
+           "threshold": float(thr) if thr.ndim == 0 else [round(float(t), 4) for t in thr]}
     for avg in ("micro", "macro", "weighted", "samples"):
         out.update(_prf(y_true, y_pred, avg))
         out[f"jaccard_{avg}"] = float(jaccard_score(y_true, y_pred, average=avg, zero_division=0))
@@ -125,7 +129,24 @@ def tune_threshold(y_true: np.ndarray, probs: np.ndarray, metric: str = "f1_micr
     return best_t, float(best)
 
 
-def task_metrics(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+def tune_label_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray | None = None) -> list[float]:
+    """One threshold per label, each maximising that label's own F1 on these data (grid as :func:`tune_threshold`;
+    ties go to the threshold nearest 0.5). Maximises macro F1, the average of the per-label F1s, label by label."""
+    grid = np.round(np.arange(0.05, 0.951, 0.025), 4) if grid is None else np.asarray(grid)
+    y_true = np.asarray(y_true).astype(int)
+    probs = np.asarray(probs)
+    order = np.argsort(np.abs(grid - 0.5), kind="stable")  # ties: the threshold closest to 0.5 wins
+    out = []
+    for j in range(y_true.shape[1]):
+        pred = probs[:, j][None, :] >= grid[:, None]  # (thresholds, N)
+        tp = (pred & (y_true[:, j] == 1)).sum(1)
+        f1 = 2 * tp / np.maximum(pred.sum(1) + y_true[:, j].sum(), 1)
+        out.append(float(grid[order[np.argmax(f1[order])]]))
+    return out
+
+
+def task_metrics(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray,
+                 threshold: float | Sequence[float] = 0.5) -> dict[str, float]:
     """Scalar metrics for one task from raw logits."""
     probs = probabilities(logits, spec.problem_type)
     if spec.problem_type == "multi_label":
@@ -135,11 +156,12 @@ def task_metrics(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, thresho
     return regression_metrics(labels, probs, spec.label_names)
 
 
-def decisions(spec: TaskSpec, logits: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """The predicted labels: 0/1 per label (multi-label, at ``threshold``), a class id, or the regression outputs."""
+def decisions(spec: TaskSpec, logits: np.ndarray, threshold: float | Sequence[float] = 0.5) -> np.ndarray:
+    """The predicted labels: 0/1 per label (multi-label, at ``threshold``, one value or one per label), a class id,
+    or the regression outputs."""
     probs = probabilities(logits, spec.problem_type)
     if spec.problem_type == "multi_label":
-        return (probs >= threshold).astype(int)
+        return (probs >= np.asarray(threshold, dtype=np.float64)).astype(int)
     if spec.problem_type == "single_label":
         return probs.argmax(-1)
     return probs
@@ -168,7 +190,8 @@ def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5, extra_metrics:
     return compute_metrics
 
 
-def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, threshold: float = 0.5) -> dict:
+def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray,
+                    threshold: float | Sequence[float] = 0.5) -> dict:
     """Per-class report and confusion matrix (one 2x2 matrix per label for multi-label)."""
     probs = probabilities(logits, spec.problem_type)
     names = list(spec.label_names)
@@ -182,7 +205,7 @@ def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, thre
         }
     if spec.problem_type == "multi_label":
         y_true = np.asarray(labels).astype(int)
-        y_pred = (probs >= threshold).astype(int)
+        y_pred = (probs >= np.asarray(threshold, dtype=np.float64)).astype(int)
         return {
             "classification_report": classification_report(y_true, y_pred, target_names=names, output_dict=True,
                                                             zero_division=0),
@@ -248,7 +271,7 @@ def regression_loyalty(teacher_outputs: np.ndarray, student_outputs: np.ndarray)
 
 
 def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: np.ndarray,
-                    threshold: float = 0.5) -> dict[str, float]:
+                    threshold: float | Sequence[float] = 0.5) -> dict[str, float]:
     """Loyalty of a student to one teacher ``(N, C)`` or to several ``(N, K, C)`` (averaged over teachers)."""
     t = np.asarray(teacher_logits, dtype=np.float64)
     s = np.asarray(student_logits, dtype=np.float64)
@@ -261,7 +284,8 @@ def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: 
             out.setdefault("regression_loyalty", []).append(regression_loyalty(pt, ps))
             continue
         if spec.problem_type == "multi_label":
-            lt, ls = pt >= threshold, ps >= threshold
+            thr = np.asarray(threshold, dtype=np.float64)
+            lt, ls = pt >= thr, ps >= thr
         else:
             lt, ls = pt.argmax(-1), ps.argmax(-1)
         out.setdefault("label_loyalty", []).append(label_loyalty(lt, ls))

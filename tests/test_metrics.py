@@ -62,3 +62,63 @@ def test_compute_metrics_from_spec():
     fn = build_compute_metrics(spec)
     out = fn(EvalPrediction(predictions=np.array([[3.0, -3.0], [-3.0, 3.0]]), label_ids=np.array([[1, 0], [0, 1]])))
     assert out["f1_micro"] == 1.0 and out["subset_accuracy"] == 1.0
+
+
+def test_per_label_thresholds_maximise_each_labels_f1():
+    from hf_emo.metrics import tune_label_thresholds
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=(300, 2))
+    p = np.stack([np.clip(0.25 * y[:, 0] + rng.normal(0.15, 0.04, 300), 0, 1),   # label 0 separates near 0.3
+                  np.clip(0.25 * y[:, 1] + rng.normal(0.55, 0.04, 300), 0, 1)], 1)  # label 1 near 0.7
+    thr = tune_label_thresholds(y, p)
+    assert 0.2 < thr[0] < 0.4 and 0.6 < thr[1] < 0.8
+    grid = np.round(np.arange(0.05, 0.951, 0.025), 4)
+    from sklearn.metrics import f1_score
+
+    for j in range(2):  # no threshold of the grid does better on that label
+        best = max(f1_score(y[:, j], p[:, j] >= t) for t in grid)
+        assert f1_score(y[:, j], p[:, j] >= thr[j]) == pytest.approx(best)
+    per_label = multi_label_metrics(y, p, thr)
+    assert per_label["threshold"] == thr
+    assert per_label["f1_macro"] >= multi_label_metrics(y, p, tune_threshold(y, p, "f1_macro")[0])["f1_macro"]
+    manual = (p >= np.array(thr)).astype(int)
+    assert per_label["subset_accuracy"] == pytest.approx(np.mean((manual == y).all(1)))
+
+
+def test_score_splits_tunes_per_label_on_validation_only():
+    from hf_emo.jobs.common import score_splits
+
+    spec = TaskSpec("t", "multi_label", ("a", "b"), "en")
+    rng = np.random.default_rng(2)
+    outputs = {s: (rng.normal(size=(50, 2)), rng.integers(0, 2, size=(50, 2))) for s in ("validation", "test")}
+    results, thr = score_splits(spec, outputs, tune=True, per_label=True)
+    assert isinstance(thr, list) and len(thr) == 2
+    lg, y = outputs["test"]
+    assert results["test_tuned"]["f1_macro"] == pytest.approx(
+        multi_label_metrics(y, 1 / (1 + np.exp(-lg)), thr)["f1_macro"])
+    assert results["test"]["threshold"] == 0.5
+
+
+def test_predict_decodes_with_per_label_thresholds():
+    import torch
+
+    from hf_emo.inference import decode_labels, decision_threshold
+
+    probs = np.array([[0.4, 0.4], [0.8, 0.2]])
+    assert decode_labels(probs, ["a", "b"], "multi_label", [0.3, 0.5]) == [["a"], ["a"]]
+    assert decode_labels(probs, ["a", "b"], "multi_label", 0.3) == [["a", "b"], ["a"]]
+    with pytest.raises(ValueError, match="3 per-label thresholds for 2 labels"):
+        decision_threshold([0.1, 0.2, 0.3], 2)
+    from tests.test_emotion_trainer import tiny_model
+
+    spec = TaskSpec("t", "multi_label", ("joy", "sad", "fear"), "en")
+    model = tiny_model(spec)
+    model.config.hf_emo_threshold = [0.0001, 0.9999, 0.0001]  # saved by threshold_tuning: per_label
+    from tests.conftest import tiny_tokenizer
+
+    from hf_emo import predict
+
+    with torch.no_grad():
+        pred = predict(model, tiny_tokenizer(), ["i am happy", "sad news"])
+    assert pred.labels == [["joy", "fear"], ["joy", "fear"]] and pred.threshold == [0.0001, 0.9999, 0.0001]

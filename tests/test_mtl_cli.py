@@ -13,7 +13,8 @@ from tests.conftest import cli_error
                                                  ("shared_embedding", "redv1", ["--loss_weighting", "gradnorm",
                                                                 "--task_sampler", "round_robin",
                                                                 "--gradient_accumulation_steps", "3",
-                                                                "--freeze_encoder", "true"])])
+                                                                "--freeze_encoder", "true",
+                                                                "--threshold_tuning", "per_label"])])
 def test_mtl_train_report_predict(tiny_encoder_dir, data_dir, tmp_path, capsys, layout, single, extra):
     """The frozen-encoder run encodes every full split once, so it uses the smaller REDv1 as its single-label task."""
     out = tmp_path / "run"
@@ -30,6 +31,9 @@ def test_mtl_train_report_predict(tiny_encoder_dir, data_dir, tmp_path, capsys, 
     assert m["run"]["split_sizes"]["redv2"] == {"train": 48, "validation": 543, "test": 818}
     assert m["run"]["head_layout"] == layout
     assert "redv2" in m["run"]["thresholds"]
+    per_label = "per_label" in extra  # one tuned threshold per REDv2 label, saved and used by predict
+    assert isinstance(m["run"]["thresholds"]["redv2"], list if per_label else float)
+    assert len(m["run"]["thresholds"]["redv2"]) == 7 if per_label else True
     report = (out / "report.md").read_text()
     assert "## redv2" in report and "## emobank" in report
     corr = (out / "label_correlation.csv").read_text().splitlines()

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..data.spec import TaskSpec
-from ..metrics import task_metrics, tune_threshold
+from ..metrics import task_metrics, tune_label_thresholds, tune_threshold
 from ..scrub import public_name, scrub
 
 logger = logging.getLogger(__name__)
@@ -179,14 +179,16 @@ def _sigmoid(x) -> np.ndarray:
 
 
 def score_splits(spec: TaskSpec, outputs: dict[str, tuple[np.ndarray, np.ndarray]], *, threshold: float = 0.5,
-                 tune: bool = False, tune_split: str = "validation") -> tuple[dict[str, dict], float]:
+                 tune: bool = False, tune_split: str = "validation", per_label: bool = False
+                 ) -> tuple[dict[str, dict], float | list[float]]:
     """Metrics of every split from ``{split: (logits, labels)}``; with ``tune`` (multi-label), the threshold that
-    maximises the task metric on ``tune_split`` and a ``<split>_tuned`` entry per split. Returns
-    ``(results, threshold)``, the tuned threshold or the given one."""
+    maximises the task metric on ``tune_split`` (``per_label``: one per label, each maximising that label's F1) and
+    a ``<split>_tuned`` entry per split. Returns ``(results, threshold)``, the tuned threshold(s) or the given one."""
     results = {split: task_metrics(spec, y, lg, threshold) for split, (lg, y) in outputs.items()}
     if tune and spec.problem_type == "multi_label" and tune_split in outputs:
         lg, y = outputs[tune_split]
-        threshold, _ = tune_threshold(y, _sigmoid(lg), spec.metric)
+        threshold = tune_label_thresholds(y, _sigmoid(lg)) if per_label else \
+            tune_threshold(y, _sigmoid(lg), spec.metric)[0]
         for split, (lg, y) in outputs.items():
             results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
     return results, threshold

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data.paired_collator import PairedDataCollator
 from ..data.tokenize import tokenize_dataset
+from ..inference import decision_threshold, mean_threshold
 from ..losses import get_kd_loss
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import is_classifier, load_classifier, load_tokenizer
@@ -152,7 +153,7 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
     check_teacher_label_space(model, spec)
     prefix = run.text_prefix or getattr(model.config, "text_prefix", "") or ""
     model.config.max_seq_length = run.max_length
-    threshold = float(getattr(model.config, "hf_emo_threshold", config.threshold))
+    threshold = decision_threshold(getattr(model.config, "hf_emo_threshold", config.threshold), spec.num_labels)
     teachers = [load_classifier(t) for t in run.teacher]
     for i, t in enumerate(teachers):
         check_teacher_label_space(t, spec, i)
@@ -195,7 +196,8 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
         results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
     if "test" in dd:  # the teacher on the English side of the same rows: upper reference (Wang et al. 2024, Table 1)
         t_test = np.asarray(_translation_logits(teachers, dd["test"], run)["teacher_logits"])
-        t_thr = float(np.mean([getattr(t.config, "hf_emo_threshold", config.threshold) for t in teachers]))
+        t_thr = mean_threshold([getattr(t.config, "hf_emo_threshold", config.threshold) for t in teachers],
+                               spec.num_labels)
         results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else
                                                t_test.mean(1), t_thr)
         results["test_loyalty"] = loyalty_metrics(spec, t_test, logits["test"][0], threshold)

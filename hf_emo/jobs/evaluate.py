@@ -11,7 +11,7 @@ import numpy as np
 from ..data import TASKS, load_local, load_task
 from ..data.spec import TaskSpec
 from ..ensemble import evaluate_ensemble
-from ..inference import model_task_spec, predict
+from ..inference import decision_threshold, mean_threshold, model_task_spec, predict
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import load_classifier, load_tokenizer
 from ..teachers import check_teacher_label_space
@@ -96,12 +96,13 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
               for path, m in zip(models, loaded)}
     if len(models) > 1:
         thr = threshold if threshold is not None else \
-            float(np.mean([getattr(m.config, "hf_emo_threshold", 0.5) for m in loaded]))
+            mean_threshold([getattr(m.config, "hf_emo_threshold", None) for m in loaded], spec.num_labels)
         res = evaluate_ensemble(spec, labels, logits, thr)
         return {"split": split, "threshold": thr, split: res["ensemble"], **res,
                 "run": {"task": spec.name, "ensemble_of": list(models)}}
     student = logits[models[0]]
-    thr = threshold if threshold is not None else float(getattr(loaded[0].config, "hf_emo_threshold", 0.5))
+    thr = threshold if threshold is not None else \
+        decision_threshold(getattr(loaded[0].config, "hf_emo_threshold", None), spec.num_labels)
     res = {"split": split, "threshold": thr, **task_metrics(spec, labels, student, thr)}
     if teachers:
         t_logits = []

@@ -90,7 +90,8 @@ def train_and_evaluate_generative(run: GenerativeRunArguments, config: Generativ
             outputs[split] = (pred.predictions, pred.label_ids)
             extra.update({k: v for k, v in pred.metrics.items() if "invalid_rate" in k or "fuzzy_" in k})
     tune = config.tune_threshold and config.scoring == "likelihood"
-    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=tune)
+    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=tune,
+                                      per_label=config.threshold_tuning == "per_label")
     for key, value in extra.items():  # generation: the invalid-output rate (and fuzzy metrics) per split
         split, name = key.split("_", 1)
         results.setdefault(split, {})[name] = value

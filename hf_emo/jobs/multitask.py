@@ -203,7 +203,8 @@ def evaluate_tasks(trainer: MultiTaskTrainer, tokenized: dict, config: MultiTask
         spec = TASKS[t]
         preds = {s: trainer.predict_task(t, dd[s], metric_key_prefix=s) for s in ("validation", "test") if s in dd}
         scored, thr = score_splits(spec, {s: (p.predictions, p.label_ids) for s, p in preds.items()},
-                                   threshold=config.threshold, tune=config.tune_threshold)
+                                   threshold=config.threshold, tune=config.tune_threshold,
+                                   per_label=config.threshold_tuning == "per_label")
         if any(s.endswith("_tuned") for s in scored):
             thresholds[t] = thr
         for split, metrics in scored.items():

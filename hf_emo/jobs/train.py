@@ -147,7 +147,8 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
         if split in tokenized:
             pred = trainer.predict(tokenized[split], metric_key_prefix=split)
             outputs[split] = (pred.predictions, pred.label_ids)
-    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=config.tune_threshold)
+    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=config.tune_threshold,
+                                      per_label=config.threshold_tuning == "per_label")
     if distil and run.cached_teachers:
         for split, (lg, y) in outputs.items():
             t_logits = np.asarray(dd[split]["teacher_logits"])

@@ -25,6 +25,9 @@ def json_mapping(value: Any, name: str) -> dict | None:
     return value
 
 
+THRESHOLD_TUNINGS = ("global", "per_label")
+
+
 @dataclass
 class EmotionConfig(TrainingArguments):
     """Training arguments for :class:`EmotionTrainer`.
@@ -41,6 +44,9 @@ class EmotionConfig(TrainingArguments):
     threshold: float = field(default=0.5, metadata={"help": "Multi-label decision threshold on sigmoid outputs."})
     tune_threshold: bool = field(default=True, metadata={
         "help": "After training, pick the multi-label threshold that maximises the task metric on validation."})
+    threshold_tuning: str = field(default="global", metadata={
+        "help": "global: one threshold for every label (maximising the task metric); per_label: one per label, each "
+                "maximising that label's F1 on validation (and so macro F1)."})
     freeze_embeddings: bool = field(default=False, metadata={
         "help": "Freeze the input word-embedding matrix (most of e5-small's parameters; halves CPU step time)."})
     head_learning_rate: float | None = field(default=None, metadata={
@@ -52,6 +58,8 @@ class EmotionConfig(TrainingArguments):
         check_ranges(self)
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if self.threshold_tuning not in THRESHOLD_TUNINGS:
+            raise ValueError(f"threshold_tuning must be one of {THRESHOLD_TUNINGS}, got {self.threshold_tuning!r}")
         if self.head_learning_rate is not None and self.head_learning_rate <= 0:
             raise ValueError(f"head_learning_rate must be > 0, got {self.head_learning_rate}")
         if self.loss != "auto" and self.loss not in SUPERVISED_LOSSES:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -88,6 +88,27 @@ def plot_training_curves(log_history: list[dict], metric: str, path: Path) -> Pa
     a1.set_title("loss")
     a2.set_xlabel("epoch")
     a2.set_title(f"validation {metric}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_loss_parts(log_history: list[dict], parts: Sequence[str], path: Path,
+                    title: str = "training loss and its parts") -> Path | None:
+    """One panel per logged loss (``loss`` and each of ``parts``, e.g. ``loss_kd``, ``loss_lm``, ``loss_cosine``)
+    by step: the terms have different scales, so each gets its own axis."""
+    names = [n for n in ("loss", *parts) if any(n in h and "step" in h for h in log_history)]
+    if not names:
+        return None
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        pts = [(h["step"], h[name]) for h in log_history if name in h and "step" in h]
+        ax.plot(*zip(*pts), "-", color="tab:blue" if name == "loss" else "tab:orange")
+        ax.set_title(name)
+        ax.set_xlabel("step")
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

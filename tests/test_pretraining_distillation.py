@@ -207,6 +207,7 @@ def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path,
     assert run["corpus"]["texts"] == 64 and run["method"]["trainer"] == "PretrainingDistillationTrainer"
     assert {"loss_kd", "loss_lm", "loss_cosine"} <= set(record["train_end"])
     assert (out / "model.safetensors").is_file() and (out / "training_curves.png").is_file()
+    assert [h["step"] for h in run["loss_history"]] == [1, 2] and "loss_kd" in run["loss_history"][0]
     assert "avram2022distilling" in (out / "README.md").read_text()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..data.corpus import group_blocks, load_text_corpus, task_corpus
 from ..models.student import init_student_from_teacher
 from ..models.vocab import prune_vocabulary
-from ..report import plot_training_curves
+from ..report import plot_loss_parts
 from ..trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
 from ..trainers.pretraining_distillation_trainer import _load_lm, objective_of
 from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, start_job
@@ -108,13 +108,17 @@ def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistilla
                            "student": sum(p.numel() for p in student.parameters())},
             "corpus": _corpus_info(run, corpus, blocks, trainer), "vocabulary": vocabulary,
             "train_runtime_s": job.elapsed(), "train_loss": train_out.training_loss,
+            "loss_history": [{k: h[k] for k in ("step", "loss", "loss_kd", "loss_lm", "loss_cosine") if k in h}
+                             for h in losses],
             "resumed_from": job.resume_from_checkpoint}
     metrics = {"train_end": {k: v for k, v in (losses[-1] if losses else {}).items() if k.startswith("loss")}}
     record = RunRecord.for_config(trainer.method_description(), config, metrics=metrics, info=info,
                                   command=command or command_line("python", sys.argv))
     out = Path(config.output_dir)
     record.save(out)
-    plot_training_curves(trainer.state.log_history, "loss", out / "training_curves.png")
+    plot_loss_parts(trainer.state.log_history, ("loss_kd", "loss_lm", "loss_cosine"), out / "training_curves.png",
+                    title=f"pretraining distillation: loss = {config.kd_weight} KD + {config.lm_weight} LM + "
+                          f"{config.cosine_weight} cosine")
     _write_report(out, record.to_dict())
     trainer.create_model_card()
     finish_job(config.output_dir, job)

@@ -75,3 +75,29 @@ def test_mtl_bad_arguments_name_the_problem(tmp_path, capsys):
 
     run = MultiTaskRunArguments(tasks=["emobank"], max_train_samples='{"dair_emotion": 965, "emobank": 100}')
     assert run.max_train_samples == {"emobank": 100}  # a shared config's entry for an absent task is dropped
+
+
+def test_mtkd_with_an_ensemble_of_teachers_per_task_and_a_teacher_cache(tiny_encoder_dir, data_dir, tmp_path):
+    """MTKD: a task's teacher may be several folders (an ensemble, their logits stacked and aggregated); the logits
+    are kept in teacher_cache_dir and the next run with the same teachers reads them from there."""
+    common = ["--model_name_or_path", str(tiny_encoder_dir), "--max_length", "32", "--per_device_train_batch_size", "8",
+              "--num_train_epochs", "1", "--report_to", "none", "--save_strategy", "no", "--use_cpu", "true",
+              "--disable_tqdm", "true"]
+    teachers = []
+    for seed in (1, 2):
+        out = tmp_path / f"teacher{seed}"
+        assert main(["train", "--task", "redv2", "--max_train_samples", "32", "--output_dir", str(out),
+                     "--seed", str(seed), *common]) == 0
+        teachers.append(str(out))
+    cache = tmp_path / "cache"
+    argv = ["mtl", "--tasks", "redv2", "emobank", "--max_train_samples", json.dumps({"redv2": 32, "emobank": 32}),
+            "--teacher", json.dumps({"redv2": teachers}), "--teacher_cache_dir", str(cache), "--alpha", "0.5",
+            "--temperature", "1.0", *common]
+    assert main([*argv, "--output_dir", str(tmp_path / "mtkd")]) == 0
+    run = json.loads((tmp_path / "mtkd" / "metrics.json").read_text())["run"]
+    assert len(run["distillation"]["teachers"]["redv2"]) == 2
+    assert run["method"]["settings"]["alpha"] == 0.5
+    entries = sorted(p.name for p in cache.iterdir())
+    assert len(entries) == 3  # train, validation and test of REDv2
+    assert main([*argv, "--output_dir", str(tmp_path / "mtkd2"), "--temperature", "2.0"]) == 0
+    assert sorted(p.name for p in cache.iterdir()) == entries  # same teachers and data: read, not recomputed

@@ -62,8 +62,9 @@ class MultiTaskRunArguments(JobArguments):
     train_fraction: dict | str | None = field(default=None, metadata={
         "help": 'Fraction of a task\'s training rows, JSON, e.g. {"semeval2018_ec": 0.1} (TBED-MTL Table 2).'})
     teacher: dict | str | None = field(default=None, metadata={
-        "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}: their logits are cached on '
-                "every split (each with its own tokenizer)."})
+        "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}, or a list of folders for an '
+                'ensemble, {"redv2": ["runs/a", "runs/b"]} (combined by teacher_aggregation): their logits are '
+                "cached on every split (each with its own tokenizer)."})
     teacher_batch_size: int = 64
     teacher_cache_dir: str | None = field(default=None, metadata={
         "help": "Keep the teachers' logits of each split here, keyed by the teachers' weights and the data, and "
@@ -132,11 +133,15 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
                                           batch_size=run.teacher_batch_size, desc=f"encoder features {t}",
                                           cache_dir=run.features_cache_dir or None) for t, dd in data.items()}
     data = subsample(data, run, config.seed)
-    for t, path in run.teacher.items():  # MTKD: one teacher per task, its logits cached on every split
-        teacher = load_classifier(path)
-        check_teacher_label_space(teacher, TASKS[t])
-        data[t] = cache_teacher_logits(teacher, data[t], load_tokenizer(path), batch_size=run.teacher_batch_size,
-                                       desc=f"teacher logits {t}", cache_dir=run.teacher_cache_dir or None)
+    for t, paths in run.teacher.items():  # MTKD: a teacher (or an ensemble) per task, logits cached on every split
+        paths = paths if isinstance(paths, list) else [paths]
+        teachers = [load_classifier(p) for p in paths]
+        for i, teacher in enumerate(teachers):
+            check_teacher_label_space(teacher, TASKS[t], i)
+        data[t] = cache_teacher_logits(teachers if len(teachers) > 1 else teachers[0], data[t],
+                                       [load_tokenizer(p) for p in paths] if len(paths) > 1 else load_tokenizer(paths[0]),
+                                       batch_size=run.teacher_batch_size, desc=f"teacher logits {t}",
+                                       cache_dir=run.teacher_cache_dir or None)
     if run.freeze_encoder:
         from transformers import default_data_collator
 
@@ -177,7 +182,10 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         from ..losses import get_kd_loss
 
         info["distillation"] = {
-            "teachers": {t: public_name(p) for t, p in run.teacher.items()}, "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
+            "teachers": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
+                         for t, p in run.teacher.items()},
+            "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
+            "teacher_aggregation": config.teacher_aggregation,
             "annealing": config.annealing,
             "kd_loss": {t: get_kd_loss(config.kd_loss if TASKS[t].problem_type != "regression" else "auto",
                                        TASKS[t].problem_type)[0] for t in run.teacher},

@@ -93,3 +93,22 @@ recipe_context() {
   bin="$(hf_emo_bin "$root")"
   cd "$root"
 }
+
+# `study_context DIR DEFAULT_PROFILE NAME "DEFAULT SEEDS" ARGS...`: recipe_context, plus `out` (OUT, default
+# runs/NAME_<profile>) and `seeds` (SEEDS, default DEFAULT SEEDS). Follow it with `set -- "${args[@]}"` to drop
+# the --profile words from the script's own arguments.
+study_context() {
+  local dir="$1" default="$2" name="$3" default_seeds="$4"; shift 4
+  recipe_context "$dir" "$default" "$@"
+  out="${OUT:-runs/${name}_$profile}"
+  seeds=($(study_seeds $default_seeds))
+}
+
+# `profile_suffix PROFILE`: the config-name suffix of a profile ("_embedded" or ""); exits 2 on an unknown one.
+profile_suffix() {
+  case "$1" in
+    embedded) echo "_embedded" ;;
+    paper) echo "" ;;
+    *) echo "unknown profile '$1' (one of: embedded paper)" >&2; exit 2 ;;
+  esac
+}

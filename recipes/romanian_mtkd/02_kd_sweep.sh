@@ -8,12 +8,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/redv2_kd_sweep_$profile}"
-cd "$root"
-for s in $(study_seeds 42); do
+study_context "$here" paper redv2_kd_sweep "42" "$@"; set -- "${args[@]}"
+for s in "${seeds[@]}"; do
   for t in ${TEMPS:-0.5 1 1.5 2 3 4}; do
     for a in ${ALPHAS:-0.5 0.75 1 ta}; do
       if [[ "$a" == "ta" ]]; then

@@ -7,12 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/redv2_kd_seeds_$profile}"
-seeds=($(study_seeds 42 1 2))
-cd "$root"
+study_context "$here" paper redv2_kd_seeds "42 1 2" "$@"; set -- "${args[@]}"
 for s in "${seeds[@]}"; do
   study_run "$out/baseline_s$s" bash "$here/00_baseline.sh" --profile "$profile" "$@" --seed "$s"
   study_run "$out/kd_s$s" bash "$here/01_kd.sh" --profile "$profile" "$@" --seed "$s"

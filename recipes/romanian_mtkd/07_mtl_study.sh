@@ -10,12 +10,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/mtl_study_$profile}"
-seeds=($(study_seeds 42 1 2))
-cd "$root"
+study_context "$here" paper mtl_study "42 1 2" "$@"; set -- "${args[@]}"
 run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY (its name without _s<seed>)
   local name="$1" script="$2"; shift 2
   study_wants "${name%_s*}" || return 0

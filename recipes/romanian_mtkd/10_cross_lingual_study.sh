@@ -8,12 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/xling_study_$profile}"
-seeds=($(study_seeds 42 1 2))
-cd "$root"
+study_context "$here" paper xling_study "42 1 2" "$@"; set -- "${args[@]}"
 for s in "${seeds[@]}"; do
   for v in multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal; do
     study_wants "$v" || continue

@@ -9,13 +9,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/kd_loss_form_$profile}"
-seeds=($(study_seeds 42 1 2))
+study_context "$here" paper kd_loss_form "42 1 2" "$@"; set -- "${args[@]}"
 forms=(${FORMS:-kl_bernoulli kl_softmax})
-cd "$root"
 run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY
   local name="$1" script="$2"; shift 2
   study_wants "${name%_s*}" || return 0
@@ -35,7 +30,6 @@ rows=(--row "baseline=$out/baseline_s*")
 for f in "${forms[@]}"; do
   rows+=(--row "KD $f=$out/kd_${f}_s*" --row "KD-TA $f=$out/kd_ta_${f}_s*")
 done
-bin="$(hf_emo_bin "$root")"
 "$bin" table seeds --split test --allow-missing "${M[@]}" "${rows[@]}" --out "$out/table_single_task.md" \
   --caption "REDv2 test, x100, mean ± std over seeds ${seeds[*]}; profile $profile; macro F1/P/R is Matei's averaging. KD: alpha 0.5, T 1; KD-TA: alpha 0.1→0.7, T 1.5; the KD loss form per row. Extra arguments: ${*:-none}"
 mrows=()

@@ -11,18 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-case "$profile" in
-  embedded) sfx="_embedded" ;;
-  paper) sfx="" ;;
-  *) echo "unknown profile '$profile' (one of: embedded paper)" >&2; exit 2 ;;
-esac
-root="$(cd "$here/../.." && pwd)"
-out="${OUT:-runs/wang2024_$profile}"
-seeds=($(study_seeds 42 1 2))
-cd "$root"
-bin="$(hf_emo_bin "$root")"
+study_context "$here" embedded wang2024 "42 1 2" "$@"; set -- "${args[@]}"
+sfx="$(profile_suffix "$profile")"
 cfg="$here/configs"
 for s in "${seeds[@]}"; do
   study_wants teacher && study_run "$out/teacher_s$s" "$bin" train --config "$cfg/teacher$sfx.yaml" "$@" --seed "$s"

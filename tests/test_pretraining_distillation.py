@@ -130,6 +130,32 @@ def test_gradient_accumulation_equals_one_large_batch(tmp_path):
     assert torch.allclose(results[0][1], results[1][1], atol=1e-6)
 
 
+def test_resume_equals_a_straight_run_with_random_masking(tmp_path):
+    """MLM masks are drawn from torch's RNG at collation: a resumed run restores it and repeats the straight run."""
+    rows, tok = _rows()
+
+    def run(out, **kw):
+        teacher = _bert_teacher()
+        student = init_student_from_teacher(teacher)
+        args = _args(out, max_steps=4, per_device_train_batch_size=4, save_strategy="steps", save_steps=2,
+                     train_sampling_strategy="random", logging_steps=1, **kw)
+        trainer = PretrainingDistillationTrainer(student, args, teacher_model=teacher, train_dataset=rows,
+                                                 data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.3))
+        return trainer, student
+
+    straight, s1 = run(tmp_path / "a")
+    straight.train()
+    resumed, s2 = run(tmp_path / "a")  # a fresh trainer on the straight run's folder, from its step-2 checkpoint
+    resumed.train(resume_from_checkpoint=str(tmp_path / "a" / "checkpoint-2"))
+    for (n, p), (_, q) in zip(s1.named_parameters(), s2.named_parameters()):
+        assert torch.equal(p, q), n
+    last = [{k: h[k] for k in ("loss", "loss_kd", "loss_lm", "loss_cosine")} for h in straight.state.log_history
+            if "loss_kd" in h][-2:]
+    again = [{k: h[k] for k in ("loss", "loss_kd", "loss_lm", "loss_cosine")} for h in resumed.state.log_history
+             if "loss_kd" in h][-2:]
+    assert last == again
+
+
 def test_mismatched_teachers_are_refused_naming_both_sizes(tmp_path):
     rows, tok = _rows()
     student = init_student_from_teacher(_bert_teacher())

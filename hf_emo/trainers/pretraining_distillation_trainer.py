@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,12 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
     otherwise, naming both); they run frozen, in eval mode, under inference mode, and are never saved. The student
     is a normal ``AutoModelForMaskedLM`` / ``AutoModelForCausalLM`` (start one with
     :func:`hf_emo.models.init_student_from_teacher`), which ``AutoModelForSequenceClassification`` loads to fine-tune.
+
+    Resuming repeats the straight run exactly, masks included. MLM masks are drawn when a batch is collated, which
+    happens ahead of the step (Accelerate's loader prefetches a batch, and Trainer restores its RNG only after the
+    first resumed batches), so no RNG state saved with a checkpoint can reproduce them. Instead an MLM collator is
+    wrapped in :class:`SeededMasking`: each batch's masks are drawn from a generator seeded by ``args.seed``, the epoch
+    and the batch's token ids (dynamic masking, different in every epoch, and the same on a resumed run).
     """
 
     _name = "Pretraining distillation"
@@ -57,6 +64,9 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
         if model is None:
             raise ValueError("PretrainingDistillationTrainer needs a student model")
         args = as_config(args, self.config_class, type(self).__name__)
+        collator = kwargs.get("data_collator")
+        if getattr(collator, "mlm", False):  # random masks at collation: make them a function of the batch
+            kwargs["data_collator"] = SeededMasking(collator, args.seed)
         super().__init__(model=model, args=args, **kwargs)
         self.model_accepts_loss_kwargs = True  # compute_loss divides by the step's item counts itself
         self.objective = objective_of(model) if args.objective == "auto" else args.objective
@@ -70,6 +80,11 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
             _check_compatible(model, teacher, i, needs_hidden=args.cosine_weight > 0)
         self.teachers.place(self.accelerator, sharded_training=self.is_deepspeed_enabled or self.is_fsdp_enabled)
         self.loss_log = LossLog()
+
+    def _run_epoch(self, model, epoch, *args, **kwargs):
+        if isinstance(self.data_collator, SeededMasking):
+            self.data_collator.epoch = int(epoch)
+        return super()._run_epoch(model, epoch, *args, **kwargs)
 
     # -- the method --------------------------------------------------------------------------------------------
     @classmethod
@@ -164,6 +179,27 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
         if num_items_in_batch is not None and args.average_tokens_across_devices:
             loss = loss * self.accelerator.num_processes  # DDP averages gradients; the counts were summed
         return (loss, out) if return_outputs else loss
+
+
+class SeededMasking:
+    """Wraps a masking collator (``DataCollatorForLanguageModeling(mlm=True)``) so that a batch's masks depend only
+    on ``seed``, ``epoch`` and its token ids: drawn under ``torch.random.fork_rng`` from a seed hashed from those,
+    so the global RNG (dropout, data order) is left untouched and a resumed run masks exactly as the straight run."""
+
+    def __init__(self, collator, seed: int) -> None:
+        self.collator, self.seed, self.epoch = collator, int(seed), 0
+
+    def __call__(self, examples: list) -> dict:
+        ids = [list(e["input_ids"]) if isinstance(e, dict) else list(e) for e in examples]
+        digest = hashlib.sha256(repr((self.seed, self.epoch, ids)).encode()).digest()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int.from_bytes(digest[:8], "little") & (2 ** 63 - 1))
+            return self.collator(examples)
+
+    def __getattr__(self, name: str) -> Any:  # tokenizer, mlm, ... of the wrapped collator
+        if name == "collator":
+            raise AttributeError(name)
+        return getattr(self.collator, name)
 
 
 def _load_lm(teacher, objective: str):

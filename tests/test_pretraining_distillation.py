@@ -359,7 +359,7 @@ def test_recipe_scripts_pick_the_profile(tmp_path):
         b = tmp_path / tool
         b.write_text(f'#!/usr/bin/env bash\necho {tool} "$@"\n')
         b.chmod(0o755)
-    env = {"HF_EMO_BIN": str(tmp_path / "hf-emo"), "PATH": "/usr/bin:/bin"}
+    env = {"HF_EMO_BIN": str(tmp_path / "hf-emo"), "PATH": "/usr/bin:/bin", "OUT": str(tmp_path / "runs")}
     run = lambda *a: subprocess.run(["bash", *a], capture_output=True, text=True, env=env, check=True).stdout  # noqa
     assert "hf-emo pretrain" in run(str(root / "recipes/distil_romanian_berts/00_distil.sh"), "--profile", "embedded")
     paper = run(str(root / "recipes/distil_romanian_berts/00_distil.sh"), "--profile", "paper")

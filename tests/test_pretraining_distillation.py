@@ -366,3 +366,27 @@ def test_recipe_scripts_pick_the_profile(tmp_path):
     assert paper.startswith("accelerate launch") and "distil.yaml" in paper and "-m hf_emo.cli pretrain" in paper
     fine = run(str(root / "recipes/distil_romanian_berts/01_finetune.sh"), "--profile", "embedded")
     assert fine.count("hf-emo train") == 2 and "--model_name_or_path runs/distil_smollm2_embedded" in fine
+
+
+def test_recipe_embedded_profile_runs_end_to_end_with_a_step_cap(data_dir, tmp_path):
+    """00_distil.sh --profile embedded for real (the real hf-emo), on a tiny teacher and two steps."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
+    hf_emo = Path(sys.executable).parent / "hf-emo"
+    if not hf_emo.is_file():
+        pytest.skip("the hf-emo entry point is not installed beside this Python")
+    out = tmp_path / "student"
+    env = {**os.environ, "HF_EMO_BIN": str(hf_emo)}
+    subprocess.run(["bash", str(root / "recipes/distil_romanian_berts/00_distil.sh"), "--profile", "embedded",
+                    "--teacher", str(teacher_dir), "--max_corpus_rows", "64", "--block_size", "16", "--max_steps", "2",
+                    "--logging_steps", "1", "--use_cpu", "true", "--output_dir", str(out)], check=True, capture_output=True, text=True,
+                   env=env, cwd=tmp_path)
+    run = json.loads((out / "metrics.json").read_text())["run"]
+    assert run["objective"] == "clm" and [h["step"] for h in run["loss_history"]] == [1, 2]
+    assert run["corpus"]["texts"] == 64 and (out / "model.safetensors").is_file()

@@ -132,7 +132,7 @@ class Teachers:
 def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
                          max_length: int | None = None, batch_size: int = 64, device: str | torch.device | None = None,
                          column: str = "teacher_logits", desc: str = "teacher logits",
-                         cache_dir: str | None = None) -> Dataset | DatasetDict:
+                         cache_dir: str | None = None, digests: list[str] | None = None) -> Dataset | DatasetDict:
     """Run the teacher(s) once over ``dataset`` and store their logits in a ``column`` of shape ``(C,)``,
     or ``(K, C)`` (stacked) for ``K`` teachers.
 
@@ -141,20 +141,24 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     ``text_column`` are tokenised for the teacher, with its ``config.text_prefix`` (cross-lingual teachers read
     another column, e.g. the English side). Teachers run in eval mode under ``torch.inference_mode``. With
     ``cache_dir`` the result is also kept on disk, keyed by the teachers' weights and the dataset's fingerprint, and
-    later calls (the other runs of a grid or study) load it.
+    later calls (the other runs of a grid or study) load it; ``digests`` (the teachers' weight hashes) is computed
+    once for all splits when not given.
     """
     from .data.cache import disk_cached, weights_digest
     from .models.forward import dataset_batches
 
+    if cache_dir is not None and digests is None:  # hash the teachers' weights once, not once per split
+        digests = [weights_digest(t) for t in as_teacher_list(teachers)]
     if isinstance(dataset, DatasetDict):
         return DatasetDict({k: cache_teacher_logits(teachers, v, tokenizer, text_column=text_column,
                                                     max_length=max_length, batch_size=batch_size, device=device,
-                                                    column=column, desc=f"{desc} [{k}]", cache_dir=cache_dir)
+                                                    column=column, desc=f"{desc} [{k}]", cache_dir=cache_dir,
+                                                    digests=digests)
                             for k, v in dataset.items()})
     if cache_dir is not None:
         models = as_teacher_list(teachers)
         toks = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(models)
-        ident = {"teachers": [weights_digest(t) for t in models], "rows": len(dataset),
+        ident = {"teachers": digests, "rows": len(dataset),
                  "fingerprint": getattr(dataset, "_fingerprint", None), "text_column": text_column,
                  "tokenizers": [getattr(t, "name_or_path", None) if t is not None else None for t in toks],
                  "max_length": max_length, "column": column}

@@ -146,7 +146,9 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         from transformers import default_data_collator
 
         keep = ("features", "labels", "teacher_logits", "weight")
-        tokenized = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names]) for t, dd in data.items()}
+        # tensors straight from Arrow: a batch of python float lists costs more to collate than the step itself
+        tokenized = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names]).with_format("torch")
+                     for t, dd in data.items()}
         collator = default_data_collator
     else:
         tokenized = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)

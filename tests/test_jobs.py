@@ -307,3 +307,19 @@ def test_import_and_build_print_no_known_harmless_warnings(tiny_encoder_dir, cap
     text = out.stdout + out.stderr
     assert "gemm_4bit_forward" not in text
     assert not re.search(r"pooler\.dense\.\w+\s*\|\s*(MISSING|UNEXPECTED)", text), text
+
+
+def test_machine_description_names_the_torch_thread_count_when_it_is_not_the_core_count():
+    """CPU results repeat bit for bit only at the same thread count, so the record must say which it was."""
+    import os
+
+    from hf_emo.jobs.common import machine_description
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(os.cpu_count())
+        assert "torch thread" not in machine_description()
+        torch.set_num_threads(1)
+        assert ("1 torch thread," in machine_description()) == (os.cpu_count() != 1)
+    finally:
+        torch.set_num_threads(before)

@@ -168,9 +168,12 @@ def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
     out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded",
                           "--max_steps", "5"], capture_output=True, text=True, env=env, check=True).stdout
     calls = [c for c in out.splitlines() if c.split(" ")[0] in ("train", "mtl")]
-    assert len(calls) == 2 * 3 + 2 * 7  # per seed: 3 single-task runs; 3 MTL, MTKD, MTKD-TA, 2 ablations
+    assert len(calls) == 2 * 3 + 2 * 8  # per seed: 3 single-task runs; 3 MTL, MTKD, MTKD-TA (x2), 2 ablations
     by_dir = {c.split("--output_dir ")[1].split()[0]: c for c in calls}
     st = tmp_path / "st"
+    ens = by_dir[f"{st}/mtkd_ta_ens_s1"]
+    assert "kd_ta.yaml" in ens and (f'{{"redv2": ["{st}/stl_redv2_s42", "{st}/stl_redv2_s1"], '
+                                    f'"laroseda": "{st}/stl_laroseda_s42", "ag_news": "{st}/stl_ag_news_s42"}}') in ens
     assert '"laroseda": 0.2, "ag_news": 0.2' in by_dir[f"{st}/mtl_d5_s42"]
     ta = by_dir[f"{st}/mtkd_ta_no_news_s1"]
     assert "kd_ta.yaml" in ta and "--tasks redv2 laroseda" in ta and f"{st}/stl_redv2_s42" in ta

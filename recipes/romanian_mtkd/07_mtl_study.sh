@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Paper 000's multi-task study over seeds: single-task baselines -> MTL (aux losses / 5, 10, 15; Table 3) -> MTKD
 # -> MTKD-TA (Table 2), the ablations without sentiment / without news (Table 5), optionally the T x alpha grid
-# (Table 4, GRID=1), then the tables (08_mtl_tables.sh) and Table 6.
+# (Table 4, GRID=1), MTKD-TA whose REDv2 teacher is the ensemble of every seed's single-task run (`mtkd_ta_ens`),
+# then the tables (08_mtl_tables.sh) and Table 6.
 #   bash recipes/romanian_mtkd/07_mtl_study.sh --profile embedded
 # Environment: SEEDS (default "42 1 2"), OUT (default runs/mtl_study_<profile>), GRID (1 = also the grid, 21 runs
 # per seed), ONLY (run names without their _s<seed>, e.g. "stl_laroseda stl_ag_news mtl_d10 mtkd mtkd_ta": only
@@ -18,6 +19,10 @@ run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY (its 
 }
 t0="${seeds[0]}"
 teachers="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
+# The lever for a stronger teacher (fidelity issue): REDv2 distils the ensemble of every seed's single-task run
+# (mean of their probabilities), the auxiliary tasks their first seed's run, as above.
+red_ensemble="$(printf '"%s/stl_redv2_s%s", ' $(for s in "${seeds[@]}"; do echo "$out" "$s"; done))"
+teachers_ens="{\"redv2\": [${red_ensemble%, }], \"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_sent="{\"redv2\": \"$out/stl_redv2_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_news="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\"}"
 for s in "${seeds[@]}"; do
@@ -32,6 +37,7 @@ for s in "${seeds[@]}"; do
   done
   run "mtkd_s$s" 06_mtkd.sh "$@" --teacher "$teachers" --seed "$s"
   run "mtkd_ta_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers" --seed "$s"
+  run "mtkd_ta_ens_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers_ens" --seed "$s"
   run "mtkd_ta_no_sentiment_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 ag_news --task_weights '{"ag_news": 0.1}' \
     --teacher "$teachers_no_sent" --seed "$s"
   run "mtkd_ta_no_news_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 laroseda --task_weights '{"laroseda": 0.1}' \

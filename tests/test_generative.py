@@ -177,6 +177,44 @@ def test_label_scores_equal_hand_computed_log_probabilities(decoder_dir):
     assert float(ll[0]) == pytest.approx(by_hand[0], abs=1e-4)
 
 
+def _tiny_gemma3(vocab_size: int):
+    """A 2-layer Gemma 3 whose first layer attends through a 4-token sliding window (gemma-3-270m's layout)."""
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig
+
+    torch.manual_seed(0)
+    cfg = Gemma3TextConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=4,
+                           layer_types=["sliding_attention", "full_attention"], max_position_embeddings=256,
+                           pad_token_id=1, eos_token_id=1, bos_token_id=0)
+    return Gemma3ForCausalLM(cfg).eval()
+
+
+@pytest.mark.parametrize("arch", ["llama", "gemma3"])
+def test_label_log_likelihoods_from_one_prompt_pass_equal_every_pair_scored_apart(decoder_dir, arch):
+    """The prompt runs once and the completions on its repeated KV cache: the same log-likelihoods as scoring every
+    (prompt, completion) pair in full, for prompts of different lengths and completions of 1 to 4 tokens."""
+    from hf_emo.generative.scoring import label_log_likelihoods
+
+    tokenizer = load_decoder_tokenizer(str(decoder_dir))
+    model = (build_decoder(str(decoder_dir), SINGLE, tokenizer, lora_r=4).eval() if arch == "llama"
+             else _tiny_gemma3(len(tokenizer)))
+    fmt = PromptFormat(SINGLE)
+    prompts = [prompt_ids(fmt, tokenizer, t, 16) for t in TEXTS[:3]]
+    assert len({len(p) for p in prompts}) > 1  # left padding is exercised
+    completions = [[5, 1], [6, 7, 8, 1], [9]]
+    fast = label_log_likelihoods(model, prompts, completions, tokenizer.pad_token_id)
+    pairs = [(p, c) for p in prompts for c in completions]
+    slow = completion_log_likelihoods(model, [p for p, _ in pairs], [c for _, c in pairs], tokenizer.pad_token_id)
+    assert fast.shape == (3, 3)
+    assert torch.allclose(fast, slow.view(3, 3), atol=1e-4)
+    for b, p in enumerate(prompts):  # and one pair without any padding at all
+        seq = p + completions[1]
+        with torch.no_grad():
+            lp = F.log_softmax(model(input_ids=torch.tensor([seq])).logits[0].float(), -1)
+        assert float(fast[b, 1]) == pytest.approx(sum(float(lp[k - 1, seq[k]]) for k in range(len(p), len(seq))),
+                                                  abs=1e-4)
+
+
 def test_multi_label_yes_no_scores_equal_a_full_recomputation(decoder_dir):
     tokenizer = load_decoder_tokenizer(str(decoder_dir))
     model = build_decoder(str(decoder_dir), MULTI, tokenizer, lora_r=4).eval()

@@ -1,7 +1,8 @@
 """Predictions of a generative classifier: label probabilities by likelihood, or strictly parsed generations.
 
 * Single-label: every label's completion (verbaliser + EOS) is scored by its summed token log-probability given
-  the prompt; a softmax over the labels gives probabilities that sum to 1.
+  the prompt (the prompt runs once; the completions run on its KV cache); a softmax over the labels gives
+  probabilities that sum to 1.
 * Multi-label: the completion answers every label in the task's order (``joy: yes, anger: no, ...``). Each label's
   score is ``log p(yes) - log p(no)`` at its answer slot, read in one left-to-right pass that writes the more likely
   answer before moving to the next label (the KV cache makes it one prompt pass plus a few tokens per label). A
@@ -71,6 +72,41 @@ def completion_log_likelihoods(model, prompts: list[list[int]], completions: lis
 
 
 @torch.inference_mode()
+def label_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
+                          ) -> torch.Tensor:
+    """``(B, C)``: ``sum_j log p(c_j | prompt, c_<j)`` of every one of the C ``completions`` after every prompt,
+    as :func:`completion_log_likelihoods` of all B x C pairs, but each prompt runs once: its KV cache is repeated C
+    times and the completions (right-padded; causal attention never reads the padding) run on it."""
+    device = _device(model)
+    n_prompts, n_labels = len(prompts), len(completions)
+    ids, mask, positions = _left_pad(prompts, pad_id, device)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+    first = F.log_softmax(out.logits[:, -1].float(), dim=-1)
+    total = first[:, torch.tensor([c[0] for c in completions], device=device)]  # (B, C): each first token
+    tail = max(len(c) for c in completions) - 1
+    if tail == 0:
+        return total
+    inputs = torch.full((n_labels, tail), pad_id, dtype=torch.long)
+    targets = torch.zeros((n_labels, tail), dtype=torch.long)
+    valid = torch.zeros((n_labels, tail), dtype=torch.bool)
+    for c, comp in enumerate(completions):  # token k of the tail input predicts token k + 1 of the completion
+        inputs[c, :len(comp) - 1] = torch.tensor(comp[:-1])
+        targets[c, :len(comp) - 1] = torch.tensor(comp[1:])
+        valid[c, :len(comp) - 1] = True
+    inputs, targets, valid = (t.repeat(n_prompts, 1).to(device) for t in (inputs, targets, valid))  # row b*C + c
+    past = _returned_cache(out)
+    past.batch_repeat_interleave(n_labels)
+    tail_mask = torch.cat([mask.repeat_interleave(n_labels, dim=0), valid.long()], dim=1)
+    tail_positions = (positions[:, -1] + 1).repeat_interleave(n_labels).unsqueeze(1) + torch.arange(tail,
+                                                                                                     device=device)
+    logits = model(input_ids=inputs, attention_mask=tail_mask, position_ids=tail_positions, use_cache=True,
+                   **{_cache_argument(model): past}).logits.float()
+    token_lp = F.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    token_lp = torch.where(valid, token_lp, torch.zeros_like(token_lp))  # padding rows may hold anything
+    return total + token_lp.sum(-1).view(n_prompts, n_labels)
+
+
+@torch.inference_mode()
 def yes_no_scores(model, prompts: list[list[int]], tokens: CompletionTokens, pad_id: int) -> torch.Tensor:
     """Multi-label: ``log p(yes) - log p(no)`` per label, ``(B, C)``, answering the labels in order (see module)."""
     device = _device(model)
@@ -114,11 +150,9 @@ def label_scores(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch
             if fmt.multi_label:
                 out.append(yes_no_scores(model, prompts, tokens, tokenizer.pad_token_id).cpu().numpy())
                 continue
-            labels = range(len(tokens.verbalisers))
-            pairs = [(p, [*tokens.verbalisers[c], tokens.eos]) for p in prompts for c in labels]
-            ll = completion_log_likelihoods(model, [p for p, _ in pairs], [c for _, c in pairs],
-                                            tokenizer.pad_token_id)
-            out.append(F.log_softmax(ll.view(len(prompts), -1), dim=-1).cpu().numpy())
+            completions = [[*piece, tokens.eos] for piece in tokens.verbalisers]
+            ll = label_log_likelihoods(model, prompts, completions, tokenizer.pad_token_id)
+            out.append(F.log_softmax(ll, dim=-1).cpu().numpy())
     finally:
         model.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, fmt.spec.num_labels), np.float32)

@@ -294,13 +294,21 @@ class MultiTaskTrainer(EmotionTrainer):
         loss = self._scale_for_devices(loss, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
+    def _unwrapped(self, model):
+        """``accelerator.unwrap_model(model)``, looked up once per wrapper: the lookup walks every module (a frozen
+        encoder's hundreds), which cost more than a step of the heads on cached features."""
+        cached = getattr(self, "_unwrapped_cache", None)
+        if cached is None or cached[0] is not model:
+            cached = self._unwrapped_cache = (model, self.accelerator.unwrap_model(model))
+        return cached[1]
+
     def _task_loss(self, model, inputs: dict[str, Any], num_items_in_batch) -> tuple[torch.Tensor, Any]:
         """One task's weighted loss on a one-task batch and the model's outputs (before the device scaling)."""
         inputs = dict(inputs)
         labels = inputs.pop("labels", None)
         weight = inputs.pop("weight", None)
         cached = inputs.pop("teacher_logits", None)
-        core = self.accelerator.unwrap_model(model)
+        core = self._unwrapped(model)
         task = core.task_name(inputs["task"])
         t = self.task_names.index(task)
         spec = self.task_specs[task]

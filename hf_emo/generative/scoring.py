@@ -172,7 +172,7 @@ class Generations:
 @torch.inference_mode()
 def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch_size: int = 8,
                     max_text_tokens: int | None = 128, max_new_tokens: int | None = None,
-                    fuzzy: bool = False) -> Generations:
+                    fuzzy: bool = False, desc: str = "generating labels") -> Generations:
     """Greedy generation from left-padded prompts, parsed strictly (:meth:`PromptFormat.parse`). With ``fuzzy``
     (Wang et al. 2024 used Levenshtein matching) an invalid single-label output is also mapped to the closest label
     name, reported separately in ``mapped``; never silently."""
@@ -182,8 +182,10 @@ def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, ba
     was_training = model.training
     model.eval()
     generated: list[str] = []
+    from tqdm.auto import tqdm
+
     try:
-        for i in range(0, len(texts), batch_size):
+        for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
             prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i:i + batch_size]]
             ids, mask, _ = _left_pad(prompts, tokenizer.pad_token_id, device)
             out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=limit, do_sample=False,

@@ -27,9 +27,7 @@ def main() -> None:
     from hf_emo.tables import _expand, load_run
 
     runs = {}
-    for folder in _expand(a.runs):
-        if not (folder / "metrics.json").is_file():
-            continue
+    for folder in _expand(a.runs):  # finished runs only (a metrics.json)
         record = load_run(folder)
         info = record.get("run", {})
         runs[folder.name] = {**{k: v for k, v in record.items() if k in a.splits},

@@ -33,7 +33,7 @@ def main() -> None:
 
     from hf_emo.data import load_task
     from hf_emo.generative import load_generative
-    from hf_emo.generative.scoring import generate_labels, label_scores
+    from hf_emo.generative.scoring import decisions_as_logits, generate_labels, label_scores
     from hf_emo.metrics import task_metrics
     from hf_emo.scrub import public_name
 
@@ -59,13 +59,6 @@ def main() -> None:
                           fuzzy=True)
     t_gen = time.perf_counter() - t0
 
-    def as_logits(labels: list) -> np.ndarray:  # a decision as logits a metric reads as that decision
-        out = np.full((len(labels), spec.num_labels), -20.0, dtype=np.float32)
-        for i, y in enumerate(labels):
-            if y is not None:
-                out[i, int(y)] = 20.0
-        return out
-
     keys = ("accuracy", "f1_macro", "f1_micro", "f1_weighted")
     pct = lambda m: {k: round(100 * float(m[k]), 2) for k in keys if k in m}  # noqa: E731
     chosen = logits.argmax(1)
@@ -75,8 +68,8 @@ def main() -> None:
         "adapter": public_name(a.adapter), "task": spec.name, "split": a.split, "rows": len(texts),
         "labels": list(spec.label_names), "prompt": fmt.to_dict(),
         "likelihood": pct(task_metrics(spec, gold, logits, 0.5)),
-        "generation_strict": pct(task_metrics(spec, gold, as_logits(gen.labels), 0.5)),
-        "generation_fuzzy": pct(task_metrics(spec, gold, as_logits(gen.mapped), 0.5)),
+        "generation_strict": pct(task_metrics(spec, gold, decisions_as_logits(spec, gen.labels), 0.5)),
+        "generation_fuzzy": pct(task_metrics(spec, gold, decisions_as_logits(spec, gen.mapped), 0.5)),
         "invalid_rate": round(100 * gen.invalid_rate, 2),
         "agreement_with_likelihood": round(100 * float(np.mean(np.asarray(strict) == chosen)), 2),
         "commonest_invalid_outputs": invalid.most_common(10),

@@ -176,14 +176,14 @@ def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, ba
     """Greedy generation from left-padded prompts, parsed strictly (:meth:`PromptFormat.parse`). With ``fuzzy``
     (Wang et al. 2024 used Levenshtein matching) an invalid single-label output is also mapped to the closest label
     name, reported separately in ``mapped``; never silently."""
+    from tqdm.auto import tqdm
+
     tokens = CompletionTokens.build(fmt, tokenizer)
     limit = max_new_tokens or tokens.longest_completion() + 2
     device = _device(model)
     was_training = model.training
     model.eval()
     generated: list[str] = []
-    from tqdm.auto import tqdm
-
     try:
         for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
             prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i:i + batch_size]]
@@ -201,6 +201,20 @@ def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, ba
             raise ValueError("fuzzy mapping applies to single-label outputs only")
         mapped = [x if x is not None else _closest(g, fmt.verbalisers) for g, x in zip(generated, labels)]
     return Generations(generated, labels, invalid, mapped)
+
+
+def decisions_as_logits(spec, labels: list) -> np.ndarray:
+    """Parsed generations (:attr:`Generations.labels` or ``mapped``) as ``(N, C)`` logits that a metric at threshold
+    0.5 reads as exactly that decision; an invalid output (``None``) is no label / a wrong class, never a guess."""
+    out = np.full((len(labels), spec.num_labels), -20.0, dtype=np.float32)
+    for i, y in enumerate(labels):
+        if y is None:
+            continue
+        if spec.problem_type == "multi_label":
+            out[i] = np.where(np.asarray(y) >= 0.5, 20.0, -20.0)
+        else:
+            out[i, int(y)] = 20.0
+    return out
 
 
 def _closest(text: str, names: tuple[str, ...]) -> int:

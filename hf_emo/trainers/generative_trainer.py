@@ -13,7 +13,7 @@ from transformers.trainer_utils import PredictionOutput
 from ..data.spec import TaskSpec
 from ..generative.decoder import GENERATIVE_FILE
 from ..generative.prompts import PromptFormat
-from ..generative.scoring import generate_labels, label_scores
+from ..generative.scoring import decisions_as_logits, generate_labels, label_scores
 from ..generative.tokens import CompletionTokens
 from ..losses import causal_lm_loss
 from ..method import MethodDescription
@@ -166,26 +166,12 @@ class GenerativeTrainer(EmotionTrainer):
         else:
             gen = generate_labels(model, self.processing_class, fmt, texts, batch_size=batch,
                                   max_text_tokens=args.max_text_tokens, fuzzy=args.fuzzy_match)
-            logits = self._decisions_as_logits(gen.labels)
+            logits = decisions_as_logits(spec, gen.labels)
             metrics = {**task_metrics(spec, gold, logits, 0.5), "invalid_rate": gen.invalid_rate}
             if gen.mapped is not None:
-                fuzzy = task_metrics(spec, gold, self._decisions_as_logits(gen.mapped), 0.5)
+                fuzzy = task_metrics(spec, gold, decisions_as_logits(spec, gen.mapped), 0.5)
                 metrics.update({f"fuzzy_{k}": v for k, v in fuzzy.items()})
         return (logits, metrics, gold) if return_gold else (logits, metrics)
-
-    def _decisions_as_logits(self, labels: list) -> np.ndarray:
-        """Parsed generations as logits a metric reads as that decision (an invalid output: no label / a wrong
-        class, never a guess)."""
-        n = self.task_spec.num_labels
-        out = np.full((len(labels), n), -20.0, dtype=np.float32)
-        for i, y in enumerate(labels):
-            if y is None:
-                continue
-            if self.task_spec.problem_type == "multi_label":
-                out[i] = np.where(np.asarray(y) >= 0.5, 20.0, -20.0)
-            else:
-                out[i, int(y)] = 20.0
-        return out
 
     # -- saving ----------------------------------------------------------------------------------------------
     def _save(self, output_dir: str | None = None, state_dict=None) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,12 +30,25 @@ def weights_digest(model) -> str:
 
 
 def disk_cached(cache_dir: str | Path | None, ident: dict[str, Any], compute: Callable[[], Dataset]) -> Dataset:
-    """``compute()``, stored under ``cache_dir/<key of ident>`` and loaded from there on later calls."""
+    """``compute()``, stored under ``cache_dir/<key of ident>`` and loaded from there on later calls.
+
+    The entry is written to a private temporary folder and renamed into place, so runs sharing a cache (parallel
+    lanes of a study) never read a half-written entry; when two compute the same entry, the first rename wins and
+    the other run loads it."""
     if cache_dir is None:
         return compute()
     path = Path(cache_dir) / cache_key(ident)
     if (path / "dataset_info.json").is_file():
         return load_from_disk(str(path))
     out = compute()
-    out.save_to_disk(str(path))
+    partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    out.save_to_disk(str(partial))
+    try:
+        os.rename(partial, path)
+    except OSError:  # another run renamed its copy first (a non-empty target cannot be replaced)
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (path / "dataset_info.json").is_file():
+            raise
+        return load_from_disk(str(path))
     return out

@@ -253,6 +253,8 @@ def cmd_table(argv: list[str]) -> int:
     s.add_argument("--metric", action="append", required=True)
     s.add_argument("--spread", choices=("std", "ci95"), default="std", help="± sample std or 95%% t interval")
     s.add_argument("--allow-missing", action="store_true", help="'–' for a metric no run of a row has")
+    s.add_argument("--baseline", default=None,
+                   help="NAME of a --row: mark ▲/▼ the cells of other rows that differ from it beyond the seed spread")
     g = sub.add_parser("kd-grid", help="Matei Table 4: temperature x alpha, with a heat map")
     g.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
     g.add_argument("--metric", default="f1_micro")
@@ -310,7 +312,8 @@ def cmd_table(argv: list[str]) -> int:
             if not sep:
                 p.error(f"--row {r!r}: expected NAME=GLOB")
             rows.setdefault(name, []).append(pattern)
-        text = seed_table(rows, args.metric, args.split, args.caption, args.spread, args.allow_missing)
+        text = seed_table(rows, args.metric, args.split, args.caption, args.spread, args.allow_missing,
+                          args.baseline)
     else:
         text, (temps, alphas, mean, _) = kd_grid_table(args.runs, args.metric, args.split, args.caption)
         if args.png and len(temps):

@@ -45,27 +45,39 @@ def _mean_std(values: Sequence[float], spread: str = "std") -> str:
     v = 100 * np.asarray(values, dtype=float)
     if len(v) == 1:
         return f"{v[0]:.2f}"
-    s = _ci95(v) if spread == "ci95" else v.std(ddof=1)
-    return f"{v.mean():.2f} ± {s:.2f}"
+    return f"{v.mean():.2f} ± {_spread(v, spread):.2f}"
 
 
 SPREADS = ("std", "ci95")
 
 
+def _spread(values: np.ndarray, spread: str) -> float:
+    return float(_ci95(values) if spread == "ci95" else values.std(ddof=1))
+
+
 def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], split: str = "test",
-               caption: str = "", spread: str = "std", allow_missing: bool = False) -> str:
+               caption: str = "", spread: str = "std", allow_missing: bool = False,
+               baseline: str | None = None) -> str:
     """A Markdown table, one row per name, cells ``mean ± spread`` (percent) over the matched runs.
 
     A pattern may end in ``::SPLIT`` to read that row from another split of the same runs (e.g. ``test_stage1``
     or ``test_teacher`` of a consistency run). ``spread``: ``std`` (sample standard deviation) or ``ci95`` (half-width of the 95% Student-t interval, as paper
     002 reports). ``allow_missing`` writes ``–`` where no run of a row has the metric (a task the row did not train);
     a metric missing from only some runs of a row is still an error.
+
+    ``baseline`` names a row: a cell of another row is marked ▲ (above) or ▼ (below) when its mean differs from the
+    baseline's by more than the larger of the two rows' spreads, i.e. a difference the seeds do not explain. Rows of
+    a single run have no spread and are never marked.
     """
     if spread not in SPREADS:
         raise ValueError(f"spread must be one of {SPREADS}, got {spread!r}")
+    if baseline is not None and baseline not in rows:
+        raise ValueError(f"baseline row {baseline!r} is not one of the rows {list(rows)}")
     head = "| run | n | " + " | ".join(metrics) + " |"
     lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(metrics)]
     default_split = split
+    values: dict[str, dict[str, np.ndarray]] = {}  # row -> metric -> its runs' values (percent)
+    counts: dict[str, int] = {}
     for name, patterns in rows.items():
         patterns = [patterns] if isinstance(patterns, (str, Path)) else list(patterns)
         splits = {str(p).partition("::")[2] or default_split for p in patterns}
@@ -73,18 +85,38 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
             raise ValueError(f"row {name!r}: its patterns name different splits {sorted(splits)}")
         split = splits.pop() if splits else default_split
         runs = _expand([str(p).partition("::")[0] for p in patterns])
-        if not runs:
-            lines.append(f"| {name} | 0 | " + " | ".join("–" for _ in metrics) + " |")
-            continue
         res = [_with_task_prefix(load_run(r), split) for r in runs]
-        cells = []
-        for m in metrics:
+        counts[name], values[name] = len(runs), {}
+        for m in metrics if runs else ():
             missing = [str(r) for r, x in zip(runs, res) if m not in x.get(split, {})]
             if missing and not (allow_missing and len(missing) == len(runs)):
                 raise KeyError(f"metric {m!r} not in split {split!r} of {missing[0]}/metrics.json")
-            cells.append("–" if missing else _mean_std([x[split][m] for x in res], spread))
-        lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
+            if not missing:
+                values[name][m] = 100 * np.asarray([x[split][m] for x in res], dtype=float)
+    base = values[baseline] if baseline is not None else {}
+    for name in rows:
+        cells = []
+        for m in metrics:
+            if m not in values[name]:
+                cells.append("–")
+                continue
+            mark = _beyond_spread_mark(values[name][m], base.get(m), spread) if name != baseline else ""
+            cells.append(_mean_std(values[name][m] / 100, spread) + mark)
+        lines.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
+    if baseline is not None:
+        lines += ["", f"▲ / ▼: the mean lies above / below row {baseline!r} by more than the larger of the two rows' "
+                      f"{'95% CI half-widths' if spread == 'ci95' else 'standard deviations'} over seeds."]
     return "\n".join(lines) + "\n"
+
+
+def _beyond_spread_mark(row: np.ndarray | None, base: np.ndarray | None, spread: str) -> str:
+    """``" ▲"`` / ``" ▼"`` when ``row``'s mean differs from ``base``'s by more than the larger spread, else ``""``."""
+    if row is None or base is None or len(row) < 2 or len(base) < 2:
+        return ""
+    diff = row.mean() - base.mean()
+    if abs(diff) <= max(_spread(row, spread), _spread(base, spread)):
+        return ""
+    return " ▲" if diff > 0 else " ▼"
 
 
 def _alpha_label(kd: dict) -> str:

@@ -154,6 +154,33 @@ def test_seed_table_ci95_and_missing_tasks(tmp_path):
         seed_table({"STL": f"{tmp_path}/stl_s*"}, ["t_f1"])
 
 
+def test_seed_table_marks_differences_beyond_the_seed_spread(tmp_path):
+    from hf_emo.tables import seed_table
+
+    groups = {"stl": [0.60, 0.61, 0.62],  # mean 61, std 1
+              "up": [0.625, 0.63, 0.635],  # +2.0, std 0.5: beyond both spreads
+              "near": [0.613, 0.618, 0.623],  # +0.8: within the baseline's std 1
+              "wide": [0.58, 0.66, 0.74],  # +5, std 8: not beyond its own spread
+              "down": [0.58, 0.585, 0.59],  # -2.5
+              "one": [0.70]}  # a single run has no spread: never marked
+    for g, vals in groups.items():
+        for i, v in enumerate(vals):
+            (tmp_path / f"{g}_s{i}").mkdir()
+            (tmp_path / f"{g}_s{i}" / "metrics.json").write_text(json.dumps({"test": {"f1": v}}))
+    rows = {g: f"{tmp_path}/{g}_s*" for g in groups}
+    lines = {ln.split(" | ")[0][2:]: ln for ln in seed_table(rows, ["f1"], baseline="stl").splitlines()
+             if ln.startswith("| ") and not ln.startswith("| run")}
+    assert lines["stl"] == "| stl | 3 | 61.00 ± 1.00 |"
+    assert lines["up"] == "| up | 3 | 63.00 ± 0.50 ▲ |"
+    assert lines["near"] == "| near | 3 | 61.80 ± 0.50 |"
+    assert lines["wide"] == "| wide | 3 | 66.00 ± 8.00 |"
+    assert lines["down"] == "| down | 3 | 58.50 ± 0.50 ▼ |"
+    assert lines["one"] == "| one | 1 | 70.00 |"
+    assert "▲" not in seed_table(rows, ["f1"])  # no baseline, no marks
+    with pytest.raises(ValueError, match="baseline row 'nope'"):
+        seed_table(rows, ["f1"], baseline="nope")
+
+
 def test_single_task_runs_answer_task_prefixed_metrics(tmp_path):
     from hf_emo.tables import seed_table
 

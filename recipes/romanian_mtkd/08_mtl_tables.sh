@@ -21,19 +21,20 @@ micro F1/P/R, weighted and samples F1, all at threshold 0.5; LaRoSeDa and news: 
 News (its test split re-split 80/10/10) in place of MOROCO. Runs in $out; see each run's report.md for the profile's \
 cuts (embedded: multilingual-e5-small, auxiliary training sets capped to 2000 rows, 3 epochs, max length 64) and its \
 KD loss (paper profile: softmax KL, as the paper)."
-"$bin" table seeds --allow-missing "${RED[@]}" "${AUX[@]}" --caption "Table 2 (paper 000). $cap" \
+"$bin" table seeds --allow-missing "${RED[@]}" "${AUX[@]}" --caption "Table 2 (paper 000). $cap" --baseline "STL REDv2" \
   --row "STL REDv2=$out/stl_redv2_s*" --row "STL LaRoSeDa=$out/stl_laroseda_s*" \
   --row "STL news=$out/stl_ag_news_s*" --row "MTL (aux / 10)=$out/mtl_d10_s*" --row "MTKD=$out/mtkd_s*" \
   --row "MTKD-TA=$out/mtkd_ta_s*" --row "MTKD-TA, REDv2 teacher = ensemble of the STL seeds=$out/mtkd_ta_ens_s*" \
   --out "$out/table2.md"
 "$bin" table seeds --allow-missing "${RED[@]}" "${AUX[@]}" --caption "Table 3 (paper 000): auxiliary losses divided by D. $cap" \
+  --row "STL REDv2=$out/stl_redv2_s*" --baseline "STL REDv2" \
   --row "MTL D=5=$out/mtl_d5_s*" --row "MTL D=10=$out/mtl_d10_s*" --row "MTL D=15=$out/mtl_d15_s*" \
   --out "$out/table3.md"
 if compgen -G "$out/grid_*" > /dev/null; then
   "$bin" table kd-grid --runs "$out/grid_*" --metric redv2_f1_macro --png "$out/table4.png" \
     --caption "Table 4 (paper 000): REDv2 macro-F1 of MTKD by T and alpha. $cap" --out "$out/table4.md"
 fi
-"$bin" table seeds --allow-missing "${RED[@]}" --caption "Table 5 (paper 000): ablations of MTKD-TA. $cap" \
+"$bin" table seeds --allow-missing "${RED[@]}" --caption "Table 5 (paper 000): ablations of MTKD-TA. $cap" --baseline MTKD-TA \
   --row "MTKD-TA=$out/mtkd_ta_s*" --row "w/o sentiment=$out/mtkd_ta_no_sentiment_s*" \
   --row "w/o news=$out/mtkd_ta_no_news_s*" --out "$out/table5.md"
 first() { ls -d "$out"/$1 2>/dev/null | head -1 || true; }

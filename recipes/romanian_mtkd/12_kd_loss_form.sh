@@ -30,7 +30,7 @@ rows=(--row "baseline=$out/baseline_s*")
 for f in "${forms[@]}"; do
   rows+=(--row "KD $f=$out/kd_${f}_s*" --row "KD-TA $f=$out/kd_ta_${f}_s*")
 done
-"$bin" table seeds --split test --allow-missing "${M[@]}" "${rows[@]}" --out "$out/table_single_task.md" \
+"$bin" table seeds --split test --allow-missing "${M[@]}" "${rows[@]}" --baseline baseline --out "$out/table_single_task.md" \
   --caption "REDv2 test, x100, mean ± std over seeds ${seeds[*]}; profile $profile; macro F1/P/R is Matei's averaging. KD: alpha 0.5, T 1; KD-TA: alpha 0.1→0.7, T 1.5; the KD loss form per row. Extra arguments: ${*:-none}"
 mrows=()
 for f in "${forms[@]}"; do mrows+=(--row "MTKD-TA $f=$out/mtkd_ta_${f}_s*"); done

@@ -16,7 +16,7 @@ std over seeds, threshold = the stage-1 student's (tuned on English validation).
 machine translation. Teacher: English-only model on English XED minus every parallel line. Stage 2 is unlabelled \
 (alpha 0), per-label Bernoulli KL (multi-label form), weights of Eq. 3 normalised over the whole refinement set. \
 Ensemble: mean probabilities of the seeds' quality-weighted students (one ensemble, so no spread). Runs in $out."
-"$bin" table seeds "${M[@]}" --caption "Table 1 (paper 001). $cap" \
+"$bin" table seeds "${M[@]}" --baseline "refined, uniform weights" --caption "Table 1 (paper 001). $cap" \
   --row "student, stage 1 (before refinement)=$out/quality_s*::test_stage1" \
   --row "refined, uniform weights=$out/uniform_s*" \
   --row "refined, quality weights (Eq. 3)=$out/quality_s*" \

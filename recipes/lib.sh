@@ -49,8 +49,14 @@ run_profile() {
 # `study_seeds DEFAULT...`: the study's seeds, $SEEDS when set, else the defaults.
 study_seeds() { if [[ -n "${SEEDS:-}" ]]; then echo "$SEEDS"; else echo "$@"; fi; }
 
-# `study_wants NAME`: true unless $ONLY is set and does not list NAME (a run's name without its _s<seed>).
-study_wants() { [[ -z "${ONLY:-}" || " $ONLY " == *" $1 "* ]]; }
+# `study_wants NAME [FULL_NAME]`: true unless $ONLY is set and lists neither NAME (a run's name without its
+# _s<seed>: every seed of it) nor FULL_NAME (e.g. mtkd_s1: that seed alone, so parallel lanes can split a study).
+study_wants() {
+  [[ -z "${ONLY:-}" ]] && return 0
+  local w
+  for w in "$@"; do [[ " $ONLY " == *" $w "* ]] && return 0; done
+  return 1
+}
 
 # `study_run DIR COMMAND...`: run COMMAND --output_dir DIR, unless DIR holds a finished run (metrics.json), which is
 # skipped. A DIR left by an interrupted run continues from its last checkpoint (--resume_from_checkpoint true) when

@@ -189,6 +189,14 @@ def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
     dirs = sorted(c.split("--output_dir ")[1].split()[0].rsplit("/", 1)[1] for c in out.splitlines()
                   if c.split(" ")[0] in ("train", "mtl"))
     assert dirs == ["mtkd_ta_s1", "mtkd_ta_s42", "mtl_d10_s1", "mtl_d10_s42", "stl_laroseda_s1", "stl_laroseda_s42"]
+    lane = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded"],
+                          capture_output=True, text=True, check=True,
+                          env={**env, "ONLY": "mtkd_ta_s1 mtl_d10", "TABLES": "0"}).stdout
+    calls = [c for c in lane.splitlines() if c.split(" ")[0] in ("train", "mtl")]
+    assert sorted(c.split("--output_dir ")[1].split()[0].rsplit("/", 1)[1] for c in calls) == [
+        "mtkd_ta_s1", "mtl_d10_s1", "mtl_d10_s42"]  # one seed of a run by its full name; every seed by its name
+    assert f'"redv2": "{tmp_path}/st/stl_redv2_s42"' in next(c for c in calls if "mtkd_ta_s1" in c)  # t0 kept
+    assert "table" not in {c.split(" ")[0] for c in lane.splitlines()}  # TABLES=0: no tables written
 
 
 @pytest.mark.parametrize("name", ["refine_embedded", "refine"])

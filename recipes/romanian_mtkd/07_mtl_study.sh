@@ -6,7 +6,8 @@
 #   bash recipes/romanian_mtkd/07_mtl_study.sh --profile embedded
 # Environment: SEEDS (default "42 1 2"), OUT (default runs/mtl_study_<profile>), GRID (1 = also the grid, 21 runs
 # per seed), ONLY (run names without their _s<seed>, e.g. "stl_laroseda stl_ag_news mtl_d10 mtkd mtkd_ta": only
-# these; the default is all). Extra arguments go to every run. The first seed's single-task runs are the MTKD teachers of every
+# these; the default is all; a name with its seed, e.g. mtkd_s1, runs that seed alone), TABLES (0 = skip the tables,
+# e.g. in parallel lanes that split the study). Extra arguments go to every run. The first seed's single-task runs are the MTKD teachers of every
 # seed. Finished runs (metrics.json) are skipped, so the script can be re-run after an interruption.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,7 +15,7 @@ source "$here/../lib.sh"
 study_context "$here" paper mtl_study "42 1 2" "$@"; set -- "${args[@]}"
 run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY (its name without _s<seed>)
   local name="$1" script="$2"; shift 2
-  study_wants "${name%_s*}" || return 0
+  study_wants "${name%_s*}" "$name" || return 0
   study_run "$out/$name" bash "$here/$script" --profile "$profile" "$@"
 }
 t0="${seeds[0]}"
@@ -53,4 +54,4 @@ for s in "${seeds[@]}"; do
     done
   fi
 done
-bash "$here/08_mtl_tables.sh" "$out"
+[[ "${TABLES:-1}" == 0 ]] || bash "$here/08_mtl_tables.sh" "$out"

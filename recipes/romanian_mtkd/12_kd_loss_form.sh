@@ -4,7 +4,7 @@
 # (alpha 0.5, T 1), KD-TA (alpha 0.1 -> 0.7, T 1.5) and MTKD-TA, over seeds, next to the baseline.
 #   bash recipes/romanian_mtkd/12_kd_loss_form.sh --profile embedded [hf-emo overrides]
 # Environment: SEEDS (default "42 1 2"), FORMS (default "kl_bernoulli kl_softmax"), OUT (default
-# runs/kd_loss_form_<profile>), ONLY (run names without _s<seed>, e.g. "baseline kd_kl_softmax"). Finished runs are
+# runs/kd_loss_form_<profile>), ONLY (run names without _s<seed>, e.g. "baseline kd_kl_softmax", or with it: that seed alone). Finished runs are
 # skipped and interrupted ones resume, so the study can be spread over several sessions.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,7 +13,7 @@ study_context "$here" paper kd_loss_form "42 1 2" "$@"; set -- "${args[@]}"
 forms=(${FORMS:-kl_bernoulli kl_softmax})
 run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY
   local name="$1" script="$2"; shift 2
-  study_wants "${name%_s*}" || return 0
+  study_wants "${name%_s*}" "$name" || return 0
   study_run "$out/$name" bash "$here/$script" --profile "$profile" "$@"
 }
 for s in "${seeds[@]}"; do

@@ -20,7 +20,7 @@ SEEDS="${seeds[*]}" OUT="$out" ONLY="teacher stage1 uniform quality threshold" b
   "$@"
 refine() {  # refine NAME TEACHER ARGS...: one stage-2 run from the seed's stage-1 student
   local name="$1" teacher="$2"; shift 2
-  study_wants "${name%_s*}" || return 0
+  study_wants "${name%_s*}" "$name" || return 0
   study_run "$out/$name" "$bin" consistency --config "$cfg/refine$sfx.yaml" --model_name_or_path "$out/stage1_s$s" \
     --teacher "$teacher" "$@"
 }

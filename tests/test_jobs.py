@@ -323,3 +323,12 @@ def test_machine_description_names_the_torch_thread_count_when_it_is_not_the_cor
         assert ("1 torch thread," in machine_description()) == (os.cpu_count() != 1)
     finally:
         torch.set_num_threads(before)
+
+
+def test_machine_description_of_a_gpu_names_the_card_and_the_torch_version(monkeypatch):
+    from hf_emo.jobs.common import machine_description
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "NVIDIA H200")
+    assert machine_description() == f"1 x NVIDIA H200, torch {torch.__version__}"

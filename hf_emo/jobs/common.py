@@ -202,13 +202,13 @@ def command_line(prog: str, argv: list[str]) -> str:
 
 def machine_description() -> str:
     """``'2 CPU cores (x86_64), torch ...'`` (with the torch thread count when it is not the core count) or
-    ``'1 x NVIDIA H100 80GB HBM3'``: where a run ran, for reports and model cards."""
+    ``'1 x NVIDIA H100 80GB HBM3, torch ...'``: where a run ran, for reports and model cards."""
     import platform
 
     import torch
 
     if torch.cuda.is_available():
-        return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
+        return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}, torch {torch.__version__}"
     threads = torch.get_num_threads()  # CPU results repeat bit for bit only at the same thread count
     using = "" if threads == os.cpu_count() else f", {threads} torch thread{'s' if threads != 1 else ''}"
     return f"{os.cpu_count()} CPU cores ({platform.machine()}){using}, torch {torch.__version__}"

@@ -140,11 +140,11 @@ def _predict_generative(path: str, texts: list[str], *, threshold: float | None,
 
 
 def predict_multitask(model, tokenizer, texts: list[str], *, threshold: float | None = None,
-                      batch_size: int = 32) -> dict[str, Predictions]:
+                      batch_size: int = 32, device=None) -> dict[str, Predictions]:
     """``{task: Predictions}`` of a :class:`~hf_emo.models.MultiTaskModel` (every task's head on the same texts);
     multi-label thresholds default to the ones tuned per task at training (``config.thresholds``)."""
     texts = _check_texts(texts)
-    logits = batched_logits(model, tokenizer, texts, batch_size=batch_size)
+    logits = batched_logits(model, tokenizer, texts, batch_size=batch_size, device=device)
     out = {}
     for task in model.task_names:
         spec = model.task_spec(task)

@@ -47,7 +47,7 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
 
     real = cr._translation_logits
     monkeypatch.setattr(cr, "add_translation_disagreement", fail)  # the test split still gets the teacher's logits
-    monkeypatch.setattr(cr, "_translation_logits", lambda t, ds, r: fail() if len(ds) == 48 else real(t, ds, r))
+    monkeypatch.setattr(cr, "_translation_logits", lambda t, ds, r, d: fail() if len(ds) == 48 else real(t, ds, r, d))
     assert main(["consistency", "--model_name_or_path", student, "--teacher", teacher, "--data_dir", str(data_dir),
                  "--max_train_samples", "48", "--max_steps", "1", "--per_device_train_batch_size", "16",
                  "--report_to", "none", "--save_strategy", "no", "--quality_weighting", "uniform",

@@ -58,6 +58,26 @@ def test_distil_writes_kd_settings_loyalty_and_curves(runs):
     assert not any(p.name.startswith("teacher") for p in student.iterdir())
 
 
+def test_distil_computes_the_teacher_logits_on_the_training_device(tiny_encoder_dir, files, tmp_path,  # noqa: F811
+                                                                    monkeypatch):
+    """Cached teacher logits are computed before the Trainer exists: on the run's device (``config.device``), not
+    where the teacher was loaded (the CPU, which made every KD run on a GPU machine wait minutes)."""
+    import torch
+
+    import hf_emo.jobs.train as train_job
+
+    seen, real = [], train_job.cache_teacher_logits
+    monkeypatch.setattr(train_job, "cache_teacher_logits", lambda *a, **kw: seen.append(kw.get("device")) or real(*a, **kw))
+    cfg = tmp_path / "common.yaml"
+    cfg.write_text(COMMON.format(**files) + "use_cpu: true\n")
+    teacher = tmp_path / "teacher"
+    assert main(["train", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir),
+                 "--output_dir", str(teacher)]) == 0
+    assert main(["distil", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir),
+                 "--teacher", str(teacher), "--output_dir", str(tmp_path / "student")]) == 0
+    assert seen == [torch.device("cpu")]
+
+
 def test_evaluate_reports_loyalty_to_the_teacher(runs, files, tmp_path, capsys):  # noqa: F811
     teacher, student = runs
     out = tmp_path / "eval.json"

@@ -101,3 +101,38 @@ def test_mtkd_with_an_ensemble_of_teachers_per_task_and_a_teacher_cache(tiny_enc
     assert len(entries) == 3  # train, validation and test of REDv2
     assert main([*argv, "--output_dir", str(tmp_path / "mtkd2"), "--temperature", "2.0"]) == 0
     assert sorted(p.name for p in cache.iterdir()) == entries  # same teachers and data: read, not recomputed
+
+
+def test_mtkd_teacher_logits_and_frozen_features_run_on_the_training_device(tiny_encoder_dir, data_dir, tmp_path,
+                                                                           monkeypatch):
+    """The teachers' logits and the frozen encoder's features are computed before the Trainer exists; they must run
+    on the run's device (on a GPU machine they ran on the CPU, minutes per MTKD run), not wherever the model was
+    loaded."""
+    import torch
+
+    import hf_emo.features
+    import hf_emo.jobs.multitask as mt_job
+
+    seen = {"teachers": [], "features": []}
+    real_logits, real_features = mt_job.cache_teacher_logits, hf_emo.features.cache_encoder_features
+
+    def spy_logits(*a, **kw):
+        seen["teachers"].append(kw.get("device"))
+        return real_logits(*a, **kw)
+
+    def spy_features(*a, **kw):
+        seen["features"].append(kw.get("device"))
+        return real_features(*a, **kw)
+
+    monkeypatch.setattr(mt_job, "cache_teacher_logits", spy_logits)
+    monkeypatch.setattr(hf_emo.features, "cache_encoder_features", spy_features)
+    common = ["--model_name_or_path", str(tiny_encoder_dir), "--max_length", "16", "--per_device_train_batch_size", "8",
+              "--num_train_epochs", "1", "--report_to", "none", "--save_strategy", "no", "--use_cpu", "true",
+              "--disable_tqdm", "true"]
+    teacher = tmp_path / "teacher"
+    assert main(["train", "--task", "redv1", "--max_train_samples", "16", "--output_dir", str(teacher), *common]) == 0
+    assert main(["mtl", "--tasks", "redv1", "emobank", "--max_train_samples", json.dumps({"redv1": 16, "emobank": 16}),
+                 "--teacher", json.dumps({"redv1": str(teacher)}), "--freeze_encoder", "true",
+                 "--output_dir", str(tmp_path / "mtkd"), *common]) == 0
+    assert seen["teachers"] == [torch.device("cpu")]
+    assert seen["features"] and all(d == torch.device("cpu") for d in seen["features"])

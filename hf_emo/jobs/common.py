@@ -214,6 +214,13 @@ def machine_description() -> str:
     return f"{os.cpu_count()} CPU cores ({platform.machine()}){using}, torch {torch.__version__}"
 
 
+def inference_device():
+    """The device the evaluate / predict jobs run models on: accelerate's choice (a GPU when one is visible)."""
+    from accelerate import PartialState
+
+    return PartialState().device
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 

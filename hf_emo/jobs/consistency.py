@@ -52,10 +52,10 @@ class ConsistencyRunArguments(RunArguments):
                 "teachers, data and settings: runs that differ only in the weighting or the optimiser reuse it."})
 
 
-def _translation_logits(teachers, dataset, run: ConsistencyRunArguments):
+def _translation_logits(teachers, dataset, run: ConsistencyRunArguments, device):
     return cache_teacher_logits(teachers, dataset, [load_tokenizer(t) for t in run.teacher],
                                 text_column=run.translation_column, batch_size=run.inference_batch_size,
-                                desc=f"teacher on {run.translation_column}")
+                                desc=f"teacher on {run.translation_column}", device=device)
 
 
 def _model_key(path: str) -> str:
@@ -164,11 +164,11 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
 
         train = load_from_disk(str(cached))
     else:
-        train = _translation_logits(teachers, dd["train"], run)
+        train = _translation_logits(teachers, dd["train"], run, config.device)
         train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
                                              translation_column=run.translation_column,
                                              problem_type=spec.problem_type, max_length=run.max_length,
-                                             batch_size=run.inference_batch_size)
+                                             batch_size=run.inference_batch_size, device=config.device)
         if cached is not None:
             train.save_to_disk(str(cached))
     if config.alpha == 0 and "labels" in train.column_names:
@@ -195,7 +195,7 @@ def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: Consist
         logits[split] = (pred.predictions, pred.label_ids)
         results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
     if "test" in dd:  # the teacher on the English side of the same rows: upper reference (Wang et al. 2024, Table 1)
-        t_test = np.asarray(_translation_logits(teachers, dd["test"], run)["teacher_logits"])
+        t_test = np.asarray(_translation_logits(teachers, dd["test"], run, config.device)["teacher_logits"])
         t_thr = mean_threshold([getattr(t.config, "hf_emo_threshold", config.threshold) for t in teachers],
                                spec.num_labels)
         results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else

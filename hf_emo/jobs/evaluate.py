@@ -15,7 +15,7 @@ from ..inference import decision_threshold, mean_threshold, model_task_spec, pre
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import load_classifier, load_tokenizer
 from ..teachers import check_teacher_label_space
-from .common import JobError
+from .common import JobError, inference_device
 
 __all__ = ["load_eval_split", "evaluate_models", "probability_table"]
 
@@ -92,7 +92,9 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
         except ValueError as e:
             raise JobError(f"model {path}: {e}") from None
     texts, labels = list(ds["text"]), np.asarray(ds["labels"])
-    logits = {path: predict(m, load_tokenizer(path), texts, batch_size=batch_size, desc=f"predicting {path}").logits
+    device = inference_device()
+    logits = {path: predict(m, load_tokenizer(path), texts, batch_size=batch_size, device=device,
+                            desc=f"predicting {path}").logits
               for path, m in zip(models, loaded)}
     if len(models) > 1:
         thr = threshold if threshold is not None else \
@@ -109,7 +111,7 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
         for i, path in enumerate(teachers):
             teacher = load_classifier(path)
             check_teacher_label_space(teacher, spec, i)
-            t_logits.append(predict(teacher, load_tokenizer(path), texts, batch_size=batch_size,
+            t_logits.append(predict(teacher, load_tokenizer(path), texts, batch_size=batch_size, device=device,
                                     desc=f"teacher {path}").logits)
         stacked = t_logits[0] if len(t_logits) == 1 else np.stack(t_logits, axis=1)
         res["loyalty"] = loyalty_metrics(spec, stacked, student, thr)
@@ -150,13 +152,13 @@ def probability_table(models: dict[str, str], *, task: str = "redv2", split: str
             mt = AutoModel.from_pretrained(resolve_model(path))
             if task not in mt.task_names:
                 raise JobError(f"model {path} has no head for task {task!r} (its tasks: {mt.task_names})")
-            pred = predict_multitask(mt, load_tokenizer(path), texts)[task]
+            pred = predict_multitask(mt, load_tokenizer(path), texts, device=inference_device())[task]
         else:
             model = load_classifier(path)
             own = model_task_spec(model)
             if own.name != task:
                 raise JobError(f"model {path} is for task {own.name!r}, not {task!r}")
-            pred = predict(model, load_tokenizer(path), texts)
+            pred = predict(model, load_tokenizer(path), texts, device=inference_device())
         cells = []
         for labels, probs in zip(pred.labels, pred.probabilities):
             scores = dict(zip(pred.label_names, probs.tolist()))

@@ -131,7 +131,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
 
         data = {t: cache_encoder_features(model, dd, tokenizer, max_length=run.max_length,
                                           batch_size=run.teacher_batch_size, desc=f"encoder features {t}",
-                                          cache_dir=run.features_cache_dir or None) for t, dd in data.items()}
+                                          cache_dir=run.features_cache_dir or None, device=config.device) for t, dd in data.items()}
     data = subsample(data, run, config.seed)
     for t, paths in run.teacher.items():  # MTKD: a teacher (or an ensemble) per task, logits cached on every split
         paths = paths if isinstance(paths, list) else [paths]
@@ -141,7 +141,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         data[t] = cache_teacher_logits(teachers if len(teachers) > 1 else teachers[0], data[t],
                                        [load_tokenizer(p) for p in paths] if len(paths) > 1 else load_tokenizer(paths[0]),
                                        batch_size=run.teacher_batch_size, desc=f"teacher logits {t}",
-                                       cache_dir=run.teacher_cache_dir or None)
+                                       cache_dir=run.teacher_cache_dir or None, device=config.device)
     if run.freeze_encoder:
         from transformers import default_data_collator
 

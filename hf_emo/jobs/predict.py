@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..inference import predict, predict_multitask
 from ..models import load_tokenizer
 from ..models.factory import load_config
+from .common import inference_device
 
 __all__ = ["is_multitask", "predict_rows", "format_table"]
 
@@ -29,13 +30,14 @@ def predict_rows(model: str, texts: list[str], *, threshold: float | None = None
         from ..zoo import resolve_model
 
         mt = AutoModel.from_pretrained(resolve_model(model))
-        per_task = predict_multitask(mt, load_tokenizer(model), texts, threshold=threshold, batch_size=batch_size)
+        per_task = predict_multitask(mt, load_tokenizer(model), texts, threshold=threshold, batch_size=batch_size,
+                                     device=inference_device())
         rows = [{"text": t, "tasks": {}} for t in texts]
         for task, pred in per_task.items():
             for row, r in zip(rows, pred.rows()):
                 row["tasks"][task] = {"labels": r["labels"], "scores": r["scores"]}
         return rows
-    return predict(model, texts=texts, threshold=threshold, batch_size=batch_size).rows()
+    return predict(model, texts=texts, threshold=threshold, batch_size=batch_size, device=inference_device()).rows()
 
 
 def format_table(rows: list[dict]) -> str:

@@ -127,7 +127,7 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
             check_teacher_label_space(t, spec, i)
         if run.cached_teachers:
             dd = cache_teacher_logits(teachers, dd, [load_tokenizer(t) for t in run.teacher],
-                                      batch_size=run.inference_batch_size)
+                                      batch_size=run.inference_batch_size, device=config.device)
         else:
             check_same_tokenizer(run.teacher, run.model_name_or_path, tokenizer)
         kd_info = _kd_info(run, config, spec)

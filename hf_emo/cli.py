@@ -249,7 +249,8 @@ def cmd_table(argv: list[str]) -> int:
     sub = p.add_subparsers(dest="kind", required=True)
     s = sub.add_parser("seeds", help="mean ± std over seeds, one row per --row NAME=GLOB")
     s.add_argument("--row", action="append", required=True,
-                   help="NAME=GLOB of run folders (repeatable); GLOB::SPLIT reads another split of those runs")
+                   help="NAME=GLOB of run folders (repeatable; split at the last '=', so NAME may hold '='); "
+                        "GLOB::SPLIT reads another split of those runs")
     s.add_argument("--metric", action="append", required=True)
     s.add_argument("--spread", choices=("std", "ci95"), default="std", help="± sample std or 95%% t interval")
     s.add_argument("--allow-missing", action="store_true", help="'–' for a metric no run of a row has")
@@ -308,8 +309,8 @@ def cmd_table(argv: list[str]) -> int:
     elif args.kind == "seeds":
         rows = {}
         for r in args.row:
-            name, sep, pattern = r.partition("=")
-            if not sep:
+            name, sep, pattern = r.rpartition("=")  # the last '=': a row name may hold one ("MTL D=5")
+            if not sep or not name:
                 p.error(f"--row {r!r}: expected NAME=GLOB")
             rows.setdefault(name, []).append(pattern)
         text = seed_table(rows, args.metric, args.split, args.caption, args.spread, args.allow_missing,

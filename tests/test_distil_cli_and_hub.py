@@ -201,6 +201,17 @@ def test_seed_table_marks_differences_beyond_the_seed_spread(tmp_path):
         seed_table(rows, ["f1"], baseline="nope")
 
 
+def test_table_row_names_may_hold_an_equals_sign(tmp_path, capsys):
+    """Paper tables name rows "MTL D=5" or "teacher = ensemble": the glob is what follows the last '='."""
+    for name, v in (("d5_s1", 0.61), ("d5_s2", 0.63), ("ens_s1", 0.7)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps({"test": {"f1": v}}))
+    assert main(["table", "seeds", "--metric", "f1", "--row", f"MTL D=5={tmp_path}/d5_s*",
+                 "--row", f"MTKD-TA, teacher = ensemble={tmp_path}/ens_s*"]) == 0
+    out = capsys.readouterr().out
+    assert "| MTL D=5 | 2 | 62.00 ± 1.41 |" in out and "| MTKD-TA, teacher = ensemble | 1 | 70.00 |" in out
+
+
 def test_single_task_runs_answer_task_prefixed_metrics(tmp_path):
     from hf_emo.tables import seed_table
 

@@ -41,7 +41,8 @@ first() { ls -d "$out"/$1 2>/dev/null | head -1 || true; }
 models=()
 for pair in "baseline=stl_redv2_s*" "MTL=mtl_d10_s*" "MTKD=mtkd_s*" "MTKD-TA=mtkd_ta_s*"; do
   dir="$(first "${pair#*=}")"
-  [[ -n "$dir" && -f "$dir/config.json" ]] && models+=(--model "${pair%%=*}=$dir")
+  [[ -n "$dir" && -f "$dir/config.json" ]] && compgen -G "$dir/model*.safetensors" > /dev/null &&
+    models+=(--model "${pair%%=*}=$dir")  # weights kept (records copied off a GPU machine have none)
 done
 if (( ${#models[@]} )); then
   "$bin" table probs "${models[@]}" --task redv2 --rows 110 111 116 119 --out "$out/table6.md" \

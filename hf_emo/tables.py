@@ -76,7 +76,7 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
     head = "| run | n | " + " | ".join(metrics) + " |"
     lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(metrics)]
     default_split = split
-    values: dict[str, dict[str, np.ndarray]] = {}  # row -> metric -> its runs' values (percent)
+    values: dict[str, dict[str, np.ndarray]] = {}  # row -> metric -> its runs' values
     counts: dict[str, int] = {}
     for name, patterns in rows.items():
         patterns = [patterns] if isinstance(patterns, (str, Path)) else list(patterns)
@@ -92,7 +92,7 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
             if missing and not (allow_missing and len(missing) == len(runs)):
                 raise KeyError(f"metric {m!r} not in split {split!r} of {missing[0]}/metrics.json")
             if not missing:
-                values[name][m] = 100 * np.asarray([x[split][m] for x in res], dtype=float)
+                values[name][m] = np.asarray([x[split][m] for x in res], dtype=float)
     base = values[baseline] if baseline is not None else {}
     for name in rows:
         cells = []
@@ -101,7 +101,7 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
                 cells.append("–")
                 continue
             mark = _beyond_spread_mark(values[name][m], base.get(m), spread) if name != baseline else ""
-            cells.append(_mean_std(values[name][m] / 100, spread) + mark)
+            cells.append(_mean_std(values[name][m], spread) + mark)
         lines.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
     if baseline is not None:
         lines += ["", f"▲ / ▼: the mean lies above / below row {baseline!r} by more than the larger of the two rows' "

@@ -212,7 +212,7 @@ def mean_json_table(patterns: Iterable[str | Path], key: str, caption: str = "",
     for k, vs in values.items():
         m = np.mean(vs)
         cell = f"{m:.3f}" if len(vs) == 1 else \
-            f"{m:.3f} ± {np.std(vs, ddof=1) if spread == 'std' else _ci95(vs):.3f}"
+            f"{m:.3f} ± {_spread(np.asarray(vs), spread):.3f}"
         lines.append(f"| {k} | {len(vs)} | {cell} |")
     return "\n".join(lines) + "\n"
 

@@ -280,6 +280,8 @@ def test_cross_lingual_study_runs_every_variant_per_seed(echo_bin, tmp_path):
     assert "xling_embedded.yaml" in adv and "xling_mtl_adversarial_embedded.yaml" in adv and "--seed 1" in adv
     table = next(c for c in out.splitlines() if c.startswith("table seeds"))
     assert "runs/mtl_study_embedded/stl_redv2_s*" in table and "redv2_f1_micro" in table
+    assert table.index("--metric redv2_f1_macro") < table.index("--metric redv2_f1_micro")  # the paper's averaging first
+    assert "--baseline baseline (REDv2 only)" in table
     bad = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/09_cross_lingual.sh"), "--variant", "x"],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "--variant must be one of" in bad.stderr

@@ -18,13 +18,16 @@ for s in "${seeds[@]}"; do
 done
 bin="$(hf_emo_bin "$root")"
 base="${BASELINE:-runs/mtl_study_$profile/stl_redv2_s*}"
-cap="Table 1 (paper 000): REDv2 test, x100, mean ± std over seeds; Ac = subset accuracy, F1/P/R micro at threshold \
-0.5. English source: dair-ai emotion; language pairs: XED en-ro subtitles (the paper translated its English data \
+cap="Table 1 (paper 000): REDv2 test, x100, mean ± std over seeds; Ac = subset accuracy, then macro F1/P/R (the \
+paper's averaging), micro F1/P/R, weighted and samples F1, all at threshold 0.5. English source: dair-ai emotion; language pairs: XED en-ro subtitles (the paper translated its English data \
 with Google Translate). Runs in $out; baseline: $base. See each run's report.md for the stages and the profile's \
 cuts (embedded: multilingual-e5-small, dair-ai capped to 4000 rows and 1 epoch, language task to 2000 rows, REDv2 \
 3 epochs in all)."
-"$bin" table seeds --allow-missing --metric redv2_subset_accuracy --metric redv2_f1_micro \
-  --metric redv2_precision_micro --metric redv2_recall_micro --caption "$cap" \
+M=(--metric redv2_subset_accuracy)
+for m in f1_macro precision_macro recall_macro f1_micro precision_micro recall_micro f1_weighted f1_samples; do
+  M+=(--metric "redv2_$m")
+done
+"$bin" table seeds --allow-missing "${M[@]}" --caption "$cap" --baseline "baseline (REDv2 only)" \
   --row "baseline (REDv2 only)=$base" --row "multi-stage cross-lingual=$out/multistage_s*" \
   --row "gradual fine-tuning=$out/gradual_s*" --row "multi-task cross-lingual, adversarial (GRL)=$out/mtl_adversarial_s*" \
   --row "multi-task cross-lingual, discriminative=$out/mtl_discriminative_s*" \

@@ -181,6 +181,35 @@ def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
     assert "runs/laroseda_embedded" not in out  # the study's own teachers: no default teacher is trained
 
 
+def test_paper000_grid_reuses_the_mtkd_runs_for_its_two_default_cells(echo_bin, tmp_path):
+    """Table 4 (GRID=1) runs the paper's 14 T x alpha cells: T 1 / alpha 0.5 and T 1.5 / alpha 0.1->0.7 are the
+    seed's MTKD and MTKD-TA runs, which 08 reads into the grid, and alpha 1 (no KD term) runs at T 1 only."""
+    st = tmp_path / "st"
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42", "OUT": str(st), "GRID": "1", "TABLES": "0"}
+
+    def grid_runs(grid: str) -> list[str]:
+        out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded"],
+                             capture_output=True, text=True, env={**env, "GRID": grid}, check=True).stdout
+        calls = [c for c in out.splitlines() if "/grid_" in c]
+        assert all(("kd_ta.yaml" in c) == ("_ta_s42" in c) for c in calls)
+        return sorted(c.split("--output_dir ")[1].split()[0].rsplit("/", 1)[1].removesuffix("_s42") for c in calls)
+
+    assert grid_runs("1") == sorted(
+        ["grid_T0.5_a0.5", "grid_T1.5_a0.5", "grid_T2_a0.5", "grid_T3_a0.5", "grid_T4_a0.5", "grid_T1_a0.75",
+         "grid_T1.5_a0.75", "grid_T2_a0.75", "grid_T1_a1", "grid_T1_ta", "grid_T2_ta"])
+    full = grid_runs("full")
+    assert len(full) == 6 * 4 - 1 - 5 - 1 and {"grid_T4_a0.75", "grid_T0.5_ta"} <= set(full)
+    assert "grid_T1_a0.5" not in full and "grid_T1.5_ta" not in full and "grid_T2_a1" not in full
+    bad = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env={**env, "GRID": "yes"})
+    assert bad.returncode == 2 and "GRID must be 0, 1" in bad.stderr and "mtl " not in bad.stdout
+    (st / "grid_T2_a0.5_s42").mkdir(parents=True)
+    tables = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/08_mtl_tables.sh"), str(st)],
+                            capture_output=True, text=True, env=env, check=True).stdout
+    kd_grid = next(line for line in tables.splitlines() if line.startswith("table kd-grid"))
+    assert f"--runs {st}/grid_* --runs {st}/mtkd_s42 --runs {st}/mtkd_ta_s42 --metric" in kd_grid
+
+
 def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
     env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "st"),
            "ONLY": "stl_laroseda mtl_d10 mtkd_ta"}

@@ -31,8 +31,15 @@ KD loss (paper profile: softmax KL, as the paper)."
   --row "MTL D=5=$out/mtl_d5_s*" --row "MTL D=10=$out/mtl_d10_s*" --row "MTL D=15=$out/mtl_d15_s*" \
   --out "$out/table3.md"
 if compgen -G "$out/grid_*" > /dev/null; then
-  "$bin" table kd-grid --runs "$out/grid_*" --metric redv2_f1_macro --png "$out/table4.png" \
-    --caption "Table 4 (paper 000): REDv2 macro-F1 of MTKD by T and alpha. $cap" --out "$out/table4.md"
+  # The cells T 1 / alpha 0.5 and T 1.5 / alpha 0.1->0.7 are the grid seed's MTKD and MTKD-TA runs (07 trains no copy)
+  grid=(--runs "$out/grid_*")
+  for s in $(printf '%s\n' "$out"/grid_* | sed -E 's/.*_s([0-9]+)$/\1/' | sort -u); do
+    grid+=(--runs "$out/mtkd_s$s" --runs "$out/mtkd_ta_s$s")
+  done
+  "$bin" table kd-grid "${grid[@]}" --metric redv2_f1_macro --png "$out/table4.png" \
+    --caption "Table 4 (paper 000): REDv2 macro-F1 of MTKD by T and alpha (alpha weighs the gold loss; \
+0.1→0.7 = teacher annealing), mean (± std) over the grid's seeds; the cell T 1 / alpha 0.5 is the MTKD run, T 1.5 / 0.1→0.7 the MTKD-TA run; \
+alpha 1 (no KD term, so T has no effect) runs at T 1 only. $cap" --out "$out/table4.md"
 fi
 "$bin" table seeds --allow-missing "${RED[@]}" --caption "Table 5 (paper 000): ablations of MTKD-TA. $cap" --baseline MTKD-TA \
   --row "MTKD-TA=$out/mtkd_ta_s*" --row "w/o sentiment=$out/mtkd_ta_no_sentiment_s*" \

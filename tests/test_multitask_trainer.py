@@ -135,6 +135,19 @@ def test_mtkd_cached_teacher_logits_give_the_kd_objective(tmp_path):
     assert torch.allclose(got, 0.3 * hard + 0.7 * kd, atol=1e-6)
 
 
+def test_mtkd_at_alpha_one_ignores_the_temperature(tmp_path):
+    """alpha 1 weighs the KD term 0: T changes nothing, so Table 4's alpha-1 column needs one run (07_mtl_study)."""
+    logits = torch.randn(12, 3, generator=torch.Generator().manual_seed(1)).tolist()
+    weights = []
+    for t in (1.0, 4.0):
+        torch.manual_seed(0)
+        tr = trainer(tmp_path / str(t), model=mt_model(), train=data(extra={"emo": {"teacher_logits": logits}}),
+                     alpha=1.0, temperature=t)
+        tr.train()
+        weights.append({k: v.detach().clone() for k, v in tr.model.state_dict().items()})
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
 def test_mtkd_live_teacher_matches_cached_logits(tmp_path):
     from hf_emo.models import PooledClassifier, PooledClassifierConfig
     from hf_emo.teachers import cache_teacher_logits

@@ -210,6 +210,27 @@ def test_paper000_grid_reuses_the_mtkd_runs_for_its_two_default_cells(echo_bin, 
     assert f"--runs {st}/grid_* --runs {st}/mtkd_s42 --runs {st}/mtkd_ta_s42 --metric" in kd_grid
 
 
+def test_paper000_table6_compares_the_models_of_one_seed(echo_bin, tmp_path):
+    """Table 6 took each model's first folder in name order (seed 1 before 42), mixing seeds across columns."""
+    st = tmp_path / "st"
+    for run in ("stl_redv2_s1", "stl_redv2_s42", "mtl_d10_s1", "mtl_d10_s42", "mtkd_s42", "mtkd_ta_s2"):
+        (st / run).mkdir(parents=True)
+        (st / run / "config.json").write_text("{}")
+        (st / run / "model.safetensors").write_text("")
+    env = _echo_env(echo_bin, tmp_path)
+
+    def probs_call(**extra) -> str:
+        out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/08_mtl_tables.sh"), str(st)],
+                             capture_output=True, text=True, env={**env, **extra}, check=True).stdout
+        return next(line for line in out.splitlines() if line.startswith("table probs"))
+
+    call = probs_call()
+    assert f"--model baseline={st}/stl_redv2_s42 --model MTL={st}/mtl_d10_s42 --model MTKD={st}/mtkd_s42 --task" in call
+    assert "seed 42 of every model" in call
+    call = probs_call(TABLE6_SEED="1")
+    assert f"--model baseline={st}/stl_redv2_s1 --model MTL={st}/mtl_d10_s1 --task" in call
+
+
 def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
     env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "st"),
            "ONLY": "stl_laroseda mtl_d10 mtkd_ta"}

@@ -65,4 +65,4 @@ for s in "${seeds[@]}"; do
     done
   fi
 done
-[[ "${TABLES:-1}" == 0 ]] || bash "$here/08_mtl_tables.sh" "$out"
+[[ "${TABLES:-1}" == 0 ]] || TABLE6_SEED="$t0" bash "$here/08_mtl_tables.sh" "$out"

@@ -28,7 +28,8 @@ grid_cells() {  # grid_cells 1|full: Table 4's T:alpha cells that need a run of 
   [[ "$1" == full ]] || { echo "07_mtl_study.sh: GRID must be 0, 1 (the paper's cells) or full, not '$1'" >&2; exit 2; }
   echo "${cells[*]} 0.5:0.75 3:0.75 4:0.75 0.5:ta 3:ta 4:ta"
 }
-[[ "${GRID:-0}" == 0 ]] || grid_cells "${GRID}" > /dev/null
+grid=()
+[[ "${GRID:-0}" == 0 ]] || grid=($(grid_cells "${GRID}"))
 t0="${seeds[0]}"
 teachers="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 # The lever for a stronger teacher (fidelity issue): REDv2 distils the ensemble of every seed's single-task run
@@ -54,15 +55,13 @@ for s in "${seeds[@]}"; do
     --teacher "$teachers_no_sent" --seed "$s"
   run "mtkd_ta_no_news_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 laroseda --task_weights '{"laroseda": 0.1}' \
     --teacher "$teachers_no_news" --seed "$s"
-  if [[ "${GRID:-0}" != 0 ]]; then
-    for cell in $(grid_cells "${GRID}"); do
-      T="${cell%:*}" a="${cell#*:}"
-      if [[ "$a" == ta ]]; then
-        run "grid_T${T}_ta_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers" --temperature "$T" --seed "$s"
-      else
-        run "grid_T${T}_a${a}_s$s" 06_mtkd.sh "$@" --teacher "$teachers" --temperature "$T" --alpha "$a" --seed "$s"
-      fi
-    done
-  fi
+  for cell in "${grid[@]}"; do
+    T="${cell%:*}" a="${cell#*:}"
+    if [[ "$a" == ta ]]; then
+      run "grid_T${T}_ta_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers" --temperature "$T" --seed "$s"
+    else
+      run "grid_T${T}_a${a}_s$s" 06_mtkd.sh "$@" --teacher "$teachers" --temperature "$T" --alpha "$a" --seed "$s"
+    fi
+  done
 done
 [[ "${TABLES:-1}" == 0 ]] || TABLE6_SEED="$t0" bash "$here/08_mtl_tables.sh" "$out"

@@ -30,10 +30,11 @@ KD loss (paper profile: softmax KL, as the paper)."
   --row "STL REDv2=$out/stl_redv2_s*" --baseline "STL REDv2" \
   --row "MTL D=5=$out/mtl_d5_s*" --row "MTL D=10=$out/mtl_d10_s*" --row "MTL D=15=$out/mtl_d15_s*" \
   --out "$out/table3.md"
+seeds_of() { printf '%s\n' "$@" | sed -nE 's/.*_s([0-9]+)$/\1/p' | sort -nu; }  # seeds_of DIR...: their _s<seed>
 if compgen -G "$out/grid_*" > /dev/null; then
   # The cells T 1 / alpha 0.5 and T 1.5 / alpha 0.1->0.7 are the grid seed's MTKD and MTKD-TA runs (07 trains no copy)
   grid=(--runs "$out/grid_*")
-  for s in $(printf '%s\n' "$out"/grid_* | sed -E 's/.*_s([0-9]+)$/\1/' | sort -u); do
+  for s in $(seeds_of "$out"/grid_*); do
     grid+=(--runs "$out/mtkd_s$s" --runs "$out/mtkd_ta_s$s")
   done
   "$bin" table kd-grid "${grid[@]}" --metric redv2_f1_macro --png "$out/table4.png" \
@@ -48,7 +49,7 @@ fi
 # else the lowest seed with a baseline
 seed="${TABLE6_SEED:-}"
 if [[ -z "$seed" ]]; then
-  seeds_found="$(printf '%s\n' "$out"/stl_redv2_s* | sed -nE 's/.*_s([0-9]+)$/\1/p' | sort -n)"
+  seeds_found="$(seeds_of "$out"/stl_redv2_s*)"
   if grep -qx 42 <<< "$seeds_found"; then seed=42; else seed="$(head -1 <<< "$seeds_found")"; fi
 fi
 models=()

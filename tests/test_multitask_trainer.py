@@ -7,7 +7,7 @@ from conftest import mt_dataset, mt_model, mt_specs, tiny_tokenizer
 from transformers import DataCollatorWithPadding
 
 from hf_emo.gradnorm import GradNormWeights
-from hf_emo.losses import gradnorm_loss, kd_bernoulli_loss, supervised_loss
+from hf_emo.losses import gradnorm_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, supervised_loss
 from hf_emo.trainers import MultiTaskConfig, MultiTaskTrainer
 
 TOK = tiny_tokenizer()
@@ -135,6 +135,26 @@ def test_mtkd_cached_teacher_logits_give_the_kd_objective(tmp_path):
     assert torch.allclose(got, 0.3 * hard + 0.7 * kd, atol=1e-6)
 
 
+def test_task_kd_losses_set_one_tasks_form_and_leave_the_others(tmp_path):
+    """12_kd_loss_form.sh compares KD forms on the emotion task of MTKD-TA: only that task's form may change."""
+    logits = torch.randn(12, 3, generator=torch.Generator().manual_seed(1)).tolist()
+    tr = trainer(tmp_path, train=data(extra={"emo": {"teacher_logits": logits}}), alpha=0.3, temperature=2.0,
+                 task_sampler="round_robin", task_kd_losses='{"emo": "kl_softmax"}')
+    assert tr.kd_fns == {"emo": kd_kl_loss, "sent": kd_kl_loss, "vad": kd_mse_loss}  # sent: auto = softmax KL
+    b = first_window(tr)[0]
+    model = tr.model.train()
+    out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], task="emo")
+    hard = supervised_loss(out.logits, b["labels"], "multi_label")
+    assert torch.allclose(tr.compute_loss(model, b), 0.3 * hard + 0.7 * kd_kl_loss(out.logits, b["teacher_logits"], 2.0),
+                          atol=1e-6)
+    every = trainer(tmp_path / "all", kd_loss="kl_bernoulli")  # one name for all: the single-label task too
+    assert every.kd_fns["sent"] is kd_bernoulli_loss and every.kd_fns["vad"] is kd_mse_loss
+    assert config(tmp_path, kd_loss="kl_bernoulli", task_kd_losses={"sent": "auto"}).kd_loss_name(
+        "sent", "single_label") == "kl_softmax"
+    with pytest.raises(ValueError, match=r"task_kd_losses names task\(s\) \['news'\]"):
+        trainer(tmp_path, task_kd_losses={"news": "kl_softmax"})
+
+
 def test_mtkd_at_alpha_one_ignores_the_temperature(tmp_path):
     """alpha 1 weighs the KD term 0: T changes nothing, so Table 4's alpha-1 column needs one run (07_mtl_study)."""
     logits = torch.randn(12, 3, generator=torch.Generator().manual_seed(1)).tolist()
@@ -196,7 +216,8 @@ def test_bad_inputs_name_the_problem(tmp_path):
                                     ({"task_weights": '{"a": -1}'}, "must be a number >= 0"),
                                     ({"task_weights": "{bad"}, "not valid JSON"),
                                     ({"loss_weighting": "gradnorm", "task_weights": {"a": 1}}, "exclude each other"),
-                                    ({"gradnorm_alpha": -1}, "gradnorm_alpha"), ({"alpha": 1.5}, "alpha")])
+                                    ({"gradnorm_alpha": -1}, "gradnorm_alpha"), ({"alpha": 1.5}, "alpha"),
+                                    ({"task_kd_losses": {"emo": "kl"}}, r"task_kd_losses\['emo'\] = 'kl' is not a reg")])
 def test_config_validation(tmp_path, kw, msg):
     with pytest.raises(ValueError, match=msg):
         config(tmp_path, **kw)

@@ -161,6 +161,12 @@ def test_paper000_mtl_configs_parse(stack, teachers):
     if "kd_ta" in stack:
         assert (config.alpha_schedule, config.alpha_start, config.alpha_end, config.temperature) == \
             ("linear", 0.1, 0.7, 1.5)
+        # 12_kd_loss_form.sh's MTKD-TA arm: REDv2's form from the command line, the auxiliary tasks keep the profile's
+        _, arm = parse_config_args(argv + ["--task_kd_losses", '{"redv2": "kl_softmax"}'],
+                                   (MultiTaskRunArguments, MultiTaskConfig))
+        assert arm.kd_loss_name("redv2", "multi_label") == "kl_softmax"
+        assert arm.kd_loss_name("laroseda", "single_label") == "kl_softmax"
+        assert config.kd_loss_name("redv2", "multi_label") == ("kl_softmax" if "mtkd" in stack else "kl_bernoulli")
 
 
 def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
@@ -400,7 +406,9 @@ def test_kd_loss_form_study_runs_each_form_per_seed(echo_bin, tmp_path):
     want = {f"baseline_s{s}" for s in (1, 2)} | {f"{kind}_{form}_s{s}" for kind in ("kd", "kd_ta", "mtkd_ta")
                                                  for form in ("kl_bernoulli", "kl_softmax") for s in (1, 2)}
     assert runs == want
-    assert "--kd_loss kl_softmax" in calls[str(tmp_path / "f" / "mtkd_ta_kl_softmax_s2")]
+    mtkd = calls[str(tmp_path / "f" / "mtkd_ta_kl_softmax_s2")]
+    assert '--task_kd_losses {"redv2": "kl_softmax"}' in mtkd and "--kd_loss" not in mtkd  # aux tasks keep theirs
+    assert "--kd_loss kl_softmax" in calls[str(tmp_path / "f" / "kd_kl_softmax_s2")]
     assert "kd_ta" in calls[str(tmp_path / "f" / "kd_ta_kl_bernoulli_s1")]  # the teacher-annealing overlay
     tables = [c for c in res.stdout.splitlines() if c.startswith("table seeds")]
     assert len(tables) == 2 and all("f1_macro" in t for t in tables)

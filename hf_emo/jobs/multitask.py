@@ -181,16 +181,13 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         "resumed_from": job.resume_from_checkpoint,
     }
     if run.teacher:
-        from ..losses import get_kd_loss
-
         info["distillation"] = {
             "teachers": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
                          for t, p in run.teacher.items()},
             "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
             "teacher_aggregation": config.teacher_aggregation,
             "annealing": config.annealing,
-            "kd_loss": {t: get_kd_loss(config.kd_loss if TASKS[t].problem_type != "regression" else "auto",
-                                       TASKS[t].problem_type)[0] for t in run.teacher},
+            "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type) for t in run.teacher},
             **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
                if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
     record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..data.task_sampler import TASK_SAMPLERS
 from ..gradient_reversal import ADVERSARIAL_SCHEDULES
-from ..losses import SUPERVISED_LOSSES
+from ..losses import KD_LOSSES, SUPERVISED_LOSSES, get_kd_loss
 from .distillation_config import DistillationArguments
 from .emotion_config import EmotionConfig, json_mapping
 
@@ -30,6 +30,10 @@ class MultiTaskConfig(EmotionConfig, DistillationArguments):
     task_losses: dict | str | None = field(default=None, metadata={
         "help": 'Gold-label loss per task, as a mapping or JSON, e.g. {"laroseda": "bce_single_label"} (Matei §3.3 '
                 "trains the auxiliary single-label tasks with BCE); unlisted tasks use `loss`."})
+
+    task_kd_losses: dict | str | None = field(default=None, metadata={
+        "help": 'KD loss per task, as a mapping or JSON, e.g. {"redv2": "kl_softmax"} (Matei §3.2.3\'s form on REDv2 '
+                "alone, the auxiliary tasks keeping theirs); unlisted tasks use `kd_loss` (regression tasks: mse)."})
 
     task_sampler: str = field(default="proportional", metadata={
         "help": f"Which task each batch comes from: one of {TASK_SAMPLERS}."})
@@ -65,6 +69,11 @@ class MultiTaskConfig(EmotionConfig, DistillationArguments):
             if name not in SUPERVISED_LOSSES:
                 raise ValueError(f"task_losses[{task!r}] = {name!r} is not a registered loss; registered: "
                                  f"{sorted(SUPERVISED_LOSSES)}")
+        self.task_kd_losses = json_mapping(self.task_kd_losses, "task_kd_losses")
+        for task, name in (self.task_kd_losses or {}).items():
+            if name != "auto" and name not in KD_LOSSES:
+                raise ValueError(f"task_kd_losses[{task!r}] = {name!r} is not a registered KD loss; registered: "
+                                 f"{sorted(KD_LOSSES)}")
         if self.task_sampler not in TASK_SAMPLERS:
             raise ValueError(f"task_sampler must be one of {TASK_SAMPLERS}, got {self.task_sampler!r}")
         if self.task_sampling_temperature < 0:
@@ -96,3 +105,11 @@ class MultiTaskConfig(EmotionConfig, DistillationArguments):
         # One-task batches leave the other heads without gradients: DDP must look for unused parameters.
         if self.ddp_find_unused_parameters is None:
             self.ddp_find_unused_parameters = True
+
+    def kd_loss_name(self, task: str, problem_type: str) -> str:
+        """The registry name of ``task``'s KD loss: ``task_kd_losses[task]``, else ``kd_loss`` (``auto`` for a
+        regression task, whose only form is mse), with ``auto`` resolved from ``problem_type``."""
+        name = (self.task_kd_losses or {}).get(task)
+        if name is None:
+            name = "auto" if problem_type == "regression" else self.kd_loss
+        return get_kd_loss(name, problem_type)[0]

@@ -93,8 +93,11 @@ class MultiTaskTrainer(EmotionTrainer):
             t: Teachers(models, self.task_specs[t], dtype=self.args.teacher_dtype).place(self.accelerator,
                                                                                         sharded_training=sharded)
             for t, models in (teacher_model or {}).items()}
-        self.kd_fns = {t: get_kd_loss("auto" if s.problem_type == "regression" else self.args.kd_loss,
-                                      s.problem_type)[1] for t, s in self.task_specs.items()}
+        unknown = [t for t in (self.args.task_kd_losses or {}) if t not in self.task_specs]
+        if unknown:
+            raise ValueError(f"task_kd_losses names task(s) {unknown}; the model's tasks are {self.task_names}")
+        self.kd_fns = {t: get_kd_loss(self.args.kd_loss_name(t, s.problem_type))[1]
+                       for t, s in self.task_specs.items()}
         # -- loss weighting
         self.gradnorm = GradNormWeights(self.task_names, self.args.gradnorm_alpha, self.args.gradnorm_lr) \
             if self.args.loss_weighting == "gradnorm" else None
@@ -151,8 +154,10 @@ class MultiTaskTrainer(EmotionTrainer):
             summary += (f" Multi-task knowledge distillation (born-again multi-task network, Clark et al. 2019; Matei "
                         f"§3.2.3-3.2.4): each task with a teacher ({', '.join(kd_tasks)}) trains on alpha * L_gold + "
                         f"(1 - alpha) * L_KD with T = {args.temperature} and {args.describe_alpha()}; KD loss: "
-                        f"{args.kd_loss}.")
+                        f"{args.kd_loss}" + (f", per task {args.task_kd_losses}" if args.task_kd_losses else "") + ".")
             settings.update(temperature=args.temperature, kd_loss=args.kd_loss, alpha_schedule=args.alpha_schedule)
+            if args.task_kd_losses:
+                settings["task_kd_losses"] = args.task_kd_losses
             settings.update({"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
                             if args.alpha_schedule == "linear" else {"alpha": args.alpha})
             citations += ["hinton2015", "clark2019"]

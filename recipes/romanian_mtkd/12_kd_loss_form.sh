@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Which KD loss form on REDv2: Matei's T^2 KL of the temperature softmax over the label vector (`kl_softmax`, the
 # paper profile's) against the per-label Bernoulli KL (`kl_bernoulli`, the embedded profile's `auto`), for KD
-# (alpha 0.5, T 1), KD-TA (alpha 0.1 -> 0.7, T 1.5) and MTKD-TA, over seeds, next to the baseline.
+# (alpha 0.5, T 1), KD-TA (alpha 0.1 -> 0.7, T 1.5) and MTKD-TA (REDv2's KD term in that form, the auxiliary tasks'
+# in theirs), over seeds, next to the baseline.
 #   bash recipes/romanian_mtkd/12_kd_loss_form.sh --profile embedded [hf-emo overrides]
 # Environment: SEEDS (default "42 1 2"), FORMS (default "kl_bernoulli kl_softmax"), OUT (default
 # runs/kd_loss_form_<profile>), ONLY (run names without _s<seed>, e.g. "baseline kd_kl_softmax", or with it: that seed alone). Finished runs are
@@ -21,7 +22,8 @@ for s in "${seeds[@]}"; do
   for f in "${forms[@]}"; do
     run "kd_${f}_s$s" 01_kd.sh "$@" --kd_loss "$f" --seed "$s"
     run "kd_ta_${f}_s$s" 01_kd.sh --ta "$@" --kd_loss "$f" --seed "$s"
-    run "mtkd_ta_${f}_s$s" 06_mtkd.sh --ta "$@" --kd_loss "$f" --seed "$s"
+    # MTKD-TA: the form of REDv2's KD term only; the single-label auxiliary tasks keep the profile's (softmax KL)
+    run "mtkd_ta_${f}_s$s" 06_mtkd.sh --ta "$@" --task_kd_losses "{\"redv2\": \"$f\"}" --seed "$s"
   done
 done
 M=(--metric f1_macro --metric precision_macro --metric recall_macro --metric f1_micro --metric f1_weighted
@@ -37,4 +39,4 @@ for f in "${forms[@]}"; do mrows+=(--row "MTKD-TA $f=$out/mtkd_ta_${f}_s*"); don
 "$bin" table seeds --split test --allow-missing "${mrows[@]}" --out "$out/table_mtkd.md" \
   --metric redv2_f1_macro --metric redv2_precision_macro --metric redv2_recall_macro --metric redv2_f1_micro \
   --metric redv2_f1_weighted --metric redv2_f1_samples --metric redv2_subset_accuracy \
-  --caption "REDv2 test (MTKD-TA: REDv2 + LaRoSeDa + news, alpha 0.1→0.7, T 1.5), x100, mean ± std over seeds ${seeds[*]}; profile $profile; the KD loss form per row."
+  --caption "REDv2 test (MTKD-TA: REDv2 + LaRoSeDa + news, alpha 0.1→0.7, T 1.5), x100, mean ± std over seeds ${seeds[*]}; profile $profile; REDv2's KD loss form per row (LaRoSeDa and news: the profile's)."

@@ -266,6 +266,7 @@ def test_consistency_configs_parse(name):
                                     (ConsistencyRunArguments, ConsistencyDistillationConfig))
     assert run.task == "xed_en_ro" and run.translation_column == "en_text" and run.teacher == ["runs/t"]
     assert config.alpha == 0.0 and config.quality_weighting == "quality" and config.weight_normalization == "global"
+    assert (config.adam_beta2, config.weight_decay) == (0.99, 0.0)  # Wang et al. 2024's Adam in both profiles
 
 
 def test_wang2024_recipe_trains_teacher_student_and_three_refinements_per_seed(echo_bin, tmp_path):
@@ -285,6 +286,7 @@ def test_wang2024_recipe_trains_teacher_student_and_three_refinements_per_seed(e
     assert "--quality_weighting threshold" in by_dir[f"{w}/threshold_s42"]
     tables = [c for c in out.splitlines() if c.startswith("table seeds")]
     assert len(tables) == 1 and "quality_s*::test_stage1" in tables[0] and "::test_teacher" in tables[0]
+    assert tables[0].index("--metric f1_macro") < tables[0].index("--metric f1_micro")  # paper 001 averages per class
     for s in ("42", "1"):  # finished quality runs: an ensemble of the two
         (w / f"quality_s{s}").mkdir(parents=True)
         (w / f"quality_s{s}" / "config.json").write_text("{}")
@@ -382,6 +384,8 @@ def test_paper_profiles_carry_the_papers_settings():
         _, c = parse_train_args(["--config", str(w / f"{name}.yaml")])
         assert (c.learning_rate, c.adam_beta1, c.adam_beta2, c.per_device_train_batch_size, c.weight_decay) == \
             (5e-6, 0.9, 0.99, 16, 0.0)
+        _, e = parse_train_args(["--config", str(w / f"{name}_embedded.yaml")])  # embedded: the paper's optimiser too
+        assert (e.adam_beta1, e.adam_beta2, e.weight_decay) == (0.9, 0.99, 0.0)
     r = ROOT / "recipes/romanian_mtkd/configs"
     _, kd = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "kd.yaml")], distil=True)
     assert kd.kd_loss == "kl_softmax"  # Matei's T^2 KL of the temperature softmax over the label vector

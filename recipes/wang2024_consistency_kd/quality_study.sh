@@ -35,7 +35,7 @@ for s in "${seeds[@]}"; do
   done
 done
 M=()
-for m in f1_micro precision_micro recall_micro f1_macro; do M+=(--metric "$m"); done
+for m in f1_macro precision_macro recall_macro f1_micro; do M+=(--metric "$m"); done  # macro: the paper's
 "$bin" table seeds --allow-missing "${M[@]}" --out "$out/table_quality_study.md" \
   --caption "What drives quality weighting (paper 001, XED en-ro Romanian test movies, x100, mean ± std over seeds ${seeds[*]}; profile $profile). Weak teacher: ${WEAK_ROWS:-1500} English rows, one epoch. Runs in $out." \
   --row "stage 1 (no refinement)=$out/quality_s*::test_stage1" \

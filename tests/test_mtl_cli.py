@@ -99,8 +99,13 @@ def test_mtkd_with_an_ensemble_of_teachers_per_task_and_a_teacher_cache(tiny_enc
     assert run["method"]["settings"]["alpha"] == 0.5
     entries = sorted(p.name for p in cache.iterdir())
     assert len(entries) == 3  # train, validation and test of REDv2
-    assert main([*argv, "--output_dir", str(tmp_path / "mtkd2"), "--temperature", "2.0"]) == 0
+    assert run["distillation"]["kd_loss"] == {"redv2": "kl_bernoulli"}  # auto, multi-label
+    assert main([*argv, "--output_dir", str(tmp_path / "mtkd2"), "--temperature", "2.0",
+                 "--task_kd_losses", '{"redv2": "kl_softmax"}']) == 0
     assert sorted(p.name for p in cache.iterdir()) == entries  # same teachers and data: read, not recomputed
+    run2 = json.loads((tmp_path / "mtkd2" / "metrics.json").read_text())["run"]
+    assert run2["distillation"]["kd_loss"] == {"redv2": "kl_softmax"}
+    assert run2["method"]["settings"]["task_kd_losses"] == {"redv2": "kl_softmax"}
 
 
 def test_mtkd_teacher_logits_and_frozen_features_run_on_the_training_device(tiny_encoder_dir, data_dir, tmp_path,

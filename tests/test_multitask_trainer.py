@@ -151,7 +151,7 @@ def test_task_kd_losses_set_one_tasks_form_and_leave_the_others(tmp_path):
     assert every.kd_fns["sent"] is kd_bernoulli_loss and every.kd_fns["vad"] is kd_mse_loss
     assert config(tmp_path, kd_loss="kl_bernoulli", task_kd_losses={"sent": "auto"}).kd_loss_name(
         "sent", "single_label") == "kl_softmax"
-    with pytest.raises(ValueError, match=r"task_kd_losses names task\(s\) \['news'\]"):
+    with pytest.raises(ValueError, match=r"task_kd_losses names task.*'news'"):
         trainer(tmp_path, task_kd_losses={"news": "kl_softmax"})
 
 

@@ -73,7 +73,7 @@ class MultiTaskTrainer(EmotionTrainer):
                                  f"{self.task_names}")
         for t, ds in train_sets.items():
             _check_columns(t, ds)
-        for field_name in ("task_weights", "adversarial_tasks", "task_losses"):
+        for field_name in ("task_weights", "adversarial_tasks", "task_losses", "task_kd_losses"):
             for t in getattr(args, field_name) or ():
                 if t not in self.task_specs:
                     raise ValueError(f"{field_name} names task {t!r}; the model's tasks are {self.task_names}")
@@ -93,9 +93,6 @@ class MultiTaskTrainer(EmotionTrainer):
             t: Teachers(models, self.task_specs[t], dtype=self.args.teacher_dtype).place(self.accelerator,
                                                                                         sharded_training=sharded)
             for t, models in (teacher_model or {}).items()}
-        unknown = [t for t in (self.args.task_kd_losses or {}) if t not in self.task_specs]
-        if unknown:
-            raise ValueError(f"task_kd_losses names task(s) {unknown}; the model's tasks are {self.task_names}")
         self.kd_fns = {t: get_kd_loss(self.args.kd_loss_name(t, s.problem_type))[1]
                        for t, s in self.task_specs.items()}
         # -- loss weighting

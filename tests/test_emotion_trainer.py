@@ -147,3 +147,34 @@ def test_config_validation_and_yaml(tmp_path):
     run, cfg = parse_train_args(["--config", str(y), "--learning_rate", "1e-3"])
     assert run.model_name_or_path == "some/model" and run.task == "redv1" and run.label_columns == ["joy", "fear"]
     assert cfg.freeze_embeddings is True and cfg.threshold == 0.3 and cfg.learning_rate == 1e-3
+
+
+@pytest.mark.parametrize("head_learning_rate", [None, 0.05])
+def test_weight_decay_form_l2_is_adam_with_coupled_decay(tmp_path, head_learning_rate):
+    """weight_decay_form='l2' trains with torch.optim.Adam (decay added to the gradient, TBED-MTL's "Adam with weight
+    decay"), on both optimizer paths; with weight decay 0 it takes exactly AdamW's step."""
+    spec = SPECS["multi_label"]
+
+    def trained(form, wd):
+        model = tiny_model(spec)
+        tr = EmotionTrainer(model=model, args=_args(tmp_path / f"{form}{wd}", weight_decay_form=form, weight_decay=wd,
+                                                    head_learning_rate=head_learning_rate, max_steps=2),
+                            task_spec=spec, train_dataset=toy_dataset(spec))
+        tr.train()
+        return type(tr.optimizer.optimizer), [p.detach().clone() for p in model.parameters()], tr
+
+    cls_l2, l2, tr = trained("l2", 0.1)
+    cls_w, adamw, _ = trained("decoupled", 0.1)
+    assert cls_l2 is torch.optim.Adam and cls_w is torch.optim.AdamW
+    assert any(not torch.equal(a, b) for a, b in zip(l2, adamw))
+    assert tr.method_description().settings["optimizer"] == "Adam, L2 weight decay 0.1"
+    _, l2_0, _ = trained("l2", 0.0)
+    _, adamw_0, _ = trained("decoupled", 0.0)
+    assert all(torch.equal(a, b) for a, b in zip(l2_0, adamw_0))
+
+
+def test_weight_decay_form_checks(tmp_path):
+    with pytest.raises(ValueError, match="weight_decay_form must be one of.*'L2'"):
+        EmotionConfig(output_dir=str(tmp_path), weight_decay_form="L2")
+    with pytest.raises(ValueError, match="optim must be one of.*'sgd'"):
+        EmotionConfig(output_dir=str(tmp_path), weight_decay_form="l2", optim="sgd")

@@ -398,6 +398,11 @@ def test_paper_profiles_carry_the_papers_settings():
     _, mtl002 = parse_config_args(["--config", str(ROOT / "recipes/mtl_disparate_labels/configs/paper.yaml")],
                                   (MultiTaskRunArguments, MultiTaskConfig))
     assert mtl002.task_sampler == "mixed"  # TBED-MTL §4: tasks mixed inside each batch
+    # "ADAM ... learning rate 3e-4, weight decay of 1e-3": Adam with the decay in the gradient, in both profiles
+    for name in ("paper", "embedded"):
+        _, c = parse_config_args(["--config", str(ROOT / f"recipes/mtl_disparate_labels/configs/{name}.yaml")],
+                                 (MultiTaskRunArguments, MultiTaskConfig))
+        assert (c.weight_decay_form, c.learning_rate, c.weight_decay) == ("l2", 3e-4, 1e-3)
 
 
 def test_kd_loss_form_study_runs_each_form_per_seed(echo_bin, tmp_path):

@@ -26,6 +26,8 @@ def json_mapping(value: Any, name: str) -> dict | None:
 
 
 THRESHOLD_TUNINGS = ("global", "per_label")
+WEIGHT_DECAY_FORMS = ("decoupled", "l2")
+L2_OPTIMS = ("adamw_torch", "adamw_torch_fused")  # the Adam family whose class l2 swaps for torch.optim.Adam
 
 
 @dataclass
@@ -51,6 +53,10 @@ class EmotionConfig(TrainingArguments):
         "help": "Freeze the input word-embedding matrix (most of e5-small's parameters; halves CPU step time)."})
     head_learning_rate: float | None = field(default=None, metadata={
         "help": "Learning rate of the classification head (defaults to learning_rate)."})
+    weight_decay_form: str = field(default="decoupled", metadata={
+        "help": "decoupled: AdamW's weight decay (Loshchilov & Hutter 2019), the Trainer's; l2: the penalty added to "
+                "the gradient before Adam's moments, torch.optim.Adam(weight_decay=...), the 'Adam with weight decay' "
+                "of papers that name Adam (TBED-MTL). l2 needs optim adamw_torch or adamw_torch_fused."})
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -62,6 +68,11 @@ class EmotionConfig(TrainingArguments):
             raise ValueError(f"threshold_tuning must be one of {THRESHOLD_TUNINGS}, got {self.threshold_tuning!r}")
         if self.head_learning_rate is not None and self.head_learning_rate <= 0:
             raise ValueError(f"head_learning_rate must be > 0, got {self.head_learning_rate}")
+        if self.weight_decay_form not in WEIGHT_DECAY_FORMS:
+            raise ValueError(f"weight_decay_form must be one of {WEIGHT_DECAY_FORMS}, got {self.weight_decay_form!r}")
+        if self.weight_decay_form == "l2" and self.optim not in L2_OPTIMS:
+            raise ValueError(f"weight_decay_form='l2' swaps AdamW for torch.optim.Adam, so optim must be one of "
+                             f"{L2_OPTIMS}, got {getattr(self.optim, 'value', self.optim)!r}")
         if self.loss != "auto" and self.loss not in SUPERVISED_LOSSES:
             raise ValueError(f"unknown loss {self.loss!r}; registered: {sorted(SUPERVISED_LOSSES)} "
                              "(add your own with hf_emo.register_loss)")

@@ -101,6 +101,8 @@ class EmotionTrainer(LossLogMixin, Trainer):
                     "learning_rate": args.learning_rate, **steps,
                     "per_device_train_batch_size": args.per_device_train_batch_size,
                     "gradient_accumulation_steps": args.gradient_accumulation_steps, "seed": args.seed}
+        if getattr(args, "weight_decay_form", "decoupled") == "l2":
+            settings["optimizer"] = f"Adam, L2 weight decay {args.weight_decay:g}"
         return settings
 
     @staticmethod
@@ -173,6 +175,15 @@ class EmotionTrainer(LossLogMixin, Trainer):
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
         self.optimizer = optimizer_cls(params, **optimizer_kwargs)
         return self.optimizer
+
+    @staticmethod
+    def get_optimizer_cls_and_kwargs(args: EmotionConfig, model=None) -> tuple[Any, dict[str, Any]]:
+        """Trainer's optimizer for ``args``; with ``weight_decay_form='l2'`` torch's Adam, whose weight decay is an
+        L2 term in the gradient, in place of AdamW's decoupled decay (same lr, betas, eps)."""
+        optimizer_cls, optimizer_kwargs = Trainer.get_optimizer_cls_and_kwargs(args, model)
+        if getattr(args, "weight_decay_form", "decoupled") == "l2":
+            optimizer_cls = torch.optim.Adam
+        return optimizer_cls, optimizer_kwargs
 
     # -- loss ----------------------------------------------------------------------------------------------
     def compute_loss(self, model, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch=None):

@@ -389,6 +389,7 @@ def test_paper_profiles_carry_the_papers_settings():
     r = ROOT / "recipes/romanian_mtkd/configs"
     _, kd = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "kd.yaml")], distil=True)
     assert kd.kd_loss == "kl_softmax"  # Matei's T^2 KL of the temperature softmax over the label vector
+    assert kd.metric_for_best_model == "f1_macro"  # the epoch is chosen in the paper's own F1 (macro)
     _, aux = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "stl_aux.yaml")])
     assert aux.loss == "bce_single_label"  # BCEWithLogitsLoss for every task
     _, mtkd = parse_config_args(["--config", str(r / "mtl.yaml"), "--config", str(r / "mtkd.yaml")],

@@ -407,21 +407,32 @@ def test_paper_profiles_carry_the_papers_settings():
 
 
 def test_kd_loss_form_study_runs_each_form_per_seed(echo_bin, tmp_path):
-    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1 2", "OUT": str(tmp_path / "f")}
+    mtl = tmp_path / "mtl"  # 07's study: seed 1's mtkd_ta finished, seed 2's not yet
+    (mtl / "mtkd_ta_s1").mkdir(parents=True)
+    (mtl / "mtkd_ta_s1" / "metrics.json").write_text("{}")
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1 2", "OUT": str(tmp_path / "f"), "MTL_STUDY": str(mtl)}
     res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/12_kd_loss_form.sh"), "--profile", "embedded"],
                          capture_output=True, text=True, env=env, check=True)
     calls = {c.split("--output_dir ")[1].split()[0]: c for c in res.stdout.splitlines()
              if c.split()[0] in ("train", "distil", "mtl") and "--output_dir " in c}
     runs = {Path(d).name for d in calls if Path(d).parent == tmp_path / "f"}
-    want = {f"baseline_s{s}" for s in (1, 2)} | {f"{kind}_{form}_s{s}" for kind in ("kd", "kd_ta", "mtkd_ta")
-                                                 for form in ("kl_bernoulli", "kl_softmax") for s in (1, 2)}
+    # MTKD-TA in the embedded profile's own form (auto: per-label Bernoulli) is 07's mtkd_ta run: only the other is run
+    want = {f"baseline_s{s}" for s in (1, 2)} | {f"{kind}_{form}_s{s}" for kind in ("kd", "kd_ta")
+                                                 for form in ("kl_bernoulli", "kl_softmax") for s in (1, 2)} | \
+        {"mtkd_ta_kl_softmax_s1", "mtkd_ta_kl_softmax_s2"}
     assert runs == want
     mtkd = calls[str(tmp_path / "f" / "mtkd_ta_kl_softmax_s2")]
     assert '--task_kd_losses {"redv2": "kl_softmax"}' in mtkd and "--kd_loss" not in mtkd  # aux tasks keep theirs
+    assert f'"redv2": "{mtl}/stl_redv2_s42"' in mtkd  # 07's teachers, as its mtkd_ta runs
+    assert "07_mtl_study.sh's mtkd_ta_s2, not run yet" in res.stderr and "mtkd_ta_s1," not in res.stderr
+    from hf_emo.losses import get_kd_loss
+    assert get_kd_loss("auto", "multi_label")[0] == "kl_bernoulli"  # what the script takes 'auto' to mean
     assert "--kd_loss kl_softmax" in calls[str(tmp_path / "f" / "kd_kl_softmax_s2")]
     assert "kd_ta" in calls[str(tmp_path / "f" / "kd_ta_kl_bernoulli_s1")]  # the teacher-annealing overlay
     tables = [c for c in res.stdout.splitlines() if c.startswith("table seeds")]
     assert len(tables) == 2 and all("f1_macro" in t for t in tables)
+    assert f"MTKD-TA kl_bernoulli={mtl}/mtkd_ta_s*" in tables[1]
+    assert f"MTKD-TA kl_softmax={tmp_path / 'f'}/mtkd_ta_kl_softmax_s*" in tables[1]
 
 
 def test_quality_study_varies_estimate_normalisation_and_teacher(echo_bin, tmp_path):

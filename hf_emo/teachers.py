@@ -11,7 +11,7 @@ from datasets import Dataset, DatasetDict, Sequence as HFSequence, Value
 from .data.spec import TaskSpec
 
 __all__ = ["Teachers", "teacher_label_names", "check_teacher_label_space", "check_same_vocabulary",
-           "cache_teacher_logits", "as_teacher_list"]
+           "cache_teacher_logits", "teacher_logits_from_column", "as_teacher_list"]
 
 def as_teacher_list(teachers) -> list:
     """``None`` -> ``[]``; one model or path -> ``[it]``; a list / tuple -> a list."""
@@ -198,3 +198,44 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     if column in dataset.column_names:
         dataset = dataset.remove_columns(column)
     return dataset.add_column(column, values.astype(np.float32).tolist(), feature=feature)
+
+
+def teacher_logits_from_column(dataset: Dataset | DatasetDict, source: str, spec: TaskSpec, *,
+                               temperature: float = 1.0, column: str = "teacher_logits") -> Dataset | DatasetDict:
+    """A ``column`` of teacher logits built from ``source``, a column of per-label teacher *probabilities*, e.g.
+    REDv2's ``soft_labels`` (each label's share of the annotators' votes): KD then distils the annotators'
+    disagreement, the soft-label training of Peterson et al. 2019 and Uma et al. 2021. The logits are those that the
+    KD loss at ``temperature`` turns back into the probabilities (:func:`hf_emo.losses.teacher_logits_from_probs`).
+
+    Each row must hold ``spec.num_labels`` numbers in [0, 1] (summing to 1 for a single-label task); a bad one is
+    refused with its split, row and value."""
+    if isinstance(dataset, DatasetDict):
+        return DatasetDict({k: _teacher_logits_from_column(v, source, spec, temperature, column, k)
+                            for k, v in dataset.items()})
+    return _teacher_logits_from_column(dataset, source, spec, temperature, column, "dataset")
+
+
+def _teacher_logits_from_column(dataset: Dataset, source: str, spec: TaskSpec, temperature: float, column: str,
+                                split: str) -> Dataset:
+    from .losses import teacher_logits_from_probs
+
+    if source not in dataset.column_names:
+        raise ValueError(f"{split}: no teacher-probability column {source!r}; its columns are {dataset.column_names}")
+    rows = dataset[source]
+    for i, row in enumerate(rows):
+        bad = not isinstance(row, (list, tuple)) or len(row) != spec.num_labels or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v)
+            or (spec.problem_type != "regression" and not 0.0 <= v <= 1.0) for v in row)
+        if not bad and spec.problem_type == "single_label" and abs(sum(row) - 1.0) > 1e-3:
+            bad = True
+        if bad:
+            want = "numbers in [0, 1] summing to 1" if spec.problem_type == "single_label" else \
+                "numbers" if spec.problem_type == "regression" else "numbers in [0, 1]"
+            raise ValueError(f"{split}, row {i}, column {source!r}: {row!r} is not {spec.num_labels} {want} "
+                             f"(one per label of {spec.name!r}: {list(spec.label_names)})")
+    probs = torch.tensor(rows, dtype=torch.float32).reshape(len(rows), spec.num_labels)
+    logits = teacher_logits_from_probs(probs, spec.problem_type, temperature).numpy()
+    if column in dataset.column_names:
+        dataset = dataset.remove_columns(column)
+    return dataset.add_column(column, logits.astype(np.float32).tolist(), feature=HFSequence(Value("float32")))
+

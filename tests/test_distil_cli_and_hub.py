@@ -242,3 +242,33 @@ def test_seed_table_reads_another_split_per_row_and_json_table(tmp_path, capsys)
     assert main(["table", "json", "--runs", f"{tmp_path}/q_s*", "--key", "run.weight_noise_correlations"]) == 0
     out = capsys.readouterr().out
     assert "| pivot_lang=da | 2 | -0.300 ± 0.141 |" in out and "alignment" not in out
+
+
+def test_distil_from_redv2s_annotator_shares(tiny_encoder_dir, data_dir, tmp_path, capsys):
+    """`--teacher_column soft_labels`: REDv2's per-label vote shares are the teacher (no teacher model); the record
+    and the card say so, and it trains other weights than gold labels alone. Both sources at once, or a column the
+    data lacks, are refused by name."""
+    from safetensors.torch import load_file
+
+    from hf_emo.cards import render_model_card
+    from tests.conftest import cli_error
+
+    cfg = tmp_path / "red.yaml"
+    cfg.write_text("task: redv2\nmax_train_samples: 24\nmax_length: 16\nnum_train_epochs: 1\n"
+                   "per_device_train_batch_size: 8\nlearning_rate: 5.0e-3\nsave_strategy: \"no\"\nreport_to: none\n"
+                   "dataloader_pin_memory: false\nseed: 3\n")
+    common = ["--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir)]
+    assert main(["distil", *common, "--teacher_column", "soft_labels", "--alpha", "0", "--output_dir",
+                 str(tmp_path / "kd")]) == 0
+    assert main(["train", *common, "--output_dir", str(tmp_path / "gold")]) == 0
+    m = json.loads((tmp_path / "kd" / "metrics.json").read_text())
+    assert m["run"]["distillation"]["teacher_column"] == "soft_labels" and m["run"]["distillation"]["teachers"] == []
+    assert 0.0 <= m["test_loyalty"]["label_loyalty"] <= 1.0 and "test_teacher" not in m
+    kd, gold = load_file(str(tmp_path / "kd" / "model.safetensors")), load_file(str(tmp_path / "gold" / "model.safetensors"))
+    assert max(float((kd[k] - gold[k]).abs().max()) for k in kd) > 1e-4
+    assert "the training data's `soft_labels` column" in render_model_card(tmp_path / "kd")
+    err = cli_error(capsys, ["distil", *common, "--teacher_column", "soft_labels", "--teacher", str(tmp_path / "gold"),
+                             "--output_dir", str(tmp_path / "both")])
+    assert "not both" in err
+    err = cli_error(capsys, ["distil", *common, "--teacher_column", "votes", "--output_dir", str(tmp_path / "no")])
+    assert "redv2" in err and "'votes'" in err and "soft_labels" in err

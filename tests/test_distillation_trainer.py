@@ -282,3 +282,38 @@ def test_cosine_hidden_loss_is_added_for_a_live_teacher(tmp_path):
     assert h and all(x["loss_cosine"] > 0 for x in h)
     assert h[0]["loss"] == pytest.approx(0.5 * h[0]["loss_hard"] + 0.5 * h[0]["loss_kd"] + h[0]["loss_cosine"],
                                          rel=1e-4)
+
+
+def test_teacher_logits_from_a_probability_column_round_trip_and_refuse_bad_rows():
+    """Soft labels as the teacher (REDv2's annotator vote shares): the KD loss at T reads back the column's
+    probabilities; a bad row is refused with its split, row and value."""
+    from datasets import DatasetDict
+
+    from hf_emo.teachers import teacher_logits_from_column
+
+    ml, sl = SPECS["multi_label"], SPECS["single_label"]
+    shares = [[0.0, 1 / 3, 2 / 3], [1.0, 0.0, 1 / 3]]
+    dd = DatasetDict({"train": Dataset.from_dict({"soft": shares}), "test": Dataset.from_dict({"soft": shares[:1]})})
+    out = teacher_logits_from_column(dd, "soft", ml, temperature=2.0)
+    back = torch.sigmoid(torch.tensor(out["train"]["teacher_logits"]) / 2.0)
+    assert torch.allclose(back, torch.tensor(shares).clamp(1e-7, 1 - 1e-7), atol=1e-6)
+    assert len(out["test"]["teacher_logits"]) == 1
+    one_hot = Dataset.from_dict({"soft": [[0.2, 0.5, 0.3]]})
+    probs = torch.softmax(torch.tensor(teacher_logits_from_column(one_hot, "soft", sl)["teacher_logits"]), -1)
+    assert torch.allclose(probs, torch.tensor([[0.2, 0.5, 0.3]]), atol=1e-6)
+    # at T = 1, KD against the column is BCE against the soft targets less the targets' own entropy (a constant)
+    student = torch.randn(2, 3)
+    t1 = torch.tensor(teacher_logits_from_column(dd["train"], "soft", ml)["teacher_logits"])
+    p = torch.tensor(shares).clamp(1e-7, 1 - 1e-7)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(student, p, reduction="none").mean(-1)
+    entropy = -(p * p.log() + (1 - p) * (1 - p).log()).mean(-1)
+    assert torch.allclose(kd_bernoulli_loss(student, t1), (bce - entropy).mean(), atol=1e-5)
+    with pytest.raises(ValueError, match=r"train, row 1, column 'soft': \[1.0, 1.5, 0.0\]"):
+        teacher_logits_from_column(DatasetDict({"train": Dataset.from_dict({"soft": [shares[0], [1.0, 1.5, 0.0]]})}),
+                                   "soft", ml)
+    with pytest.raises(ValueError, match=r"row 0.*summing to 1"):
+        teacher_logits_from_column(Dataset.from_dict({"soft": [[0.2, 0.2, 0.2]]}), "soft", sl)
+    with pytest.raises(ValueError, match=r"row 0.*is not 3 numbers"):
+        teacher_logits_from_column(Dataset.from_dict({"soft": [[0.2, 0.2]]}), "soft", ml)
+    with pytest.raises(ValueError, match=r"no teacher-probability column 'shares'; its columns are \['soft'\]"):
+        teacher_logits_from_column(Dataset.from_dict({"soft": shares}), "shares", ml)

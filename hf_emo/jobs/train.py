@@ -15,7 +15,8 @@ from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import build_classifier, is_classifier, load_classifier, load_tokenizer
 from ..models.factory import POOLINGS
 from ..report import write_report
-from ..teachers import cache_teacher_logits, check_same_vocabulary, check_teacher_label_space
+from ..teachers import (cache_teacher_logits, check_same_vocabulary, check_teacher_label_space,
+                        teacher_logits_from_column)
 from .. import trainers as trainer_family
 from ..trainers import DistillationConfig, EmotionConfig
 from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, score_splits, start_job
@@ -68,6 +69,9 @@ class DistillRunArguments(RunArguments):
 
     teacher: list[str] = field(default_factory=list, metadata={
         "help": "Teacher model(s): fine-tuned folders or Hub ids with the task's label names. Several = ensemble."})
+    teacher_column: str | None = field(default=None, metadata={
+        "help": "Distil a data column of per-label probabilities instead of a teacher model, e.g. REDv2's "
+                "soft_labels (each label's share of the annotators' votes: KD from the annotators' disagreement)."})
     teacher_mode: str = field(default="cached", metadata={
         "help": "cached: run the teachers once over all splits (each with its own tokenizer) and train from their "
                 "logits; live: run them on every batch (they must share the student's tokenizer)."})
@@ -83,7 +87,7 @@ class DistillRunArguments(RunArguments):
 
     @property
     def cached_teachers(self) -> bool:
-        return self.teacher_mode == "cached"
+        return self.teacher_mode == "cached" or bool(self.teacher_column)
 
 
 def load_data(run: RunArguments) -> tuple:
@@ -120,12 +124,20 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
     distil = isinstance(config, DistillationConfig)
     teachers, kd_info = [], {}
     if distil:
-        if not getattr(run, "teacher", None):
-            raise JobError("distillation needs at least one --teacher")
+        if run.teacher and run.teacher_column:
+            raise JobError(f"give --teacher or --teacher_column, not both (teacher {run.teacher}, teacher_column "
+                           f"{run.teacher_column!r})")
+        if not run.teacher and not run.teacher_column:
+            raise JobError("distillation needs at least one --teacher, or a --teacher_column of teacher probabilities")
         teachers = [load_classifier(t) for t in run.teacher]
         for i, t in enumerate(teachers):
             check_teacher_label_space(t, spec, i)
-        if run.cached_teachers:
+        if run.teacher_column:
+            try:
+                dd = teacher_logits_from_column(dd, run.teacher_column, spec, temperature=config.temperature)
+            except ValueError as e:
+                raise JobError(f"{run.task or run.train_file}: {e}") from None
+        elif run.cached_teachers:
             dd = cache_teacher_logits(teachers, dd, [load_tokenizer(t) for t in run.teacher],
                                       batch_size=run.inference_batch_size, device=config.device)
         else:
@@ -198,7 +210,8 @@ def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -
 def _kd_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
     from ..losses import get_kd_loss
 
-    info = {"teachers": [public_name(t) for t in run.teacher], "cached_teacher_logits": run.cached_teachers,
+    info = {"teachers": [public_name(t) for t in run.teacher], "teacher_column": run.teacher_column,
+            "cached_teacher_logits": run.cached_teachers,
             "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
             "annealing": config.annealing, "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
             "teacher_aggregation": config.teacher_aggregation if len(run.teacher) > 1 else None}

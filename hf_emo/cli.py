@@ -12,8 +12,8 @@ from pathlib import Path
 def _yaml_to_argv(d: dict) -> list[str]:
     argv = []
     for k, v in d.items():
-        if v is None:
-            continue
+        if v is None or (isinstance(v, (list, tuple)) and not v):  # null / []: the field's default (a later
+            continue                                                 # config can clear an earlier one's list)
         argv.append(f"--{k}")
         if isinstance(v, (list, tuple)) and any(isinstance(x, (dict, list, tuple)) for x in v):
             argv.append(json.dumps(v))  # a list of mappings (e.g. stages) travels as one JSON value

@@ -136,6 +136,20 @@ def test_freeze_embeddings_and_head_learning_rate(tmp_path):
     assert 0.5 in lrs and 1e-2 in lrs
 
 
+def test_a_later_config_clears_an_earlier_list_with_an_empty_one(tmp_path):
+    """`teacher: []` in a later YAML (annotator KD over a kd config) empties the list instead of passing a bare
+    `--teacher` that argparse refused."""
+    from hf_emo.cli import parse_train_args
+
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("task: redv2\nteacher: [runs/t1, runs/t2]\noutput_dir: " + str(tmp_path / "o") + "\n")
+    b.write_text("teacher: []\nteacher_column: soft_labels\n")
+    run, _ = parse_train_args(["--config", str(a), "--config", str(b)], distil=True)
+    assert run.teacher == [] and run.teacher_column == "soft_labels"
+    run, _ = parse_train_args(["--config", str(a)], distil=True)
+    assert run.teacher == ["runs/t1", "runs/t2"]
+
+
 def test_config_validation_and_yaml(tmp_path):
     with pytest.raises(ValueError, match="threshold"):
         EmotionConfig(output_dir=str(tmp_path), threshold=1.5)

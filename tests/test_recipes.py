@@ -51,8 +51,9 @@ def test_every_recipe_config_parses():
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
         if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd", "refine", "xling",
-                                                                                    "generative", "lora", "distil")):
-            continue  # multi-task / consistency / generative configs: their own parse tests
+                                                                                    "generative", "lora", "distil",
+                                                                                    "annotator")):
+            continue  # multi-task / consistency / generative / annotator-KD configs: their own parse tests
         base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, PLAIN_OVERLAYS.get(cfg.stem, []))]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
             base = [str(cfg.parent / "embedded.yaml")]
@@ -446,3 +447,24 @@ def test_quality_study_varies_estimate_normalisation_and_teacher(echo_bin, tmp_p
     assert "--weight_normalization batch" in calls[str(tmp_path / "w" / "quality_batch_s1")]
     assert "--max_train_samples 1500 --num_train_epochs 1" in calls[str(tmp_path / "w" / "weak_teacher_s1")]
     assert f"--teacher {tmp_path}/w/weak_teacher_s1" in calls[str(tmp_path / "w" / "weak_quality_s1")]
+
+
+def test_annotator_kd_study_distils_the_vote_shares_without_a_model_teacher(echo_bin, tmp_path):
+    from hf_emo.cli import parse_train_args
+
+    env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1", "OUT": str(tmp_path / "a"), "KD_FORM_STUDY": "runs/kdf"}
+    res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/13_annotator_kd.sh"), "--profile", "embedded"],
+                         capture_output=True, text=True, env=env, check=True)
+    calls = [c for c in res.stdout.splitlines() if c.startswith("distil ")]
+    assert [c.split("--output_dir ")[1].split()[0] for c in calls] == [str(tmp_path / "a" / "kd_s1"),
+                                                                       str(tmp_path / "a" / "kd_ta_s1")]
+    assert "kd_ta.yaml" in calls[1] and "kd_ta.yaml" not in calls[0]
+    table = [c for c in res.stdout.splitlines() if c.startswith("table seeds")][0]
+    assert "baseline=runs/kdf/baseline_s*" in table and "--baseline baseline" in table
+    assert f"KD-TA, annotators' shares={tmp_path / 'a'}/kd_ta_s*" in table
+    c = ROOT / "recipes/romanian_mtkd/configs"
+    for stack in (["baseline_embedded", "kd_embedded"], ["baseline", "kd", "kd_ta"]):
+        run, cfg = parse_train_args([a for n in [*stack, "annotator_kd"] for a in ("--config", str(c / f"{n}.yaml"))],
+                                    distil=True)
+        assert run.teacher == [] and run.teacher_column == "soft_labels" and run.task == "redv2"
+

@@ -47,7 +47,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "quality_weights": ("add_quality_weights", "add_translation_disagreement", "minmax_quality", "quality_weights",
                         "translation_disagreement",),
     "schedules": ("alpha_at_step",),
-    "teachers": ("cache_teacher_logits", "check_teacher_label_space",),
+    "teachers": ("cache_teacher_logits", "check_teacher_label_space", "teacher_logits_from_column"),
     "trainers": ("ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "DistillationConfig",
                  "DistillationTrainer", "EmotionConfig", "EmotionTrainer", "MultiTaskConfig", "MultiTaskTrainer",
                  "GenerativeConfig", "GenerativeTrainer", "PretrainingDistillationConfig",
@@ -100,7 +100,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see every name
     from .quality_weights import (add_quality_weights, add_translation_disagreement, minmax_quality, quality_weights,
                                   translation_disagreement)
     from .schedules import alpha_at_step
-    from .teachers import cache_teacher_logits, check_teacher_label_space
+    from .teachers import cache_teacher_logits, check_teacher_label_space, teacher_logits_from_column
     from .trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
                            DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig,
                            GenerativeTrainer, MultiTaskConfig, MultiTaskTrainer, PretrainingDistillationConfig,

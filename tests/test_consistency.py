@@ -251,12 +251,27 @@ def test_user_supplied_weight_column_is_used_as_is(tmp_path):
     assert torch.allclose(tr.compute_loss(student, b), expected, atol=1e-6)
 
 
-def test_evaluation_on_the_labelled_target_side_needs_no_translation(tmp_path):
+@pytest.mark.parametrize("normalization", ["global", "batch"])
+def test_evaluation_on_the_labelled_target_side_needs_no_translation(tmp_path, normalization):
+    """Evaluation batches carry no disagreements and need no pair weights, with either normalisation (per-batch
+    weights refused evaluation before: quality_study.sh's quality_batch run failed on its stage-1 evaluation)."""
     spec = SPECS["single_label"]
     ds, tok = _refinement_set(spec, tiny_model(spec, seed=1), tiny_model(spec, seed=2))
     ev, _ = _pairs(n=8, seed=5, spec=spec)
-    tr = ConsistencyDistillationTrainer(tiny_model(spec, seed=2), _args(tmp_path, per_device_eval_batch_size=4),
+    tr = ConsistencyDistillationTrainer(tiny_model(spec, seed=2),
+                                        _args(tmp_path, per_device_eval_batch_size=4, weight_normalization=normalization),
                                         task_spec=spec, train_dataset=ds, eval_dataset=ev,
                                         data_collator=PairedDataCollator(tok))
     m = tr.evaluate()
     assert m["eval_loss"] > 0 and 0 <= m["eval_accuracy"] <= 1
+    plain = DistillationTrainer(tiny_model(spec, seed=2), _args(tmp_path, DistillationConfig, per_device_eval_batch_size=4),
+                                task_spec=spec, train_dataset=ds.remove_columns("disagreement"), eval_dataset=ev,
+                                data_collator=PairedDataCollator(tok))
+    assert m["eval_loss"] == pytest.approx(plain.evaluate()["eval_loss"], rel=1e-6)  # unweighted
+    # training still refuses a batch without disagreements under per-batch weights
+    if normalization == "batch":
+        b = tr._prepare_inputs(next(iter(tr.get_train_dataloader())))
+        b.pop("disagreement")
+        tr.model.train()
+        with pytest.raises(ValueError, match="needs the 'disagreement' column in every training batch"):
+            tr.compute_loss(tr.model, b)

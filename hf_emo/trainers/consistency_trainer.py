@@ -118,7 +118,9 @@ class ConsistencyDistillationTrainer(DistillationTrainer):
         if how == "uniform":
             inputs.pop("weight", None)
         elif how == "quality" and self.args.weight_normalization == "batch":
-            if disagreement is None:
-                raise ValueError("weight_normalization='batch' needs the 'disagreement' column in every batch")
-            inputs["weight"] = minmax_quality(disagreement.float()).to(disagreement.device)
+            if disagreement is not None:
+                inputs["weight"] = minmax_quality(disagreement.float()).to(disagreement.device)
+            elif model.training:  # evaluation batches (the labelled target side) carry no pairs and need no weights
+                raise ValueError("weight_normalization='batch' needs the 'disagreement' column in every training "
+                                 "batch")
         return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)

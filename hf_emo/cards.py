@@ -159,7 +159,8 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
         base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})", base_model_url=_base_model_url(base),
         summary=f"`{base_id or Path(base).name or name}` trained on `{spec.name}` by hf_emo's `{method.trainer}` "
                 f"({method.name.lower()}).",
-        teachers=teachers, teacher_column=(run.get("distillation") or {}).get("teacher_column"), task=spec.to_dict(), split_sizes=run.get("split_sizes", {}),
+        teachers=teachers, teacher_column=(run.get("distillation") or {}).get("teacher_column"), task=spec.to_dict(),
+        split_sizes=run.get("split_sizes", {}),
         substitutions=run.get("substitutions", []), method=method.summary, settings=settings,
         threshold=run.get("threshold", 0.5), tuned="test_tuned" in res,
         base_threshold=res.get(cols[0] if cols else "test", {}).get("threshold", 0.5),

@@ -238,4 +238,3 @@ def _teacher_logits_from_column(dataset: Dataset, source: str, spec: TaskSpec, t
     if column in dataset.column_names:
         dataset = dataset.remove_columns(column)
     return dataset.add_column(column, logits.astype(np.float32).tolist(), feature=HFSequence(Value("float32")))
-

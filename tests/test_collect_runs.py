@@ -1,0 +1,63 @@
+"""bench/collect_runs.py: a study's records round-trip through the committed JSON, so its tables can be rebuilt on a
+machine that has lost its run folders."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from hf_emo.tables import seed_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _collect_runs():
+    spec = importlib.util.spec_from_file_location("collect_runs", ROOT / "bench" / "collect_runs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(folder: Path, task: str, f1: float, seed: int) -> None:
+    folder.mkdir(parents=True)
+    folder.joinpath("metrics.json").write_text(json.dumps({
+        "validation": {"f1_macro": 0.1}, "test": {"f1_macro": f1},
+        "run": {"task": task, "seed": seed, "command": f"hf-emo train --seed {seed}", "model": "private/path"}}))
+
+
+def test_restored_runs_rebuild_the_same_table(tmp_path):
+    cr = _collect_runs()
+    study = tmp_path / "study"
+    for seed, f1 in [(1, 0.60), (2, 0.62), (42, 0.61)]:
+        _run(study / f"stl_redv2_s{seed}", "redv2", f1, seed)
+    collected = cr.collect([f"{study}/*"], ["test"])
+    run = collected["runs"]["stl_redv2_s1"]
+    assert set(run) == {"test", "run"} and run["run"] == {"task": "redv2", "seed": 1, "command": "hf-emo train --seed 1"}
+    out = tmp_path / "collected.json"
+    out.write_text(json.dumps(collected))
+
+    fresh = tmp_path / "fresh"
+    _run(fresh / "stl_redv2_s42", "redv2", 0.99, 42)  # a run already there is kept, not overwritten
+    assert cr.restore(out, fresh) == ["stl_redv2_s1", "stl_redv2_s2"]
+    restored = json.loads((fresh / "stl_redv2_s1" / "metrics.json").read_text())
+    assert restored["run"]["restored_from"] == "collected.json" and restored["test"] == {"f1_macro": 0.60}
+    assert json.loads((fresh / "stl_redv2_s42" / "metrics.json").read_text())["test"]["f1_macro"] == 0.99
+    assert cr.restore(out, fresh) == []
+
+    # the task rides along, so a single-task run answers the multi-task table's redv2_<metric> name
+    (fresh / "stl_redv2_s42" / "metrics.json").unlink()
+    cr.restore(out, fresh)
+    assert seed_table({"STL": f"{fresh}/stl_redv2_s*"}, ["redv2_f1_macro"]) == \
+        seed_table({"STL": f"{study}/stl_redv2_s*"}, ["redv2_f1_macro"])
+
+
+def test_restore_refuses_a_file_that_is_not_collected_runs(tmp_path):
+    cr = _collect_runs()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rows": []}))
+    with pytest.raises(SystemExit, match="bad.json: not a collected-runs file"):
+        cr.restore(bad, tmp_path / "into")
+    bad.write_text(json.dumps({"runs": {"../escape": {"test": {}}}}))
+    with pytest.raises(SystemExit, match="'../escape' is not a run record"):
+        cr.restore(bad, tmp_path / "into")

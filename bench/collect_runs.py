@@ -6,7 +6,8 @@ and lay such a file back out as run folders, so a study's tables can be rebuilt 
     python bench/collect_runs.py --restore bench/results/mtl002_embedded_mixed.json \\
         --into runs/mtl_disparate_embedded_mixed
 
-Collecting keeps, for every run folder with a ``metrics.json``, its metrics on ``--splits`` (default: test), and from
+Collecting keeps, for every run folder with a ``metrics.json``, its metrics on ``--splits`` (default: every test
+split, e.g. a refinement run's ``test_stage1`` and ``test_teacher`` beside ``test``), and from
 its record the seed, command, machine, library versions, task(s), steps, best step and training time. Restoring writes
 ``INTO/<run>/metrics.json`` for every run of the file that INTO lacks (a run already there is never overwritten), its
 record marked ``restored_from``: the study scripts then skip those runs as finished and their table scripts read them
@@ -24,15 +25,18 @@ RUN_FIELDS = ("seed", "command", "machine", "versions", "task", "tasks", "primar
               "threshold", "resumed_from", "restored_from")
 
 
-def collect(patterns: list[str], splits: list[str]) -> dict:
-    """``{"runs": {folder name: {split: metrics, "run": {kept record fields}}}}`` of the finished runs."""
+def collect(patterns: list[str], splits: list[str] | None = None) -> dict:
+    """``{"runs": {folder name: {split: metrics, "run": {kept record fields}}}}`` of the finished runs; ``splits``
+    None keeps every split whose name begins with ``test``."""
     from hf_emo.tables import _expand, load_run
 
     runs = {}
     for folder in _expand(patterns):  # finished runs only (a metrics.json)
         record = load_run(folder)
         info = record.get("run", {})
-        runs[folder.name] = {**{k: v for k, v in record.items() if k in splits},
+        kept = {k: v for k, v in record.items() if isinstance(v, dict) and k != "run"
+                and (k in splits if splits else k.startswith("test"))}
+        runs[folder.name] = {**kept,
                              "run": {k: info[k] for k in RUN_FIELDS if k in info}}
     return {"runs": runs}
 
@@ -61,7 +65,7 @@ def restore(collected_file: str | Path, into: str | Path) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", nargs="+", help="run folders or globs to collect")
-    parser.add_argument("--splits", nargs="+", default=["test"], help="the splits whose metrics to keep")
+    parser.add_argument("--splits", nargs="+", help="the splits whose metrics to keep (default: every test* split)")
     parser.add_argument("--out", help="the collected JSON to write")
     parser.add_argument("--restore", help="a collected JSON to lay out as run folders (with --into)")
     parser.add_argument("--into", help="the study folder to restore into")

@@ -22,7 +22,7 @@ def _collect_runs():
 def _run(folder: Path, task: str, f1: float, seed: int) -> None:
     folder.mkdir(parents=True)
     folder.joinpath("metrics.json").write_text(json.dumps({
-        "validation": {"f1_macro": 0.1}, "test": {"f1_macro": f1},
+        "validation": {"f1_macro": 0.1}, "test": {"f1_macro": f1}, "test_teacher": {"f1_macro": 0.7},
         "run": {"task": task, "seed": seed, "command": f"hf-emo train --seed {seed}", "model": "private/path"}}))
 
 
@@ -31,9 +31,10 @@ def test_restored_runs_rebuild_the_same_table(tmp_path):
     study = tmp_path / "study"
     for seed, f1 in [(1, 0.60), (2, 0.62), (42, 0.61)]:
         _run(study / f"stl_redv2_s{seed}", "redv2", f1, seed)
-    collected = cr.collect([f"{study}/*"], ["test"])
+    assert set(cr.collect([f"{study}/*"], ["test"])["runs"]["stl_redv2_s1"]) == {"test", "run"}
+    collected = cr.collect([f"{study}/*"])  # every test split by default
     run = collected["runs"]["stl_redv2_s1"]
-    assert set(run) == {"test", "run"} and run["run"] == {"task": "redv2", "seed": 1, "command": "hf-emo train --seed 1"}
+    assert set(run) == {"test", "test_teacher", "run"} and run["run"] == {"task": "redv2", "seed": 1, "command": "hf-emo train --seed 1"}
     out = tmp_path / "collected.json"
     out.write_text(json.dumps(collected))
 
@@ -41,7 +42,8 @@ def test_restored_runs_rebuild_the_same_table(tmp_path):
     _run(fresh / "stl_redv2_s42", "redv2", 0.99, 42)  # a run already there is kept, not overwritten
     assert cr.restore(out, fresh) == ["stl_redv2_s1", "stl_redv2_s2"]
     restored = json.loads((fresh / "stl_redv2_s1" / "metrics.json").read_text())
-    assert restored["run"]["restored_from"] == "collected.json" and restored["test"] == {"f1_macro": 0.60}
+    assert restored["run"]["restored_from"] == "collected.json" and restored["test"] == {"f1_macro": 0.60} \
+        and restored["test_teacher"] == {"f1_macro": 0.7}
     assert json.loads((fresh / "stl_redv2_s42" / "metrics.json").read_text())["test"]["f1_macro"] == 0.99
     assert cr.restore(out, fresh) == []
 

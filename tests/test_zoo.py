@@ -1,5 +1,6 @@
 """The offline zoo: the Q4_0 decoder on constructed blocks, and the real converted models (integration)."""
 
+import json
 import struct
 
 import numpy as np
@@ -121,3 +122,17 @@ def test_unknown_zoo_name():
 
     with pytest.raises(KeyError, match="known"):
         materialize("bloom-7b1")
+
+
+def test_resolve_model_says_a_restored_run_holds_records_not_weights(tmp_path):
+    """A study folder restored from bench/results (records only) used as a teacher names where it came from."""
+    from hf_emo.zoo import ModelNotFoundError, resolve_model
+
+    run = tmp_path / "stl_redv2_s42"
+    run.mkdir()
+    run.joinpath("metrics.json").write_text(json.dumps({"test": {}, "run": {"restored_from": "study.json"}}))
+    with pytest.raises(ModelNotFoundError, match="restored from study.json .*not its weights"):
+        resolve_model(str(run))
+    run.joinpath("metrics.json").write_text(json.dumps({"test": {}, "run": {}}))
+    with pytest.raises(ModelNotFoundError, match="metrics.json without its weights"):
+        resolve_model(str(run))

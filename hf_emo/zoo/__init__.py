@@ -154,6 +154,19 @@ class ModelNotFoundError(ValueError):
     """A model reference that is neither a usable folder, an offline zoo name nor a plausible Hub id."""
 
 
+def _records_only_hint(folder: Path) -> str:
+    """Why a run folder with a ``metrics.json`` has no model: restored from committed records, or weights removed."""
+    try:
+        run = json.loads((folder / "metrics.json").read_text(encoding="utf-8")).get("run", {})
+    except (OSError, ValueError, AttributeError):
+        return ""
+    source = run.get("restored_from") if isinstance(run, dict) else None
+    if source:
+        return (f"; it holds a run's records restored from {source} (bench/collect_runs.py --restore), not its "
+                "weights: move it aside and train that run again to use it as a model")
+    return "; it holds a finished run's metrics.json without its weights"
+
+
 def resolve_model(name_or_path: str | os.PathLike) -> str:
     """Zoo name -> materialised folder; an existing model folder or a Hub id is returned unchanged.
 
@@ -169,7 +182,8 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
             raise ModelNotFoundError(f"model {s} is a file, not a model folder (a folder with config.json)")
         if not (p / "config.json").is_file():
             raise ModelNotFoundError(f"model folder {s} has no config.json: it is not a saved Hugging Face model "
-                                     "(save one with save_pretrained, or train one with `hf-emo train`)")
+                                     "(save one with save_pretrained, or train one with `hf-emo train`)"
+                                     + _records_only_hint(p))
         return str(p)
     first = s.split("/", 1)[0]
     if not HUB_ID.match(s) or (first not in ("", ".", "..") and "/" in s and Path(first).is_dir()):

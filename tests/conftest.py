@@ -56,6 +56,13 @@ def data_dir() -> Path:
     return d
 
 
+@pytest.fixture(autouse=True)
+def _subnormals_back_on():
+    """A trainer with ``flush_denormal`` flips a process-wide CPU flag: put it back so no test sees another's."""
+    yield
+    torch.set_flush_denormal(False)
+
+
 def have_package(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 

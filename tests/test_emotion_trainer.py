@@ -187,6 +187,31 @@ def test_weight_decay_form_l2_is_adam_with_coupled_decay(tmp_path, head_learning
     assert all(torch.equal(a, b) for a, b in zip(l2_0, adamw_0))
 
 
+def _subnormal_survives() -> bool:
+    return torch.tensor([1e-39]).mul(1.0).item() != 0.0  # 1e-39 is below float32's smallest normal, 1.18e-38
+
+
+def test_flush_denormal_follows_weight_decay_form(tmp_path):
+    """Under the L2 form, weight decay drives idle units' weights into the subnormal range, where CPU arithmetic is
+    about 100x slower: l2 flushes subnormals to zero by default, decoupled keeps them (earlier runs repeat bit for bit),
+    and an explicit setting wins."""
+    from hf_emo.jobs.common import seed_everything
+
+    assert EmotionConfig(output_dir=str(tmp_path), weight_decay_form="l2").flush_denormal is True
+    assert EmotionConfig(output_dir=str(tmp_path)).flush_denormal is False
+    assert EmotionConfig(output_dir=str(tmp_path), weight_decay_form="l2", flush_denormal=False).flush_denormal is False
+    spec = SPECS["multi_label"]
+    assert _subnormal_survives()
+    EmotionTrainer(model=tiny_model(spec), args=_args(tmp_path / "w", weight_decay=0.1), task_spec=spec)
+    assert _subnormal_survives()
+    EmotionTrainer(model=tiny_model(spec), args=_args(tmp_path / "l2", weight_decay_form="l2", weight_decay=0.1),
+                   task_spec=spec)
+    assert not _subnormal_survives()
+    torch.set_flush_denormal(False)
+    seed_everything(_args(tmp_path / "job", weight_decay_form="l2"))  # the jobs flush before building the model
+    assert not _subnormal_survives()
+
+
 def test_weight_decay_form_checks(tmp_path):
     with pytest.raises(ValueError, match="weight_decay_form must be one of.*'L2'"):
         EmotionConfig(output_dir=str(tmp_path), weight_decay_form="L2")

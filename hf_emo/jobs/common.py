@@ -45,9 +45,13 @@ class JobArguments:
 # -- seeding ---------------------------------------------------------------------------------------------
 def seed_everything(config) -> None:
     """Seed Python, NumPy and torch from ``config.seed`` (``full_determinism`` also asks torch for deterministic
-    kernels). Jobs call it before building the model, so a new head starts from the same weights every time."""
+    kernels), and flush subnormal floats when ``config.flush_denormal`` says so. Jobs call it before building the
+    model, so a new head starts from the same weights every time."""
     from transformers import enable_full_determinism, set_seed
 
+    from ..trainers.emotion_config import apply_flush_denormal
+
+    apply_flush_denormal(config)  # before any model: torch's worker threads copy the flag when they start
     if getattr(config, "full_determinism", False):
         enable_full_determinism(config.seed)
     else:

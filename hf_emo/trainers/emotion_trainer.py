@@ -15,7 +15,7 @@ from ..losses import get_supervised_loss
 from ..method import MethodDescription
 from ..metrics import build_compute_metrics
 from ..models.factory import task_spec_from_config, task_spec_of
-from .emotion_config import EmotionConfig, as_config
+from .emotion_config import EmotionConfig, apply_flush_denormal, as_config
 from .loss_log import LossLog, LossLogMixin
 
 HEAD_PREFIXES = ("classifier.", "score.", "heads.", "shared_layer.", "shared_embedding.")
@@ -50,6 +50,7 @@ class EmotionTrainer(LossLogMixin, Trainer):
         if model is None:
             raise ValueError(f"{type(self).__name__} needs a model")
         args = as_config(args, self.config_class, type(self).__name__)
+        apply_flush_denormal(args)
         self.extra_metrics = list(extra_metrics)  # evaluate modules, added to the task's metrics
         compute_metrics = self._setup_task(model, task_spec, args, compute_metrics)
         if args.freeze_embeddings:

@@ -36,8 +36,7 @@ def collect(patterns: list[str], splits: list[str] | None = None) -> dict:
         info = record.get("run", {})
         kept = {k: v for k, v in record.items() if isinstance(v, dict) and k != "run"
                 and (k in splits if splits else k.startswith("test"))}
-        runs[folder.name] = {**kept,
-                             "run": {k: info[k] for k in RUN_FIELDS if k in info}}
+        runs[folder.name] = {**kept, "run": {k: info[k] for k in RUN_FIELDS if k in info}}
     return {"runs": runs}
 
 
@@ -74,7 +73,8 @@ def main() -> None:
         if not a.into or a.runs or a.out:
             parser.error("--restore takes --into, and neither --runs nor --out")
         written = restore(a.restore, a.into)
-        print(f"{len(written)} runs restored from {a.restore} into {a.into}" + (f": {' '.join(written)}" if written else ""))
+        names = f": {' '.join(written)}" if written else ""
+        print(f"{len(written)} runs restored from {a.restore} into {a.into}{names}")
         return
     if not (a.runs and a.out):
         parser.error("give --runs and --out (collect) or --restore and --into")

@@ -34,7 +34,8 @@ def test_restored_runs_rebuild_the_same_table(tmp_path):
     assert set(cr.collect([f"{study}/*"], ["test"])["runs"]["stl_redv2_s1"]) == {"test", "run"}
     collected = cr.collect([f"{study}/*"])  # every test split by default
     run = collected["runs"]["stl_redv2_s1"]
-    assert set(run) == {"test", "test_teacher", "run"} and run["run"] == {"task": "redv2", "seed": 1, "command": "hf-emo train --seed 1"}
+    assert set(run) == {"test", "test_teacher", "run"}
+    assert run["run"] == {"task": "redv2", "seed": 1, "command": "hf-emo train --seed 1"}  # no private model path
     out = tmp_path / "collected.json"
     out.write_text(json.dumps(collected))
 

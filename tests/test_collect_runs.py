@@ -64,3 +64,22 @@ def test_restore_refuses_a_file_that_is_not_collected_runs(tmp_path):
     bad.write_text(json.dumps({"runs": {"../escape": {"test": {}}}}))
     with pytest.raises(SystemExit, match="'../escape' is not a run record"):
         cr.restore(bad, tmp_path / "into")
+
+
+def test_restored_refinement_rebuilds_its_weight_noise_table(tmp_path):
+    """Paper 001's quality study tabulates ``run.weight_noise_correlations``: the record must keep it."""
+    from hf_emo.tables import mean_json_table
+
+    cr = _collect_runs()
+    study = tmp_path / "study"
+    for seed, corr in [(1, -0.16), (42, -0.15)]:
+        folder = study / f"quality_s{seed}"
+        folder.mkdir(parents=True)
+        folder.joinpath("metrics.json").write_text(json.dumps({
+            "test": {"f1_macro": 0.36},
+            "run": {"seed": seed, "weight_noise_correlations": {"abs_log_length_ratio": corr}}}))
+    out = tmp_path / "collected.json"
+    out.write_text(json.dumps(cr.collect([f"{study}/*"])))
+    cr.restore(out, tmp_path / "fresh")
+    key = "run.weight_noise_correlations"
+    assert mean_json_table([f"{tmp_path}/fresh/quality_s*"], key) == mean_json_table([f"{study}/quality_s*"], key)

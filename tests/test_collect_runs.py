@@ -83,3 +83,16 @@ def test_restored_refinement_rebuilds_its_weight_noise_table(tmp_path):
     cr.restore(out, tmp_path / "fresh")
     key = "run.weight_noise_correlations"
     assert mean_json_table([f"{tmp_path}/fresh/quality_s*"], key) == mean_json_table([f"{study}/quality_s*"], key)
+
+
+def test_a_renamed_record_keeps_its_old_name_through_restore_and_collect(tmp_path):
+    """13's records were renamed when the study gained a KD-form axis (kd_s42 -> kd_kl_bernoulli_s42): the old name
+    rides along, so the record's command (with the old output_dir) is not mistaken for the new run's."""
+    cr = _collect_runs()
+    out = tmp_path / "collected.json"
+    out.write_text(json.dumps({"runs": {"kd_kl_bernoulli_s42": {
+        "test": {"f1_macro": 0.61}, "run": {"seed": 42, "renamed_from": "kd_s42",
+                                              "command": "hf-emo distil --output_dir runs/a/kd_s42"}}}}))
+    cr.restore(out, tmp_path / "a")
+    again = cr.collect([f"{tmp_path / 'a'}/*"])["runs"]["kd_kl_bernoulli_s42"]["run"]
+    assert again["renamed_from"] == "kd_s42" and again["restored_from"] == "collected.json"

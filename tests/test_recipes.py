@@ -456,12 +456,19 @@ def test_annotator_kd_study_distils_the_vote_shares_without_a_model_teacher(echo
     res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/13_annotator_kd.sh"), "--profile", "embedded"],
                          capture_output=True, text=True, env=env, check=True)
     calls = [c for c in res.stdout.splitlines() if c.startswith("distil ")]
-    assert [c.split("--output_dir ")[1].split()[0] for c in calls] == [str(tmp_path / "a" / "kd_s1"),
-                                                                       str(tmp_path / "a" / "kd_ta_s1")]
-    assert "kd_ta.yaml" in calls[1] and "kd_ta.yaml" not in calls[0]
+    # each KD arm in each loss form, the form named on the command line (not left to the profile's kd_loss)
+    assert [c.split("--output_dir ")[1].split()[0] for c in calls] == [
+        str(tmp_path / "a" / f"{kind}_{form}_s1") for form in ("kl_bernoulli", "kl_softmax") for kind in ("kd", "kd_ta")]
+    for call, (kind, form) in zip(calls, [(k, f) for f in ("kl_bernoulli", "kl_softmax") for k in ("kd", "kd_ta")]):
+        assert f"--kd_loss {form} --seed 1" in call
+        assert ("kd_ta.yaml" in call) == (kind == "kd_ta")
     table = [c for c in res.stdout.splitlines() if c.startswith("table seeds")][0]
     assert "baseline=runs/kdf/baseline_s*" in table and "--baseline baseline" in table
-    assert f"KD-TA, annotators' shares={tmp_path / 'a'}/kd_ta_s*" in table
+    assert f"KD-TA, annotators' shares, kl_softmax={tmp_path / 'a'}/kd_ta_kl_softmax_s*" in table
+    only = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/13_annotator_kd.sh"), "--profile", "embedded"],
+                          capture_output=True, text=True, env={**env, "ONLY": "kd_ta_kl_softmax_s1"}, check=True)
+    assert [c.split("--output_dir ")[1].split()[0] for c in only.stdout.splitlines() if c.startswith("distil ")] == \
+        [str(tmp_path / "a" / "kd_ta_kl_softmax_s1")]
     c = ROOT / "recipes/romanian_mtkd/configs"
     for stack in (["baseline_embedded", "kd_embedded"], ["baseline", "kd", "kd_ta"]):
         run, cfg = parse_train_args([a for n in [*stack, "annotator_kd"] for a in ("--config", str(c / f"{n}.yaml"))],

@@ -116,3 +116,15 @@ def cli_error(capsys, argv: list[str]) -> str:
     lines = [ln for ln in err if ln.startswith("hf-emo ")]
     assert lines and "Traceback" not in "\n".join(err), err
     return lines[-1]
+
+
+@pytest.fixture
+def load_bench():
+    """``load_bench("collect_runs")``: a script of ``bench/`` imported as a module (bench/ is no package)."""
+    def load(name: str):
+        path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load

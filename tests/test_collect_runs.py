@@ -1,7 +1,6 @@
 """bench/collect_runs.py: a study's records round-trip through the committed JSON, so its tables can be rebuilt on a
 machine that has lost its run folders."""
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -9,14 +8,6 @@ import pytest
 
 from hf_emo.tables import seed_table
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _collect_runs():
-    spec = importlib.util.spec_from_file_location("collect_runs", ROOT / "bench" / "collect_runs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _run(folder: Path, task: str, f1: float, seed: int) -> None:
@@ -26,8 +17,8 @@ def _run(folder: Path, task: str, f1: float, seed: int) -> None:
         "run": {"task": task, "seed": seed, "command": f"hf-emo train --seed {seed}", "model": "private/path"}}))
 
 
-def test_restored_runs_rebuild_the_same_table(tmp_path):
-    cr = _collect_runs()
+def test_restored_runs_rebuild_the_same_table(tmp_path, load_bench):
+    cr = load_bench("collect_runs")
     study = tmp_path / "study"
     for seed, f1 in [(1, 0.60), (2, 0.62), (42, 0.61)]:
         _run(study / f"stl_redv2_s{seed}", "redv2", f1, seed)
@@ -55,8 +46,8 @@ def test_restored_runs_rebuild_the_same_table(tmp_path):
         seed_table({"STL": f"{study}/stl_redv2_s*"}, ["redv2_f1_macro"])
 
 
-def test_restore_refuses_a_file_that_is_not_collected_runs(tmp_path):
-    cr = _collect_runs()
+def test_restore_refuses_a_file_that_is_not_collected_runs(tmp_path, load_bench):
+    cr = load_bench("collect_runs")
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"rows": []}))
     with pytest.raises(SystemExit, match="bad.json: not a collected-runs file"):
@@ -66,11 +57,11 @@ def test_restore_refuses_a_file_that_is_not_collected_runs(tmp_path):
         cr.restore(bad, tmp_path / "into")
 
 
-def test_restored_refinement_rebuilds_its_weight_noise_table(tmp_path):
+def test_restored_refinement_rebuilds_its_weight_noise_table(tmp_path, load_bench):
     """Paper 001's quality study tabulates ``run.weight_noise_correlations``: the record must keep it."""
     from hf_emo.tables import mean_json_table
 
-    cr = _collect_runs()
+    cr = load_bench("collect_runs")
     study = tmp_path / "study"
     for seed, corr in [(1, -0.16), (42, -0.15)]:
         folder = study / f"quality_s{seed}"
@@ -85,10 +76,10 @@ def test_restored_refinement_rebuilds_its_weight_noise_table(tmp_path):
     assert mean_json_table([f"{tmp_path}/fresh/quality_s*"], key) == mean_json_table([f"{study}/quality_s*"], key)
 
 
-def test_a_renamed_record_keeps_its_old_name_through_restore_and_collect(tmp_path):
+def test_a_renamed_record_keeps_its_old_name_through_restore_and_collect(tmp_path, load_bench):
     """13's records were renamed when the study gained a KD-form axis (kd_s42 -> kd_kl_bernoulli_s42): the old name
     rides along, so the record's command (with the old output_dir) is not mistaken for the new run's."""
-    cr = _collect_runs()
+    cr = load_bench("collect_runs")
     out = tmp_path / "collected.json"
     out.write_text(json.dumps({"runs": {"kd_kl_bernoulli_s42": {
         "test": {"f1_macro": 0.61}, "run": {"seed": 42, "renamed_from": "kd_s42",

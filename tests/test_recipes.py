@@ -391,6 +391,10 @@ def test_paper_profiles_carry_the_papers_settings():
     _, kd = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "kd.yaml")], distil=True)
     assert kd.kd_loss == "kl_softmax"  # Matei's T^2 KL of the temperature softmax over the label vector
     assert kd.metric_for_best_model == "f1_macro"  # the epoch is chosen in the paper's own F1 (macro)
+    # the embedded profile's single-task KD takes the paper's form too (the Bernoulli form stalls under annealing)
+    for stack in (["baseline_embedded", "kd_embedded"], ["baseline_embedded", "kd_embedded", "kd_ta"]):
+        _, e = parse_train_args([a for n in stack for a in ("--config", str(r / f"{n}.yaml"))], distil=True)
+        assert e.kd_loss == "kl_softmax"
     _, aux = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "stl_aux.yaml")])
     assert aux.loss == "bce_single_label"  # BCEWithLogitsLoss for every task
     _, mtkd = parse_config_args(["--config", str(r / "mtl.yaml"), "--config", str(r / "mtkd.yaml")],

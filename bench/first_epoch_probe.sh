@@ -14,11 +14,9 @@ log="$out/probe.log"
 : > "$log"
 "$@" --output_dir "$out" --overwrite_output_dir true > "$log" 2>&1 &
 pid=$!
-while kill -0 "$pid" 2>/dev/null; do
-  grep -q "'eval_f1_micro'\|'eval_loss'" "$log" && break
-  sleep 5
-done
-if ! grep -q "'eval_f1_micro'\|'eval_loss'" "$log"; then
+evaluated() { grep -q "'eval_f1_micro'\|'eval_loss'" "$log"; }  # the Trainer's first evaluation line
+while kill -0 "$pid" 2>/dev/null && ! evaluated; do sleep 5; done
+if ! evaluated; then
   echo "first_epoch_probe.sh: the command ended before its first evaluation (log: $log)" >&2; exit 1
 fi
 pkill -TERM -P "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null

@@ -9,7 +9,6 @@ import pytest
 from hf_emo.tables import seed_table
 
 
-
 def _run(folder: Path, task: str, f1: float, seed: int) -> None:
     folder.mkdir(parents=True)
     folder.joinpath("metrics.json").write_text(json.dumps({

@@ -20,14 +20,12 @@ kdf="${KD_FORM_STUDY:-runs/kd_loss_form_$profile}"
 forms=(${FORMS:-kl_bernoulli kl_softmax})
 for s in "${seeds[@]}"; do
   for f in "${forms[@]}"; do
-    if study_wants "kd_$f" "kd_${f}_s$s"; then
-      study_run "$out/kd_${f}_s$s" "$bin" distil --config "$cfg/baseline$sfx.yaml" --config "$cfg/kd$sfx.yaml" \
-        --config "$cfg/annotator_kd.yaml" "$@" --kd_loss "$f" --seed "$s"
-    fi
-    if study_wants "kd_ta_$f" "kd_ta_${f}_s$s"; then
-      study_run "$out/kd_ta_${f}_s$s" "$bin" distil --config "$cfg/baseline$sfx.yaml" --config "$cfg/kd$sfx.yaml" \
-        --config "$cfg/kd_ta.yaml" --config "$cfg/annotator_kd.yaml" "$@" --kd_loss "$f" --seed "$s"
-    fi
+    for kind in kd kd_ta; do  # KD-TA: the teacher-annealing overlay between the kd config and the annotators'
+      study_wants "${kind}_$f" "${kind}_${f}_s$s" || continue
+      ta=(); [[ "$kind" == kd_ta ]] && ta=(--config "$cfg/kd_ta.yaml")
+      study_run "$out/${kind}_${f}_s$s" "$bin" distil --config "$cfg/baseline$sfx.yaml" --config "$cfg/kd$sfx.yaml" \
+        "${ta[@]}" --config "$cfg/annotator_kd.yaml" "$@" --kd_loss "$f" --seed "$s"
+    done
   done
 done
 M=(--metric f1_macro --metric precision_macro --metric recall_macro --metric f1_micro --metric f1_weighted

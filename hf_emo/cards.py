@@ -225,7 +225,8 @@ def render_multitask_card(res: dict, config: dict, method: MethodDescription, *,
         summary=(f"{shown} trained on {len(specs)} tasks at once" if len(specs) > 1
                  else f"{shown} trained on one task (the single-task baseline of a multi-task study)")
         + f" by hf_emo's `{method.trainer}`" + (" with multi-task knowledge distillation." if kd else "."),
-        tasks=tasks, primary_task=primary, teachers=(kd or {}).get("teachers", {}), substitutions=subs,
+        tasks=tasks, primary_task=primary, teachers=(kd or {}).get("teachers", {}),
+        teacher_columns=(kd or {}).get("teacher_columns", {}), substitutions=subs,
         method=method.summary, settings=settings, tuned="test_tuned" in res,
         metric_columns=[{"test": "test", "test_tuned": "test (tuned)", "validation": "validation"}[c] for c in cols],
         on_test=bool(cols) and cols[0] != "validation", metric_rows=rows, head_layout=config.get("head_layout"),

@@ -108,6 +108,39 @@ def test_mtkd_with_an_ensemble_of_teachers_per_task_and_a_teacher_cache(tiny_enc
     assert run2["method"]["settings"]["task_kd_losses"] == {"redv2": "kl_softmax"}
 
 
+def test_mtkd_from_a_teacher_column_of_annotator_shares(tiny_encoder_dir, data_dir, tmp_path, capsys):
+    """MTKD where REDv2's teacher is its annotators' vote shares (`--teacher_columns '{"redv2": "soft_labels"}'`)
+    and the other task has a teacher model: the record and the card name the column, the KD term changes the weights
+    against the same run without it, and a task given both sources, or a column its data lacks, is refused by name."""
+    from safetensors.torch import load_file
+
+    from hf_emo.cards import render_model_card
+
+    common = ["--model_name_or_path", str(tiny_encoder_dir), "--max_length", "16", "--per_device_train_batch_size", "8",
+              "--num_train_epochs", "1", "--learning_rate", "5e-3", "--report_to", "none", "--save_strategy", "no",
+              "--use_cpu", "true", "--disable_tqdm", "true", "--seed", "3"]
+    teacher = tmp_path / "teacher"
+    assert main(["train", "--task", "redv1", "--max_train_samples", "16", "--output_dir", str(teacher), *common]) == 0
+    mtl = ["mtl", "--tasks", "redv2", "redv1", "--max_train_samples", json.dumps({"redv2": 24, "redv1": 16}), *common]
+    kd = [*mtl, "--teacher", json.dumps({"redv1": str(teacher)}), "--alpha", "0.5", "--task_kd_losses",
+          '{"redv2": "kl_softmax"}']
+    assert main([*kd, "--teacher_columns", '{"redv2": "soft_labels"}', "--output_dir", str(tmp_path / "ann")]) == 0
+    assert main([*kd, "--output_dir", str(tmp_path / "model_only")]) == 0
+    run = json.loads((tmp_path / "ann" / "metrics.json").read_text())["run"]
+    assert run["distillation"]["teacher_columns"] == {"redv2": "soft_labels"}
+    assert run["distillation"]["kd_loss"] == {"redv1": "kl_softmax", "redv2": "kl_softmax"}
+    assert "redv2" in run["method"]["summary"] and "each task with a teacher (redv1, redv2)" in run["method"]["summary"]
+    ann = load_file(str(tmp_path / "ann" / "model.safetensors"))
+    only = load_file(str(tmp_path / "model_only" / "model.safetensors"))
+    assert max(float((ann[k] - only[k]).abs().max()) for k in ann) > 1e-4
+    assert "`redv2` ← the training data's `soft_labels` column" in render_model_card(tmp_path / "ann")
+    err = cli_error(capsys, [*mtl, "--teacher", json.dumps({"redv2": str(teacher)}), "--teacher_columns",
+                             '{"redv2": "soft_labels"}', "--output_dir", str(tmp_path / "both")])
+    assert "['redv2']" in err and "both a teacher" in err
+    err = cli_error(capsys, [*mtl, "--teacher_columns", '{"redv2": "votes"}', "--output_dir", str(tmp_path / "no")])
+    assert "'redv2'" in err and "'votes'" in err and "soft_labels" in err
+
+
 def test_mtkd_teacher_logits_and_frozen_features_run_on_the_training_device(tiny_encoder_dir, data_dir, tmp_path,
                                                                            monkeypatch):
     """The teachers' logits and the frozen encoder's features are computed before the Trainer exists; they must run

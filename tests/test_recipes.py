@@ -168,6 +168,11 @@ def test_paper000_mtl_configs_parse(stack, teachers):
         assert arm.kd_loss_name("redv2", "multi_label") == "kl_softmax"
         assert arm.kd_loss_name("laroseda", "single_label") == "kl_softmax"
         assert config.kd_loss_name("redv2", "multi_label") == ("kl_softmax" if "mtkd" in stack else "kl_bernoulli")
+        # 07's mtkd_ta_ann: the auxiliary teachers on the command line replace the config's mapping, so REDv2's
+        # teacher column does not meet the config's REDv2 teacher
+        ann, _ = parse_config_args(argv + ["--teacher", '{"laroseda": "a", "ag_news": "b"}', "--teacher_columns",
+                                           '{"redv2": "soft_labels"}'], (MultiTaskRunArguments, MultiTaskConfig))
+        assert ann.teacher == {"laroseda": "a", "ag_news": "b"} and ann.teacher_columns == {"redv2": "soft_labels"}
 
 
 def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
@@ -175,12 +180,15 @@ def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
     out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded",
                           "--max_steps", "5"], capture_output=True, text=True, env=env, check=True).stdout
     calls = [c for c in out.splitlines() if c.split(" ")[0] in ("train", "mtl")]
-    assert len(calls) == 2 * 3 + 2 * 8  # per seed: 3 single-task runs; 3 MTL, MTKD, MTKD-TA (x2), 2 ablations
+    assert len(calls) == 2 * 3 + 2 * 9  # per seed: 3 single-task runs; 3 MTL, MTKD, MTKD-TA (x3), 2 ablations
     by_dir = {c.split("--output_dir ")[1].split()[0]: c for c in calls}
     st = tmp_path / "st"
     ens = by_dir[f"{st}/mtkd_ta_ens_s1"]
     assert "kd_ta.yaml" in ens and (f'{{"redv2": ["{st}/stl_redv2_s42", "{st}/stl_redv2_s1"], '
                                     f'"laroseda": "{st}/stl_laroseda_s42", "ag_news": "{st}/stl_ag_news_s42"}}') in ens
+    ann = by_dir[f"{st}/mtkd_ta_ann_s1"]  # REDv2 distils its annotators' shares, in the softmax form by name
+    assert "kd_ta.yaml" in ann and f'--teacher {{"laroseda": "{st}/stl_laroseda_s42", "ag_news": "{st}/stl_ag_news_s42"}}' in ann
+    assert """--teacher_columns {"redv2": "soft_labels"} --task_kd_losses {"redv2": "kl_softmax"}""" in ann
     assert '"laroseda": 0.2, "ag_news": 0.2' in by_dir[f"{st}/mtl_d5_s42"]
     ta = by_dir[f"{st}/mtkd_ta_no_news_s1"]
     assert "kd_ta.yaml" in ta and "--tasks redv2 laroseda" in ta and f"{st}/stl_redv2_s42" in ta

@@ -29,6 +29,12 @@ def test_schedule_validation_and_sizes(tmp_path):
     assert stage_config(cfg, {"tasks": {"redv2": None}, "task_weights": {"redv2": 1, "x": 2}}).task_weights == \
         {"redv2": 1}
     assert cfg.num_train_epochs == 3  # the run's config is not modified
+    from hf_emo.jobs.staged import StagedRunArguments
+
+    stages = [{"tasks": {"redv2": None}}]
+    for extra in ({"teacher": {"redv2": "runs/t"}}, {"teacher_columns": {"redv2": "soft_labels"}}):
+        with pytest.raises(ValueError, match="teacher_columns are not supported"):  # refused, not ignored
+            StagedRunArguments(tasks=["redv2"], stages=stages, **extra)
 
 
 def test_stages_cli_multitask_cross_lingual(data_dir, tiny_encoder_dir, tmp_path):

@@ -19,7 +19,7 @@ from ..data import TASKS, load_task
 from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_classifier, load_tokenizer
 from ..report import method_section
-from ..teachers import cache_teacher_logits, check_teacher_label_space
+from ..teachers import cache_teacher_logits, check_teacher_label_space, teacher_logits_from_column
 from ..trainers import MultiTaskConfig, MultiTaskTrainer
 from .common import JobArguments, RunRecord, command_line, finish_job, public_name, score_splits, start_job
 
@@ -65,6 +65,10 @@ class MultiTaskRunArguments(JobArguments):
         "help": 'MTKD teachers per task, JSON, e.g. {"redv2": "runs/redv2_baseline"}, or a list of folders for an '
                 'ensemble, {"redv2": ["runs/a", "runs/b"]} (combined by teacher_aggregation): their logits are '
                 "cached on every split (each with its own tokenizer)."})
+    teacher_columns: dict | str | None = field(default=None, metadata={
+        "help": 'Per task, a data column of teacher probabilities to distil instead of a teacher model, JSON, e.g. '
+                '{"redv2": "soft_labels"} (each label\'s share of REDv2\'s annotators\' votes); a task takes a '
+                "teacher or a teacher column, not both."})
     teacher_batch_size: int = 64
     teacher_cache_dir: str | None = field(default=None, metadata={
         "help": "Keep the teachers' logits of each split here, keyed by the teachers' weights and the data, and "
@@ -79,6 +83,7 @@ class MultiTaskRunArguments(JobArguments):
         self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
         self.train_fraction = _mapping(self.train_fraction, "train_fraction")
         self.teacher = _mapping(self.teacher, "teacher")
+        self.teacher_columns = _mapping(self.teacher_columns, "teacher_columns")
         if not self.tasks:
             raise ValueError("tasks is empty")
         unknown = [t for t in self.tasks if t not in TASKS]
@@ -88,13 +93,20 @@ class MultiTaskRunArguments(JobArguments):
         if self.primary_task not in self.tasks:
             raise ValueError(f"primary_task {self.primary_task!r} is not one of tasks {self.tasks}")
         for name, m in (("max_train_samples", self.max_train_samples), ("train_fraction", self.train_fraction),
-                        ("teacher", self.teacher)):
+                        ("teacher", self.teacher), ("teacher_columns", self.teacher_columns)):
             unknown = [t for t in m if t not in TASKS]
             if unknown:
                 raise ValueError(f"{name} names unknown task(s) {unknown}; registered: {sorted(TASKS)}")
             for t in [t for t in m if t not in self.tasks]:  # a shared config may name tasks this run leaves out
                 logger.warning("%s[%r] ignored: %r is not one of this run's tasks %s", name, t, t, self.tasks)
                 del m[t]
+        both = sorted(set(self.teacher) & set(self.teacher_columns))
+        if both:
+            raise ValueError(f"task(s) {both} have both a teacher ({ {t: self.teacher[t] for t in both} }) and a "
+                             f"teacher column ({ {t: self.teacher_columns[t] for t in both} }): give one per task")
+        for t, col in self.teacher_columns.items():
+            if not isinstance(col, str) or not col:
+                raise ValueError(f"teacher_columns[{t!r}] must be a column name, got {col!r}")
         for t, f in self.train_fraction.items():
             if not 0 < float(f) <= 1:
                 raise ValueError(f"train_fraction[{t!r}] must be in (0, 1], got {f}")
@@ -142,6 +154,11 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
                                        [load_tokenizer(p) for p in paths] if len(paths) > 1 else load_tokenizer(paths[0]),
                                        batch_size=run.teacher_batch_size, desc=f"teacher logits {t}",
                                        cache_dir=run.teacher_cache_dir or None, device=config.device)
+    for t, column in run.teacher_columns.items():  # MTKD from a column of teacher probabilities (no teacher model)
+        try:
+            data[t] = teacher_logits_from_column(data[t], column, TASKS[t], temperature=config.temperature)
+        except ValueError as e:
+            raise ValueError(f"task {t!r}: {e}") from None
     if run.freeze_encoder:
         from transformers import default_data_collator
 
@@ -180,14 +197,16 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         "train_runtime_s": train_time, "train_loss": train_out.training_loss,
         "resumed_from": job.resume_from_checkpoint,
     }
-    if run.teacher:
+    if run.teacher or run.teacher_columns:
         info["distillation"] = {
             "teachers": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
                          for t, p in run.teacher.items()},
+            "teacher_columns": dict(run.teacher_columns),
             "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
             "teacher_aggregation": config.teacher_aggregation,
             "annealing": config.annealing,
-            "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type) for t in run.teacher},
+            "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type)
+                        for t in [*run.teacher, *run.teacher_columns]},
             **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
                if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
     record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info,

@@ -57,9 +57,9 @@ class StagedRunArguments(MultiTaskRunArguments):
         unknown = [t for t in self.eval_tasks if t not in self.tasks]
         if unknown:
             raise ValueError(f"eval_tasks {unknown} are not among tasks {self.tasks}")
-        if self.freeze_encoder or self.teacher:
-            raise ValueError("staged runs fine-tune the encoder without teachers: freeze_encoder and teacher are "
-                             "not supported here")
+        if self.freeze_encoder or self.teacher or self.teacher_columns:
+            raise ValueError("staged runs fine-tune the encoder without teachers: freeze_encoder, teacher and "
+                             "teacher_columns are not supported here")
 
 
 def validate_stages(stages, tasks: list[str]) -> list[dict]:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Paper 000's multi-task study over seeds: single-task baselines -> MTL (aux losses / 5, 10, 15; Table 3) -> MTKD
 # -> MTKD-TA (Table 2), the ablations without sentiment / without news (Table 5), optionally the T x alpha grid
-# (Table 4, GRID=1), MTKD-TA whose REDv2 teacher is the ensemble of every seed's single-task run (`mtkd_ta_ens`),
+# (Table 4, GRID=1), MTKD-TA whose REDv2 teacher is the ensemble of every seed's single-task run (`mtkd_ta_ens`)
+# or REDv2's annotators' vote shares (`mtkd_ta_ann`),
 # then the tables (08_mtl_tables.sh) and Table 6.
 #   bash recipes/romanian_mtkd/07_mtl_study.sh --profile embedded
 # Environment: SEEDS (default "42 1 2"), OUT (default runs/mtl_study_<profile>), GRID (1 = also Table 4's
@@ -36,6 +37,10 @@ teachers="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda
 # (mean of their probabilities), the auxiliary tasks their first seed's run, as above.
 red_ensemble="$(printf '"%s/stl_redv2_s%s", ' $(for s in "${seeds[@]}"; do echo "$out" "$s"; done))"
 teachers_ens="{\"redv2\": [${red_ensemble%, }], \"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
+# The lever that KD from the annotators (13_annotator_kd.sh) suggests: REDv2 distils its annotators' vote shares
+# (soft_labels, no teacher model) in the paper's softmax form, named here so that the profile's form cannot change
+# what the run means (the Bernoulli form stalls under annealing); the auxiliary tasks distil their first seed's run.
+teachers_aux="{\"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_sent="{\"redv2\": \"$out/stl_redv2_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_news="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\"}"
 for s in "${seeds[@]}"; do
@@ -51,6 +56,8 @@ for s in "${seeds[@]}"; do
   run "mtkd_s$s" 06_mtkd.sh "$@" --teacher "$teachers" --seed "$s"
   run "mtkd_ta_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers" --seed "$s"
   run "mtkd_ta_ens_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers_ens" --seed "$s"
+  run "mtkd_ta_ann_s$s" 06_mtkd.sh --ta "$@" --teacher "$teachers_aux" --teacher_columns '{"redv2": "soft_labels"}' \
+    --task_kd_losses '{"redv2": "kl_softmax"}' --seed "$s"
   run "mtkd_ta_no_sentiment_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 ag_news --task_weights '{"ag_news": 0.1}' \
     --teacher "$teachers_no_sent" --seed "$s"
   run "mtkd_ta_no_news_s$s" 06_mtkd.sh --ta "$@" --tasks redv2 laroseda --task_weights '{"laroseda": 0.1}' \

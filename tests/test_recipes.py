@@ -178,8 +178,11 @@ def test_paper000_mtl_configs_parse(stack, teachers):
 
 def test_paper000_mtl_study_runs_the_ladder_and_ablations(echo_bin, tmp_path):
     env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "42 1", "OUT": str(tmp_path / "st")}
-    out = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded",
-                          "--max_steps", "5"], capture_output=True, text=True, env=env, check=True).stdout
+    res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/07_mtl_study.sh"), "--profile", "embedded",
+                          "--max_steps", "5"], capture_output=True, text=True, env=env, check=True)
+    out = res.stdout
+    # OUT moved the runs: the study says so (a GPU tool's OUT once took a study's runs where nothing collected them)
+    assert f"mtl_study: runs in {tmp_path / 'st'} (from OUT; unset OUT for runs/mtl_study_embedded)" in res.stderr
     calls = [c for c in out.splitlines() if c.split(" ")[0] in ("train", "mtl")]
     assert len(calls) == 2 * 3 + 2 * 9  # per seed: 3 single-task runs; 3 MTL, MTKD, MTKD-TA (x3), 2 ablations
     by_dir = {c.split("--output_dir ")[1].split()[0]: c for c in calls}

@@ -31,22 +31,15 @@ RUNTIME = re.compile(r"'train_runtime': '([0-9.]+)'")
 
 
 def last_json_object(text: str) -> dict | None:
-    """The last top-level JSON object of a log: from a line ``{`` to the next line ``}``."""
+    """The last top-level JSON object of a log: a line ``{`` up to the next line ``}``."""
     lines = text.split("\n")
-    found = None
-    i = 0
-    while i < len(lines):
-        if lines[i] == "{":
-            for j in range(i + 1, len(lines)):
-                if lines[j] == "}":
-                    try:
-                        found = json.loads("\n".join(lines[i:j + 1]))
-                    except ValueError:
-                        pass
-                    i = j
-                    break
-        i += 1
-    return found
+    for i in reversed([i for i, line in enumerate(lines) if line == "{"]):
+        if "}" in lines[i:]:
+            try:
+                return json.loads("\n".join(lines[i:lines.index("}", i) + 1]))
+            except ValueError:
+                continue
+    return None
 
 
 def resolve(command: str, name: str, runs_dir: str) -> dict:
@@ -63,27 +56,22 @@ def resolve(command: str, name: str, runs_dir: str) -> dict:
         env = {**os.environ, "HF_EMO_BIN": str(fake), "HF_EMO_ARGV": str(argv_file), "OUT": str(Path(tmp) / "runs"),
                "TABLES": "0"}
         subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
-        argv = argv_file.read_text(encoding="utf-8").split("\0")[:-1]
-        # the study's own runs folder and paths relative to the checkout, as the run itself records them
-        public = [a.replace(str(Path(tmp) / "runs"), runs_dir).replace(f"{ROOT}{os.sep}", "") for a in argv]
+        # the study's own runs folder, as the run itself records it; config paths stay absolute to be read here
+        argv = [a.replace(str(Path(tmp) / "runs"), runs_dir)
+                for a in argv_file.read_text(encoding="utf-8").split("\0")[:-1]]
     job, args = argv[0], argv[1:]
-    out: dict = {"command": scrub(shlex.join(["hf-emo", *public]))}
-    if job in ("mtl", "distil"):
+    out: dict = {"command": scrub(shlex.join(["hf-emo", *(a.replace(f"{ROOT}{os.sep}", "") for a in argv)]))}
+    if job in ("mtl", "distil"):  # the settings the run itself records, from the job's own function
         import importlib
 
         from hf_emo import trainers
         from hf_emo.data.registry import TASKS
 
         module, run_cls, config_cls, _ = TRAINING_JOBS[job]
-        run, config = parse_config_args(args, (getattr(importlib.import_module(f"hf_emo.jobs.{module}"), run_cls),
-                                               getattr(trainers, config_cls)))
-        tasks = [*run.teacher, *getattr(run, "teacher_columns", {})] if job == "mtl" else [run.task]
-        kd = {"temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
-              "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type) for t in tasks} if job == "mtl"
-              else config.kd_loss}
-        kd.update({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
-                  if config.alpha_schedule == "linear" else {"alpha": config.alpha})
-        out["distillation"] = kd
+        job_module = importlib.import_module(f"hf_emo.jobs.{module}")
+        run, config = parse_config_args(args, (getattr(job_module, run_cls), getattr(trainers, config_cls)))
+        out["distillation"] = (job_module.distillation_info(run, config) if job == "mtl"
+                               else job_module.distillation_info(run, config, TASKS[run.task]))
     return out
 
 

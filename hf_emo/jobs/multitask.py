@@ -198,17 +198,7 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
         "resumed_from": job.resume_from_checkpoint,
     }
     if run.teacher or run.teacher_columns:
-        info["distillation"] = {
-            "teachers": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
-                         for t, p in run.teacher.items()},
-            "teacher_columns": dict(run.teacher_columns),
-            "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
-            "teacher_aggregation": config.teacher_aggregation,
-            "annealing": config.annealing,
-            "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type)
-                        for t in [*run.teacher, *run.teacher_columns]},
-            **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
-               if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
+        info["distillation"] = distillation_info(run, config)
     record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info,
                                   command=command or command_line("python", sys.argv))
     write_multitask_report(config.output_dir, model=model, record=record.to_dict(),
@@ -328,3 +318,18 @@ def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_hist
         lines += ["", "![GradNorm task weights](task_weights.png)"]
     paths["report"].write_text("\n".join(lines) + "\n")
     return paths
+
+
+def distillation_info(run: MultiTaskRunArguments, config: MultiTaskConfig) -> dict:
+    """The KD settings a multi-task run records (``run.distillation``): teachers, temperature, alpha or its
+    schedule, the KD loss per task; what ``hf-emo table kd-grid`` groups runs by."""
+    return {
+        "teachers": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
+                     for t, p in run.teacher.items()},
+        "teacher_columns": dict(run.teacher_columns),
+        "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
+        "teacher_aggregation": config.teacher_aggregation,
+        "annealing": config.annealing,
+        "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type) for t in [*run.teacher, *run.teacher_columns]},
+        **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
+           if config.alpha_schedule == "linear" else {"alpha": config.alpha})}

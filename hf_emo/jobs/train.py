@@ -142,7 +142,7 @@ def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | 
                                       batch_size=run.inference_batch_size, device=config.device)
         else:
             check_same_tokenizer(run.teacher, run.model_name_or_path, tokenizer)
-        kd_info = _kd_info(run, config, spec)
+        kd_info = distillation_info(run, config, spec)
     tokenized = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
     common = dict(model=model, args=config, task_spec=spec, train_dataset=tokenized["train"],
                   eval_dataset=tokenized.get("validation"), processing_class=tokenizer,
@@ -207,7 +207,9 @@ def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -
         raise JobError(f"{e}: set teacher_mode cached") from None
 
 
-def _kd_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
+def distillation_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
+    """The KD settings a single-task distillation run records (``run.distillation``): teachers, temperature, alpha
+    or its schedule, the KD loss; what ``hf-emo table kd-grid`` groups runs by."""
     from ..losses import get_kd_loss
 
     info = {"teachers": [public_name(t) for t in run.teacher], "teacher_column": run.teacher_column,

@@ -12,14 +12,17 @@ out="${1:?usage: first_epoch_probe.sh OUT_DIR COMMAND...}"; shift
 mkdir -p "$out"
 log="$out/probe.log"
 : > "$log"
-"$@" --output_dir "$out" --overwrite_output_dir true > "$log" 2>&1 &
+# its own process group (setsid), so that one signal ends the command and everything under it at once: ending the
+# children first let a shell command run its next step before the shell itself was ended
+group=(); command -v setsid > /dev/null && group=(setsid)  # without setsid: the command and what names its folder
+"${group[@]}" "$@" --output_dir "$out" --overwrite_output_dir true > "$log" 2>&1 &
 pid=$!
 evaluated() { grep -q "'eval_f1_micro'\|'eval_loss'" "$log"; }  # the Trainer's first evaluation line
 while kill -0 "$pid" 2>/dev/null && ! evaluated; do sleep 5; done
 if ! evaluated; then
   echo "first_epoch_probe.sh: the command ended before its first evaluation (log: $log)" >&2; exit 1
 fi
-pkill -TERM -P "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null
+kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
 # the job may sit under a recipe script: end every process whose command line names this output folder
 pkill -TERM -f -- "--output_dir $out" 2>/dev/null
 wait "$pid" 2>/dev/null

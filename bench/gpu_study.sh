@@ -60,8 +60,12 @@ snapshot() {
     python3 bench/collect_runs.py --runs "$dir/*" --out "$results/$name.json.tmp" > /dev/null 2>&1 \
       && mv "$results/$name.json.tmp" "$results/$name.json"
   done
-  find runs "$logs" -maxdepth 3 \( -name metrics.json -o -name '*.png' -o -name '*.log' -o -name summary.txt \
-    -o -name 'table*.md' \) 2>/dev/null | tar -czf "$results/runs.tar.gz.tmp" -T - 2>/dev/null \
+  # only folders that exist: with pipefail, find's error on a missing runs/ (a fresh clone) would drop the archive
+  local roots=() d
+  for d in runs "$logs"; do [[ -d "$d" ]] && roots+=("$d"); done
+  (( ${#roots[@]} )) || return 0
+  find "${roots[@]}" -maxdepth 3 \( -name metrics.json -o -name '*.png' -o -name '*.log' -o -name summary.txt \
+    -o -name 'table*.md' \) | tar -czf "$results/runs.tar.gz.tmp" -T - \
     && mv "$results/runs.tar.gz.tmp" "$results/runs.tar.gz"
 }
 ( while sleep "${SNAPSHOT_S:-30}"; do snapshot; done ) &

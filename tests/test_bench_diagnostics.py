@@ -2,6 +2,7 @@
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,33 @@ def test_first_epoch_probe_stops_the_run_after_its_first_evaluation(tmp_path):
     assert record["first_eval"] == {"eval_loss": 0.41, "eval_f1_micro": 0.0}
     assert record["train_logs"] == [{"loss": 0.68, "loss_kd": 0.70, "alpha": 0.1}]
     assert not (tmp_path / "went_on").exists()  # stopped, not left to finish
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def test_first_epoch_probe_ends_every_process_under_the_command(tmp_path):
+    """The probe ended the command's children, then the command: a grandchild outlived both and went on, and in CI
+    (2026-12-04) the command itself ran its next step in between. It now ends the command's process group at once."""
+    (tmp_path / "grandchild.sh").write_text(f"echo $$ > {tmp_path}/grandchild.pid; sleep 60\n")
+    (tmp_path / "child.sh").write_text(f"bash {tmp_path}/grandchild.sh; true\n")
+    fake = f"echo \"{{'eval_loss': '0.41'}}\"; bash {tmp_path}/child.sh; touch {tmp_path}/went_on"
+    res = subprocess.run(["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(tmp_path / "p"), "bash", "-c", fake],
+                         capture_output=True, text=True, timeout=50)
+    assert res.returncode == 0, res.stderr
+    grandchild = int((tmp_path / "grandchild.pid").read_text())
+    deadline = time.monotonic() + 10
+    while _running(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert not _running(grandchild), "the command's grandchild is still running"
+    finally:
+        subprocess.run(["kill", "-9", str(grandchild)], capture_output=True)
+    assert not (tmp_path / "went_on").exists()
 
 
 def test_first_epoch_probe_says_when_the_run_ends_before_evaluating(tmp_path):

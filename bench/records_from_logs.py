@@ -34,11 +34,10 @@ def last_json_object(text: str) -> dict | None:
     """The last top-level JSON object of a log: a line ``{`` up to the next line ``}``."""
     lines = text.split("\n")
     for i in reversed([i for i, line in enumerate(lines) if line == "{"]):
-        if "}" in lines[i:]:
-            try:
-                return json.loads("\n".join(lines[i:lines.index("}", i) + 1]))
-            except ValueError:
-                continue
+        try:  # ValueError: no closing line after it, or not JSON
+            return json.loads("\n".join(lines[i:lines.index("}", i) + 1]))
+        except ValueError:
+            continue
     return None
 
 

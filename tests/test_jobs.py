@@ -110,6 +110,16 @@ def test_no_token_or_local_path_in_any_artefact_and_push_uploads_this_run_only(c
     assert "old_confusion.png" not in names and "training_args.bin" not in names and "model.safetensors" in names
     card = (tmp_path / "staging" / "README.md").read_text()
     assert "base_model:" not in card and str(tmp_path) not in card and TOKEN not in card
+    # config.json names the wrapped encoder (it once kept the folder's absolute path, pushed with the model)
+    for f in [out / "config.json", *staged]:
+        if f.suffix in (".json", ".md", ".txt"):
+            assert str(tmp_path) not in f.read_text(), f.name
+    assert json.loads((out / "config.json").read_text())["encoder"]["_name_or_path"] == "~/tiny-bert"
+    old_config = json.loads((out / "config.json").read_text())  # a run folder written before that fix
+    old_config["encoder"]["_name_or_path"] = str(tmp_path / "models" / "my-e5")
+    (out / "config.json").write_text(json.dumps(old_config))
+    stage_upload(out, tmp_path / "staging_old", "me/x")
+    assert json.loads((tmp_path / "staging_old" / "config.json").read_text())["encoder"]["_name_or_path"] == "my-e5"
     # offline: one sentence, rc 1, nothing lost
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     before = sorted(p.name for p in out.iterdir())

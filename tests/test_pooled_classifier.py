@@ -69,3 +69,23 @@ def test_keep_layers_makes_a_distilbert_style_student_that_reloads(tiny_encoder_
     assert torch.allclose(small(input_ids=x).logits, again(input_ids=x).logits, atol=1e-6)
     with pytest.raises(ValueError, match=r"num_layers must be in \[1, 2\]"):
         build_classifier(str(tiny_encoder_dir), spec, num_layers=3)
+
+
+@pytest.mark.parametrize("config_class", ["PooledClassifierConfig", "MultiTaskModelConfig"])
+def test_encoder_wrapper_configs_keep_their_fields_through_a_save(config_class, tmp_path):
+    """Both configs share ``EncoderWrapperConfig.__init__``; transformers 5 makes every config a dataclass, and a
+    subclass without an ``__init__`` of its own once got a generated one that set none of these fields."""
+    import hf_emo.models as models
+    from tests.conftest import tiny_bert_config
+
+    cls = getattr(models, config_class)
+    config = cls(encoder=tiny_bert_config(), pooling="cls", classifier_dropout=0.3, text_prefix="query: ",
+                 max_seq_length=64, num_labels=3)
+    config.save_pretrained(tmp_path)
+    for loaded in (config, cls.from_pretrained(tmp_path)):
+        assert (loaded.pooling, loaded.classifier_dropout, loaded.text_prefix, loaded.max_seq_length) == \
+            ("cls", 0.3, "query: ", 64)
+        assert loaded.encoder_config.model_type == "bert"
+        assert loaded.hidden_size == tiny_bert_config().hidden_size
+    with pytest.raises(ValueError, match="pooling must be 'mean' or 'cls'"):
+        cls(encoder=tiny_bert_config(), pooling="max")

@@ -62,15 +62,26 @@ def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | No
     return out
 
 
+# where each uploaded file names its base model: (file, path of keys to the name)
+BASE_MODEL_FIELDS = (("adapter_config.json", ("base_model_name_or_path",)), ("hf_emo_generative.json", ("base_model",)),
+                     ("config.json", ("encoder", "_name_or_path")))
+
+
 def _public_base_model(staging: Path) -> None:
-    """An adapter names its base model: in the uploaded copy that is a Hub id or the folder's name, not a path."""
-    for name, key in (("adapter_config.json", "base_model_name_or_path"), ("hf_emo_generative.json", "base_model")):
+    """The uploaded copy names the base model (an adapter's, a wrapped encoder's) by its Hub id or its folder's
+    name, not by a path (run folders written before 2026-12-04 kept the encoder's path in config.json)."""
+    for name, keys in BASE_MODEL_FIELDS:
         path = staging / name
-        if path.is_file():
-            data = json.loads(path.read_text())
-            if data.get(key):
-                data[key] = public_base_model(data[key])
-                path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text())
+        *parents, key = keys
+        holder = data
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and holder.get(key):
+            holder[key] = public_base_model(holder[key])
+            path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
 def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token: str | None = None,

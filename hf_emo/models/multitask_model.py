@@ -23,18 +23,18 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
+from transformers import AutoConfig, AutoModel, PreTrainedModel
 from transformers.utils import ModelOutput
 
 from ..data.spec import TaskSpec
 from ..gradient_reversal import grad_reverse
 from ..losses import supervised_loss
-from .pooled_classifier import _POOLER_MODEL_TYPES, pool
+from .pooled_classifier import _POOLER_MODEL_TYPES, EncoderWrapperConfig, pool
 
 HEAD_LAYOUTS = ("multi_head", "shared_embedding")
 
 
-class MultiTaskModelConfig(PretrainedConfig):
+class MultiTaskModelConfig(EncoderWrapperConfig):
     """The encoder's config (a dict), the tasks (``TaskSpec`` dicts, in task-id order) and the head layout."""
 
     model_type = "hf_emo_multitask"
@@ -43,37 +43,20 @@ class MultiTaskModelConfig(PretrainedConfig):
                  head_layout: str = "multi_head", shared_layer_size: int | None = None,
                  classifier_dropout: float = 0.1, text_prefix: str = "", max_seq_length: int | None = None,
                  thresholds: dict[str, float] | None = None, **kwargs: Any) -> None:
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
         if head_layout not in HEAD_LAYOUTS:
             raise ValueError(f"head_layout must be one of {HEAD_LAYOUTS}, got {head_layout!r}")
         if shared_layer_size is not None and shared_layer_size <= 0:
             raise ValueError(f"shared_layer_size must be a positive int or None, got {shared_layer_size}")
-        if isinstance(encoder, PretrainedConfig):
-            encoder = encoder.to_dict()
         tasks = [t.to_dict() if isinstance(t, TaskSpec) else dict(t) for t in (tasks or [])]
         names = [t["name"] for t in tasks]
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate task names: {names}")
-        self.encoder = encoder or {}
         self.tasks = tasks
-        self.pooling = pooling
         self.head_layout = head_layout
         self.shared_layer_size = shared_layer_size
-        self.classifier_dropout = classifier_dropout
-        self.text_prefix = text_prefix
-        self.max_seq_length = max_seq_length
         self.thresholds = dict(thresholds or {})
-        super().__init__(**kwargs)
-
-    @property
-    def encoder_config(self) -> PretrainedConfig:
-        enc = dict(self.encoder)
-        return AutoConfig.for_model(enc.pop("model_type"), **enc)
-
-    @property
-    def hidden_size(self) -> int:
-        return int(self.encoder.get("hidden_size", 0))
+        super().__init__(encoder=encoder, pooling=pooling, classifier_dropout=classifier_dropout,
+                         text_prefix=text_prefix, max_seq_length=max_seq_length, **kwargs)
 
     @property
     def task_specs(self) -> list[TaskSpec]:

@@ -16,15 +16,15 @@ from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassificati
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from ..losses import supervised_loss
+from ..scrub import public_name
 
 PROBLEM_FROM_HF = {"multi_label_classification": "multi_label", "single_label_classification": "single_label",
                    "regression": "regression"}
 
 
-class PooledClassifierConfig(PretrainedConfig):
-    """Config: the wrapped encoder's config (``encoder``, a dict), ``pooling`` and the head's dropout."""
-
-    model_type = "hf_emo_pooled_classifier"
+class EncoderWrapperConfig(PretrainedConfig):
+    """Base of the configs that wrap an HF encoder: its config (``encoder``, a dict, so that the wrapper saves and
+    loads as one config), the pooling, the heads' dropout, the text prefix and the maximum length."""
 
     def __init__(self, encoder: dict | None = None, pooling: str = "mean", classifier_dropout: float = 0.1,
                  text_prefix: str = "", max_seq_length: int | None = None, **kwargs: Any) -> None:
@@ -32,7 +32,10 @@ class PooledClassifierConfig(PretrainedConfig):
             raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
         if isinstance(encoder, PretrainedConfig):
             encoder = encoder.to_dict()
-        self.encoder = encoder or {}
+        encoder = dict(encoder or {})
+        if encoder.get("_name_or_path"):  # where the encoder was loaded from: saved in config.json, so no local path
+            encoder["_name_or_path"] = public_name(encoder["_name_or_path"])
+        self.encoder = encoder
         self.pooling = pooling
         self.classifier_dropout = classifier_dropout
         self.text_prefix = text_prefix
@@ -47,6 +50,15 @@ class PooledClassifierConfig(PretrainedConfig):
     @property
     def hidden_size(self) -> int:  # used by Trainer/DeepSpeed auto settings
         return int(self.encoder.get("hidden_size", 0))
+
+
+class PooledClassifierConfig(EncoderWrapperConfig):
+    """Config: the wrapped encoder's config (``encoder``, a dict), ``pooling`` and the head's dropout."""
+
+    model_type = "hf_emo_pooled_classifier"
+    # transformers 5 makes each config class a dataclass, and one without an ``__init__`` of its own gets a generated
+    # one that never runs its base's: name the base's here.
+    __init__ = EncoderWrapperConfig.__init__
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor | None, how: str) -> torch.Tensor:

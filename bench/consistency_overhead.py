@@ -11,7 +11,6 @@ all alike. Report: median step time, b/a and c/a.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
@@ -22,12 +21,12 @@ from hf_emo.data import TASKS, PairedDataCollator, load_task
 from hf_emo.data.tokenize import tokenize_dataset
 from hf_emo.models import build_classifier, load_tokenizer
 from hf_emo.quality_weights import add_translation_disagreement
-from hf_emo.jobs.train import machine_description
+from hf_emo.jobs.common import machine_description
 from hf_emo.teachers import cache_teacher_logits
 from hf_emo.trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig, \
     DistillationTrainer
 
-from trainer_overhead import StepTimer  # noqa: E402  (bench/ is the script's folder)
+from trainer_overhead import StepTimer, report  # noqa: E402  (bench/ is the script's folder)
 
 
 def main() -> None:
@@ -97,10 +96,7 @@ def main() -> None:
            "disagreement_s": round(weights_s, 2), **{f"{k}_s_per_step": round(v, 4) for k, v in med.items()},
            "ratio_b_over_a": round(med["b_consistency_global"] / med["a_kd_cached"], 4),
            "ratio_c_over_a": round(med["c_consistency_batch"] / med["a_kd_cached"], 4)}
-    print(json.dumps(out, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+    report(out, args.json)
 
 
 if __name__ == "__main__":

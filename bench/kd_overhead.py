@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import statistics
 import threading
@@ -27,11 +26,11 @@ from transformers import DataCollatorWithPadding
 from hf_emo.data import TASKS, load_task
 from hf_emo.data.tokenize import tokenize_dataset
 from hf_emo.models import build_classifier, load_classifier, load_tokenizer
-from hf_emo.jobs.train import machine_description
+from hf_emo.jobs.common import machine_description
 from hf_emo.teachers import cache_teacher_logits
 from hf_emo.trainers import DistillationConfig, DistillationTrainer, EmotionTrainer
 
-from trainer_overhead import StepTimer  # noqa: E402  (bench/ is the script's folder)
+from trainer_overhead import StepTimer, report  # noqa: E402  (bench/ is the script's folder)
 
 
 class PeakMemory:
@@ -137,10 +136,7 @@ def main() -> None:
            **{f"{k}_peak_mem_mb": round(statistics.median(v), 1) for k, v in mem.items()},
            "ratio_b_over_a": round(med["b_kd_cached"] / med["a_emotion"], 4),
            "ratio_c_over_a": round(med["c_kd_live"] / med["a_emotion"], 4)}
-    print(json.dumps(out, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+    report(out, args.json)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ static weights; (d) the same with GradNorm. (c) and (d) are reported per micro-b
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 
@@ -22,10 +21,10 @@ from transformers import DataCollatorWithPadding
 from hf_emo.data import TASKS, load_task
 from hf_emo.data.tokenize import tokenize_dataset
 from hf_emo.models import build_classifier, build_multitask_model, load_tokenizer
-from hf_emo.jobs.train import machine_description
+from hf_emo.jobs.common import machine_description
 from hf_emo.trainers import EmotionConfig, EmotionTrainer, MultiTaskConfig, MultiTaskTrainer
 
-from trainer_overhead import StepTimer  # noqa: E402  (bench/ is the script's folder)
+from trainer_overhead import StepTimer, report  # noqa: E402  (bench/ is the script's folder)
 
 
 def main() -> None:
@@ -95,10 +94,7 @@ def main() -> None:
            "ratio_b_over_a": round(med["b_mtl_one_task"] / med["a_emotion"], 4),
            "ratio_c_over_a": round(med["c_mtl_three_tasks"] / med["a_emotion"], 4),
            "gradnorm_cost_d_over_c": round(med["d_mtl_gradnorm"] / med["c_mtl_three_tasks"], 4)}
-    print(json.dumps(out, indent=2))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=2)
+    report(out, args.json)
 
 
 if __name__ == "__main__":

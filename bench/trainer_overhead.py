@@ -34,6 +34,14 @@ class StepTimer(TrainerCallback):
         self.times.append(time.perf_counter() - self._t)
 
 
+def report(result: dict, json_path: str | None = None) -> None:
+    """Print a benchmark's result as JSON, and write it to ``json_path`` when one is given."""
+    print(json.dumps(result, indent=2))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(result, f, indent=2)
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--model", default="multilingual-e5-small")
@@ -75,7 +83,7 @@ def main() -> None:
     out = {"model": args.model, "task": args.task, "batch": args.batch, "steps": args.steps,
            "max_length": args.max_length, "plain_s_per_step": round(plain, 4), "emotion_s_per_step": round(ours, 4),
            "ratio": round(ours / plain, 4), "threads": torch.get_num_threads()}
-    print(json.dumps(out, indent=2))
+    report(out)
 
 
 if __name__ == "__main__":

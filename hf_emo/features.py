@@ -14,7 +14,7 @@ import torch
 from datasets import Dataset, DatasetDict, Sequence, Value
 
 from .data.cache import disk_cached
-from .models.forward import dataset_batches
+from .models.forward import model_batches
 
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -51,19 +51,12 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
                          "tokenizer= to tokenise its text column")
     if tokenizer is not None and text_column not in dataset.column_names:
         raise ValueError(f"dataset has no text column {text_column!r} (columns: {dataset.column_names})")
-    was_training = model.training
-    model.eval()
-    dev = next(model.parameters()).device if device is None else torch.device(device)
-    model.to(dev)
-    prefix = getattr(model.config, "text_prefix", "") or ""
-    limit = max_length or getattr(model.config, "max_seq_length", None) or 512
     pad_id = getattr(model.encoder.config, "pad_token_id", None) or 0
     chunks = []
-    for batch in dataset_batches(dataset, tokenizer, text_column=text_column, text_prefix=prefix, max_length=limit,
-                                 batch_size=batch_size, pad_id=pad_id, desc=desc):
-        pooled, _ = model.encode(**{k: v.to(dev) for k, v in batch.items()})
+    for batch in model_batches(model, dataset, tokenizer, text_column=text_column, max_length=max_length,
+                               batch_size=batch_size, device=device, pad_id=pad_id, desc=desc):
+        pooled, _ = model.encode(**batch)
         chunks.append(pooled.float().cpu().numpy())
-    model.train(was_training)
     values = np.concatenate(chunks).astype(np.float32)
     if column in dataset.column_names:
         dataset = dataset.remove_columns(column)

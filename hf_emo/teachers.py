@@ -145,7 +145,7 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     once for all splits when not given.
     """
     from .data.cache import disk_cached, weights_digest
-    from .models.forward import dataset_batches
+    from .models.forward import model_batches
 
     if cache_dir is not None and digests is None:  # hash the teachers' weights once, not once per split
         digests = [weights_digest(t) for t in as_teacher_list(teachers)]
@@ -178,20 +178,12 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
         raise ValueError(f"dataset has no text column {text_column!r} (columns: {dataset.column_names})")
     per_teacher = []
     for k, (teacher, teacher_tokenizer) in enumerate(zip(teachers, tokenizers)):
-        was_training = teacher.training
-        teacher.eval()
-        tdev = next(teacher.parameters()).device if device is None else torch.device(device)
-        teacher.to(tdev)
-        prefix = getattr(teacher.config, "text_prefix", "") or ""
-        limit = max_length or getattr(teacher.config, "max_seq_length", None) or 512
         pad_id = getattr(teacher.config, "pad_token_id", None) or 0
-        chunks = []
         with torch.inference_mode():
-            for batch in dataset_batches(dataset, teacher_tokenizer, text_column=text_column, text_prefix=prefix,
-                                         max_length=limit, batch_size=batch_size, pad_id=pad_id,
-                                         desc=f"{desc} (teacher {k + 1}/{len(teachers)})"):
-                chunks.append(teacher(**{key: v.to(tdev) for key, v in batch.items()}).logits.float().cpu().numpy())
-        teacher.train(was_training)
+            chunks = [teacher(**batch).logits.float().cpu().numpy()
+                      for batch in model_batches(teacher, dataset, teacher_tokenizer, text_column=text_column,
+                                                 max_length=max_length, batch_size=batch_size, device=device,
+                                                 pad_id=pad_id, desc=f"{desc} (teacher {k + 1}/{len(teachers)})")]
         per_teacher.append(np.concatenate(chunks) if chunks else np.zeros((0, teacher.config.num_labels), np.float32))
     values = per_teacher[0] if len(teachers) == 1 else np.stack(per_teacher, axis=1)
     feature = HFSequence(Value("float32")) if values.ndim == 2 else HFSequence(HFSequence(Value("float32")))

@@ -39,6 +39,33 @@ def dataset_batches(dataset, tokenizer=None, *, text_column: str = "text", text_
                                  padding=True, return_tensors="pt"))
 
 
+def inference_settings(model, *, max_length: int | None = None, text_prefix: str | None = None,
+                       device: str | torch.device | None = None) -> tuple[str, int, torch.device]:
+    """How ``model`` reads raw text: its ``config.text_prefix`` (or ``text_prefix``), its ``config.max_seq_length``
+    (or ``max_length``, else 512) and the device it runs on (``device``, else where its weights are)."""
+    prefix = text_prefix if text_prefix is not None else (getattr(model.config, "text_prefix", "") or "")
+    limit = max_length or getattr(model.config, "max_seq_length", None) or 512
+    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    return prefix, limit, dev
+
+
+def model_batches(model, dataset, tokenizer=None, *, text_column: str = "text", max_length: int | None = None,
+                  batch_size: int = 64, device: str | torch.device | None = None, pad_id: int = 0,
+                  desc: str = "batches") -> Iterator[dict[str, torch.Tensor]]:
+    """:func:`dataset_batches` for ``model``, on its device and read as it reads text (:func:`inference_settings`):
+    the model is moved there and put in eval mode for the loop, and its train/eval mode is restored afterwards."""
+    prefix, limit, dev = inference_settings(model, max_length=max_length, device=device)
+    was_training = model.training
+    model.eval()
+    model.to(dev)
+    try:
+        for batch in dataset_batches(dataset, tokenizer, text_column=text_column, text_prefix=prefix,
+                                     max_length=limit, batch_size=batch_size, pad_id=pad_id, desc=desc):
+            yield {k: v.to(dev) for k, v in batch.items()}
+    finally:
+        model.train(was_training)
+
+
 def batched_logits(model, tokenizer, texts: list[str], *, batch_size: int = 32, max_length: int | None = None,
                    text_prefix: str | None = None, device: str | torch.device | None = None,
                    desc: str = "predicting") -> np.ndarray | dict[str, np.ndarray]:
@@ -49,9 +76,7 @@ def batched_logits(model, tokenizer, texts: list[str], *, batch_size: int = 32, 
     where its weights are); its train/eval mode is restored afterwards."""
     from tqdm.auto import tqdm
 
-    prefix = text_prefix if text_prefix is not None else (getattr(model.config, "text_prefix", "") or "")
-    limit = max_length or getattr(model.config, "max_seq_length", None) or 512
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    prefix, limit, dev = inference_settings(model, max_length=max_length, text_prefix=text_prefix, device=device)
     was_training = model.training
     model.eval()
     chunks: list = []

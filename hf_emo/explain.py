@@ -54,34 +54,32 @@ def trigger_scores(model, tokenizer, texts: Sequence[str], *, batch_size: int = 
     """
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("trigger_scores needs a fast tokenizer (it maps tokens to words by character offsets)")
-    prefix = (getattr(model.config, "text_prefix", "") or "") if text_prefix is None else text_prefix
-    limit = max_length or getattr(model.config, "max_seq_length", None) or 512
-    was_training = model.training
-    model.eval()
-    dev = torch.device(device) if device is not None else next(model.parameters()).device
+    from .models.forward import eval_mode, inference_settings
+
+    prefix, limit, dev = inference_settings(model, max_length=max_length, text_prefix=text_prefix, device=device)
     out: list[WordScores] = []
-    for i in range(0, len(texts), batch_size):
-        chunk = list(texts[i:i + batch_size])
-        enc = tokenizer([prefix + t for t in chunk], truncation=True, max_length=limit, padding=True,
-                        return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt")
-        offsets = enc.pop("offset_mapping")
-        special = enc.pop("special_tokens_mask")
-        hidden = model(**{k: v.to(dev) for k, v in enc.items()}, output_hidden_states=True).hidden_states[-1]
-        hidden = hidden.float()
-        sims = torch.nn.functional.cosine_similarity(hidden[:, :1], hidden, dim=-1).cpu().numpy()
-        for b, text in enumerate(chunk):
-            words, spans = split_words(text)
-            scores = np.full(len(words), -np.inf)
-            for tok_i, (s, e) in enumerate(offsets[b].tolist()):
-                if special[b, tok_i] or not enc["attention_mask"][b, tok_i] or e <= len(prefix) or e == s:
-                    continue
-                s, e = max(s, len(prefix)) - len(prefix), e - len(prefix)
-                for w, (ws, we) in enumerate(spans):
-                    if ws < e and s < we:
-                        scores[w] = max(scores[w], sims[b, tok_i])
-            # a word cut off by max_length gets the lowest possible score
-            out.append(WordScores(text, words, spans, [float(x) if np.isfinite(x) else -1.0 for x in scores]))
-    model.train(was_training)
+    with eval_mode(model):
+        for i in range(0, len(texts), batch_size):
+            chunk = list(texts[i:i + batch_size])
+            enc = tokenizer([prefix + t for t in chunk], truncation=True, max_length=limit, padding=True,
+                            return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt")
+            offsets = enc.pop("offset_mapping")
+            special = enc.pop("special_tokens_mask")
+            hidden = model(**{k: v.to(dev) for k, v in enc.items()}, output_hidden_states=True).hidden_states[-1]
+            hidden = hidden.float()
+            sims = torch.nn.functional.cosine_similarity(hidden[:, :1], hidden, dim=-1).cpu().numpy()
+            for b, text in enumerate(chunk):
+                words, spans = split_words(text)
+                scores = np.full(len(words), -np.inf)
+                for tok_i, (s, e) in enumerate(offsets[b].tolist()):
+                    if special[b, tok_i] or not enc["attention_mask"][b, tok_i] or e <= len(prefix) or e == s:
+                        continue
+                    s, e = max(s, len(prefix)) - len(prefix), e - len(prefix)
+                    for w, (ws, we) in enumerate(spans):
+                        if ws < e and s < we:
+                            scores[w] = max(scores[w], sims[b, tok_i])
+                # a word cut off by max_length gets the lowest possible score
+                out.append(WordScores(text, words, spans, [float(x) if np.isfinite(x) else -1.0 for x in scores]))
     return out
 
 

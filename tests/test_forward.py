@@ -8,7 +8,7 @@ from datasets import Dataset
 from transformers import BertForSequenceClassification
 
 from conftest import tiny_bert_config, tiny_tokenizer
-from hf_emo.models.forward import batched_logits, inference_settings, model_batches
+from hf_emo.models.forward import batched_logits, eval_mode, inference_settings, model_batches
 
 
 def _model(**config):
@@ -60,3 +60,14 @@ def test_model_batches_give_the_logits_that_batched_logits_gives():
     with torch.inference_mode():
         from_batches = torch.cat([model(**b).logits for b in model_batches(model, ds, tiny_tokenizer(), batch_size=2)])
     torch.testing.assert_close(from_batches.numpy(), batched_logits(model, tiny_tokenizer(), texts, batch_size=2))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_eval_mode_restores_the_mode_after_an_error(training):
+    model = _model()
+    model.train(training)
+    with pytest.raises(RuntimeError, match="boom"):
+        with eval_mode(model):
+            assert not model.training
+            raise RuntimeError("boom")
+    assert model.training is training

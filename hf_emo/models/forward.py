@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import numpy as np
@@ -49,21 +50,27 @@ def inference_settings(model, *, max_length: int | None = None, text_prefix: str
     return prefix, limit, dev
 
 
+@contextmanager
+def eval_mode(model) -> Iterator[Any]:
+    """``model`` in eval mode inside the block; its train/eval mode as it was afterwards, also after an error."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def model_batches(model, dataset, tokenizer=None, *, text_column: str = "text", max_length: int | None = None,
                   batch_size: int = 64, device: str | torch.device | None = None, pad_id: int = 0,
                   desc: str = "batches") -> Iterator[dict[str, torch.Tensor]]:
     """:func:`dataset_batches` for ``model``, on its device and read as it reads text (:func:`inference_settings`):
     the model is moved there and put in eval mode for the loop, and its train/eval mode is restored afterwards."""
     prefix, limit, dev = inference_settings(model, max_length=max_length, device=device)
-    was_training = model.training
-    model.eval()
-    model.to(dev)
-    try:
+    with eval_mode(model.to(dev)):
         for batch in dataset_batches(dataset, tokenizer, text_column=text_column, text_prefix=prefix,
                                      max_length=limit, batch_size=batch_size, pad_id=pad_id, desc=desc):
             yield {k: v.to(dev) for k, v in batch.items()}
-    finally:
-        model.train(was_training)
 
 
 def batched_logits(model, tokenizer, texts: list[str], *, batch_size: int = 32, max_length: int | None = None,
@@ -77,22 +84,17 @@ def batched_logits(model, tokenizer, texts: list[str], *, batch_size: int = 32, 
     from tqdm.auto import tqdm
 
     prefix, limit, dev = inference_settings(model, max_length=max_length, text_prefix=text_prefix, device=device)
-    was_training = model.training
-    model.eval()
     chunks: list = []
-    try:
-        with torch.inference_mode():
-            for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
-                enc = tokenizer([prefix + t for t in texts[i:i + batch_size]], truncation=True, max_length=limit,
-                                padding=True, return_tensors="pt")
-                out = model(**{k: v.to(dev) for k, v in enc.items()})
-                task_logits = getattr(out, "task_logits", None)
-                if task_logits is not None:
-                    chunks.append({t: lg.float().cpu().numpy() for t, lg in task_logits.items()})
-                else:
-                    chunks.append(out.logits.float().cpu().numpy())
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.inference_mode():
+        for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
+            enc = tokenizer([prefix + t for t in texts[i:i + batch_size]], truncation=True, max_length=limit,
+                            padding=True, return_tensors="pt")
+            out = model(**{k: v.to(dev) for k, v in enc.items()})
+            task_logits = getattr(out, "task_logits", None)
+            if task_logits is not None:
+                chunks.append({t: lg.float().cpu().numpy() for t, lg in task_logits.items()})
+            else:
+                chunks.append(out.logits.float().cpu().numpy())
     if chunks and isinstance(chunks[0], dict):
         return {t: np.concatenate([c[t] for c in chunks]) for t in chunks[0]}
     return np.concatenate(chunks) if chunks else np.zeros((0, model.config.num_labels), np.float32)

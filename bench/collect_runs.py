@@ -31,7 +31,7 @@ from pathlib import Path
 RUN_FIELDS = ("seed", "command", "machine", "versions", "task", "tasks", "primary_task", "steps", "best_step",
               "train_runtime_s", "peak_rss_mb", "split_sizes", "task_sampler", "train_fraction", "max_train_samples",
               "threshold", "resumed_from", "restored_from", "renamed_from", "splits_from_table",
-              "weight_noise_correlations", "distillation", "job", "from_log", "note")
+              "weight_noise_correlations", "method", "distillation", "job", "from_log", "note")
 
 
 def collect(patterns: list[str], splits: list[str] | None = None) -> dict:

@@ -21,7 +21,7 @@ from hf_emo.data import TASKS, PairedDataCollator, load_task
 from hf_emo.data.tokenize import tokenize_dataset
 from hf_emo.models import build_classifier, load_tokenizer
 from hf_emo.quality_weights import add_translation_disagreement
-from hf_emo.jobs.common import machine_description
+from hf_emo.jobs.record import machine_description
 from hf_emo.teachers import cache_teacher_logits
 from hf_emo.trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig, \
     DistillationTrainer

@@ -21,7 +21,7 @@ from transformers import DataCollatorWithPadding
 from hf_emo.data import TASKS, load_task
 from hf_emo.data.tokenize import tokenize_dataset
 from hf_emo.models import build_classifier, build_multitask_model, load_tokenizer
-from hf_emo.jobs.common import machine_description
+from hf_emo.jobs.record import machine_description
 from hf_emo.trainers import EmotionConfig, EmotionTrainer, MultiTaskConfig, MultiTaskTrainer
 
 from trainer_overhead import StepTimer, report  # noqa: E402  (bench/ is the script's folder)

@@ -41,9 +41,8 @@ def last_json_object(text: str) -> dict | None:
 
 
 def resolve(command: str, name: str, runs_dir: str) -> dict:
-    """``{"command": the hf-emo command line, "distillation": settings}`` that ``command`` (a study job) runs for
+    """``{"command": the hf-emo command line, "method": its description}`` that ``command`` (a study job) runs for
     ``name``, found by running it with an ``hf-emo`` that records its arguments instead of training."""
-    from hf_emo.cli import TRAINING_JOBS, parse_config_args
     from hf_emo.scrub import scrub
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -59,17 +58,13 @@ def resolve(command: str, name: str, runs_dir: str) -> dict:
                 for a in argv_file.read_text(encoding="utf-8").split("\0")[:-1]]
     job, args = argv[0], argv[1:]
     out: dict = {"command": scrub(shlex.join(["hf-emo", *(a.replace(f"{ROOT}{os.sep}", "") for a in argv)]))}
-    if job in ("mtl", "distil"):  # the settings the run itself records, from the job's own function
-        import importlib
+    if job in ("mtl", "distil"):  # the method as the run itself records it, from the job's own description
+        from hf_emo.jobs.arguments import parse_config_args
+        from hf_emo.jobs.methods import get_method
 
-        from hf_emo import trainers
-        from hf_emo.data.registry import TASKS
-
-        module, run_cls, config_cls, _ = TRAINING_JOBS[job]
-        job_module = importlib.import_module(f"hf_emo.jobs.{module}")
-        run, config = parse_config_args(args, (getattr(job_module, run_cls), getattr(trainers, config_cls)))
-        out["distillation"] = (job_module.distillation_info(run, config) if job == "mtl"
-                               else job_module.distillation_info(run, config, TASKS[run.task]))
+        method = get_method(job)
+        run, config = parse_config_args(args, method.argument_classes)
+        out["method"] = method.job(run, config, command=out["command"]).planned_method().to_dict()
     return out
 
 
@@ -107,8 +102,8 @@ def records(log_dirs: list[Path], study: str, run_info: dict, runs_dir: str | No
             if runs_dir is not None:
                 resolved = resolve(command, name, runs_dir)
                 record["run"].update(command=resolved["command"], job=command)
-                if "distillation" in resolved:
-                    record["run"]["distillation"] = resolved["distillation"]
+                if "method" in resolved:
+                    record["run"]["method"] = resolved["method"]
             if name in runs:
                 problems.append(f"{log_dir}/{job}: {name} appears twice; the later log is kept")
             runs[name] = record

@@ -19,7 +19,7 @@ from .noise import silence_known_noise
 
 silence_known_noise()  # before transformers imports peft, which imports bitsandbytes
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402,F401
 
 # submodule -> the public names it provides
 _EXPORTS: dict[str, tuple[str, ...]] = {

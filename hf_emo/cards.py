@@ -127,12 +127,12 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
     import transformers
     from huggingface_hub import ModelCard, ModelCardData
 
-    from . import __version__
+    from .version import __version__
 
     run = res.get("run", {})
     spec = TaskSpec.from_dict(config["hf_emo_task"])
-    cons = run.get("consistency")
-    teachers = (run.get("distillation") or {}).get("teachers") or run.get("teachers") or []
+    kd = _teacher_facts(run, method)
+    teachers = kd.get("teachers") or []
     base = run.get("model", "")
     base_id = hub_base_model(base)
     repo_id = repo_id or f"your-name/{name}"
@@ -140,14 +140,14 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
         [c for c in ("validation",) if c in res]
     labels = {"test": "student", "test_tuned": "student (tuned threshold)", "test_teacher": "teacher",
               "test_stage1": "student before refinement", "validation": "validation"}
-    if cons:
-        labels["test_teacher"] = f"teacher on `{cons.get('translation_column')}` (reference)"
+    if method.settings.get("translation_column"):
+        labels["test_teacher"] = f"teacher on `{method.settings['translation_column']}` (reference)"
     keys = [k for k in METRIC_ORDER if any(k in res[c] for c in cols)]
     rows = [{"name": k, "values": [_fmt(k, res[c].get(k, "")) for c in cols]} for k in keys]
     for k, v in (res.get("test_loyalty") or {}).items():
         rows.append({"name": k, "values": [_fmt(k, v)] + [""] * (len(cols) - 1)})
     settings = [(k, run.get(k)) for k in ("pooling", "max_length") if run.get(k) is not None]
-    settings += [(k, v) for k, v in method.settings.items() if v is not None]
+    settings += [(k, v) for k, v in method.settings.items() if v is not None and k not in TEACHER_KEYS]
     secs = run.get("train_runtime_s")
     licence, licence_note = licence_of(base)
     card_data = ModelCardData(
@@ -159,7 +159,7 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
         base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})", base_model_url=_base_model_url(base),
         summary=f"`{base_id or Path(base).name or name}` trained on `{spec.name}` by hf_emo's `{method.trainer}` "
                 f"({method.name.lower()}).",
-        teachers=teachers, teacher_column=(run.get("distillation") or {}).get("teacher_column"), task=spec.to_dict(),
+        teachers=teachers, teacher_column=kd.get("teacher_column"), task=spec.to_dict(),
         split_sizes=run.get("split_sizes", {}),
         substitutions=run.get("substitutions", []), method=method.summary, settings=settings,
         threshold=run.get("threshold", 0.5), tuned="test_tuned" in res,
@@ -184,14 +184,14 @@ def render_multitask_card(res: dict, config: dict, method: MethodDescription, *,
     import transformers
     from huggingface_hub import ModelCard, ModelCardData
 
-    from . import __version__
+    from .version import __version__
 
     run = res.get("run", {})
     specs = [TaskSpec.from_dict(t) for t in config["tasks"]]
     base = run.get("model", "")
     base_id = hub_base_model(base)
     repo_id = repo_id or f"your-name/{name}"
-    kd = run.get("distillation")
+    kd = _teacher_facts(run, method)
     sizes = run.get("split_sizes", {})
     tasks = [{**s.to_dict(), "sizes": " / ".join(str(sizes.get(s.name, {}).get(k, "–"))
                                                  for k in ("train", "validation", "test"))} for s in specs]
@@ -205,7 +205,7 @@ def render_multitask_card(res: dict, config: dict, method: MethodDescription, *,
     settings = [(k, run.get(k)) for k in ("head_layout", "shared_layer_size", "pooling", "max_length",
                                           "freeze_encoder", "train_fraction", "max_train_samples", "thresholds")
                 if run.get(k) not in (None, {}, "")]
-    settings += [(k, v) for k, v in method.settings.items() if v not in (None, {}, "")]
+    settings += [(k, v) for k, v in method.settings.items() if v not in (None, {}, "") and k not in TEACHER_KEYS]
     subs = [f"`{s.name}`: {s.split_note}" for s in specs if "substitute" in s.description.lower()
             or "re-split" in s.split_note]
     if run.get("max_train_samples") or run.get("train_fraction"):
@@ -224,9 +224,10 @@ def render_multitask_card(res: dict, config: dict, method: MethodDescription, *,
         base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})", base_model_url=_base_model_url(base),
         summary=(f"{shown} trained on {len(specs)} tasks at once" if len(specs) > 1
                  else f"{shown} trained on one task (the single-task baseline of a multi-task study)")
-        + f" by hf_emo's `{method.trainer}`" + (" with multi-task knowledge distillation." if kd else "."),
-        tasks=tasks, primary_task=primary, teachers=(kd or {}).get("teachers", {}),
-        teacher_columns=(kd or {}).get("teacher_columns", {}), substitutions=subs,
+        + f" by hf_emo's `{method.trainer}`" + (" with multi-task knowledge distillation."
+                                                if kd.get("teachers") or kd.get("teacher_columns") else "."),
+        tasks=tasks, primary_task=primary, teachers=kd.get("teachers") or {},
+        teacher_columns=kd.get("teacher_columns") or {}, substitutions=subs,
         method=method.summary, settings=settings, tuned="test_tuned" in res,
         metric_columns=[{"test": "test", "test_tuned": "test (tuned)", "validation": "validation"}[c] for c in cols],
         on_test=bool(cols) and cols[0] != "validation", metric_rows=rows, head_layout=config.get("head_layout"),
@@ -246,3 +247,16 @@ def _registered_citation(name: str) -> str:
     from .data import TASKS
 
     return TASKS[name].citation if name in TASKS else ""
+
+
+TEACHER_KEYS = ("teachers", "teacher_column", "teacher_columns")  # shown in the card's own teacher lines
+
+
+def _teacher_facts(run: dict, method: MethodDescription) -> dict[str, Any]:
+    """The teachers of a run as its method records them (``run.method.settings``); a run folder written before
+    the method held them keeps them in ``run.distillation`` or ``run.teachers``."""
+    old = run.get("distillation") or {}
+    facts = {k: method.settings.get(k, old.get(k)) for k in TEACHER_KEYS}
+    if not facts["teachers"] and run.get("teachers"):
+        facts["teachers"] = run["teachers"]
+    return facts

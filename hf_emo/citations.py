@@ -40,6 +40,13 @@ BIBTEX = {
   pages     = {2980--2988},
   year      = {2017}
 }""",
+    "szegedy2016": """@inproceedings{szegedy2016rethinking,
+  title     = {Rethinking the Inception Architecture for Computer Vision},
+  author    = {Szegedy, Christian and Vanhoucke, Vincent and Ioffe, Sergey and Shlens, Jon and Wojna, Zbigniew},
+  booktitle = {Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  pages     = {2818--2826},
+  year      = {2016}
+}""",
     "hu2022lora": """@inproceedings{hu2022lora,
   title     = {{LoRA}: Low-Rank Adaptation of Large Language Models},
   author    = {Hu, Edward J. and Shen, Yelong and Wallis, Phillip and Allen-Zhu, Zeyuan and Li, Yuanzhi and Wang, Shean

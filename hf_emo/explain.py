@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["WordScores", "trigger_scores", "trigger_f1", "trigger_map", "tune_trigger_threshold",
+__all__ = ["WordScores", "explain_texts", "trigger_scores", "trigger_f1", "trigger_map", "tune_trigger_threshold",
            "render_terminal", "render_html"]
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
@@ -187,3 +187,29 @@ def render_html(items: Sequence[WordScores], threshold: float | Sequence[float],
             "token's last hidden state (Wang et al. 2024 §3.4); red words are at or above the threshold "
             f"({', '.join(sorted({f'{t:.3f}' for t in thresholds}))}).</p>"
             + "\n".join(rows) + "</body></html>\n")
+
+
+def explain_texts(model_name_or_path: str, texts: Sequence[str], *, threshold: float | None = None,
+                  batch_size: int = 32) -> tuple[list[WordScores], list[str], list[float]]:
+    """``(word scores, label line, trigger threshold)`` per text for a fine-tuned classifier (folder or Hub id).
+
+    The label line names the labels ``predict`` chooses (at the model's tuned threshold(s)) with their
+    probabilities; the trigger threshold is ``threshold``, else the model's ``hf_emo_trigger_threshold``, else per
+    text the mean + one standard deviation of its word scores."""
+    from .inference import predict
+    from .models import load_classifier, load_tokenizer
+
+    model, tokenizer = load_classifier(model_name_or_path), load_tokenizer(model_name_or_path)
+    pred = predict(model, tokenizer, texts, batch_size=batch_size)
+    names, problem = pred.label_names, pred.problem_type
+    default = threshold if threshold is not None else getattr(model.config, "hf_emo_trigger_threshold", None)
+    items = trigger_scores(model, tokenizer, texts, batch_size=batch_size)
+    labels, thresholds = [], []
+    for item, probs, chosen in zip(items, pred.probabilities, pred.labels):
+        thresholds.append(default if default is not None else float(np.mean(item.scores) + np.std(item.scores)))
+        if problem == "multi_label":  # the labels predict() chose at the model's tuned threshold(s)
+            shown = [f"{n} {v:.2f}" for n, v in zip(names, probs) if n in chosen]
+        else:
+            shown = [f"{names[int(probs.argmax())]} {probs.max():.2f}"]
+        labels.append(", ".join(shown) or "(no label)")
+    return items, labels, thresholds

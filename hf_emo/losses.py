@@ -15,6 +15,7 @@ the Bernoulli and MSE forms, a sum over classes for the softmax form), so ``alph
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -22,11 +23,12 @@ import torch.nn.functional as F
 
 __all__ = [
     "reduce_items", "bce_loss", "ce_loss", "mse_loss", "bce_single_label_loss", "label_smoothed_ce_loss",
-    "focal_loss", "focal_ce_loss", "SUPERVISED_LOSSES", "register_loss", "get_supervised_loss", "supervised_loss",
+    "focal_loss", "focal_ce_loss", "SUPERVISED_LOSSES", "SUPERVISED_LOSS_INFO", "LossInfo", "loss_info",
+    "register_loss", "get_supervised_loss", "supervised_loss",
     "soft_ce_loss", "soft_target_loss", "causal_lm_loss",
     "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
     "token_cosine_loss",
-    "mix_losses", "KD_LOSSES", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
+    "mix_losses", "KD_LOSSES", "KD_LOSS_INFO", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
     "gradnorm_loss",
 ]
 
@@ -133,10 +135,23 @@ _DEFAULT_LOSS = {"multi_label": "bce", "single_label": "ce", "regression": "mse"
 PROBLEM_TYPES = tuple(_DEFAULT_LOSS)
 
 
+@dataclass(frozen=True)
+class LossInfo:
+    """What a registered loss says about itself on cards and in reports: ``summary``, the loss in a few words
+    ("binary cross-entropy"); ``citation``, a key of :data:`hf_emo.citations.BIBTEX` or a BibTeX entry, or ``None``."""
+
+    summary: str
+    citation: str | None = None
+
+
+SUPERVISED_LOSS_INFO: dict[str, LossInfo] = {"auto": LossInfo("the problem type's loss (BCE, CE or MSE)")}
+
+
 def register_loss(name: str, fn: SupervisedLoss | None = None, *, problem_types: tuple[str, ...] = PROBLEM_TYPES,
-                  overwrite: bool = False):
+                  summary: str | None = None, citation: str | None = None, overwrite: bool = False):
     """Register ``fn(logits, labels, weight=None, num_items_in_batch=None, **options)`` as the gold-label loss
-    ``name`` for ``problem_types``. Usable as a decorator; then ``EmotionConfig(loss=name)``.
+    ``name`` for ``problem_types``, with the words (``summary``) and the paper (``citation``) that cards and reports
+    give for it. Usable as a decorator; then ``EmotionConfig(loss=name)``.
 
     Follow :func:`reduce_items`' convention (a sum over items divided by ``num_items_in_batch``) with one item per
     example for single-label and one per label cell otherwise, so that gradient accumulation stays exact."""
@@ -150,17 +165,30 @@ def register_loss(name: str, fn: SupervisedLoss | None = None, *, problem_types:
         if taken and not overwrite:
             raise ValueError(f"a loss named {name!r} is already registered for {taken} (pass overwrite=True)")
         entry.update({p: f for p in problem_types})
+        known = SUPERVISED_LOSS_INFO.get(name)
+        SUPERVISED_LOSS_INFO[name] = LossInfo(summary or (known.summary if known else f"the `{name}` loss"),
+                                              citation or (known.citation if known else None))
         return f
     return add(fn) if fn is not None else add
 
 
-register_loss("bce", bce_loss, problem_types=("multi_label",))
-register_loss("ce", ce_loss, problem_types=("single_label",))
-register_loss("mse", mse_loss, problem_types=("regression",))
-register_loss("bce_single_label", bce_single_label_loss, problem_types=("single_label",))
-register_loss("label_smoothed_ce", label_smoothed_ce_loss, problem_types=("single_label",))
-register_loss("focal", focal_loss, problem_types=("multi_label",))
+register_loss("bce", bce_loss, problem_types=("multi_label",), summary="binary cross-entropy")
+register_loss("ce", ce_loss, problem_types=("single_label",), summary="cross-entropy")
+register_loss("mse", mse_loss, problem_types=("regression",), summary="mean squared error")
+register_loss("bce_single_label", bce_single_label_loss, problem_types=("single_label",),
+              summary="binary cross-entropy on one-hot targets (each class its own sigmoid)")
+register_loss("label_smoothed_ce", label_smoothed_ce_loss, problem_types=("single_label",),
+              summary="label-smoothed cross-entropy", citation="szegedy2016")
+register_loss("focal", focal_loss, problem_types=("multi_label",), summary="the focal loss (Lin et al. 2017)",
+              citation="lin2017")
 register_loss("focal", focal_ce_loss, problem_types=("single_label",))
+
+
+def loss_info(name: str, kind: str = "supervised") -> LossInfo:
+    """The registered summary and citation of the ``kind`` (``supervised`` or ``kd``) loss ``name``; a name that is
+    not registered reads as itself."""
+    table = SUPERVISED_LOSS_INFO if kind == "supervised" else KD_LOSS_INFO
+    return table.get(name) or LossInfo(f"the `{name}` loss")
 
 
 def get_supervised_loss(name: str, problem_type: str) -> tuple[str, SupervisedLoss]:
@@ -336,16 +364,15 @@ def teacher_logits_from_probs(probs: torch.Tensor, problem_type: str, temperatur
 
 
 KDLoss = Callable[..., torch.Tensor]
-KD_LOSSES: dict[str, KDLoss] = {
-    "kl_softmax": kd_kl_loss,
-    "kl_bernoulli": kd_bernoulli_loss,
-    "mse": kd_mse_loss,
-}
+KD_LOSSES: dict[str, KDLoss] = {}
+KD_LOSS_INFO: dict[str, LossInfo] = {}
 _DEFAULT_KD = {"multi_label": "kl_bernoulli", "single_label": "kl_softmax", "regression": "mse"}
 
 
-def register_kd_loss(name: str, fn: KDLoss | None = None, *, overwrite: bool = False):
-    """Register ``fn(student_logits, teacher_logits, temperature, weight=None, num_items_in_batch=None)``.
+def register_kd_loss(name: str, fn: KDLoss | None = None, *, summary: str | None = None,
+                     citation: str | None = None, overwrite: bool = False):
+    """Register ``fn(student_logits, teacher_logits, temperature, weight=None, num_items_in_batch=None)`` as the KD
+    loss ``name``, with the words (``summary``: "the KD term is ...") and the paper (``citation``) that cards give.
 
     Usable as a decorator: ``@register_kd_loss("my_kd")``. Then ``DistillationConfig(kd_loss="my_kd")``.
     """
@@ -353,8 +380,15 @@ def register_kd_loss(name: str, fn: KDLoss | None = None, *, overwrite: bool = F
         if name in KD_LOSSES and not overwrite and KD_LOSSES[name] is not f:
             raise ValueError(f"a KD loss named {name!r} is already registered (pass overwrite=True)")
         KD_LOSSES[name] = f
+        KD_LOSS_INFO[name] = LossInfo(summary or f"`{name}`", citation)
         return f
     return add(fn) if fn is not None else add
+
+
+register_kd_loss("kl_softmax", kd_kl_loss, summary="Hinton's softmax KL, T^2 KL(softmax(t/T) || softmax(s/T))",
+                 citation="hinton2015")
+register_kd_loss("kl_bernoulli", kd_bernoulli_loss, summary="a per-label Bernoulli KL on sigmoid(logits/T)")
+register_kd_loss("mse", kd_mse_loss, summary="the mean squared error to the teacher's outputs")
 
 
 def default_kd_loss(problem_type: str) -> str:

@@ -29,6 +29,7 @@ class MethodDescription:
     citations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "citations", tuple(dict.fromkeys(self.citations)))  # each paper once
         unknown = [k for k in self.citations if k not in BIBTEX and not k.lstrip().startswith("@")]
         if unknown:
             raise ValueError(f"{self.trainer}: citation key(s) {unknown} are not in hf_emo.citations.BIBTEX")

@@ -27,6 +27,7 @@ from sklearn.metrics import (
 from .data.spec import TaskSpec
 
 __all__ = [
+    "score_splits",
     "multi_label_metrics",
     "single_label_metrics",
     "regression_metrics",
@@ -294,3 +295,24 @@ def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: 
         out.setdefault("probability_loyalty_symmetric_kl", []).append(
             probability_loyalty(pt, ps, multi_label=multi, form="symmetric_kl"))
     return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+# -- scoring the splits of a run ------------------------------------------------------------------------
+def _sigmoid64(x) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
+def score_splits(spec: TaskSpec, outputs: dict[str, tuple[np.ndarray, np.ndarray]], *, threshold: float = 0.5,
+                 tune: bool = False, tune_split: str = "validation", per_label: bool = False
+                 ) -> tuple[dict[str, dict], float | list[float]]:
+    """Metrics of every split from ``{split: (logits, labels)}``; with ``tune`` (multi-label), the threshold that
+    maximises the task metric on ``tune_split`` (``per_label``: one per label, each maximising that label's F1) and
+    a ``<split>_tuned`` entry per split. Returns ``(results, threshold)``, the tuned threshold(s) or the given one."""
+    results = {split: task_metrics(spec, y, lg, threshold) for split, (lg, y) in outputs.items()}
+    if tune and spec.problem_type == "multi_label" and tune_split in outputs:
+        lg, y = outputs[tune_split]
+        threshold = tune_label_thresholds(y, _sigmoid64(lg)) if per_label else \
+            tune_threshold(y, _sigmoid64(lg), spec.metric)[0]
+        for split, (lg, y) in outputs.items():
+            results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
+    return results, threshold

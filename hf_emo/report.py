@@ -176,3 +176,71 @@ def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
         lines += ["", "![training curves](training_curves.png)"]
     paths["report"].write_text("\n".join(lines) + "\n")
     return paths
+
+
+def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence, path: str | Path, *,
+                 title: str = "", xlabel: str = "", ylabel: str = "", fmt: str = "{:.1f}",
+                 vmin: float | None = None, vmax: float | None = None, cmap: str | None = None) -> Path:
+    """A heat map PNG with the value written in each cell (cells are left blank past 20 columns)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.asarray(matrix, dtype=float)
+    big = m.shape[1] > 20
+    cell = 0.45 if big else 1.1
+    fig, ax = plt.subplots(figsize=(2.5 + cell * m.shape[1], 1.5 + (0.4 if big else 0.6) * m.shape[0]))
+    im = ax.imshow(np.ma.masked_invalid(m), cmap=cmap or ("coolwarm" if vmin is not None and vmin < 0 else "viridis"),
+                   aspect="auto", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(m.shape[1]), [str(c) for c in col_labels], rotation=90 if len(col_labels) > 8 else 0)
+    ax.set_yticks(range(m.shape[0]), [str(r) for r in row_labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if not big and not np.isnan(m[i, j]):
+                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", color="w", fontsize=8)
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "GradNorm task weights") -> Path | None:
+    """GradNorm's task weights over training steps (TBED-MTL Fig. 3), from rows with ``step`` and
+    ``task_weight_<task>`` keys (``MultiTaskTrainer.gradnorm_history`` or the log history)."""
+    rows = [h for h in log_history if any(k.startswith("task_weight_") for k in h)]
+    if not rows:
+        return None
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    for key in sorted({k for h in rows for k in h if k.startswith("task_weight_")}):
+        ax.plot([h["step"] for h in rows], [h[key] for h in rows], label=key.removeprefix("task_weight_"))
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss weight")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_label_correlation(names: list[str], corr: np.ndarray, out_dir: str | Path, *, title: str = "Label correlation",
+                            stem: str = "label_correlation") -> dict[str, Path]:
+    """A label correlation matrix (``MultiTaskModel.label_correlation()``, TBED-MTL Fig. 4/7) as ``<stem>.csv`` and
+    a heat map ``<stem>.png``; returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv = out / f"{stem}.csv"
+    lines = ["label," + ",".join(names)]
+    lines += [names[i] + "," + ",".join(f"{v:.4f}" for v in corr[i]) for i in range(len(names))]
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    png = plot_heatmap(corr, names, names, out / f"{stem}.png", title=title, fmt="{:.2f}", vmin=-1, vmax=1)
+    return {"csv": csv, "png": png}

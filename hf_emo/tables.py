@@ -10,6 +10,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from .report import plot_heatmap  # noqa: F401  (tables and their heat maps: one import)
+
 __all__ = ["load_run", "seed_table", "mean_json_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
 
 
@@ -125,12 +127,23 @@ def _alpha_label(kd: dict) -> str:
     return f"{kd['alpha']:g}"
 
 
+def kd_settings(record: dict) -> dict | None:
+    """A distillation run's KD settings (temperature, alpha or its schedule, KD loss, teachers): its method's
+    settings (``run.method.settings``), or ``run.distillation`` in records written before the method held them;
+    ``None`` for a run without a KD term."""
+    run = record.get("run", {})
+    settings = (run.get("method") or {}).get("settings") or {}
+    if "temperature" in settings and ("alpha" in settings or "alpha_start" in settings):
+        return settings
+    return run.get("distillation")
+
+
 def kd_grid(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str = "test"):
     """``(temperatures, alpha_labels, mean, std)`` over the distillation runs, grouped by (T, alpha)."""
     cells: dict[tuple[float, str], list[float]] = {}
     for r in _expand(run_dirs):
         res = load_run(r)
-        kd = res.get("run", {}).get("distillation")
+        kd = kd_settings(res)
         if not kd:
             continue
         cells.setdefault((float(kd["temperature"]), _alpha_label(kd)), []).append(res[split][metric])
@@ -157,39 +170,6 @@ def kd_grid_table(run_dirs: Iterable[str | Path], metric: str = "f1_micro", spli
                  for j in range(len(alphas))]
         lines.append(f"| {t:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n", (temps, alphas, mean, std)
-
-
-def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence, path: str | Path, *,
-                 title: str = "", xlabel: str = "", ylabel: str = "", fmt: str = "{:.1f}",
-                 vmin: float | None = None, vmax: float | None = None, cmap: str | None = None) -> Path:
-    """A heat map PNG with the value written in each cell (cells are left blank past 20 columns)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    m = np.asarray(matrix, dtype=float)
-    big = m.shape[1] > 20
-    cell = 0.45 if big else 1.1
-    fig, ax = plt.subplots(figsize=(2.5 + cell * m.shape[1], 1.5 + (0.4 if big else 0.6) * m.shape[0]))
-    im = ax.imshow(np.ma.masked_invalid(m), cmap=cmap or ("coolwarm" if vmin is not None and vmin < 0 else "viridis"),
-                   aspect="auto", vmin=vmin, vmax=vmax)
-    ax.set_xticks(range(m.shape[1]), [str(c) for c in col_labels], rotation=90 if len(col_labels) > 8 else 0)
-    ax.set_yticks(range(m.shape[0]), [str(r) for r in row_labels])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    for i in range(m.shape[0]):
-        for j in range(m.shape[1]):
-            if not big and not np.isnan(m[i, j]):
-                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", color="w", fontsize=8)
-    fig.colorbar(im, ax=ax)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
 
 
 def mean_json_table(patterns: Iterable[str | Path], key: str, caption: str = "", spread: str = "std") -> str:
@@ -223,3 +203,77 @@ def _ci95(values: Sequence[float]) -> float:
 
     v = np.asarray(values, float)
     return float(t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def mean_task_weights(patterns: list[str]) -> tuple[list[dict], int]:
+    """GradNorm weights per step averaged over the runs' ``task_weights.json`` (up to the shortest run)."""
+    import glob
+
+    files = [Path(f) for p in patterns for f in sorted(glob.glob(str(Path(p) / "task_weights.json")))]
+    if not files:
+        raise FileNotFoundError(f"no task_weights.json (GradNorm runs) under {patterns}")
+    runs = [json.loads(f.read_text()) for f in files]
+    steps = min(len(r) for r in runs)
+    keys = [k for k in runs[0][0] if k.startswith("task_weight_")]
+    rows = [{"step": runs[0][i]["step"], **{k: float(np.mean([r[i][k] for r in runs])) for k in keys}}
+            for i in range(steps)]
+    return rows, len(runs)
+
+
+def probability_table(models: dict[str, str], *, task: str = "redv2", split: str = "test", n: int = 4,
+                      sample_seed: int = 0, rows: list[int] | None = None, data_dir: str | None = None,
+                      caption: str = "") -> str:
+    """Markdown: texts of a split (the given ``rows``, else a seeded sample of ``n``), their gold labels, and per
+    model the labels it predicts with their probabilities in percent (Matei Table 6 lists every label above the
+    threshold). ``models`` maps a column name to a single- or multi-task model folder."""
+    from .inference import predict, predict_multitask
+    from .jobs.evaluate import load_eval_split
+    from .jobs.record import inference_device
+    from .jobs.run_folder import JobError
+    from .data import TASKS
+    from .models import load_classifier, load_tokenizer
+    from .inference import model_task_spec
+    from .models.factory import load_config
+
+    ds, spec = load_eval_split(TASKS.get(task), task=task, split=split, data_dir=data_dir)
+    if rows:
+        bad = [r for r in rows if not 0 <= r < len(ds)]
+        if bad:
+            raise JobError(f"--rows {bad}: the {task} {split} split has rows 0..{len(ds) - 1}")
+        ds = ds.select(rows)
+    else:
+        ds = ds.shuffle(seed=sample_seed).select(range(min(n, len(ds))))
+    texts = list(ds["text"])
+    gold = None
+    if spec.problem_type != "regression":
+        gold = [[nm for nm, v in zip(spec.label_names, y) if v] if spec.problem_type == "multi_label"
+                else [spec.label_names[int(y)]] for y in ds["labels"]]
+    cols = []
+    for name, path in models.items():
+        if load_config(path).model_type == "hf_emo_multitask":
+            from transformers import AutoModel
+
+            from .zoo import resolve_model
+
+            mt = AutoModel.from_pretrained(resolve_model(path))
+            if task not in mt.task_names:
+                raise JobError(f"model {path} has no head for task {task!r} (its tasks: {mt.task_names})")
+            pred = predict_multitask(mt, load_tokenizer(path), texts, device=inference_device())[task]
+        else:
+            model = load_classifier(path)
+            own = model_task_spec(model)
+            if own.name != task:
+                raise JobError(f"model {path} is for task {own.name!r}, not {task!r}")
+            pred = predict(model, load_tokenizer(path), texts, device=inference_device())
+        cells = []
+        for labels, probs in zip(pred.labels, pred.probabilities):
+            scores = dict(zip(pred.label_names, probs.tolist()))
+            ranked = sorted(labels, key=lambda lab: -scores[lab])
+            cells.append(", ".join(f"{lab} ({100 * scores[lab]:.0f})" for lab in ranked) or "–")
+        cols.append((name, cells))
+    head = "| text | gold | " + " | ".join(nm for nm, _ in cols) + " |"
+    lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(cols)]
+    for i, t in enumerate(texts):
+        clean = t.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {clean} | {', '.join(gold[i]) if gold else ''} | " + " | ".join(c[i] for _, c in cols) + " |")
+    return "\n".join(lines) + "\n"

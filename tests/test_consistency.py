@@ -5,7 +5,7 @@ import pytest
 import torch
 from datasets import Dataset
 
-from hf_emo.data import PairedDataCollator, TaskSpec, tokenize_teacher_side
+from hf_emo.data import PairedDataCollator, tokenize_teacher_side
 from hf_emo.losses import kd_bernoulli_loss, kd_kl_loss
 from hf_emo.quality_weights import add_quality_weights, add_translation_disagreement, minmax_quality, \
     quality_weights, translation_disagreement

@@ -56,9 +56,10 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     monkeypatch.undo()
     assert {"test", "test_stage1", "validation", "validation_stage1", "test_teacher", "test_loyalty"} <= set(m)
     assert m["run"]["threshold"] == 0.4 and m["run"]["split_sizes"]["train"] == 48
-    c = m["run"]["consistency"]
+    c = m["run"]["method"]["settings"]
     assert c["quality_weighting"] == weighting and c["kd_loss"] == "kl_bernoulli"
-    assert c["refinement_rows"] == (36 if weighting == "threshold" else 48)
+    assert c["translation_column"] == "en_text" and [t.rsplit("/", 1)[-1] for t in c["teachers"]] == ["teacher"]
+    assert m["run"]["refinement"]["rows"] == (36 if weighting == "threshold" else 48)
     corr = m["run"]["weight_noise_correlations"]
     assert set(corr) >= {"pivot_lang=da", "alignment=1:n", "abs_log_length_ratio"}
     assert all(v != v or -1 <= v <= 1 for v in corr.values())  # nan when a flag is constant in the sample
@@ -78,7 +79,6 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
 
 
 def test_consistency_run_needs_a_trained_student_and_a_teacher(data_dir, tmp_path, tiny_encoder_dir, capsys):
-    from hf_emo.cli import main
 
     assert re.search("not a fine-tuned classifier", cli_error(capsys, ["consistency", "--model_name_or_path", str(tiny_encoder_dir), "--teacher", "x",
               "--output_dir", str(tmp_path), "--report_to", "none"]))

@@ -2,7 +2,6 @@
 exact upload file set, and the Hub error paths (offline: no token, unreachable Hub)."""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -48,8 +47,10 @@ def runs(tiny_encoder_dir, files, tmp_path):  # noqa: F811
 def test_distil_writes_kd_settings_loyalty_and_curves(runs):
     teacher, student = runs
     m = json.loads((student / "metrics.json").read_text())
-    kd = m["run"]["distillation"]
-    assert kd["teachers"] == [str(teacher)] and kd["kd_loss"] == "kl_softmax"
+    assert "distillation" not in m["run"]  # each KD setting once: in the config as given and the method's settings
+    kd = m["run"]["method"]["settings"]
+    assert kd["teachers"] == [str(teacher)] and kd["kd_loss"] == "kl_softmax" and kd["cached_teacher_logits"]
+    assert m["run"]["config"]["temperature"] == 2.0
     assert (kd["alpha_start"], kd["alpha_end"], kd["temperature"]) == (0.1, 0.7, 2.0)
     assert 0.0 <= m["test_loyalty"]["label_loyalty"] <= 1.0 and 0.0 <= m["test_loyalty"]["probability_loyalty"] <= 1
     t = json.loads((teacher / "metrics.json").read_text())
@@ -262,7 +263,8 @@ def test_distil_from_redv2s_annotator_shares(tiny_encoder_dir, data_dir, tmp_pat
                  str(tmp_path / "kd")]) == 0
     assert main(["train", *common, "--output_dir", str(tmp_path / "gold")]) == 0
     m = json.loads((tmp_path / "kd" / "metrics.json").read_text())
-    assert m["run"]["distillation"]["teacher_column"] == "soft_labels" and m["run"]["distillation"]["teachers"] == []
+    kd = m["run"]["method"]["settings"]
+    assert kd["teacher_column"] == "soft_labels" and "teachers" not in kd
     assert 0.0 <= m["test_loyalty"]["label_loyalty"] <= 1.0 and "test_teacher" not in m
     kd, gold = load_file(str(tmp_path / "kd" / "model.safetensors")), load_file(str(tmp_path / "gold" / "model.safetensors"))
     assert max(float((kd[k] - gold[k]).abs().max()) for k in kd) > 1e-4

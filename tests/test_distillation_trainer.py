@@ -1,12 +1,10 @@
 """DistillationTrainer on tiny models: cached vs live teachers, columns, accumulation, resume, label spaces."""
 
-import json
 
 import numpy as np
 import pytest
 import torch
 from datasets import Dataset
-from transformers import DataCollatorWithPadding
 
 from hf_emo.data import TaskSpec
 from hf_emo.losses import kd_bernoulli_loss, kd_kl_loss, supervised_loss

@@ -139,26 +139,26 @@ def test_freeze_embeddings_and_head_learning_rate(tmp_path):
 def test_a_later_config_clears_an_earlier_list_with_an_empty_one(tmp_path):
     """`teacher: []` in a later YAML (annotator KD over a kd config) empties the list instead of passing a bare
     `--teacher` that argparse refused."""
-    from hf_emo.cli import parse_train_args
+    from hf_emo.jobs.arguments import parse_method_args
 
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text("task: redv2\nteacher: [runs/t1, runs/t2]\noutput_dir: " + str(tmp_path / "o") + "\n")
     b.write_text("teacher: []\nteacher_column: soft_labels\n")
-    run, _ = parse_train_args(["--config", str(a), "--config", str(b)], distil=True)
+    run, _ = parse_method_args("distil", ["--config", str(a), "--config", str(b)])
     assert run.teacher == [] and run.teacher_column == "soft_labels"
-    run, _ = parse_train_args(["--config", str(a)], distil=True)
+    run, _ = parse_method_args("distil", ["--config", str(a)])
     assert run.teacher == ["runs/t1", "runs/t2"]
 
 
 def test_config_validation_and_yaml(tmp_path):
     with pytest.raises(ValueError, match="threshold"):
         EmotionConfig(output_dir=str(tmp_path), threshold=1.5)
-    from hf_emo.cli import parse_train_args
+    from hf_emo.jobs.arguments import parse_method_args
 
     y = tmp_path / "c.yaml"
     y.write_text("model_name_or_path: some/model\ntask: redv1\nfreeze_embeddings: true\nthreshold: 0.3\n"
                  "learning_rate: 3.0e-4\noutput_dir: " + str(tmp_path / "o") + "\nlabel_columns: [joy, fear]\n")
-    run, cfg = parse_train_args(["--config", str(y), "--learning_rate", "1e-3"])
+    run, cfg = parse_method_args("train", ["--config", str(y), "--learning_rate", "1e-3"])
     assert run.model_name_or_path == "some/model" and run.task == "redv1" and run.label_columns == ["joy", "fear"]
     assert cfg.freeze_embeddings is True and cfg.threshold == 0.3 and cfg.learning_rate == 1e-3
 
@@ -195,7 +195,7 @@ def test_flush_denormal_follows_weight_decay_form(tmp_path):
     """Under the L2 form, weight decay drives idle units' weights into the subnormal range, where CPU arithmetic is
     about 100x slower: l2 flushes subnormals to zero by default, decoupled keeps them (earlier runs repeat bit for bit),
     and an explicit setting wins."""
-    from hf_emo.jobs.common import seed_everything
+    from hf_emo.jobs.run_folder import seed_everything
 
     assert EmotionConfig(output_dir=str(tmp_path), weight_decay_form="l2").flush_denormal is True
     assert EmotionConfig(output_dir=str(tmp_path)).flush_denormal is False

@@ -24,7 +24,7 @@ CONFIGS = [("wang2024_consistency_kd", "generative", "xed_en_ro", True),
 
 @pytest.mark.parametrize("recipe,name,task,four_bit", CONFIGS)
 def test_generative_configs_parse(recipe, name, task, four_bit):
-    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.arguments import parse_config_args
     from hf_emo.jobs.generative import GenerativeRunArguments
     from hf_emo.trainers import GenerativeConfig
 

@@ -143,7 +143,7 @@ def test_records_from_logs_rebuild_what_a_finished_run_printed(tmp_path, load_be
     assert '"redv2": "runs/mtl_study_embedded/stl_redv2_s42"' in run["command"]
     assert run["command"].endswith("--seed 1 --output_dir runs/mtl_study_embedded/mtkd_s1")
     assert str(ROOT) not in json.dumps(run)
-    kd = run["distillation"]  # what the run itself records (hf_emo.jobs.multitask.distillation_info)
+    kd = run["method"]["settings"]  # what the run itself records (MultiTaskJob.planned_method)
     assert {k: kd[k] for k in ("temperature", "alpha_schedule", "alpha", "kd_loss")} == \
         {"temperature": 1.0, "alpha_schedule": "constant", "alpha": 0.5,
          "kd_loss": {"redv2": "kl_softmax", "laroseda": "kl_softmax", "ag_news": "kl_softmax"}}
@@ -151,7 +151,8 @@ def test_records_from_logs_rebuild_what_a_finished_run_printed(tmp_path, load_be
 
 
 def test_a_grid_rebuilt_from_records_places_each_run_in_its_cell(tmp_path, load_bench):
-    """Table 4 groups runs by ``run.distillation``: collected (and log-rebuilt) records must keep it."""
+    """Table 4 groups runs by their KD settings (``run.method.settings``; ``run.distillation`` in older records):
+    collected (and log-rebuilt) records must keep them."""
     from hf_emo.tables import kd_grid
 
     cr = load_bench("collect_runs")

@@ -131,7 +131,7 @@ def test_no_token_or_local_path_in_any_artefact_and_push_uploads_this_run_only(c
 
 
 def test_scrub_removes_tokens_and_home_paths(monkeypatch, tmp_path):
-    from hf_emo.jobs.common import scrub
+    from hf_emo.scrub import scrub
 
     monkeypatch.setenv("HOME", str(tmp_path))
     rec = {"hub_token": TOKEN, "command": f"hf-emo train --hub_token {TOKEN} --model {tmp_path}/m",
@@ -323,7 +323,7 @@ def test_machine_description_names_the_torch_thread_count_when_it_is_not_the_cor
     """CPU results repeat bit for bit only at the same thread count, so the record must say which it was."""
     import os
 
-    from hf_emo.jobs.common import machine_description
+    from hf_emo.jobs.record import machine_description
 
     before = torch.get_num_threads()
     try:
@@ -336,7 +336,7 @@ def test_machine_description_names_the_torch_thread_count_when_it_is_not_the_cor
 
 
 def test_machine_description_of_a_gpu_names_the_card_and_the_torch_version(monkeypatch):
-    from hf_emo.jobs.common import machine_description
+    from hf_emo.jobs.record import machine_description
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)

@@ -87,7 +87,7 @@ def test_per_label_thresholds_maximise_each_labels_f1():
 
 
 def test_score_splits_tunes_per_label_on_validation_only():
-    from hf_emo.jobs.common import score_splits
+    from hf_emo.metrics import score_splits
 
     spec = TaskSpec("t", "multi_label", ("a", "b"), "en")
     rng = np.random.default_rng(2)

@@ -95,16 +95,16 @@ def test_mtkd_with_an_ensemble_of_teachers_per_task_and_a_teacher_cache(tiny_enc
             "--temperature", "1.0", *common]
     assert main([*argv, "--output_dir", str(tmp_path / "mtkd")]) == 0
     run = json.loads((tmp_path / "mtkd" / "metrics.json").read_text())["run"]
-    assert len(run["distillation"]["teachers"]["redv2"]) == 2
+    assert "distillation" not in run and len(run["method"]["settings"]["teachers"]["redv2"]) == 2
     assert run["method"]["settings"]["alpha"] == 0.5
     entries = sorted(p.name for p in cache.iterdir())
     assert len(entries) == 3  # train, validation and test of REDv2
-    assert run["distillation"]["kd_loss"] == {"redv2": "kl_bernoulli"}  # auto, multi-label
+    assert run["method"]["settings"]["kd_loss"] == {"redv2": "kl_bernoulli"}  # auto, multi-label
     assert main([*argv, "--output_dir", str(tmp_path / "mtkd2"), "--temperature", "2.0",
                  "--task_kd_losses", '{"redv2": "kl_softmax"}']) == 0
     assert sorted(p.name for p in cache.iterdir()) == entries  # same teachers and data: read, not recomputed
     run2 = json.loads((tmp_path / "mtkd2" / "metrics.json").read_text())["run"]
-    assert run2["distillation"]["kd_loss"] == {"redv2": "kl_softmax"}
+    assert run2["method"]["settings"]["kd_loss"] == {"redv2": "kl_softmax"}
     assert run2["method"]["settings"]["task_kd_losses"] == {"redv2": "kl_softmax"}
 
 
@@ -127,8 +127,8 @@ def test_mtkd_from_a_teacher_column_of_annotator_shares(tiny_encoder_dir, data_d
     assert main([*kd, "--teacher_columns", '{"redv2": "soft_labels"}', "--output_dir", str(tmp_path / "ann")]) == 0
     assert main([*kd, "--output_dir", str(tmp_path / "model_only")]) == 0
     run = json.loads((tmp_path / "ann" / "metrics.json").read_text())["run"]
-    assert run["distillation"]["teacher_columns"] == {"redv2": "soft_labels"}
-    assert run["distillation"]["kd_loss"] == {"redv1": "kl_softmax", "redv2": "kl_softmax"}
+    assert run["method"]["settings"]["teacher_columns"] == {"redv2": "soft_labels"}
+    assert run["method"]["settings"]["kd_loss"] == {"redv1": "kl_softmax", "redv2": "kl_softmax"}
     assert "redv2" in run["method"]["summary"] and "each task with a teacher (redv1, redv2)" in run["method"]["summary"]
     ann = load_file(str(tmp_path / "ann" / "model.safetensors"))
     only = load_file(str(tmp_path / "model_only" / "model.safetensors"))

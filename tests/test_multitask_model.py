@@ -115,7 +115,9 @@ def test_label_correlation_matrix_csv_and_png(tmp_path):
     assert corr.shape == (8, 8)
     assert np.allclose(np.diag(corr), 1.0)
     assert corr[0, 4] == pytest.approx(1.0) and corr[0, 1] == pytest.approx(-1.0)
-    paths = model.export_label_correlation(tmp_path)
+    from hf_emo.report import write_label_correlation  # models write no files: the report does
+
+    paths = write_label_correlation(names, corr, tmp_path)
     rows = paths["csv"].read_text().splitlines()
     assert rows[0].split(",")[1:] == names and len(rows) == 9
     assert float(rows[1].split(",")[5]) == pytest.approx(1.0, abs=1e-4)

@@ -333,7 +333,7 @@ def test_cli_pretrain_streams_a_corpus_file(tmp_path, monkeypatch):
 def test_recipe_configs_parse(name, objective):
     from pathlib import Path
 
-    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.arguments import parse_config_args
     from hf_emo.jobs.pretraining import PretrainingRunArguments
 
     root = Path(__file__).resolve().parents[1]

@@ -47,7 +47,7 @@ PLAIN_OVERLAYS = {"stl_aux": ["baseline"], "stl_aux_embedded": ["baseline_embedd
 
 
 def test_every_recipe_config_parses():
-    from hf_emo.cli import parse_train_args
+    from hf_emo.jobs.arguments import parse_method_args
 
     for cfg in ROOT.glob("recipes/*/configs/*.yaml"):
         if cfg.parent.parent.name == "mtl_disparate_labels" or cfg.stem.startswith(("mtl", "mtkd", "refine", "xling",
@@ -58,7 +58,7 @@ def test_every_recipe_config_parses():
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
             base = [str(cfg.parent / "embedded.yaml")]
         argv = [a for f in [*base, str(cfg)] for a in ("--config", f)]
-        run, config = parse_train_args(argv, distil=cfg.stem in OVERLAYS)
+        run, config = parse_method_args("distil" if cfg.stem in OVERLAYS else "train", argv)
         assert run.model_name_or_path and config.output_dir
         if cfg.stem in OVERLAYS:
             assert run.teacher and run.teacher[0].startswith("runs/")
@@ -94,7 +94,7 @@ def test_kd_recipes_stack_configs_and_train_a_missing_teacher_first(script, args
 
 
 def test_mtl_recipe_configs_parse():
-    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.arguments import parse_config_args
     from hf_emo.jobs.multitask import MultiTaskRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
@@ -150,7 +150,7 @@ def test_mtl_disparate_labels_diagnostics_only_when_named(echo_bin, tmp_path):
                                             (["mtl_embedded", "mtkd_embedded", "kd_ta"], {"redv2", "laroseda", "ag_news"}),
                                             (["mtl", "mtkd"], {"redv2", "laroseda", "ag_news"})])
 def test_paper000_mtl_configs_parse(stack, teachers):
-    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.arguments import parse_config_args
     from hf_emo.jobs.multitask import MultiTaskRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
@@ -270,7 +270,7 @@ def test_paper000_mtl_study_only_runs_the_named_steps(echo_bin, tmp_path):
 
 @pytest.mark.parametrize("name", ["refine_embedded", "refine"])
 def test_consistency_configs_parse(name):
-    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.arguments import parse_config_args
     from hf_emo.jobs.consistency import ConsistencyRunArguments
     from hf_emo.trainers import ConsistencyDistillationConfig
 
@@ -322,7 +322,7 @@ VARIANTS = ["multistage", "gradual", "mtl_adversarial", "mtl_discriminative", "m
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("profile", ["", "_embedded"])
 def test_cross_lingual_configs_parse(variant, profile):
-    from hf_emo.cli import parse_config_args
+    from hf_emo.jobs.arguments import parse_config_args
     from hf_emo.jobs.staged import StagedRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
@@ -388,26 +388,26 @@ def test_seed_loops_skip_finished_resume_interrupted_and_restart_empty_runs(echo
 
 def test_paper_profiles_carry_the_papers_settings():
     """The paper profiles take each paper's stated settings (issue: paper fidelity)."""
-    from hf_emo.cli import parse_config_args, parse_train_args
+    from hf_emo.jobs.arguments import parse_config_args, parse_method_args
     from hf_emo.jobs.multitask import MultiTaskRunArguments
     from hf_emo.trainers import MultiTaskConfig
 
     w = ROOT / "recipes/wang2024_consistency_kd/configs"
     for name in ("teacher", "student"):  # Wang et al. 2024 appendix: Adam (0.9, 0.99), lr 5e-6, batch 16
-        _, c = parse_train_args(["--config", str(w / f"{name}.yaml")])
+        _, c = parse_method_args("train", ["--config", str(w / f"{name}.yaml")])
         assert (c.learning_rate, c.adam_beta1, c.adam_beta2, c.per_device_train_batch_size, c.weight_decay) == \
             (5e-6, 0.9, 0.99, 16, 0.0)
-        _, e = parse_train_args(["--config", str(w / f"{name}_embedded.yaml")])  # embedded: the paper's optimiser too
+        _, e = parse_method_args("train", ["--config", str(w / f"{name}_embedded.yaml")])  # embedded: the paper's optimiser too
         assert (e.adam_beta1, e.adam_beta2, e.weight_decay) == (0.9, 0.99, 0.0)
     r = ROOT / "recipes/romanian_mtkd/configs"
-    _, kd = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "kd.yaml")], distil=True)
+    _, kd = parse_method_args("distil", ["--config", str(r / "baseline.yaml"), "--config", str(r / "kd.yaml")])
     assert kd.kd_loss == "kl_softmax"  # Matei's T^2 KL of the temperature softmax over the label vector
     assert kd.metric_for_best_model == "f1_macro"  # the epoch is chosen in the paper's own F1 (macro)
     # the embedded profile's single-task KD takes the paper's form too (the Bernoulli form stalls under annealing)
     for stack in (["baseline_embedded", "kd_embedded"], ["baseline_embedded", "kd_embedded", "kd_ta"]):
-        _, e = parse_train_args([a for n in stack for a in ("--config", str(r / f"{n}.yaml"))], distil=True)
+        _, e = parse_method_args("distil", [a for n in stack for a in ("--config", str(r / f"{n}.yaml"))])
         assert e.kd_loss == "kl_softmax"
-    _, aux = parse_train_args(["--config", str(r / "baseline.yaml"), "--config", str(r / "stl_aux.yaml")])
+    _, aux = parse_method_args("train", ["--config", str(r / "baseline.yaml"), "--config", str(r / "stl_aux.yaml")])
     assert aux.loss == "bce_single_label"  # BCEWithLogitsLoss for every task
     _, mtkd = parse_config_args(["--config", str(r / "mtl.yaml"), "--config", str(r / "mtkd.yaml")],
                                 (MultiTaskRunArguments, MultiTaskConfig))
@@ -465,7 +465,7 @@ def test_quality_study_varies_estimate_normalisation_and_teacher(echo_bin, tmp_p
 
 
 def test_annotator_kd_study_distils_the_vote_shares_without_a_model_teacher(echo_bin, tmp_path):
-    from hf_emo.cli import parse_train_args
+    from hf_emo.jobs.arguments import parse_method_args
 
     env = {**_echo_env(echo_bin, tmp_path), "SEEDS": "1", "OUT": str(tmp_path / "a"), "KD_FORM_STUDY": "runs/kdf"}
     res = subprocess.run(["bash", str(ROOT / "recipes/romanian_mtkd/13_annotator_kd.sh"), "--profile", "embedded"],
@@ -486,7 +486,7 @@ def test_annotator_kd_study_distils_the_vote_shares_without_a_model_teacher(echo
         [str(tmp_path / "a" / "kd_ta_kl_softmax_s1")]
     c = ROOT / "recipes/romanian_mtkd/configs"
     for stack in (["baseline_embedded", "kd_embedded"], ["baseline", "kd", "kd_ta"]):
-        run, cfg = parse_train_args([a for n in [*stack, "annotator_kd"] for a in ("--config", str(c / f"{n}.yaml"))],
-                                    distil=True)
+        run, cfg = parse_method_args("distil", [a for n in [*stack, "annotator_kd"]
+                                               for a in ("--config", str(c / f"{n}.yaml"))])
         assert run.teacher == [] and run.teacher_column == "soft_labels" and run.task == "redv2"
 

@@ -20,7 +20,7 @@ from hf_emo.trainers import (ConsistencyDistillationConfig, ConsistencyDistillat
 from hf_emo.trainers.loss_log import LossLog
 from tests.conftest import mt_dataset, mt_model, mt_specs, tiny_bert_config, tiny_tokenizer
 from tests.test_emotion_trainer import SPECS, tiny_model, toy_dataset
-from tests.test_generative import SINGLE, decoder_dir  # noqa: F401  (a tiny Llama folder, for GenerativeTrainer)
+from tests.test_generative import SINGLE, decoder_dir  # noqa: F401,F811  (a tiny Llama folder, for GenerativeTrainer)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -392,7 +392,11 @@ def test_a_new_method_is_a_config_a_trainer_and_one_export(tmp_path, monkeypatch
     trainer.create_model_card()
     card = (tmp_path / "README.md").read_text()
     assert "(logit matching)" in card and "ba2014deep" in card and "weight 1.0" in card
-    from hf_emo.jobs.train import trainer_class_for  # the CLI's train / distil job picks it by its config
+    from hf_emo.jobs.methods import METHODS, DistillationJob, method_for_config, register_method
 
-    assert trainer_class_for(trainer.args) is LogitMatchingTrainer
-    assert trainer_class_for(DistillationConfig(**_kw(tmp_path))) is DistillationTrainer
+    try:  # one registration makes it a method of the pipeline, found by its config
+        register_method("logit-matching", DistillationJob, LogitMatchingTrainer)
+        assert method_for_config(trainer.args).trainer is LogitMatchingTrainer
+        assert method_for_config(DistillationConfig(**_kw(tmp_path))).trainer is DistillationTrainer
+    finally:
+        METHODS.pop("logit-matching", None)

@@ -11,24 +11,26 @@ decision threshold stays the stage-1 student's (tuned on English validation): no
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..data.paired_collator import PairedDataCollator
 from ..data.tokenize import tokenize_dataset
 from ..inference import decision_threshold, mean_threshold
-from ..losses import get_kd_loss
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import is_classifier, load_classifier, load_tokenizer
 from ..quality_weights import add_translation_disagreement, minmax_quality
 from ..report import write_report
-from .common import JobError, RunRecord, command_line, finish_job, public_name, start_job
-from .train import RunArguments, load_data
+from ..scrub import public_name
 from ..teachers import cache_teacher_logits, check_teacher_label_space
-from ..trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer
+from ..trainers import ConsistencyDistillationTrainer
+from .pipeline import TrainingJob, register_method
+from .record import RunRecord
+from .run_folder import JobError
+from .train import RunArguments, load_data
 
 NOISE_SIGNALS = ("pivot_lang", "alignment", "en_text_source")
 
@@ -132,103 +134,119 @@ def plot_weights(dataset, path: str | Path, weight_column: str = "weight") -> Pa
     return Path(path)
 
 
-def train_and_evaluate_consistency(run: ConsistencyRunArguments, config: ConsistencyDistillationConfig,
-                                   command: str | None = None) -> dict:
-    """Stage 2 of Wang et al. 2024: cache, weigh, refine, evaluate (before and after), report."""
-    if not is_classifier(run.model_name_or_path):
-        raise JobError(f"model_name_or_path {run.model_name_or_path!r} is not a fine-tuned classifier: stage 2 "
-                         "refines the stage-1 student (train it first with `hf-emo train`)")
-    if not run.teacher:
-        raise JobError("consistency distillation needs a --teacher (the monolingual model on the translation)")
-    job = start_job(config, run)
-    dd, spec = load_data(run)
-    for split in dd:
-        if run.translation_column not in dd[split].column_names:
-            raise ValueError(f"task {spec.name!r} split {split!r} has no translation column "
-                             f"{run.translation_column!r}; columns: {dd[split].column_names}")
-    if run.max_train_samples:
-        n = min(run.max_train_samples, len(dd["train"]))
-        dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(n))
-    model, tokenizer = load_classifier(run.model_name_or_path), load_tokenizer(run.model_name_or_path)
-    check_teacher_label_space(model, spec)
-    prefix = run.text_prefix or getattr(model.config, "text_prefix", "") or ""
-    model.config.max_seq_length = run.max_length
-    threshold = decision_threshold(getattr(model.config, "hf_emo_threshold", config.threshold), spec.num_labels)
-    teachers = [load_classifier(t) for t in run.teacher]
-    for i, t in enumerate(teachers):
-        check_teacher_label_space(t, spec, i)
+class ConsistencyJob(TrainingJob):
+    """``hf-emo consistency``: Wang et al.'s (2024) stage 2. The teacher's logits on the translation and the stage-1
+    student's disagreement are computed once; the student is scored before and after refinement, beside the
+    teacher on the English side of the test rows; the quality weights are set against the data's noise signals."""
 
-    cached = _prepared_path(run, dd["train"]) if run.prepared_cache_dir else None
-    if cached is not None and cached.is_dir():
-        from datasets import load_from_disk
+    run_arguments = ConsistencyRunArguments
+    trainer_class = ConsistencyDistillationTrainer
 
-        train = load_from_disk(str(cached))
-    else:
-        train = _translation_logits(teachers, dd["train"], run, config.device)
-        train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
-                                             translation_column=run.translation_column,
-                                             problem_type=spec.problem_type, max_length=run.max_length,
-                                             batch_size=run.inference_batch_size, device=config.device)
-        if cached is not None:
-            train.save_to_disk(str(cached))
-    if config.alpha == 0 and "labels" in train.column_names:
-        train = train.remove_columns("labels")  # the target side needs no gold labels
-    keep = ("labels", "weight", "teacher_logits", "disagreement")
-    tok_train = tokenize_dataset(train, tokenizer, max_length=run.max_length, text_prefix=prefix,
-                                 text_column=run.text_column, keep=keep)
-    evals = {s: tokenize_dataset(dd[s], tokenizer, max_length=run.max_length, text_prefix=prefix,
-                                 text_column=run.text_column) for s in ("validation", "test") if s in dd}
-    trainer = ConsistencyDistillationTrainer(model=model, args=config, task_spec=spec, train_dataset=tok_train,
-                                             eval_dataset=evals.get("validation"), processing_class=tokenizer,
-                                             data_collator=PairedDataCollator(tokenizer))
-    results: dict[str, dict] = {}
-    for split, ds in evals.items():  # the stage-1 student, before refinement
-        pred = trainer.predict(ds, metric_key_prefix=split)
-        results[f"{split}_stage1"] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
-    weighted = trainer.train_dataset  # the weights the trainer computed over the whole set
-    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
-    train_time = job.elapsed()
+    def check(self) -> None:
+        if not is_classifier(self.run.model_name_or_path):
+            raise JobError(f"model_name_or_path {self.run.model_name_or_path!r} is not a fine-tuned classifier: "
+                           "stage 2 refines the stage-1 student (train it first with `hf-emo train`)")
+        if not self.run.teacher:
+            raise JobError("consistency distillation needs a --teacher (the monolingual model on the translation)")
 
-    logits = {}
-    for split, ds in evals.items():
-        pred = trainer.predict(ds, metric_key_prefix=split)
-        logits[split] = (pred.predictions, pred.label_ids)
-        results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
-    if "test" in dd:  # the teacher on the English side of the same rows: upper reference (Wang et al. 2024, Table 1)
-        t_test = np.asarray(_translation_logits(teachers, dd["test"], run, config.device)["teacher_logits"])
-        t_thr = mean_threshold([getattr(t.config, "hf_emo_threshold", config.threshold) for t in teachers],
-                               spec.num_labels)
-        results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else
-                                               t_test.mean(1), t_thr)
-        results["test_loyalty"] = loyalty_metrics(spec, t_test, logits["test"][0], threshold)
-    detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
+    def prepare(self) -> None:
+        run, config = self.run, self.config
+        dd, spec = load_data(run)
+        for split in dd:
+            if run.translation_column not in dd[split].column_names:
+                raise ValueError(f"task {spec.name!r} split {split!r} has no translation column "
+                                 f"{run.translation_column!r}; columns: {dd[split].column_names}")
+        if run.max_train_samples:
+            n = min(run.max_train_samples, len(dd["train"]))
+            dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(n))
+        self.dd, self.spec = dd, spec
+        model, tokenizer = load_classifier(run.model_name_or_path), load_tokenizer(run.model_name_or_path)
+        check_teacher_label_space(model, spec)
+        self.prefix = prefix = run.text_prefix or getattr(model.config, "text_prefix", "") or ""
+        model.config.max_seq_length = run.max_length
+        self.threshold = decision_threshold(getattr(model.config, "hf_emo_threshold", config.threshold),
+                                            spec.num_labels)
+        self.teachers = [load_classifier(t) for t in run.teacher]
+        for i, t in enumerate(self.teachers):
+            check_teacher_label_space(t, spec, i)
 
-    out_dir = Path(config.output_dir)
-    trainer.save_model(config.output_dir)
-    # the Eq. 3 weights over the whole refinement set (whatever scheme trained) against the data's noise signals
-    dis = np.asarray(train["disagreement"], dtype=float)
-    cols = [c for c in (*NOISE_SIGNALS, run.text_column, run.translation_column) if c in train.column_names]
-    noise = train.select_columns(cols).add_column("weight", minmax_quality(dis).numpy().tolist())
-    noise = noise.rename_columns({k: v for k, v in ((run.text_column, "text"), (run.translation_column, "en_text"))
-                                  if k != v})
-    correlations = weight_noise_correlations(noise)
-    plot_weights(noise, out_dir / "quality_weights.png")
-    info = {
-        "task": spec.name, "model": run.model_name_or_path, "teachers": [public_name(t) for t in run.teacher],
-        "text_prefix": prefix, "max_length": run.max_length, "threshold": threshold,
-        "consistency": {"quality_weighting": config.quality_weighting,
-                        "weight_normalization": config.weight_normalization,
-                        "drop_fraction": config.drop_fraction if config.quality_weighting == "threshold" else None,
-                        "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
-                        "temperature": config.temperature, "alpha": config.alpha,
-                        "translation_column": run.translation_column, "refinement_rows": len(weighted),
-                        "disagreement_mean": float(dis.mean()), "disagreement_max": float(dis.max())},
-        "weight_noise_correlations": correlations,
-        "train_runtime_s": train_time, "train_loss": train_out.training_loss,
-        "split_sizes": {k: len(v) for k, v in dd.items()}, "resumed_from": job.resume_from_checkpoint,
-    }
-    record = RunRecord.for_config(trainer.method_description(translation_column=run.translation_column), config, metrics=results, info=info, detail=detail,
-                                  command=command or command_line("python", sys.argv))
-    write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
-    finish_job(config.output_dir, job)
-    return {"metrics": results, "run": record.run}
+        cached = _prepared_path(run, dd["train"]) if run.prepared_cache_dir else None
+        if cached is not None and cached.is_dir():
+            from datasets import load_from_disk
+
+            train = load_from_disk(str(cached))
+        else:
+            train = _translation_logits(self.teachers, dd["train"], run, config.device)
+            train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
+                                                 translation_column=run.translation_column,
+                                                 problem_type=spec.problem_type, max_length=run.max_length,
+                                                 batch_size=run.inference_batch_size, device=config.device)
+            if cached is not None:
+                train.save_to_disk(str(cached))
+        self.refinement_set = train
+        if config.alpha == 0 and "labels" in train.column_names:
+            train = train.remove_columns("labels")  # the target side needs no gold labels
+        keep = ("labels", "weight", "teacher_logits", "disagreement")
+        tok_train = tokenize_dataset(train, tokenizer, max_length=run.max_length, text_prefix=prefix,
+                                     text_column=run.text_column, keep=keep)
+        self.evals = {s: tokenize_dataset(dd[s], tokenizer, max_length=run.max_length, text_prefix=prefix,
+                                          text_column=run.text_column) for s in ("validation", "test") if s in dd}
+        self.trainer = self.trainer_class(model=model, args=config, task_spec=spec, train_dataset=tok_train,
+                                          eval_dataset=self.evals.get("validation"), processing_class=tokenizer,
+                                          data_collator=PairedDataCollator(tokenizer))
+        self.stage1 = {}
+        for split, ds in self.evals.items():  # the stage-1 student, before refinement
+            pred = self.trainer.predict(ds, metric_key_prefix=split)
+            self.stage1[f"{split}_stage1"] = task_metrics(spec, pred.label_ids, pred.predictions, self.threshold)
+        self.weighted_rows = len(self.trainer.train_dataset)  # the weights the trainer computed over the whole set
+
+    def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
+        spec, config, threshold = self.spec, self.config, self.threshold
+        results, logits = dict(self.stage1), {}
+        for split, ds in self.evals.items():
+            pred = self.trainer.predict(ds, metric_key_prefix=split)
+            logits[split] = (pred.predictions, pred.label_ids)
+            results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
+        if "test" in self.dd:  # the teacher on the English side of the same rows: upper reference (Wang 2024, Tab. 1)
+            t_test = np.asarray(_translation_logits(self.teachers, self.dd["test"], self.run,
+                                                    config.device)["teacher_logits"])
+            t_thr = mean_threshold([getattr(t.config, "hf_emo_threshold", config.threshold) for t in self.teachers],
+                                   spec.num_labels)
+            results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else
+                                                   t_test.mean(1), t_thr)
+            results["test_loyalty"] = loyalty_metrics(spec, t_test, logits["test"][0], threshold)
+        detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
+        return results, detail
+
+    def export(self) -> None:
+        """The Eq. 3 weights over the whole refinement set (whatever scheme trained) against the data's noise
+        signals: correlations for the record, a histogram beside the model."""
+        run, train = self.run, self.refinement_set
+        self.disagreement = dis = np.asarray(train["disagreement"], dtype=float)
+        cols = [c for c in (*NOISE_SIGNALS, run.text_column, run.translation_column) if c in train.column_names]
+        noise = train.select_columns(cols).add_column("weight", minmax_quality(dis).numpy().tolist())
+        noise = noise.rename_columns({k: v for k, v in ((run.text_column, "text"),
+                                                         (run.translation_column, "en_text")) if k != v})
+        self.correlations = weight_noise_correlations(noise)
+        plot_weights(noise, Path(self.config.output_dir) / "quality_weights.png")
+
+    def facts(self) -> dict[str, Any]:
+        dis = self.disagreement
+        return {"task": self.spec.name, "model": self.run.model_name_or_path, "text_prefix": self.prefix,
+                "max_length": self.run.max_length, "threshold": self.threshold,
+                "refinement": {"rows": self.weighted_rows, "disagreement_mean": float(dis.mean()),
+                               "disagreement_max": float(dis.max())},
+                "weight_noise_correlations": self.correlations,
+                "split_sizes": {k: len(v) for k, v in self.dd.items()}}
+
+    def method_facts(self) -> dict[str, Any]:
+        return {"translation_column": self.run.translation_column,
+                "teacher_names": [public_name(t) for t in self.run.teacher]}
+
+    def report(self, record: RunRecord) -> None:
+        write_report(self.config.output_dir, spec=self.spec, record=record.to_dict(),
+                     log_history=self.trainer.state.log_history)
+
+
+register_method("consistency", ConsistencyJob,
+                help="refine a multilingual student by translation-quality-weighted consistency KD (Wang et al. 2024)")

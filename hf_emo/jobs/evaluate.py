@@ -15,9 +15,10 @@ from ..inference import decision_threshold, mean_threshold, model_task_spec, pre
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import load_classifier, load_tokenizer
 from ..teachers import check_teacher_label_space
-from .common import JobError, inference_device
+from .record import inference_device
+from .run_folder import JobError
 
-__all__ = ["load_eval_split", "evaluate_models", "probability_table"]
+__all__ = ["load_eval_split", "evaluate_models"]
 
 
 def load_eval_split(spec: TaskSpec | None, *, task: str | None = None, split: str = "test",
@@ -118,59 +119,6 @@ def evaluate_models(models: list[str], *, teachers: list[str] = (), threshold: f
         res["teachers"] = {p: task_metrics(spec, labels, lg, thr) for p, lg in zip(teachers, t_logits)}
     res["detail"] = detailed_report(spec, labels, student, thr)
     return res
-
-
-def probability_table(models: dict[str, str], *, task: str = "redv2", split: str = "test", n: int = 4,
-                      sample_seed: int = 0, rows: list[int] | None = None, data_dir: str | None = None,
-                      caption: str = "") -> str:
-    """Markdown: texts of a split (the given ``rows``, else a seeded sample of ``n``), their gold labels, and per
-    model the labels it predicts with their probabilities in percent (Matei Table 6 lists every label above the
-    threshold). ``models`` maps a column name to a single- or multi-task model folder."""
-    from ..inference import predict_multitask
-    from ..models.factory import load_config
-
-    ds, spec = load_eval_split(TASKS.get(task), task=task, split=split, data_dir=data_dir)
-    if rows:
-        bad = [r for r in rows if not 0 <= r < len(ds)]
-        if bad:
-            raise JobError(f"--rows {bad}: the {task} {split} split has rows 0..{len(ds) - 1}")
-        ds = ds.select(rows)
-    else:
-        ds = ds.shuffle(seed=sample_seed).select(range(min(n, len(ds))))
-    texts = list(ds["text"])
-    gold = None
-    if spec.problem_type != "regression":
-        gold = [[nm for nm, v in zip(spec.label_names, y) if v] if spec.problem_type == "multi_label"
-                else [spec.label_names[int(y)]] for y in ds["labels"]]
-    cols = []
-    for name, path in models.items():
-        if load_config(path).model_type == "hf_emo_multitask":
-            from transformers import AutoModel
-
-            from ..zoo import resolve_model
-
-            mt = AutoModel.from_pretrained(resolve_model(path))
-            if task not in mt.task_names:
-                raise JobError(f"model {path} has no head for task {task!r} (its tasks: {mt.task_names})")
-            pred = predict_multitask(mt, load_tokenizer(path), texts, device=inference_device())[task]
-        else:
-            model = load_classifier(path)
-            own = model_task_spec(model)
-            if own.name != task:
-                raise JobError(f"model {path} is for task {own.name!r}, not {task!r}")
-            pred = predict(model, load_tokenizer(path), texts, device=inference_device())
-        cells = []
-        for labels, probs in zip(pred.labels, pred.probabilities):
-            scores = dict(zip(pred.label_names, probs.tolist()))
-            ranked = sorted(labels, key=lambda lab: -scores[lab])
-            cells.append(", ".join(f"{lab} ({100 * scores[lab]:.0f})" for lab in ranked) or "–")
-        cols.append((name, cells))
-    head = "| text | gold | " + " | ".join(nm for nm, _ in cols) + " |"
-    lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(cols)]
-    for i, t in enumerate(texts):
-        clean = t.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {clean} | {', '.join(gold[i]) if gold else ''} | " + " | ".join(c[i] for _, c in cols) + " |")
-    return "\n".join(lines) + "\n"
 
 
 def write_json(path: str | Path, text: str) -> None:

@@ -3,18 +3,20 @@ an adapter."""
 
 from __future__ import annotations
 
-import sys
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding
 
 from ..data.tokenize import tokenize_dataset
 from ..generative import PromptFormat, build_decoder, load_decoder_tokenizer, tokenize_prompt_completion
-from ..metrics import detailed_report
+from ..metrics import detailed_report, score_splits
 from ..report import write_report
 from ..trainers import GenerativeConfig, GenerativeTrainer
-from .common import JobError, RunRecord, command_line, finish_job, score_splits, start_job
+from .pipeline import TrainingJob, register_method
+from .record import RunRecord
+from .run_folder import JobError
 from .train import RunArguments, load_data
 
 
@@ -40,81 +42,92 @@ class GenerativeRunArguments(RunArguments):
             raise ValueError(f"max_eval_samples must be >= 1, got {self.max_eval_samples!r}")
 
 
-def train_and_evaluate_generative(run: GenerativeRunArguments, config: GenerativeConfig,
-                                  command: str | None = None) -> dict:
-    """Fine-tune the decoder's adapter, score validation and test, tune the multi-label threshold, save the adapter
-    with the tokenizer and the prompt, and write the report."""
-    job = start_job(config, run)
-    dd, spec = load_data(run)
-    caps = {}
-    if run.max_train_samples and run.max_train_samples < len(dd["train"]):
-        dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(run.max_train_samples))
-        caps["train"] = run.max_train_samples
-    for split in ("validation", "test"):
-        if run.max_eval_samples and split in dd and run.max_eval_samples < len(dd[split]):
-            dd[split] = dd[split].shuffle(seed=config.seed).select(range(run.max_eval_samples))
-            caps[split] = run.max_eval_samples
-    tokenizer = load_decoder_tokenizer(run.model_name_or_path, config.pad_token)
-    fmt = PromptFormat(spec, config.prompt_template, tuple(config.verbalisers or ()))
-    model = build_decoder(run.model_name_or_path, spec, tokenizer, label_mode=config.label_mode,
-                          load_in_4bit=config.load_in_4bit, quant_type=config.bnb_4bit_quant_type,
-                          double_quant=config.bnb_4bit_use_double_quant, compute_dtype=config.bnb_4bit_compute_dtype,
-                          quant_storage=config.bnb_4bit_quant_storage,
-                          lora_r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                          lora_target_modules=config.lora_target_modules,
-                          gradient_checkpointing=config.activation_checkpointing)
-    if config.label_mode == "completion":
-        data = tokenize_prompt_completion(dd, tokenizer, fmt, max_text_tokens=config.max_text_tokens)
-        collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
-    else:
-        data = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-        collator = DataCollatorWithPadding(tokenizer)
-    callbacks = []
-    if run.early_stopping_patience:
-        from transformers import EarlyStoppingCallback
+class GenerativeJob(TrainingJob):
+    """``hf-emo generative``: fine-tune a decoder's LoRA / QLoRA adapter, score validation and test (the multi-label
+    threshold tuned on likelihood scores), save the adapter with its tokenizer, prompt and threshold, report."""
 
-        if not config.load_best_model_at_end:
+    run_arguments = GenerativeRunArguments
+    trainer_class = GenerativeTrainer
+
+    def check(self) -> None:
+        if self.run.early_stopping_patience and not self.config.load_best_model_at_end:
             raise JobError("early_stopping_patience needs load_best_model_at_end true (and matching eval and save "
                            "strategies)")
-        callbacks.append(EarlyStoppingCallback(run.early_stopping_patience))
-    trainer = GenerativeTrainer(model, config, task_spec=spec, prompt_format=fmt, processing_class=tokenizer,
-                                train_dataset=data["train"], eval_dataset=data.get("validation"),
-                                data_collator=collator, callbacks=callbacks)
-    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
-    train_time = job.elapsed()
 
-    outputs, extra = {}, {}
-    for split in ("validation", "test"):
-        if split in data:
-            pred = trainer.predict(data[split], metric_key_prefix=split)
-            outputs[split] = (pred.predictions, pred.label_ids)
-            extra.update({k: v for k, v in pred.metrics.items() if "invalid_rate" in k or "fuzzy_" in k})
-    tune = config.tune_threshold and config.scoring == "likelihood"
-    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=tune,
-                                      per_label=config.threshold_tuning == "per_label")
-    for key, value in extra.items():  # generation: the invalid-output rate (and fuzzy metrics) per split
-        split, name = key.split("_", 1)
-        results.setdefault(split, {})[name] = value
-    detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], threshold) if "test" in outputs else {}
-    trainer.save_model(config.output_dir)
-    if not trainer.is_world_process_zero():  # under DDP every rank trained and scored; one writes
-        return {"metrics": results, "run": {}}
-    _pass_on_base_terms(run.model_name_or_path, config.output_dir)
-    _record_threshold(config.output_dir, threshold)
-    if run.merge_adapter:
-        _save_merged(trainer, config)
-    info = {"task": spec.name, "model": run.model_name_or_path, "label_mode": config.label_mode,
-            "prompt": fmt.to_dict(), "max_text_tokens": config.max_text_tokens, "threshold": threshold,
-            "row_caps": caps, "train_runtime_s": train_time, "train_loss": train_out.training_loss,
-            "split_sizes": {k: len(v) for k, v in dd.items()}, "split_note": spec.split_note,
-            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "processes": config.world_size,
-            "resumed_from": job.resume_from_checkpoint}
-    record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info, detail=detail,
-                                  command=command or command_line("python", sys.argv))
-    write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
-    finish_job(config.output_dir, job)
-    return {"metrics": results, "run": record.run}
+    def prepare(self) -> None:
+        run, config = self.run, self.config
+        dd, spec = load_data(run)
+        self.caps = {}
+        if run.max_train_samples and run.max_train_samples < len(dd["train"]):
+            dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(run.max_train_samples))
+            self.caps["train"] = run.max_train_samples
+        for split in ("validation", "test"):
+            if run.max_eval_samples and split in dd and run.max_eval_samples < len(dd[split]):
+                dd[split] = dd[split].shuffle(seed=config.seed).select(range(run.max_eval_samples))
+                self.caps[split] = run.max_eval_samples
+        self.dd, self.spec = dd, spec
+        tokenizer = load_decoder_tokenizer(run.model_name_or_path, config.pad_token)
+        self.prompt_format = fmt = PromptFormat(spec, config.prompt_template, tuple(config.verbalisers or ()))
+        self.model = build_decoder(run.model_name_or_path, spec, tokenizer, label_mode=config.label_mode,
+                                   load_in_4bit=config.load_in_4bit, quant_type=config.bnb_4bit_quant_type,
+                                   double_quant=config.bnb_4bit_use_double_quant,
+                                   compute_dtype=config.bnb_4bit_compute_dtype,
+                                   quant_storage=config.bnb_4bit_quant_storage, lora_r=config.lora_r,
+                                   lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                                   lora_target_modules=config.lora_target_modules,
+                                   gradient_checkpointing=config.activation_checkpointing)
+        if config.label_mode == "completion":
+            self.data = tokenize_prompt_completion(dd, tokenizer, fmt, max_text_tokens=config.max_text_tokens)
+            collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
+        else:
+            self.data = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+            collator = DataCollatorWithPadding(tokenizer)
+        callbacks = []
+        if run.early_stopping_patience:
+            from transformers import EarlyStoppingCallback
+
+            callbacks.append(EarlyStoppingCallback(run.early_stopping_patience))
+        self.trainer = self.trainer_class(self.model, config, task_spec=spec, prompt_format=fmt,
+                                          processing_class=tokenizer, train_dataset=self.data["train"],
+                                          eval_dataset=self.data.get("validation"), data_collator=collator,
+                                          callbacks=callbacks)
+
+    def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
+        config, spec = self.config, self.spec
+        outputs, extra = {}, {}
+        for split in ("validation", "test"):
+            if split in self.data:
+                pred = self.trainer.predict(self.data[split], metric_key_prefix=split)
+                outputs[split] = (pred.predictions, pred.label_ids)
+                extra.update({k: v for k, v in pred.metrics.items() if "invalid_rate" in k or "fuzzy_" in k})
+        tune = config.tune_threshold and config.scoring == "likelihood"
+        results, self.threshold = score_splits(spec, outputs, threshold=config.threshold, tune=tune,
+                                               per_label=config.threshold_tuning == "per_label")
+        for key, value in extra.items():  # generation: the invalid-output rate (and fuzzy metrics) per split
+            split, name = key.split("_", 1)
+            results.setdefault(split, {})[name] = value
+        detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], self.threshold) \
+            if "test" in outputs else {}
+        return results, detail
+
+    def export(self) -> None:
+        _pass_on_base_terms(self.run.model_name_or_path, self.config.output_dir)
+        _record_threshold(self.config.output_dir, self.threshold)
+        if self.run.merge_adapter:
+            _save_merged(self.trainer, self.config)
+
+    def facts(self) -> dict[str, Any]:
+        config = self.config
+        return {"task": self.spec.name, "model": self.run.model_name_or_path, "label_mode": config.label_mode,
+                "prompt": self.prompt_format.to_dict(), "max_text_tokens": config.max_text_tokens,
+                "threshold": self.threshold, "row_caps": self.caps,
+                "split_sizes": {k: len(v) for k, v in self.dd.items()}, "split_note": self.spec.split_note,
+                "trainable_parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+                "processes": config.world_size}
+
+    def report(self, record: RunRecord) -> None:
+        write_report(self.config.output_dir, spec=self.spec, record=record.to_dict(),
+                     log_history=self.trainer.state.log_history)
 
 
 def _record_threshold(out_dir: str, threshold: float) -> None:
@@ -154,3 +167,7 @@ def _save_merged(trainer: GenerativeTrainer, config: GenerativeConfig) -> None:
     merged = model.merge_and_unload()
     merged.save_pretrained(f"{config.output_dir}/merged")
     trainer.processing_class.save_pretrained(f"{config.output_dir}/merged")
+
+
+register_method("generative", GenerativeJob,
+                help="a decoder-only baseline through a LoRA / QLoRA adapter (completion or classifier head)")

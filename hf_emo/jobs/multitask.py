@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_task
@@ -20,8 +19,13 @@ from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_classifier, load_tokenizer
 from ..report import method_section
 from ..teachers import cache_teacher_logits, check_teacher_label_space, teacher_logits_from_column
+from ..method import MethodDescription
+from ..metrics import score_splits
+from ..scrub import public_name
 from ..trainers import MultiTaskConfig, MultiTaskTrainer
-from .common import JobArguments, RunRecord, command_line, finish_job, public_name, score_splits, start_job
+from .pipeline import TrainingJob, register_method
+from .record import RunRecord
+from .run_folder import JobArguments
 
 logger = logging.getLogger(__name__)
 
@@ -128,30 +132,102 @@ def subsample(data: dict, run: MultiTaskRunArguments, seed: int) -> dict:
     return out
 
 
-def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskConfig,
-                                 command: str | None = None) -> dict:
-    """Train on every task, evaluate each on validation and test, save the model and write the report."""
-    job = start_job(config, run)
-    specs = [TASKS[t] for t in run.tasks]
-    tokenizer = load_tokenizer(run.model_name_or_path)
-    model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
-                                  shared_layer_size=run.shared_layer_size, text_prefix=run.text_prefix,
-                                  max_length=run.max_length, freeze_encoder=run.freeze_encoder)
-    data = {t: load_task(t, run.data_dir) for t in run.tasks}
-    if run.freeze_encoder:  # features of the full splits, computed once (and kept on disk across seeds)
-        from ..features import cache_encoder_features
+class MultiTaskJob(TrainingJob):
+    """``hf-emo mtl``: train on every task at once (MTL, MTKD with teachers per task, GradNorm), score each task on
+    validation and test, save the model with its tuned thresholds and write the report."""
 
-        data = {t: cache_encoder_features(model, dd, tokenizer, max_length=run.max_length,
-                                          batch_size=run.teacher_batch_size, desc=f"encoder features {t}",
-                                          cache_dir=run.features_cache_dir or None, device=config.device) for t, dd in data.items()}
-    data = subsample(data, run, config.seed)
-    for t, paths in run.teacher.items():  # MTKD: a teacher (or an ensemble) per task, logits cached on every split
+    run_arguments = MultiTaskRunArguments
+    trainer_class = MultiTaskTrainer
+
+    def prepare(self) -> None:
+        run, config = self.run, self.config
+        specs = [TASKS[t] for t in run.tasks]
+        self.tokenizer = tokenizer = load_tokenizer(run.model_name_or_path)
+        self.model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling,
+                                           head_layout=run.head_layout, shared_layer_size=run.shared_layer_size,
+                                           text_prefix=run.text_prefix, max_length=run.max_length,
+                                           freeze_encoder=run.freeze_encoder)
+        data = {t: load_task(t, run.data_dir) for t in run.tasks}
+        if run.freeze_encoder:  # features of the full splits, computed once (and kept on disk across seeds)
+            from ..features import cache_encoder_features
+
+            data = {t: cache_encoder_features(self.model, dd, tokenizer, max_length=run.max_length,
+                                              batch_size=run.teacher_batch_size, desc=f"encoder features {t}",
+                                              cache_dir=run.features_cache_dir or None, device=config.device)
+                    for t, dd in data.items()}
+        data = subsample(data, run, config.seed)
+        self.data = data = with_task_teachers(data, run, config)
+        if run.freeze_encoder:
+            from transformers import default_data_collator
+
+            keep = ("features", "labels", "teacher_logits", "weight")
+            # tensors straight from Arrow: a batch of python float lists costs more to collate than the step itself
+            self.tokenized = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names])
+                              .with_format("torch") for t, dd in data.items()}
+            collator = default_data_collator
+        else:
+            self.tokenized = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length,
+                                                  text_prefix=run.text_prefix) for t, dd in data.items()}
+            collator = DataCollatorWithPadding(tokenizer)
+        callbacks = []
+        if run.early_stopping_patience:
+            from ..callbacks import EarlyStoppingInMemory
+
+            callbacks.append(EarlyStoppingInMemory(run.early_stopping_patience))
+        self.trainer = self.trainer_class(
+            self.model, config, train_dataset={t: dd["train"] for t, dd in self.tokenized.items()},
+            eval_dataset={t: dd["validation"] for t, dd in self.tokenized.items() if "validation" in dd},
+            data_collator=collator, processing_class=tokenizer, callbacks=callbacks)
+
+    def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
+        results, self.thresholds = evaluate_tasks(self.trainer, self.tokenized, self.config,
+                                                  getattr(self.run, "eval_tasks", None))
+        return results, {}
+
+    def save(self) -> None:
+        self.model.config.thresholds = self.thresholds
+        super().save()
+
+    def facts(self) -> dict[str, Any]:
+        run, config, state = self.run, self.config, self.trainer.state
+        return {"model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
+                "head_layout": run.head_layout, "shared_layer_size": run.shared_layer_size, "pooling": run.pooling,
+                "freeze_encoder": run.freeze_encoder, "max_length": run.max_length, "thresholds": self.thresholds,
+                "task_sampler": config.task_sampler, "early_stopping_patience": run.early_stopping_patience,
+                "best_step": state.best_global_step, "steps": state.global_step,
+                "loss_weighting": config.loss_weighting, "task_weights": config.task_weights or {},
+                "train_fraction": run.train_fraction, "max_train_samples": run.max_train_samples,
+                "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()}}
+
+    def method_facts(self) -> dict[str, Any]:
+        return task_teacher_names(self.run)
+
+    def planned_method(self) -> MethodDescription:
+        run, config = self.run, self.config
+        taught = sorted({*run.teacher, *run.teacher_columns})
+        return self.trainer_class.describe(
+            config, head_layout=run.head_layout, shared_layer_size=run.shared_layer_size,
+            freeze_encoder=run.freeze_encoder, teachers=taught,
+            kd_losses={t: config.kd_loss_name(t, TASKS[t].problem_type) for t in taught}, **self.method_facts())
+
+    def report(self, record: RunRecord) -> None:
+        write_multitask_report(self.config.output_dir, model=self.model, record=record.to_dict(),
+                               log_history=self.trainer.state.log_history,
+                               task_weight_history=self.trainer.gradnorm_history)
+
+
+def with_task_teachers(data: dict, run: MultiTaskRunArguments, config: MultiTaskConfig) -> dict:
+    """MTKD: each task with a teacher (or an ensemble, or a column of teacher probabilities) gets its logits as a
+    ``teacher_logits`` column on every split."""
+    data = dict(data)
+    for t, paths in run.teacher.items():
         paths = paths if isinstance(paths, list) else [paths]
         teachers = [load_classifier(p) for p in paths]
         for i, teacher in enumerate(teachers):
             check_teacher_label_space(teacher, TASKS[t], i)
         data[t] = cache_teacher_logits(teachers if len(teachers) > 1 else teachers[0], data[t],
-                                       [load_tokenizer(p) for p in paths] if len(paths) > 1 else load_tokenizer(paths[0]),
+                                       [load_tokenizer(p) for p in paths] if len(paths) > 1
+                                       else load_tokenizer(paths[0]),
                                        batch_size=run.teacher_batch_size, desc=f"teacher logits {t}",
                                        cache_dir=run.teacher_cache_dir or None, device=config.device)
     for t, column in run.teacher_columns.items():  # MTKD from a column of teacher probabilities (no teacher model)
@@ -159,52 +235,15 @@ def train_and_evaluate_multitask(run: MultiTaskRunArguments, config: MultiTaskCo
             data[t] = teacher_logits_from_column(data[t], column, TASKS[t], temperature=config.temperature)
         except ValueError as e:
             raise ValueError(f"task {t!r}: {e}") from None
-    if run.freeze_encoder:
-        from transformers import default_data_collator
+    return data
 
-        keep = ("features", "labels", "teacher_logits", "weight")
-        # tensors straight from Arrow: a batch of python float lists costs more to collate than the step itself
-        tokenized = {t: dd.select_columns([c for c in keep if c in dd["train"].column_names]).with_format("torch")
-                     for t, dd in data.items()}
-        collator = default_data_collator
-    else:
-        tokenized = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-               for t, dd in data.items()}
-        collator = DataCollatorWithPadding(tokenizer)
-    callbacks = []
-    if run.early_stopping_patience:
-        from ..callbacks import EarlyStoppingInMemory
 
-        callbacks.append(EarlyStoppingInMemory(run.early_stopping_patience))
-    trainer = MultiTaskTrainer(model, config, train_dataset={t: dd["train"] for t, dd in tokenized.items()},
-                               eval_dataset={t: dd["validation"] for t, dd in tokenized.items() if "validation" in dd},
-                               data_collator=collator, processing_class=tokenizer, callbacks=callbacks)
-    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
-    train_time = job.elapsed()
-
-    results, thresholds = evaluate_tasks(trainer, tokenized, config)
-    model.config.thresholds = thresholds
-    trainer.save_model(config.output_dir)
-    info = {
-        "model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
-        "head_layout": run.head_layout, "shared_layer_size": run.shared_layer_size, "pooling": run.pooling,
-        "freeze_encoder": run.freeze_encoder, "max_length": run.max_length, "thresholds": thresholds,
-        "task_sampler": config.task_sampler, "early_stopping_patience": run.early_stopping_patience,
-        "best_step": trainer.state.best_global_step, "steps": trainer.state.global_step, "loss_weighting": config.loss_weighting,
-        "task_weights": config.task_weights or {}, "train_fraction": run.train_fraction,
-        "max_train_samples": run.max_train_samples,
-        "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
-        "train_runtime_s": train_time, "train_loss": train_out.training_loss,
-        "resumed_from": job.resume_from_checkpoint,
-    }
-    if run.teacher or run.teacher_columns:
-        info["distillation"] = distillation_info(run, config)
-    record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info,
-                                  command=command or command_line("python", sys.argv))
-    write_multitask_report(config.output_dir, model=model, record=record.to_dict(),
-                           log_history=trainer.state.log_history, task_weight_history=trainer.gradnorm_history)
-    finish_job(config.output_dir, job)
-    return {"metrics": results, "run": record.run}
+def task_teacher_names(run: MultiTaskRunArguments) -> dict[str, Any]:
+    """The method facts of a multi-task run's teachers: ``teacher_names`` per task (Hub ids or folder names) and
+    ``teacher_columns``."""
+    return {"teacher_names": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
+                              for t, p in run.teacher.items()},
+            "teacher_columns": dict(run.teacher_columns)}
 
 
 def evaluate_tasks(trainer: MultiTaskTrainer, tokenized: dict, config: MultiTaskConfig,
@@ -233,49 +272,11 @@ def evaluate_tasks(trainer: MultiTaskTrainer, tokenized: dict, config: MultiTask
     return results, thresholds
 
 
-def mean_task_weights(patterns: list[str]) -> tuple[list[dict], int]:
-    """GradNorm weights per step averaged over the runs' ``task_weights.json`` (up to the shortest run)."""
-    import glob
-
-    files = [Path(f) for p in patterns for f in sorted(glob.glob(str(Path(p) / "task_weights.json")))]
-    if not files:
-        raise FileNotFoundError(f"no task_weights.json (GradNorm runs) under {patterns}")
-    runs = [json.loads(f.read_text()) for f in files]
-    steps = min(len(r) for r in runs)
-    keys = [k for k in runs[0][0] if k.startswith("task_weight_")]
-    rows = [{"step": runs[0][i]["step"], **{k: float(np.mean([r[i][k] for r in runs])) for k in keys}}
-            for i in range(steps)]
-    return rows, len(runs)
-
-
-def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "GradNorm task weights") -> Path | None:
-    """GradNorm's task weights over training steps (TBED-MTL Fig. 3), from rows with ``step`` and
-    ``task_weight_<task>`` keys (``MultiTaskTrainer.gradnorm_history`` or the log history)."""
-    rows = [h for h in log_history if any(k.startswith("task_weight_") for k in h)]
-    if not rows:
-        return None
-    from ..report import _plt
-
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    for key in sorted({k for h in rows for k in h if k.startswith("task_weight_")}):
-        ax.plot([h["step"] for h in rows], [h[key] for h in rows], label=key.removeprefix("task_weight_"))
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss weight")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
 def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_history: list[dict],
                            task_weight_history: list[dict] | None = None) -> dict[str, Path]:
     """``metrics.json``, ``report.md`` (one table per task), the label correlation (CSV + PNG), the training
     curves of the primary task and, with GradNorm, the task-weight curves."""
-    from ..report import _fmt, plot_training_curves
+    from ..report import _fmt, plot_task_weights, plot_training_curves, write_label_correlation
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -283,7 +284,7 @@ def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_hist
     paths["metrics"].write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     run_info = record["run"]
     metrics = {k: v for k, v in record.items() if k not in ("run", "detail") and isinstance(v, dict)}
-    paths.update(model.export_label_correlation(out))
+    paths.update(write_label_correlation(*model.label_correlation(), out, title=f"Label correlation ({model.config.head_layout})"))
     primary = run_info["primary_task"]
     curves = plot_training_curves(log_history, f"{primary}_{TASKS[primary].metric}", out / "training_curves.png")
     weights = plot_task_weights(task_weight_history or log_history, out / "task_weights.png")
@@ -291,7 +292,7 @@ def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_hist
         (out / "task_weights.json").write_text(json.dumps(task_weight_history))
     lines = [f"# Multi-task run: {', '.join(run_info['tasks'])} on {run_info['model']}", ""]
     for k in ("primary_task", "head_layout", "shared_layer_size", "freeze_encoder", "task_sampler", "loss_weighting",
-              "task_weights", "train_fraction", "max_train_samples", "thresholds", "distillation", "train_runtime_s",
+              "task_weights", "train_fraction", "max_train_samples", "thresholds", "train_runtime_s",
               "machine", "command"):
         if run_info.get(k) not in (None, {}, ""):
             lines.append(f"- {k}: `{run_info[k]}`")
@@ -320,16 +321,4 @@ def write_multitask_report(out_dir: str | Path, *, model, record: dict, log_hist
     return paths
 
 
-def distillation_info(run: MultiTaskRunArguments, config: MultiTaskConfig) -> dict:
-    """The KD settings a multi-task run records (``run.distillation``): teachers, temperature, alpha or its
-    schedule, the KD loss per task; what ``hf-emo table kd-grid`` groups runs by."""
-    return {
-        "teachers": {t: [public_name(x) for x in p] if isinstance(p, list) else public_name(p)
-                     for t, p in run.teacher.items()},
-        "teacher_columns": dict(run.teacher_columns),
-        "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
-        "teacher_aggregation": config.teacher_aggregation,
-        "annealing": config.annealing,
-        "kd_loss": {t: config.kd_loss_name(t, TASKS[t].problem_type) for t in [*run.teacher, *run.teacher_columns]},
-        **({"alpha_start": config.alpha_start, "alpha_end": config.alpha_end}
-           if config.alpha_schedule == "linear" else {"alpha": config.alpha})}
+register_method("mtl", MultiTaskJob, help="multi-task learning / MTKD / GradNorm: hf-emo mtl --config FILE.yaml")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..inference import predict, predict_multitask
 from ..models import load_tokenizer
 from ..models.factory import load_config
-from .common import inference_device
+from .record import inference_device
 
 __all__ = ["is_multitask", "predict_rows", "format_table"]
 

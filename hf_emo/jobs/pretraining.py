@@ -5,17 +5,20 @@ streamed), then save the student for fine-tuning."""
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..data.corpus import group_blocks, load_text_corpus, task_corpus
 from ..models.student import init_student_from_teacher
 from ..models.vocab import prune_vocabulary
 from ..report import plot_loss_parts
-from ..trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
+from ..scrub import public_name
+from ..trainers import PretrainingDistillationTrainer
 from ..trainers.pretraining_distillation_trainer import _load_lm, objective_of
-from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, start_job
+from .pipeline import TrainingJob, register_method
+from .record import RunRecord
+from .run_folder import JobArguments, JobError
 
 ROMANIAN_CORPUS = ("redv2", "redv1", "laroseda", "xed_en_ro")
 
@@ -62,67 +65,75 @@ class PretrainingRunArguments(JobArguments):
                 raise ValueError(f"{name} must be >= 1, got {value!r}")
 
 
-def distil_pretraining(run: PretrainingRunArguments, config: PretrainingDistillationConfig,
-                       command: str | None = None) -> dict:
-    """Build the corpus and the student, distil, save the student (a plain LM) and write the record and report."""
-    from transformers import AutoTokenizer, DataCollatorForLanguageModeling
+class PretrainingJob(TrainingJob):
+    """``hf-emo pretrain``: build the corpus and the half-depth student, distil, save the student (a plain LM) and
+    write the record, the loss curves, the report and the card."""
 
-    from ..generative import load_decoder_tokenizer
-    from ..zoo import resolve_model
+    run_arguments = PretrainingRunArguments
+    trainer_class = PretrainingDistillationTrainer
 
-    job = start_job(config, run)
-    first = _load_lm(run.teacher[0], "clm" if config.objective != "mlm" else "mlm")
-    objective = objective_of(first) if config.objective == "auto" else config.objective
-    teachers = [first] + [_load_lm(t, objective) for t in run.teacher[1:]]
-    tokenizer = (load_decoder_tokenizer(run.teacher[0]) if objective == "clm"
-                 else AutoTokenizer.from_pretrained(resolve_model(run.teacher[0])))
-    if run.streaming and not (config.max_steps and config.max_steps > 0):
-        raise JobError("a streamed corpus has no length: set --max_steps (the number of optimizer steps)")
-    if run.corpus:
-        corpus = load_text_corpus(run.corpus, split=run.corpus_split, text_column=run.corpus_text_column,
-                                  config_name=run.corpus_config, streaming=run.streaming, seed=config.seed,
-                                  max_rows=run.max_corpus_rows)
-    else:
-        corpus = task_corpus(run.corpus_tasks, run.data_dir, config.seed, run.max_corpus_rows)
-    vocabulary = {"before": len(tokenizer)}
-    if run.prune_vocabulary:  # the teachers first, so that the student inherits the pruned tables
-        tokenizer, kept = prune_vocabulary(None, tokenizer, corpus["text"], min_count=run.prune_min_count,
-                                           models=teachers)
-        vocabulary.update(after=len(kept), min_count=run.prune_min_count)
-    student = init_student_from_teacher(first, run.student_layers)
-    blocks = group_blocks(corpus, tokenizer, run.block_size)
-    if not run.streaming and not len(blocks):
-        raise JobError(f"the corpus ({len(corpus)} texts) is shorter than one block of {run.block_size} tokens")
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm=objective == "mlm",
-                                               mlm_probability=config.mlm_probability)
-    trainer = PretrainingDistillationTrainer(student, config, teacher_model=teachers, train_dataset=blocks,
-                                             data_collator=collator, processing_class=tokenizer)
-    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
-    trainer.save_model(config.output_dir)
-    if not trainer.is_world_process_zero():
-        return {"metrics": {}, "run": {}}
-    losses = [h for h in trainer.state.log_history if "loss" in h]
-    info = {"teachers": [public_name(t) for t in run.teacher], "objective": objective,
-            "student_layers": student.config.hf_emo_student_of["layers"],
-            "parameters": {"teacher": sum(p.numel() for p in first.parameters()),
-                           "student": sum(p.numel() for p in student.parameters())},
-            "corpus": _corpus_info(run, corpus, blocks, trainer), "vocabulary": vocabulary,
-            "train_runtime_s": job.elapsed(), "train_loss": train_out.training_loss,
-            "loss_history": [{k: h[k] for k in ("step", "loss", "loss_kd", "loss_lm", "loss_cosine") if k in h}
-                             for h in losses],
-            "resumed_from": job.resume_from_checkpoint}
-    metrics = {"train_end": {k: v for k, v in (losses[-1] if losses else {}).items() if k.startswith("loss")}}
-    record = RunRecord.for_config(trainer.method_description(), config, metrics=metrics, info=info,
-                                  command=command or command_line("python", sys.argv))
-    out = Path(config.output_dir)
-    record.save(out)
-    plot_loss_parts(trainer.state.log_history, ("loss_kd", "loss_lm", "loss_cosine"), out / "training_curves.png",
-                    title=f"pretraining distillation: loss = {config.kd_weight} KD + {config.lm_weight} LM + "
-                          f"{config.cosine_weight} cosine")
-    _write_report(out, record.to_dict())
-    trainer.create_model_card()
-    finish_job(config.output_dir, job)
-    return {"metrics": metrics, "run": record.run}
+    def check(self) -> None:
+        if self.run.streaming and not (self.config.max_steps and self.config.max_steps > 0):
+            raise JobError("a streamed corpus has no length: set --max_steps (the number of optimizer steps)")
+
+    def prepare(self) -> None:
+        from transformers import AutoTokenizer, DataCollatorForLanguageModeling
+
+        from ..generative import load_decoder_tokenizer
+        from ..zoo import resolve_model
+
+        run, config = self.run, self.config
+        first = _load_lm(run.teacher[0], "clm" if config.objective != "mlm" else "mlm")
+        self.objective = objective = objective_of(first) if config.objective == "auto" else config.objective
+        teachers = [first] + [_load_lm(t, objective) for t in run.teacher[1:]]
+        tokenizer = (load_decoder_tokenizer(run.teacher[0]) if objective == "clm"
+                     else AutoTokenizer.from_pretrained(resolve_model(run.teacher[0])))
+        if run.corpus:
+            corpus = load_text_corpus(run.corpus, split=run.corpus_split, text_column=run.corpus_text_column,
+                                      config_name=run.corpus_config, streaming=run.streaming, seed=config.seed,
+                                      max_rows=run.max_corpus_rows)
+        else:
+            corpus = task_corpus(run.corpus_tasks, run.data_dir, config.seed, run.max_corpus_rows)
+        self.vocabulary = {"before": len(tokenizer)}
+        if run.prune_vocabulary:  # the teachers first, so that the student inherits the pruned tables
+            tokenizer, kept = prune_vocabulary(None, tokenizer, corpus["text"], min_count=run.prune_min_count,
+                                               models=teachers)
+            self.vocabulary.update(after=len(kept), min_count=run.prune_min_count)
+        self.student = student = init_student_from_teacher(first, run.student_layers)
+        self.first, self.corpus = first, corpus
+        self.blocks = blocks = group_blocks(corpus, tokenizer, run.block_size)
+        if not run.streaming and not len(blocks):
+            raise JobError(f"the corpus ({len(corpus)} texts) is shorter than one block of {run.block_size} tokens")
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm=objective == "mlm",
+                                                   mlm_probability=config.mlm_probability)
+        self.trainer = self.trainer_class(student, config, teacher_model=teachers, train_dataset=blocks,
+                                          data_collator=collator, processing_class=tokenizer)
+
+    def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
+        """The loss parts at the last logged step (a language model has no labelled split to score)."""
+        self.losses = [h for h in self.trainer.state.log_history if "loss" in h]
+        return {"train_end": {k: v for k, v in (self.losses[-1] if self.losses else {}).items()
+                              if k.startswith("loss")}}, {}
+
+    def facts(self) -> dict[str, Any]:
+        run = self.run
+        return {"teachers": [public_name(t) for t in run.teacher], "objective": self.objective,
+                "student_layers": self.student.config.hf_emo_student_of["layers"],
+                "parameters": {"teacher": sum(p.numel() for p in self.first.parameters()),
+                               "student": sum(p.numel() for p in self.student.parameters())},
+                "corpus": _corpus_info(run, self.corpus, self.blocks, self.trainer), "vocabulary": self.vocabulary,
+                "loss_history": [{k: h[k] for k in ("step", "loss", "loss_kd", "loss_lm", "loss_cosine") if k in h}
+                                 for h in self.losses]}
+
+    def report(self, record: RunRecord) -> None:
+        config, out = self.config, Path(self.config.output_dir)
+        record.save(out)
+        plot_loss_parts(self.trainer.state.log_history, ("loss_kd", "loss_lm", "loss_cosine"),
+                        out / "training_curves.png",
+                        title=f"pretraining distillation: loss = {config.kd_weight} KD + {config.lm_weight} LM + "
+                              f"{config.cosine_weight} cosine")
+        _write_report(out, record.to_dict())
+        self.trainer.create_model_card()
 
 
 def _corpus_info(run: PretrainingRunArguments, corpus, blocks, trainer) -> dict:
@@ -146,3 +157,7 @@ def _write_report(out: Path, record: dict) -> None:
              f"- train runtime: {run['train_runtime_s']} s on {run['machine']}", f"- command: `{run['command']}`",
              "", "![training curves](training_curves.png)", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+register_method("pretrain", PretrainingJob,
+                help="distil a language model into its half-depth student on the Romanian corpus")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..cards import public_base_model, render_model_card
 from ..scrub import TOKEN_VALUE
-from .common import MANIFEST, read_manifest
+from .run_folder import MANIFEST, read_manifest
 
 __all__ = ["HubError", "upload_files", "stage_upload", "push_run"]
 

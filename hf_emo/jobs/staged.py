@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_task
 from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_tokenizer
-from .multitask import MultiTaskRunArguments, evaluate_tasks, write_multitask_report
-from .common import JobError, RunRecord, command_line, finish_job, start_job
-from ..trainers import MultiTaskConfig, MultiTaskTrainer
+from ..method import MethodDescription
+from ..trainers import MultiTaskConfig
+from .multitask import MultiTaskJob, MultiTaskRunArguments, write_multitask_report
+from .pipeline import register_method
+from .record import RunRecord
+from .run_folder import JobError
 
 STAGE_KEYS = {"name", "tasks", "num_train_epochs", "learning_rate", "task_weights", "adversarial_tasks",
               "adversarial_mode", "task_sampler"}
@@ -106,61 +109,70 @@ def stage_config(config: MultiTaskConfig, stage: dict) -> MultiTaskConfig:
     return dataclasses.replace(config, **over)
 
 
-def train_and_evaluate_stages(run: StagedRunArguments, config: MultiTaskConfig, command: str | None = None) -> dict:
-    """Train through every stage, then evaluate ``eval_tasks`` on validation and test and write the report."""
-    if config.resume_from_checkpoint:
-        raise JobError("staged runs cannot resume from a checkpoint (each stage starts its own trainer): re-run "
-                       "with --overwrite_output_dir true")
-    job = start_job(config, run)
-    specs = [TASKS[t] for t in run.tasks]
-    tokenizer = load_tokenizer(run.model_name_or_path)
-    model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling, head_layout=run.head_layout,
-                                  shared_layer_size=run.shared_layer_size, text_prefix=run.text_prefix,
-                                  max_length=run.max_length)
-    data = {t: load_task(t, run.data_dir) for t in run.tasks}
-    tokenized = {t: tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-           for t, dd in data.items()}
-    collator = DataCollatorWithPadding(tokenizer)
-    stage_info, history, trainer, losses = [], [], None, []
-    for i, st in enumerate(run.stages):
-        cfg = stage_config(config, st)
-        train = {}
-        for t, size in st["tasks"].items():
-            ds = tokenized[t]["train"]
-            k = stage_rows(len(ds), size)
-            # a different seeded subset per stage, so a shrinking source share still sees varied examples
-            train[t] = ds if k == len(ds) else ds.shuffle(seed=config.seed + i).select(range(k))
-        evals = {t: tokenized[t]["validation"] for t in st["tasks"] if "validation" in tokenized[t]}
-        trainer = MultiTaskTrainer(model, cfg, train_dataset=train, eval_dataset=evals or None,
-                                   data_collator=collator, processing_class=tokenizer)
-        out = trainer.train()
-        losses.append(out.training_loss)
-        history += [{**h, "stage": st["name"]} for h in trainer.state.log_history]
-        stage_info.append({"name": st["name"], "rows": {t: len(d) for t, d in train.items()},
-                           "num_train_epochs": cfg.num_train_epochs, "learning_rate": cfg.learning_rate,
-                           "steps": trainer.state.global_step, "task_weights": cfg.task_weights or {},
-                           "adversarial_tasks": cfg.adversarial_tasks or [],
-                           "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
-                           "train_loss": out.training_loss})
-    train_time = job.elapsed()
-    results, thresholds = evaluate_tasks(trainer, tokenized, config, run.eval_tasks)
-    model.config.thresholds = thresholds
-    trainer.save_model(config.output_dir)
-    info = {
-        "model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
-        "eval_tasks": run.eval_tasks, "stages": stage_info, "head_layout": run.head_layout,
-        "shared_layer_size": run.shared_layer_size, "pooling": run.pooling, "max_length": run.max_length,
-        "thresholds": thresholds, "task_sampler": config.task_sampler,
-        "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in data.items()},
-        "train_runtime_s": train_time, "train_loss": losses[-1],
-    }
-    method = MultiTaskTrainer.describe(config, **trainer.method_facts(), stages=stage_info, eval_tasks=run.eval_tasks)
-    record = RunRecord.for_config(method, config, metrics=results, info=info,
-                                  command=command or command_line("python", sys.argv))
-    write_multitask_report(config.output_dir, model=model, record=record.to_dict(), log_history=history)
-    _append_stages(Path(config.output_dir) / "report.md", stage_info)
-    finish_job(config.output_dir, job)
-    return {"metrics": results, "run": record.run}
+class StagedJob(MultiTaskJob):
+    """``hf-emo stages``: one model through a schedule of stages, each a multi-task training continuing from the
+    previous stage's weights; then ``eval_tasks`` are scored on validation and test."""
+
+    run_arguments = StagedRunArguments
+
+    def check(self) -> None:
+        if self.config.resume_from_checkpoint:
+            raise JobError("staged runs cannot resume from a checkpoint (each stage starts its own trainer): re-run "
+                           "with --overwrite_output_dir true")
+
+    def prepare(self) -> None:
+        run = self.run
+        specs = [TASKS[t] for t in run.tasks]
+        self.tokenizer = load_tokenizer(run.model_name_or_path)
+        self.model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling,
+                                           head_layout=run.head_layout, shared_layer_size=run.shared_layer_size,
+                                           text_prefix=run.text_prefix, max_length=run.max_length)
+        self.data = {t: load_task(t, run.data_dir) for t in run.tasks}
+        self.tokenized = {t: tokenize_dataset(dd, self.tokenizer, max_length=run.max_length,
+                                              text_prefix=run.text_prefix) for t, dd in self.data.items()}
+
+    def train(self):
+        """Every stage with its own trainer (its config overrides, its seeded subsets); ``self.trainer`` is the last."""
+        config, collator = self.config, DataCollatorWithPadding(self.tokenizer)
+        self.stage_info, self.history, output = [], [], None
+        for i, st in enumerate(self.run.stages):
+            cfg = stage_config(config, st)
+            train = {}
+            for t, size in st["tasks"].items():
+                ds = self.tokenized[t]["train"]
+                k = stage_rows(len(ds), size)
+                # a different seeded subset per stage, so a shrinking source share still sees varied examples
+                train[t] = ds if k == len(ds) else ds.shuffle(seed=config.seed + i).select(range(k))
+            evals = {t: self.tokenized[t]["validation"] for t in st["tasks"] if "validation" in self.tokenized[t]}
+            self.trainer = self.trainer_class(self.model, cfg, train_dataset=train, eval_dataset=evals or None,
+                                              data_collator=collator, processing_class=self.tokenizer)
+            output = self.trainer.train()
+            self.history += [{**h, "stage": st["name"]} for h in self.trainer.state.log_history]
+            self.stage_info.append({"name": st["name"], "rows": {t: len(d) for t, d in train.items()},
+                                    "num_train_epochs": cfg.num_train_epochs, "learning_rate": cfg.learning_rate,
+                                    "steps": self.trainer.state.global_step, "task_weights": cfg.task_weights or {},
+                                    "adversarial_tasks": cfg.adversarial_tasks or [],
+                                    "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
+                                    "train_loss": output.training_loss})
+        return output  # the last stage's: its training loss is the run's
+
+    def facts(self) -> dict[str, Any]:
+        run = self.run
+        return {"model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
+                "eval_tasks": run.eval_tasks, "stages": self.stage_info, "head_layout": run.head_layout,
+                "shared_layer_size": run.shared_layer_size, "pooling": run.pooling, "max_length": run.max_length,
+                "thresholds": self.thresholds, "task_sampler": self.config.task_sampler,
+                "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()}}
+
+    def method(self) -> MethodDescription:
+        """The run's config (not the last stage's overrides), with every stage."""
+        return self.trainer_class.describe(self.config, **self.trainer.method_facts(), stages=self.stage_info,
+                                           eval_tasks=self.run.eval_tasks)
+
+    def report(self, record: RunRecord) -> None:
+        write_multitask_report(self.config.output_dir, model=self.model, record=record.to_dict(),
+                               log_history=self.history)
+        _append_stages(Path(self.config.output_dir) / "report.md", self.stage_info)
 
 
 def _append_stages(report: Path, stages: list[dict]) -> None:
@@ -172,3 +184,7 @@ def _append_stages(report: Path, stages: list[dict]) -> None:
                      f"{s['steps']} | {adv} | {s['train_loss']:.4f} |")
     with open(report, "a", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
+
+
+register_method("stages", StagedJob,
+                help="one model through a schedule of stages (multi-stage / gradual / cross-lingual MTL)")

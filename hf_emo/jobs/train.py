@@ -1,25 +1,28 @@
-"""The supervised fine-tuning and distillation job behind ``hf-emo train`` / ``hf-emo distil``: data -> model ->
-EmotionTrainer / DistillationTrainer -> evaluation -> report, over the steps every job shares (``common``)."""
+"""The single-task jobs behind ``hf-emo train`` / ``hf-emo distil``: data -> model -> EmotionTrainer /
+DistillationTrainer -> scores of validation and test (threshold tuned) -> report, on the shared pipeline."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_local, load_task
 from ..data.tokenize import tokenize_dataset
-from ..metrics import detailed_report, loyalty_metrics, task_metrics
+from ..metrics import detailed_report, loyalty_metrics, score_splits, task_metrics
 from ..models import build_classifier, is_classifier, load_classifier, load_tokenizer
 from ..models.factory import POOLINGS
 from ..report import write_report
 from ..teachers import (cache_teacher_logits, check_same_vocabulary, check_teacher_label_space,
                         teacher_logits_from_column)
-from .. import trainers as trainer_family
-from ..trainers import DistillationConfig, EmotionConfig
-from .common import JobArguments, JobError, RunRecord, command_line, finish_job, public_name, score_splits, start_job
+from ..method import MethodDescription
+from ..scrub import public_name
+from ..trainers import DistillationTrainer, EmotionTrainer
+from .pipeline import TrainingJob, register_method
+from .record import RunRecord
+from .run_folder import JobArguments, JobError
 
 
 @dataclass
@@ -108,94 +111,126 @@ def load_data(run: RunArguments) -> tuple:
     return load_task(run.task, run.data_dir), TASKS[run.task]
 
 
-def train_and_evaluate(run: RunArguments, config: EmotionConfig, command: str | None = None) -> dict:
-    """Fine-tune (or distil, with a ``DistillationConfig``), evaluate on validation and test, tune the threshold,
-    save the model and write the report. Returns ``{"metrics": ..., "run": ...}`` as written to ``metrics.json``."""
-    job = start_job(config, run)
-    dd, spec = load_data(run)
-    if run.max_train_samples:
-        dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(min(run.max_train_samples, len(dd["train"]))))
-    tokenizer = load_tokenizer(run.model_name_or_path)
-    if is_classifier(run.model_name_or_path):
-        model = load_classifier(run.model_name_or_path)
-    else:
-        model = build_classifier(run.model_name_or_path, spec, pooling=run.pooling, text_prefix=run.text_prefix,
-                                 max_length=run.max_length, num_layers=run.num_layers)
-    distil = isinstance(config, DistillationConfig)
-    teachers, kd_info = [], {}
-    if distil:
+class SingleTaskJob(TrainingJob):
+    """``hf-emo train``: fine-tune a classifier (or continue a fine-tuned one) on one task, score validation and test
+    (the multi-label threshold tuned on validation), save the model with its threshold and write the report."""
+
+    run_arguments = RunArguments
+    trainer_class = EmotionTrainer
+
+    def prepare(self) -> None:
+        run, config = self.run, self.config
+        dd, self.spec = load_data(run)
+        if run.max_train_samples:
+            dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(min(run.max_train_samples,
+                                                                                 len(dd["train"]))))
+        self.tokenizer = tokenizer = load_tokenizer(run.model_name_or_path)
+        if is_classifier(run.model_name_or_path):
+            self.model = load_classifier(run.model_name_or_path)
+        else:
+            self.model = build_classifier(run.model_name_or_path, self.spec, pooling=run.pooling,
+                                          text_prefix=run.text_prefix, max_length=run.max_length,
+                                          num_layers=run.num_layers)
+        self.dd = self.with_teachers(dd)
+        self.tokenized = tokenize_dataset(self.dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+        self.trainer = self.trainer_class(
+            model=self.model, args=config, task_spec=self.spec, train_dataset=self.tokenized["train"],
+            eval_dataset=self.tokenized.get("validation"), processing_class=tokenizer,
+            data_collator=DataCollatorWithPadding(tokenizer), **self.trainer_arguments())
+
+    def with_teachers(self, dd):
+        """The data the trainer reads (a distillation job adds the teachers' logits)."""
+        return dd
+
+    def trainer_arguments(self) -> dict[str, Any]:
+        """Constructor arguments of the trainer beyond the shared ones (a distillation job's live teachers)."""
+        return {}
+
+    def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
+        self.outputs = {}
+        for split in ("validation", "test"):
+            if split in self.tokenized:
+                pred = self.trainer.predict(self.tokenized[split], metric_key_prefix=split)
+                self.outputs[split] = (pred.predictions, pred.label_ids)
+        config = self.config
+        results, self.threshold = score_splits(self.spec, self.outputs, threshold=config.threshold,
+                                               tune=config.tune_threshold,
+                                               per_label=config.threshold_tuning == "per_label")
+        test = self.outputs.get("test")
+        detail = detailed_report(self.spec, test[1], test[0], self.threshold) if test is not None else {}
+        return results, detail
+
+    def save(self) -> None:
+        self.model.config.hf_emo_threshold = self.threshold
+        super().save()
+
+    def facts(self) -> dict[str, Any]:
+        run = self.run
+        return {"task": self.spec.name, "model": run.model_name_or_path, "num_layers": run.num_layers,
+                "pooling": run.pooling, "text_prefix": run.text_prefix, "max_length": run.max_length,
+                "threshold": self.threshold, "split_sizes": {k: len(v) for k, v in self.dd.items()},
+                "split_note": self.spec.split_note}
+
+    def report(self, record: RunRecord) -> None:
+        write_report(self.config.output_dir, spec=self.spec, record=record.to_dict(),
+                     log_history=self.trainer.state.log_history)
+
+
+class DistillationJob(SingleTaskJob):
+    """``hf-emo distil``: :class:`SingleTaskJob` with teachers (models, cached or live, or a column of teacher
+    probabilities); the student's loyalty to a cached teacher, and that teacher's own scores, are reported too."""
+
+    run_arguments = DistillRunArguments
+    trainer_class = DistillationTrainer
+
+    def check(self) -> None:
+        run = self.run
         if run.teacher and run.teacher_column:
             raise JobError(f"give --teacher or --teacher_column, not both (teacher {run.teacher}, teacher_column "
                            f"{run.teacher_column!r})")
         if not run.teacher and not run.teacher_column:
             raise JobError("distillation needs at least one --teacher, or a --teacher_column of teacher probabilities")
-        teachers = [load_classifier(t) for t in run.teacher]
-        for i, t in enumerate(teachers):
+
+    def with_teachers(self, dd):
+        run, config, spec = self.run, self.config, self.spec
+        self.teachers = [load_classifier(t) for t in run.teacher]
+        for i, t in enumerate(self.teachers):
             check_teacher_label_space(t, spec, i)
         if run.teacher_column:
             try:
-                dd = teacher_logits_from_column(dd, run.teacher_column, spec, temperature=config.temperature)
+                return teacher_logits_from_column(dd, run.teacher_column, spec, temperature=config.temperature)
             except ValueError as e:
                 raise JobError(f"{run.task or run.train_file}: {e}") from None
-        elif run.cached_teachers:
-            dd = cache_teacher_logits(teachers, dd, [load_tokenizer(t) for t in run.teacher],
-                                      batch_size=run.inference_batch_size, device=config.device)
-        else:
-            check_same_tokenizer(run.teacher, run.model_name_or_path, tokenizer)
-        kd_info = distillation_info(run, config, spec)
-    tokenized = tokenize_dataset(dd, tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
-    common = dict(model=model, args=config, task_spec=spec, train_dataset=tokenized["train"],
-                  eval_dataset=tokenized.get("validation"), processing_class=tokenizer,
-                  data_collator=DataCollatorWithPadding(tokenizer))
-    if distil:
-        trainer = trainer_class_for(config)(teacher_model=None if run.cached_teachers else teachers, **common)
-    else:
-        trainer = trainer_class_for(config)(**common)
-    train_out = trainer.train(resume_from_checkpoint=job.resume_from_checkpoint)
-    train_time = job.elapsed()
+        if run.cached_teachers:
+            return cache_teacher_logits(self.teachers, dd, [load_tokenizer(t) for t in run.teacher],
+                                        batch_size=run.inference_batch_size, device=config.device)
+        check_same_tokenizer(run.teacher, run.model_name_or_path, self.tokenizer)
+        return dd
 
-    outputs = {}
-    for split in ("validation", "test"):
-        if split in tokenized:
-            pred = trainer.predict(tokenized[split], metric_key_prefix=split)
-            outputs[split] = (pred.predictions, pred.label_ids)
-    results, threshold = score_splits(spec, outputs, threshold=config.threshold, tune=config.tune_threshold,
-                                      per_label=config.threshold_tuning == "per_label")
-    if distil and run.cached_teachers:
-        for split, (lg, y) in outputs.items():
-            t_logits = np.asarray(dd[split]["teacher_logits"])
-            results[f"{split}_loyalty"] = loyalty_metrics(spec, t_logits, lg, threshold)
-            if len(teachers) == 1:
-                t_thr = getattr(teachers[0].config, "hf_emo_threshold", config.threshold)
-                results[f"{split}_teacher"] = task_metrics(spec, y, t_logits, t_thr)
-    detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], threshold) if "test" in outputs else {}
+    def trainer_arguments(self) -> dict[str, Any]:
+        return {"teacher_model": None if self.run.cached_teachers else self.teachers}
 
-    model.config.hf_emo_threshold = threshold
-    trainer.save_model(config.output_dir)
-    info = {
-        "task": spec.name, "model": run.model_name_or_path, "num_layers": run.num_layers, "pooling": run.pooling,
-        "text_prefix": run.text_prefix, "max_length": run.max_length, "threshold": threshold,
-        "train_runtime_s": train_time, "train_loss": train_out.training_loss,
-        "split_sizes": {k: len(v) for k, v in dd.items()}, "split_note": spec.split_note,
-        "resumed_from": job.resume_from_checkpoint,
-    }
-    if distil:
-        info["distillation"] = kd_info
-    record = RunRecord.for_config(trainer.method_description(), config, metrics=results, info=info, detail=detail,
-                                  command=command or command_line("python", sys.argv))
-    write_report(config.output_dir, spec=spec, record=record.to_dict(), log_history=trainer.state.log_history)
-    finish_job(config.output_dir, job)
-    return {"metrics": results, "run": record.run}
+    def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
+        results, detail = super().score()
+        if self.run.cached_teachers:
+            for split, (logits, labels) in self.outputs.items():
+                teacher_logits = np.asarray(self.dd[split]["teacher_logits"])
+                results[f"{split}_loyalty"] = loyalty_metrics(self.spec, teacher_logits, logits, self.threshold)
+                if len(self.teachers) == 1:
+                    t_thr = getattr(self.teachers[0].config, "hf_emo_threshold", self.config.threshold)
+                    results[f"{split}_teacher"] = task_metrics(self.spec, labels, teacher_logits, t_thr)
+        return results, detail
 
+    def method_facts(self) -> dict[str, Any]:
+        return {"teacher_names": [public_name(t) for t in self.run.teacher],
+                "teacher_column": self.run.teacher_column}
 
-def trainer_class_for(config) -> type:
-    """The exported trainer whose ``config_class`` is exactly the config's class: a new method's config, given to
-    ``hf-emo train`` / ``distil`` through ``cli.TRAINING_JOBS``, brings its own trainer."""
-    for name in trainer_family.__all__:
-        cls = getattr(trainer_family, name)
-        if isinstance(cls, type) and getattr(cls, "config_class", None) is type(config):
-            return cls
-    raise JobError(f"no trainer in hf_emo.trainers takes a {type(config).__name__}")
+    def planned_method(self) -> MethodDescription:
+        run = self.run
+        problem_type = TASKS[run.task].problem_type if run.task in TASKS else run.problem_type
+        return self.trainer_class.describe(self.config, problem_type=problem_type, pooling=run.pooling,
+                                           teachers=max(1, len(run.teacher)),
+                                           cached_teacher_logits=run.cached_teachers, **self.method_facts())
 
 
 def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -> None:
@@ -207,19 +242,6 @@ def check_same_tokenizer(teachers: list[str], student: str, student_tokenizer) -
         raise JobError(f"{e}: set teacher_mode cached") from None
 
 
-def distillation_info(run: DistillRunArguments, config: DistillationConfig, spec) -> dict:
-    """The KD settings a single-task distillation run records (``run.distillation``): teachers, temperature, alpha
-    or its schedule, the KD loss; what ``hf-emo table kd-grid`` groups runs by."""
-    from ..losses import get_kd_loss
-
-    info = {"teachers": [public_name(t) for t in run.teacher], "teacher_column": run.teacher_column,
-            "cached_teacher_logits": run.cached_teachers,
-            "temperature": config.temperature, "alpha_schedule": config.alpha_schedule,
-            "annealing": config.annealing, "kd_loss": get_kd_loss(config.kd_loss, spec.problem_type)[0],
-            "teacher_aggregation": config.teacher_aggregation if len(run.teacher) > 1 else None}
-    if config.alpha_schedule == "linear":
-        info.update(alpha_start=config.alpha_start, alpha_end=config.alpha_end)
-    else:
-        info["alpha"] = config.alpha
-    return info
-
+register_method("train", SingleTaskJob, help="fine-tune on a task: hf-emo train --config FILE.yaml [--key value ...]")
+register_method("distil", DistillationJob,
+                help="distil teacher(s) into a student: hf-emo distil --config FILE.yaml --teacher DIR")

@@ -17,7 +17,6 @@ for a frozen encoder (TBED-MTL §4: BERT's outputs are computed once). The task 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -249,21 +248,6 @@ class MultiTaskModel(PreTrainedModel):
         """Pearson correlation between every pair of label vectors (TBED-MTL Fig. 4/7), ``(L, L)``."""
         names, w = self.label_vectors()
         return names, np.corrcoef(w)
-
-    def export_label_correlation(self, out_dir: str | Path, stem: str = "label_correlation") -> dict[str, Path]:
-        """Write the correlation matrix as ``<stem>.csv`` and a heat map ``<stem>.png``; returns the paths."""
-        from ..tables import plot_heatmap
-
-        names, corr = self.label_correlation()
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        csv = out / f"{stem}.csv"
-        lines = ["label," + ",".join(names)]
-        lines += [names[i] + "," + ",".join(f"{v:.4f}" for v in corr[i]) for i in range(len(names))]
-        csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        png = plot_heatmap(corr, names, names, out / f"{stem}.png",
-                           title=f"Label correlation ({self.config.head_layout})", fmt="{:.2f}", vmin=-1, vmax=1)
-        return {"csv": csv, "png": png}
 
 
 def build_multitask_model(name_or_path: str, tasks: list[TaskSpec], *, pooling: str = "mean",

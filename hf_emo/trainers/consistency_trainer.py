@@ -94,8 +94,11 @@ class ConsistencyDistillationTrainer(DistillationTrainer):
         settings = {**base.settings, "quality_weighting": how, "weight_normalization": args.weight_normalization}
         if how == "threshold":
             settings["drop_fraction"] = args.drop_fraction
+        if facts.get("translation_column"):
+            settings["translation_column"] = facts["translation_column"]
         return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=cls._tag_names,
-                                 citations=cls._citations + cls._loss_citations(cls._resolved_loss(args, problem_type)))
+                                 citations=cls._citations + cls._loss_citations(cls._resolved_loss(args, problem_type),
+                                                                                base.settings.get("kd_loss")))
 
     def teacher_outputs(self, inputs: dict[str, Any], output_hidden_states: bool = False
                         ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:

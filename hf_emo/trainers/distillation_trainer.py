@@ -7,16 +7,13 @@ from typing import Any
 import torch
 
 from ..data.spec import TaskSpec
-from ..losses import cosine_hidden_loss, get_kd_loss
+from ..losses import cosine_hidden_loss, get_kd_loss, loss_info
 from ..method import MethodDescription
 from ..teachers import Teachers
 from .distillation_config import DistillationConfig
 from .emotion_trainer import EmotionTrainer, _model_inputs
 from .kd_objective import cells_per_example, distillation_objective
 
-KD_FORMS = {"kl_bernoulli": "a per-label Bernoulli KL on sigmoid(logits/T)",
-            "kl_softmax": "Hinton's softmax KL, T^2 KL(softmax(t/T) || softmax(s/T))",
-            "mse": "the mean squared error to the teacher's outputs"}
 
 
 class DistillationTrainer(EmotionTrainer):
@@ -62,7 +59,7 @@ class DistillationTrainer(EmotionTrainer):
         n_teachers = facts.get("teachers", 1)
         summary = (f"Knowledge distillation (Hinton et al. 2015; Matei §3.2.3): L = alpha * L_gold + (1 - alpha) * "
                    f"T^2 * L_KD with T = {args.temperature} and {args.describe_alpha()}. The KD term is "
-                   f"{KD_FORMS.get(kd, f'`{kd}`')}"
+                   f"{loss_info(kd, 'kd').summary}"
                    + (f", {'averaged over' if args.teacher_aggregation == 'loss' else 'against the mean of'} "
                       f"{n_teachers} teachers" if n_teachers > 1 else "") + ". "
                    + ("Teacher logits were computed once and cached." if facts.get("cached_teacher_logits")
@@ -78,13 +75,19 @@ class DistillationTrainer(EmotionTrainer):
                         if args.alpha_schedule == "linear" else {"alpha": args.alpha})
         if n_teachers > 1:
             settings["teacher_aggregation"] = args.teacher_aggregation
+        if facts.get("teacher_names"):  # the teachers as the job names them (Hub ids or folder names)
+            settings["teachers"] = list(facts["teacher_names"])
+        if facts.get("teacher_column"):
+            settings["teacher_column"] = facts["teacher_column"]
+        if "cached_teacher_logits" in facts:
+            settings["cached_teacher_logits"] = bool(facts["cached_teacher_logits"])
         citations = cls._citations + (("clark2019",) if args.alpha_schedule == "linear" or
                                       args.annealing == "target_mix" else ()) \
             + (("avram2022",) if n_teachers > 1 else ()) \
             + (("sanh2019",) if getattr(args, "cosine_loss_weight", 0) > 0 else ())
         loss = cls._resolved_loss(args, problem_type)
         return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=cls._tag_names,
-                                 citations=citations + cls._loss_citations(loss))
+                                 citations=citations + cls._loss_citations(loss, kd))
 
     def method_facts(self) -> dict[str, Any]:
         cached = self.train_dataset is not None and "teacher_logits" in getattr(self.train_dataset, "column_names", ())

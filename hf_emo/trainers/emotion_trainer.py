@@ -11,7 +11,7 @@ from transformers import Trainer
 from transformers.trainer_utils import has_length
 
 from ..data.spec import TaskSpec
-from ..losses import get_supervised_loss
+from ..losses import get_supervised_loss, loss_info
 from ..method import MethodDescription
 from ..metrics import build_compute_metrics
 from ..models.factory import task_spec_from_config, task_spec_of
@@ -19,9 +19,6 @@ from .emotion_config import EmotionConfig, apply_flush_denormal, as_config
 from .loss_log import LossLog, LossLogMixin
 
 HEAD_PREFIXES = ("classifier.", "score.", "heads.", "shared_layer.", "shared_embedding.")
-LOSS_WORDS = {"auto": "the problem type's loss (BCE, CE or MSE)", "bce": "binary cross-entropy", "ce": "cross-entropy", "mse": "mean squared error",
-              "bce_single_label": "binary cross-entropy on one-hot targets (each class its own sigmoid)",
-              "label_smoothed_ce": "label-smoothed cross-entropy", "focal": "the focal loss (Lin et al. 2017)"}
 
 
 class EmotionTrainer(LossLogMixin, Trainer):
@@ -83,7 +80,7 @@ class EmotionTrainer(LossLogMixin, Trainer):
         """The method and its settings for ``args``; ``facts`` are what the config does not hold (``problem_type``,
         ``pooling``, ...)."""
         loss = cls._resolved_loss(args, facts.get("problem_type"))
-        words = LOSS_WORDS.get(loss, f"the `{loss}` loss")
+        words = loss_info(loss).summary
         pooling = facts.get("pooling")
         summary = f"Supervised fine-tuning with {words}" + (
             f" on a {pooling}-pooled encoder and a linear head." if pooling else ".")
@@ -107,8 +104,10 @@ class EmotionTrainer(LossLogMixin, Trainer):
         return settings
 
     @staticmethod
-    def _loss_citations(loss: str) -> tuple[str, ...]:
-        return ("lin2017",) if loss == "focal" else ()
+    def _loss_citations(loss: str, kd_loss: str | None = None) -> tuple[str, ...]:
+        """The papers of the gold-label loss (and the KD loss), as their registrations name them."""
+        cited = [loss_info(loss).citation] + ([loss_info(kd_loss, "kd").citation] if kd_loss else [])
+        return tuple(c for c in cited if c)
 
     def method_facts(self) -> dict[str, Any]:
         """What this trainer knows beyond its config, for :meth:`describe`."""

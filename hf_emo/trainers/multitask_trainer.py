@@ -152,11 +152,17 @@ class MultiTaskTrainer(EmotionTrainer):
                         f"§3.2.3-3.2.4): each task with a teacher ({', '.join(kd_tasks)}) trains on alpha * L_gold + "
                         f"(1 - alpha) * L_KD with T = {args.temperature} and {args.describe_alpha()}; KD loss: "
                         f"{args.kd_loss}" + (f", per task {args.task_kd_losses}" if args.task_kd_losses else "") + ".")
-            settings.update(temperature=args.temperature, kd_loss=args.kd_loss, alpha_schedule=args.alpha_schedule)
+            settings.update(temperature=args.temperature, alpha_schedule=args.alpha_schedule, annealing=args.annealing,
+                            teacher_aggregation=args.teacher_aggregation,
+                            kd_loss=facts.get("kd_losses") or args.kd_loss)  # per task, resolved, when known
             if args.task_kd_losses:
                 settings["task_kd_losses"] = args.task_kd_losses
             settings.update({"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
                             if args.alpha_schedule == "linear" else {"alpha": args.alpha})
+            if facts.get("teacher_names"):  # {task: teacher or [teachers]}, as the job names them
+                settings["teachers"] = facts["teacher_names"]
+            if facts.get("teacher_columns"):
+                settings["teacher_columns"] = facts["teacher_columns"]
             citations += ["hinton2015", "clark2019"]
             tags.append("knowledge-distillation")
         if args.loss_weighting == "gradnorm":
@@ -192,7 +198,9 @@ class MultiTaskTrainer(EmotionTrainer):
         cached = [t for t, d in self.train_sets.items() if "teacher_logits" in getattr(d, "column_names", ())]
         return {"head_layout": getattr(cfg, "head_layout", None), "shared_layer_size":
                 getattr(cfg, "shared_layer_size", None), "freeze_encoder": getattr(cfg, "freeze_encoder", None),
-                "teachers": sorted(set(cached) | set(self.task_teachers))}
+                "teachers": sorted(set(cached) | set(self.task_teachers)),
+                "kd_losses": {t: self.args.kd_loss_name(t, self.task_specs[t].problem_type)
+                              for t in sorted(set(cached) | set(self.task_teachers))}}
 
     def _card_config(self) -> dict[str, Any]:
         return self.accelerator.unwrap_model(self.model).config.to_dict()
@@ -400,12 +408,12 @@ class MultiTaskTrainer(EmotionTrainer):
         for t in tasks:
             seen = torch.tensor(float(t in self._gn_grads), device=self.args.device)
             g = self._gn_grads.get(t, torch.zeros(size, device=self.args.device))
-            l = self._gn_losses.get(t, torch.zeros((), device=self.args.device))
+            task_loss = self._gn_losses.get(t, torch.zeros((), device=self.args.device))
             if distributed:
-                g, l, seen = self.accelerator.reduce(g, op), self.accelerator.reduce(l, op), \
+                g, task_loss, seen = self.accelerator.reduce(g, op), self.accelerator.reduce(task_loss, op), \
                     self.accelerator.reduce(seen, "sum")
             if seen > 0:
-                norms[t], losses[t], present[t] = g.norm().cpu(), l.cpu(), True
+                norms[t], losses[t], present[t] = g.norm().cpu(), task_loss.cpu(), True
         self._gn_grads.clear()
         self._gn_losses.clear()
         self.gradnorm.step(norms, losses, present)

@@ -1,30 +1,20 @@
-"""What every job shares: seeding, the output folder and resume, scoring with threshold tuning, and the
-``RunRecord`` that becomes ``metrics.json`` (scrubbed of secrets and local paths when it is written)."""
+"""The run folder: checks before a job touches it, resume from checkpoints, the manifest of the files a run
+wrote, seeding, and the steps at the start and the end of every job."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import resource
-import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from ..data.spec import TaskSpec
-from ..metrics import task_metrics, tune_label_thresholds, tune_threshold
-from ..scrub import public_name, scrub
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["JobError", "JobArguments", "seed_everything", "prepare_output_dir", "last_complete_checkpoint",
-           "checkpoint_problem", "score_splits", "RunRecord", "scrub", "public_name", "command_line",
-           "write_manifest", "read_manifest", "machine_description", "peak_rss_mb", "MANIFEST", "start_job",
-           "finish_job", "JobStart"]
+           "checkpoint_problem", "write_manifest", "read_manifest", "MANIFEST", "start_job", "finish_job", "JobStart",
+           "snapshot"]
 
 MANIFEST = "run_files.json"
 
@@ -175,144 +165,6 @@ def read_manifest(out_dir: str | Path) -> list[str] | None:
         return list(json.loads(path.read_text(encoding="utf-8"))["files"])
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise JobError(f"{path} is not a valid run manifest ({e})") from None
-
-
-# -- scoring ---------------------------------------------------------------------------------------------
-def _sigmoid(x) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
-
-
-def score_splits(spec: TaskSpec, outputs: dict[str, tuple[np.ndarray, np.ndarray]], *, threshold: float = 0.5,
-                 tune: bool = False, tune_split: str = "validation", per_label: bool = False
-                 ) -> tuple[dict[str, dict], float | list[float]]:
-    """Metrics of every split from ``{split: (logits, labels)}``; with ``tune`` (multi-label), the threshold that
-    maximises the task metric on ``tune_split`` (``per_label``: one per label, each maximising that label's F1) and
-    a ``<split>_tuned`` entry per split. Returns ``(results, threshold)``, the tuned threshold(s) or the given one."""
-    results = {split: task_metrics(spec, y, lg, threshold) for split, (lg, y) in outputs.items()}
-    if tune and spec.problem_type == "multi_label" and tune_split in outputs:
-        lg, y = outputs[tune_split]
-        threshold = tune_label_thresholds(y, _sigmoid(lg)) if per_label else \
-            tune_threshold(y, _sigmoid(lg), spec.metric)[0]
-        for split, (lg, y) in outputs.items():
-            results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
-    return results, threshold
-
-
-# -- the record ------------------------------------------------------------------------------------------
-def command_line(prog: str, argv: list[str]) -> str:
-    """``prog`` and its arguments as one shell-quoted line (secrets are scrubbed when the record is written)."""
-    return " ".join([prog, *(shlex.quote(a) for a in argv)])
-
-
-def machine_description() -> str:
-    """``'2 CPU cores (x86_64), torch ...'`` (with the torch thread count when it is not the core count) or
-    ``'1 x NVIDIA H100 80GB HBM3, torch ...'``: where a run ran, for reports and model cards."""
-    import platform
-
-    import torch
-
-    if torch.cuda.is_available():
-        return f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}, torch {torch.__version__}"
-    threads = torch.get_num_threads()  # CPU results repeat bit for bit only at the same thread count
-    using = "" if threads == os.cpu_count() else f", {threads} torch thread{'s' if threads != 1 else ''}"
-    return f"{os.cpu_count()} CPU cores ({platform.machine()}){using}, torch {torch.__version__}"
-
-
-def inference_device():
-    """The device the evaluate / predict jobs run models on: accelerate's choice (a GPU when one is visible)."""
-    from accelerate import PartialState
-
-    return PartialState().device
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def versions() -> dict[str, str]:
-    """Versions of hf_emo and the libraries a result depends on."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in ("hf_emo", "transformers", "torch", "datasets", "accelerate", "peft", "numpy", "scikit-learn"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return out
-
-
-def config_changes(config) -> dict[str, Any]:
-    """The fields of a ``TrainingArguments`` dataclass that differ from its class defaults (secrets scrubbed)."""
-    import dataclasses
-
-    changed = {}
-    for f in dataclasses.fields(config):
-        if not f.init or f.name.startswith("_"):
-            continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
-        value = getattr(config, f.name, None)
-        if hasattr(value, "value"):  # enums
-            value = value.value
-        if hasattr(default, "value"):
-            default = default.value
-        if value != default:
-            changed[f.name] = value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
-    return changed
-
-
-@dataclass
-class RunRecord:
-    """Everything a finished run reports: the method and its settings, the seed, the data, the metrics, timings,
-    versions and the command. ``save`` writes it as ``metrics.json`` (``{split: metrics, "detail": ...,
-    "run": {...}}``, the layout the tables and cards read), scrubbed of secrets and local paths."""
-
-    method: dict[str, Any]
-    metrics: dict[str, dict]
-    info: dict[str, Any]
-    command: str
-    seed: int
-    config: dict[str, Any] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-    machine: str = field(default_factory=machine_description)
-    versions: dict[str, str] = field(default_factory=versions)
-    peak_rss_mb: float = field(default_factory=lambda: round(peak_rss_mb(), 1))
-
-    @classmethod
-    def for_config(cls, method, config, *, metrics: dict, info: dict, command: str,
-                   detail: dict | None = None) -> "RunRecord":
-        """``method``: the trainer's :class:`~hf_emo.method.MethodDescription` (or its dict)."""
-        method = method.to_dict() if hasattr(method, "to_dict") else dict(method)
-        return cls(method=method, metrics=metrics, info=info, command=command, seed=config.seed,
-                   config=config_changes(config), detail=detail or {})
-
-    @property
-    def run(self) -> dict[str, Any]:
-        """The ``run`` entry of ``metrics.json``, scrubbed."""
-        run = {**self.info, "method": self.method, "seed": self.seed, "machine": self.machine,
-               "peak_rss_mb": self.peak_rss_mb, "versions": self.versions, "command": self.command,
-               "config": self.config}
-        for key in ("model", "teachers"):
-            if key in run:
-                run[key] = [public_name(v) for v in run[key]] if isinstance(run[key], list) else \
-                    ({k: public_name(v) for k, v in run[key].items()} if isinstance(run[key], dict)
-                     else public_name(run[key]))
-        return scrub(run)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = dict(self.metrics)
-        if self.detail:
-            out["detail"] = self.detail
-        out["run"] = self.run
-        return out
-
-    def save(self, out_dir: str | Path) -> Path:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "metrics.json"
-        path.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
-        return path
 
 
 # -- the steps around every job ------------------------------------------------------------------------

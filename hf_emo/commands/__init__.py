@@ -1,0 +1,15 @@
+"""The commands of ``hf-emo`` besides the training methods, one module each: ``HELP`` (the line in ``hf-emo
+--help``), ``add_arguments(parser)`` and ``run(args) -> int``. The training methods come from the registry
+(:mod:`hf_emo.jobs.methods`) and run through :mod:`hf_emo.commands.method`."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+# command -> module of this package; listed after the training methods in `hf-emo --help`
+NAMES = ("evaluate", "predict", "explain", "table", "push", "data", "zoo")
+
+
+def command_module(name: str) -> ModuleType:
+    return importlib.import_module(f".{name}", __name__)

@@ -7,7 +7,7 @@
 ``run`` builds seeded stand-in models once (a 2-layer BERT encoder and a 2-layer Llama decoder with word-level
 tokenizers, under ``bench/results/.same_result_models`` unless ``--models DIR``), then runs every job of ``hf-emo``
 on them from the code in ``--checkout``, on a few rows of the real data (seed 7): ``train``, ``distil`` (from the
-``train`` run), ``mtl`` (MTKD with that teacher), ``stages``, ``consistency`` (an XED-en run as the stage-1 student and
+``train`` run), ``mtl`` (MTKD with that teacher), ``mtl_gradnorm``, ``stages``, ``consistency`` (an XED-en run as the stage-1 student and
 the teacher), ``generative`` (a LoRA adapter) and ``pretrain``. With ``--teacher`` (a fine-tuned REDv2 folder, e.g.
 ``make demo``'s) it also runs the embedded REDv2 ``train`` and ``distil`` configs on the real e5 (``--rows`` rows,
 ``--epochs`` epochs). Each run's metrics (every split but the record) and the SHA-256 of its weight files go to
@@ -86,6 +86,9 @@ def commands(models: dict[str, str], runs: Path, teacher: str | None = None, row
         "mtl": ["mtl", "--model_name_or_path", enc, "--tasks", "redv2", "laroseda", "--max_train_samples",
                 json.dumps({"redv2": 64, "laroseda": 64}), "--max_length", "32",
                 "--teacher", json.dumps({"redv2": taught}), "--temperature", "2", *short],
+        "mtl_gradnorm": ["mtl", "--model_name_or_path", enc, "--tasks", "redv2", "laroseda", "--max_train_samples",
+                         json.dumps({"redv2": 64, "laroseda": 64}), "--max_length", "32", "--loss_weighting",
+                         "gradnorm", "--task_sampler", "round_robin", "--gradient_accumulation_steps", "2", *short],
         "stages": ["stages", "--model_name_or_path", enc, "--tasks", "redv2", "dair_emotion", "xed_language",
                    "--primary_task", "redv2", "--max_length", "16", "--stages", stages, *short],
         "stage1": ["train", "--model_name_or_path", enc, "--task", "xed_en", "--max_train_samples", "64",

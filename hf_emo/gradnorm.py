@@ -27,6 +27,9 @@ class GradNormWeights:
         self.optimizer = torch.optim.Adam([self.weights], lr=lr)
         self.initial_losses = torch.full((len(task_names),), float("nan"))
         self.steps = 0
+        self.grads: dict[int, torch.Tensor] = {}  # this optimizer step's grad_W L_i per task index, and L_i
+        self.losses: dict[int, torch.Tensor] = {}
+        self.history: list[dict] = []  # the weights after every optimizer step (TBED-MTL Fig. 3)
 
     def weight(self, task: int) -> float:
         return float(self.weights.data[task])
@@ -53,6 +56,40 @@ class GradNormWeights:
             self.weights.clamp_(min=self.min_weight)
             self.weights.mul_(len(self.task_names) / self.weights.sum())
         return float(loss.detach())
+
+    # -- one optimizer step, fed by the trainer -------------------------------------------------------------
+    def accumulate(self, task: int, loss: torch.Tensor, params: list[torch.Tensor]) -> None:
+        """Add ``grad_W L_task`` (a second, partial backward through the shared weights ``params``) and the loss of
+        one micro-batch of ``task`` to this optimizer step's sums."""
+        grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+        flat = torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).float()
+                          for g, p in zip(grads, params)])
+        self.grads[task] = self.grads.get(task, 0) + flat
+        self.losses[task] = self.losses.get(task, 0) + loss.detach().float()
+
+    def end_step(self, step: int, *, num_parameters: int, device=None, reduce=None, op: str = "mean",
+                 every_task: bool = False) -> None:
+        """Update the weights from this optimizer step's sums, then clear them; ``history`` gets the new weights
+        under ``step``. ``reduce(tensor, op)`` sums or averages across processes (``op``: ``sum`` when the losses
+        are normalised by the global item count, else ``mean``); ``every_task``: every process reduces every task,
+        zeros for the tasks it did not see (mixed batches give processes different tasks; one-task samplers do
+        not). ``num_parameters``: the size of a gradient, for a process that saw no task."""
+        n = len(self.task_names)
+        norms, losses, present = torch.zeros(n), torch.zeros(n), torch.zeros(n, dtype=torch.bool)
+        tasks = range(n) if reduce is not None and every_task else sorted(self.grads)
+        size = next(iter(self.grads.values())).numel() if self.grads else num_parameters
+        for t in tasks:
+            seen = torch.tensor(float(t in self.grads), device=device)
+            g = self.grads.get(t, torch.zeros(size, device=device))
+            task_loss = self.losses.get(t, torch.zeros((), device=device))
+            if reduce is not None:
+                g, task_loss, seen = reduce(g, op), reduce(task_loss, op), reduce(seen, "sum")
+            if seen > 0:
+                norms[t], losses[t], present[t] = g.norm().cpu(), task_loss.cpu(), True
+        self.grads.clear()
+        self.losses.clear()
+        self.step(norms, losses, present)
+        self.history.append({"step": step, **{f"task_weight_{t}": w for t, w in self.as_dict().items()}})
 
     def state_dict(self) -> dict:
         return {"weights": self.weights.data.clone(), "initial_losses": self.initial_losses.clone(),

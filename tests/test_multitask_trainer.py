@@ -277,7 +277,7 @@ def test_gradnorm_grad_norm_is_the_shared_layer_gradient(tmp_path):
     out = model(input_ids=batches[1]["input_ids"], attention_mask=batches[1]["attention_mask"], task="sent")
     supervised_loss(out.logits, batches[1]["labels"], "single_label", num_items_in_batch=n_items[1]).backward()
     ref = torch.cat([p.grad.reshape(-1) for p in model.shared_layer.parameters()])
-    assert torch.allclose(tr._gn_grads[1], ref, atol=1e-6)
+    assert torch.allclose(tr.gradnorm.grads[1], ref, atol=1e-6)
 
 
 @pytest.mark.parametrize("weighting,sampler", [("static", "temperature"), ("gradnorm", "temperature"),

@@ -74,3 +74,58 @@ class MixedTaskCollator:
         for row in rows:
             by_task.setdefault(int(row["task"]), []).append(row)
         return {"task_batches": [self.collator(by_task[t]) for t in sorted(by_task)]}
+
+
+# -- the {task: dataset} mappings a multi-task trainer takes --------------------------------------------------
+def task_splits(train_dataset, eval_dataset) -> tuple[dict, dict]:
+    """``{task: Dataset}`` for training and evaluation, from ``{task: Dataset}`` or ``{task: DatasetDict}``."""
+    import datasets
+
+    if train_dataset is not None and not isinstance(train_dataset, Mapping):
+        raise TypeError("MultiTaskTrainer's train_dataset is a {task_name: Dataset or DatasetDict} mapping, got "
+                        f"{type(train_dataset).__name__}")
+    train, evals = {}, {}
+    train_dataset = {t: labels_column(d) for t, d in (train_dataset or {}).items()}
+    if eval_dataset is not None and isinstance(eval_dataset, Mapping):
+        eval_dataset = {t: labels_column(d) for t, d in eval_dataset.items()}
+    for t, d in train_dataset.items():
+        if isinstance(d, datasets.DatasetDict):
+            if "train" not in d:
+                raise ValueError(f"task {t!r}: its DatasetDict has no 'train' split ({list(d)})")
+            train[t] = d["train"]
+            if eval_dataset is None and "validation" in d:
+                evals[t] = d["validation"]
+        else:
+            train[t] = d
+    if eval_dataset is not None:
+        if not isinstance(eval_dataset, Mapping):
+            raise TypeError("MultiTaskTrainer's eval_dataset is a {task_name: Dataset} mapping")
+        evals = {t: (d["validation"] if isinstance(d, datasets.DatasetDict) else d) for t, d in eval_dataset.items()}
+    return train, evals
+
+
+def check_task_columns(task: str, ds) -> None:
+    """Refuse a task's training set that has no inputs (``input_ids`` or cached ``features``) or no targets
+    (``labels`` or ``teacher_logits``), naming its columns."""
+    cols = getattr(ds, "column_names", None)
+    if cols is None:
+        return
+    if "input_ids" not in cols and "features" not in cols:
+        raise ValueError(f"task {task!r}: the training set has neither 'input_ids' (tokenise it) nor 'features' "
+                         f"(cached encoder outputs); its columns are {cols}")
+    if "labels" not in cols and "teacher_logits" not in cols:
+        raise ValueError(f"task {task!r}: the training set has no 'labels' column and no 'teacher_logits'; its "
+                         f"columns are {cols}")
+
+
+def labels_column(dataset):
+    """The HF ``label`` column as ``labels`` (what the loss reads), in a ``Dataset`` or every split of a
+    ``DatasetDict``."""
+    import datasets
+
+    if isinstance(dataset, datasets.DatasetDict):
+        return datasets.DatasetDict({k: labels_column(v) for k, v in dataset.items()})
+    cols = getattr(dataset, "column_names", None) or []
+    if "label" in cols and "labels" not in cols:
+        return dataset.rename_column("label", "labels")
+    return dataset

@@ -165,14 +165,35 @@ class StagedJob(MultiTaskJob):
                 "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()}}
 
     def method(self) -> MethodDescription:
-        """The run's config (not the last stage's overrides), with every stage."""
-        return self.trainer_class.describe(self.config, **self.trainer.method_facts(), stages=self.stage_info,
-                                           eval_tasks=self.run.eval_tasks)
+        """The multi-task method of the run's config (not the last stage's overrides; adversarial tasks are the
+        stages' to say), then every stage."""
+        base = self.trainer_class.describe(dataclasses.replace(self.config, adversarial_tasks=None),
+                                           **self.trainer.method_facts())
+        words, citations = describe_stages(self.stage_info, self.run.eval_tasks)
+        return dataclasses.replace(base, summary=base.summary + words, citations=(*base.citations, *citations))
 
     def report(self, record: RunRecord) -> None:
         write_multitask_report(self.config.output_dir, model=self.model, record=record.to_dict(),
                                log_history=self.history)
         _append_stages(Path(self.config.output_dir) / "report.md", self.stage_info)
+
+
+def describe_stages(stages: list[dict], eval_tasks: list[str] | None = None) -> tuple[str, tuple[str, ...]]:
+    """The sentence a staged run adds to its method's summary (Matei §2.3; Xu et al. 2021; ADAN, Chen et al. 2018
+    when a stage trains a task adversarially), and the citations it brings."""
+    adversarial = any(st.get("adversarial_tasks") for st in stages)
+    desc = []
+    for st in stages:
+        d = (f"`{st['name']}` ({', '.join(f'{t}: {n} rows' for t, n in st['rows'].items())}; "
+             f"{st['num_train_epochs']:g} epochs at lr {st['learning_rate']:g}")
+        if st.get("adversarial_tasks"):
+            d += f"; {', '.join(st['adversarial_tasks'])} trained by {st['adversarial_mode'].replace('_', ' ')}"
+        desc.append(d + ")")
+    words = (" Trained in stages, each continuing from the previous one's weights (Matei §2.3: multi-stage / gradual "
+             "fine-tuning, Xu et al. 2021"
+             + ("; a language discriminator against the shared encoder, ADAN, Chen et al. 2018" if adversarial else "")
+             + "): " + "; then ".join(desc) + (f". Evaluated on {', '.join(eval_tasks)}." if eval_tasks else "."))
+    return words, ("xu2021", *(("chen2018adan",) if adversarial else ()))
 
 
 def _append_stages(report: Path, stages: list[dict]) -> None:

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from transformers import default_data_collator
 from transformers.trainer_utils import seed_worker
 
-from ..data.multitask_dataset import MixedTaskCollator, MultiTaskDataset
+from ..data.multitask_dataset import MixedTaskCollator, MultiTaskDataset, check_task_columns, task_splits
 from ..data.spec import TaskSpec
 from ..data.task_sampler import MultiTaskBatchSampler
 from ..gradient_reversal import adversarial_lambda_at
@@ -63,7 +63,7 @@ class MultiTaskTrainer(EmotionTrainer):
         args = as_config(args, self.config_class, type(self).__name__)
         if model is None or not hasattr(model, "task_names") or not hasattr(model, "head_logits"):
             raise TypeError("MultiTaskTrainer needs a hf_emo MultiTaskModel (hf_emo.models.build_multitask_model)")
-        train_sets, eval_sets = _task_splits(train_dataset, eval_dataset)
+        train_sets, eval_sets = task_splits(train_dataset, eval_dataset)
         self.task_names: list[str] = list(model.task_names)
         self.task_specs: dict[str, TaskSpec] = {t: model.task_spec(t) for t in self.task_names}
         for what, sets in (("train_dataset", train_sets), ("eval_dataset", eval_sets)):
@@ -72,7 +72,7 @@ class MultiTaskTrainer(EmotionTrainer):
                 raise ValueError(f"{what} has task(s) {unknown} that the model does not have; its tasks are "
                                  f"{self.task_names}")
         for t, ds in train_sets.items():
-            _check_columns(t, ds)
+            check_task_columns(t, ds)
         for field_name in ("task_weights", "adversarial_tasks", "task_losses", "task_kd_losses"):
             for t in getattr(args, field_name) or ():
                 if t not in self.task_specs:
@@ -98,9 +98,6 @@ class MultiTaskTrainer(EmotionTrainer):
         # -- loss weighting
         self.gradnorm = GradNormWeights(self.task_names, self.args.gradnorm_alpha, self.args.gradnorm_lr) \
             if self.args.loss_weighting == "gradnorm" else None
-        self.gradnorm_history: list[dict] = []  # GradNorm's weights after every optimizer step (TBED-MTL Fig. 3)
-        self._gn_grads: dict[int, torch.Tensor] = {}
-        self._gn_losses: dict[int, torch.Tensor] = {}
         self._task_sampler: MultiTaskBatchSampler | None = None
 
     def _setup_task(self, model, task_spec, args, compute_metrics):
@@ -121,7 +118,7 @@ class MultiTaskTrainer(EmotionTrainer):
     @classmethod
     def describe(cls, args: MultiTaskConfig, **facts: Any) -> MethodDescription:
         """Facts: ``head_layout``, ``shared_layer_size``, ``freeze_encoder``, ``teachers`` (tasks with teachers),
-        ``stages`` (a staged run's stage list)."""
+        ``kd_losses`` (their resolved KD losses), ``teacher_names``, ``teacher_columns``."""
         layout = facts.get("head_layout")
         parts = ["Multi-task learning (Matei §3.2.2; TBED-MTL §3): one shared encoder"
                  + (" (frozen, its features computed once)" if facts.get("freeze_encoder") else "")
@@ -168,25 +165,7 @@ class MultiTaskTrainer(EmotionTrainer):
         if args.loss_weighting == "gradnorm":
             citations.append("chen2018")
             tags.append("gradnorm")
-        stages = facts.get("stages") or []
-        if stages:
-            adversarial = any(st.get("adversarial_tasks") for st in stages)
-            desc = []
-            for st in stages:
-                d = (f"`{st['name']}` ({', '.join(f'{t}: {n} rows' for t, n in st['rows'].items())}; "
-                     f"{st['num_train_epochs']:g} epochs at lr {st['learning_rate']:g}")
-                if st.get("adversarial_tasks"):
-                    d += f"; {', '.join(st['adversarial_tasks'])} trained by {st['adversarial_mode'].replace('_', ' ')}"
-                desc.append(d + ")")
-            summary += (" Trained in stages, each continuing from the previous one's weights (Matei §2.3: multi-stage "
-                        "/ gradual fine-tuning, Xu et al. 2021"
-                        + ("; a language discriminator against the shared encoder, ADAN, Chen et al. 2018"
-                           if adversarial else "") + "): " + "; then ".join(desc)
-                        + (f". Evaluated on {', '.join(facts['eval_tasks'])}." if facts.get("eval_tasks") else "."))
-            citations.append("xu2021")
-            if adversarial:
-                citations.append("chen2018adan")
-        elif args.adversarial_tasks:
+        if args.adversarial_tasks:
             summary += (f" {', '.join(args.adversarial_tasks)} trained adversarially by "
                         f"{args.adversarial_mode.replace('_', ' ')} (ADAN, Chen et al. 2018).")
             citations.append("chen2018adan")
@@ -355,7 +334,7 @@ class MultiTaskTrainer(EmotionTrainer):
         if model.training:
             self.loss_log.add(f"loss_{task}", loss, share)
             if self.gradnorm is not None:
-                self._gradnorm_accumulate(core, t, loss)
+                self.gradnorm.accumulate(t, loss, core.gradnorm_parameters())
             loss = loss * self.task_weight(task)
             if adv is not None:
                 self.loss_log.add_mean("adversarial_lambda", adv)
@@ -384,45 +363,22 @@ class MultiTaskTrainer(EmotionTrainer):
         return adversarial_lambda_at(self.state.global_step, self.state.max_steps, a.adversarial_schedule,
                                      a.adversarial_lambda, a.adversarial_gamma)
 
-    # -- GradNorm --------------------------------------------------------------------------------------
-    def _gradnorm_accumulate(self, core, t: int, loss: torch.Tensor) -> None:
-        """Accumulate ``grad_W L_t`` over the step's micro-batches of task ``t`` (a second, partial backward)."""
-        params = core.gradnorm_parameters()
-        grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-        flat = torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).float()
-                          for g, p in zip(grads, params)])
-        self._gn_grads[t] = self._gn_grads.get(t, 0) + flat
-        self._gn_losses[t] = self._gn_losses.get(t, 0) + loss.detach().float()
-
-    def _gradnorm_update(self) -> None:
-        n = len(self.task_names)
-        norms, losses, present = torch.zeros(n), torch.zeros(n), torch.zeros(n, dtype=torch.bool)
-        # each rank holds its share of the step: losses normalised by the global item count add up across ranks
-        op = "sum" if self.args.average_tokens_across_devices else "mean"
-        distributed = self.args.world_size > 1
-        # one-task samplers give every rank the same tasks in a step; mixed batches may not: then every rank
-        # reduces every task, with zeros for the tasks it did not see
-        tasks = range(n) if distributed and self.args.task_sampler == "mixed" else sorted(self._gn_grads)
-        size = next(iter(self._gn_grads.values())).numel() if self._gn_grads else sum(
-            p.numel() for p in self.accelerator.unwrap_model(self.model).gradnorm_parameters())
-        for t in tasks:
-            seen = torch.tensor(float(t in self._gn_grads), device=self.args.device)
-            g = self._gn_grads.get(t, torch.zeros(size, device=self.args.device))
-            task_loss = self._gn_losses.get(t, torch.zeros((), device=self.args.device))
-            if distributed:
-                g, task_loss, seen = self.accelerator.reduce(g, op), self.accelerator.reduce(task_loss, op), \
-                    self.accelerator.reduce(seen, "sum")
-            if seen > 0:
-                norms[t], losses[t], present[t] = g.norm().cpu(), task_loss.cpu(), True
-        self._gn_grads.clear()
-        self._gn_losses.clear()
-        self.gradnorm.step(norms, losses, present)
-        self.gradnorm_history.append({"step": self.state.global_step + 1,
-                                      **{f"task_weight_{t}": w for t, w in self.gradnorm.as_dict().items()}})
+    # -- GradNorm: its state and bookkeeping live in hf_emo.gradnorm.GradNormWeights -------------------------
+    @property
+    def gradnorm_history(self) -> list[dict]:
+        """GradNorm's weights after every optimizer step (TBED-MTL Fig. 3); empty without GradNorm."""
+        return self.gradnorm.history if self.gradnorm is not None else []
 
     def end_optimizer_step(self) -> None:
         if self.gradnorm is not None:
-            self._gradnorm_update()
+            distributed = self.args.world_size > 1
+            # each rank holds its share of the step: losses normalised by the global item count add up across ranks
+            self.gradnorm.end_step(
+                self.state.global_step + 1, device=self.args.device,
+                num_parameters=sum(p.numel() for p in self.accelerator.unwrap_model(self.model).gradnorm_parameters()),
+                reduce=self.accelerator.reduce if distributed else None,
+                op="sum" if self.args.average_tokens_across_devices else "mean",
+                every_task=self.args.task_sampler == "mixed")
         super().end_optimizer_step()
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
@@ -480,55 +436,3 @@ class MultiTaskTrainer(EmotionTrainer):
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
         self._memory_tracker.stop_and_update_metrics(metrics)
         return metrics
-
-
-def _task_splits(train_dataset, eval_dataset) -> tuple[dict, dict]:
-    """``{task: Dataset}`` for training and evaluation, from ``{task: Dataset}`` or ``{task: DatasetDict}``."""
-    import datasets
-
-    if train_dataset is not None and not isinstance(train_dataset, Mapping):
-        raise TypeError("MultiTaskTrainer's train_dataset is a {task_name: Dataset or DatasetDict} mapping, got "
-                        f"{type(train_dataset).__name__}")
-    train, evals = {}, {}
-    train_dataset = {t: _labels_column(d) for t, d in (train_dataset or {}).items()}
-    if eval_dataset is not None and isinstance(eval_dataset, Mapping):
-        eval_dataset = {t: _labels_column(d) for t, d in eval_dataset.items()}
-    for t, d in train_dataset.items():
-        if isinstance(d, datasets.DatasetDict):
-            if "train" not in d:
-                raise ValueError(f"task {t!r}: its DatasetDict has no 'train' split ({list(d)})")
-            train[t] = d["train"]
-            if eval_dataset is None and "validation" in d:
-                evals[t] = d["validation"]
-        else:
-            train[t] = d
-    if eval_dataset is not None:
-        if not isinstance(eval_dataset, Mapping):
-            raise TypeError("MultiTaskTrainer's eval_dataset is a {task_name: Dataset} mapping")
-        evals = {t: (d["validation"] if isinstance(d, datasets.DatasetDict) else d) for t, d in eval_dataset.items()}
-    return train, evals
-
-
-def _check_columns(task: str, ds) -> None:
-    cols = getattr(ds, "column_names", None)
-    if cols is None:
-        return
-    if "input_ids" not in cols and "features" not in cols:
-        raise ValueError(f"task {task!r}: the training set has neither 'input_ids' (tokenise it) nor 'features' "
-                         f"(cached encoder outputs); its columns are {cols}")
-    if "labels" not in cols and "teacher_logits" not in cols:
-        raise ValueError(f"task {task!r}: the training set has no 'labels' column and no 'teacher_logits'; its "
-                         f"columns are {cols}")
-
-
-def _labels_column(dataset):
-    """The HF ``label`` column as ``labels`` (what the loss reads), in a ``Dataset`` or every split of a
-    ``DatasetDict``."""
-    import datasets
-
-    if isinstance(dataset, datasets.DatasetDict):
-        return datasets.DatasetDict({k: _labels_column(v) for k, v in dataset.items()})
-    cols = getattr(dataset, "column_names", None) or []
-    if "label" in cols and "labels" not in cols:
-        return dataset.rename_column("label", "labels")
-    return dataset

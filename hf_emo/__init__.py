@@ -12,7 +12,10 @@ command line and the jobs pull in torch and the Trainers only when they run.
 
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .noise import silence_known_noise
@@ -21,50 +24,32 @@ silence_known_noise()  # before transformers imports peft, which imports bitsand
 
 from .version import __version__  # noqa: E402,F401
 
-# submodule -> the public names it provides
-_EXPORTS: dict[str, tuple[str, ...]] = {
-    "data": ("TASK_SAMPLERS", "TASKS", "DataError", "MixedTaskCollator", "MultiTaskBatchSampler", "MultiTaskDataset",
-             "PairedDataCollator",
-             "TaskSpec", "load_local", "load_task", "tokenize_teacher_side",),
-    "callbacks": ("EarlyStoppingInMemory",),
-    "ensemble": ("ensemble_probabilities", "evaluate_ensemble",),
-    "explain": ("render_html", "render_terminal", "trigger_f1", "trigger_map", "trigger_scores",
-                "tune_trigger_threshold",),
-    "features": ("cache_encoder_features",),
-    "gradnorm": ("GradNormWeights",),
-    "cards": ("render_model_card",),
-    "inference": ("Predictions", "predict", "predict_multitask",),
-    "jobs.push": ("push_run", "stage_upload",),
-    "losses": ("KD_LOSSES", "cosine_hidden_loss", "gradnorm_loss", "kd_bernoulli_loss", "kd_kl_loss", "kd_mse_loss",
-               "register_kd_loss", "supervised_loss", "register_loss", "get_supervised_loss", "SUPERVISED_LOSSES",
-               "focal_loss", "label_smoothed_ce_loss", "bce_single_label_loss",),
-    "metrics": ("build_compute_metrics", "label_loyalty", "loyalty_metrics", "multi_label_metrics",
-                "probability_loyalty", "regression_loyalty", "regression_metrics", "single_label_metrics",
-                "tune_threshold",),
-    "models": ("MultiTaskModel", "MultiTaskModelConfig", "PooledClassifier", "PooledClassifierConfig",
-               "build_classifier", "build_multitask_model", "load_classifier", "init_student_from_teacher",
-               "prune_vocabulary",),
-    "quality_weights": ("add_quality_weights", "add_translation_disagreement", "minmax_quality", "quality_weights",
-                        "translation_disagreement",),
-    "schedules": ("alpha_at_step",),
-    "teachers": ("cache_teacher_logits", "check_teacher_label_space", "teacher_logits_from_column"),
-    "trainers": ("ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "DistillationConfig",
-                 "DistillationTrainer", "EmotionConfig", "EmotionTrainer", "MultiTaskConfig", "MultiTaskTrainer",
-                 "GenerativeConfig", "GenerativeTrainer", "PretrainingDistillationConfig",
-                 "PretrainingDistillationTrainer",),
-    "generative": ("PromptFormat", "build_decoder", "load_decoder_tokenizer", "load_generative",
-                   "tokenize_prompt_completion", "label_scores", "generate_labels",),
-    "translate": ("detect_languages", "translate_column", "translate_texts",),
-    "zoo": ("materialize", "resolve_model",),
-}
-_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
-__all__ = sorted(_WHERE)
+# the modules whose public names (their own ``__all__``, the one list of each) the package exports
+_PUBLIC_MODULES = ("data", "callbacks", "ensemble", "explain", "features", "gradnorm", "cards", "inference",
+                   "jobs.push", "losses", "metrics", "models", "quality_weights", "schedules", "teachers", "trainers",
+                   "generative", "translate", "zoo")
+
+
+@functools.cache
+def _index() -> dict[str, str]:
+    """``{public name: module}``, read from each public module's ``__all__`` without importing it (a literal list in
+    its source), so ``import hf_emo`` stays as cheap as ``import transformers``."""
+    here = Path(__file__).parent
+    where: dict[str, str] = {}
+    for module in _PUBLIC_MODULES:
+        path = here.joinpath(*module.split("."))
+        path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets):
+                for name in ast.literal_eval(node.value):
+                    where.setdefault(name, module)
+    return where
 
 
 def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None and name.endswith(("Trainer", "Config")):  # a method added to hf_emo.trainers only
-        module = "trainers" if name in getattr(importlib.import_module(".trainers", __name__), "__all__", ()) else None
+    if name == "__all__":
+        return sorted(_index())
+    module = _index().get(name)
     if module is None:
         raise AttributeError(f"module 'hf_emo' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{module}", __name__), name)
@@ -73,39 +58,26 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(_index()))
 
 
-if TYPE_CHECKING:  # static analysers and IDEs see every name
-    from .data import (TASK_SAMPLERS, TASKS, DataError, MixedTaskCollator, MultiTaskBatchSampler, MultiTaskDataset,
-                       PairedDataCollator,
-                       TaskSpec, load_local, load_task, tokenize_teacher_side)
-    from .callbacks import EarlyStoppingInMemory
-    from .ensemble import ensemble_probabilities, evaluate_ensemble
-    from .explain import render_html, render_terminal, trigger_f1, trigger_map, trigger_scores, tune_trigger_threshold
-    from .features import cache_encoder_features
-    from .gradnorm import GradNormWeights
-    from .cards import render_model_card
-    from .inference import Predictions, predict, predict_multitask
-    from .jobs.push import push_run, stage_upload
-    from .losses import (KD_LOSSES, cosine_hidden_loss, gradnorm_loss, kd_bernoulli_loss, kd_kl_loss, kd_mse_loss,
-                         register_kd_loss, supervised_loss, register_loss, get_supervised_loss, SUPERVISED_LOSSES,
-                         focal_loss, label_smoothed_ce_loss, bce_single_label_loss)
-    from .metrics import (build_compute_metrics, label_loyalty, loyalty_metrics, multi_label_metrics,
-                          probability_loyalty, regression_loyalty, regression_metrics, single_label_metrics,
-                          tune_threshold)
-    from .models import (MultiTaskModel, MultiTaskModelConfig, PooledClassifier, PooledClassifierConfig,
-                         build_classifier, build_multitask_model, init_student_from_teacher, load_classifier,
-                         prune_vocabulary)
-    from .quality_weights import (add_quality_weights, add_translation_disagreement, minmax_quality, quality_weights,
-                                  translation_disagreement)
-    from .schedules import alpha_at_step
-    from .teachers import cache_teacher_logits, check_teacher_label_space, teacher_logits_from_column
-    from .trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
-                           DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig,
-                           GenerativeTrainer, MultiTaskConfig, MultiTaskTrainer, PretrainingDistillationConfig,
-                           PretrainingDistillationTrainer)
-    from .generative import (PromptFormat, build_decoder, generate_labels, label_scores, load_decoder_tokenizer,
-                             load_generative, tokenize_prompt_completion)
-    from .translate import detect_languages, translate_column, translate_texts
-    from .zoo import materialize, resolve_model
+if TYPE_CHECKING:  # static analysers and IDEs see every name, from the same lists
+    from .callbacks import *  # noqa: F403
+    from .cards import *  # noqa: F403
+    from .data import *  # noqa: F403
+    from .ensemble import *  # noqa: F403
+    from .explain import *  # noqa: F403
+    from .features import *  # noqa: F403
+    from .generative import *  # noqa: F403
+    from .gradnorm import *  # noqa: F403
+    from .inference import *  # noqa: F403
+    from .jobs.push import *  # noqa: F403
+    from .losses import *  # noqa: F403
+    from .metrics import *  # noqa: F403
+    from .models import *  # noqa: F403
+    from .quality_weights import *  # noqa: F403
+    from .schedules import *  # noqa: F403
+    from .teachers import *  # noqa: F403
+    from .trainers import *  # noqa: F403
+    from .translate import *  # noqa: F403
+    from .zoo import *  # noqa: F403

@@ -12,6 +12,8 @@ import torch
 from transformers import TrainerCallback
 
 
+__all__ = ["EarlyStoppingInMemory"]
+
 class EarlyStoppingInMemory(TrainerCallback):
     def __init__(self, patience: int, metric: str | None = None, greater_is_better: bool | None = None,
                  min_delta: float = 0.0) -> None:

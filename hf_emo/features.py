@@ -19,6 +19,9 @@ from .models.forward import model_batches
 TOKEN_COLUMNS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+__all__ = ["cache_encoder_features"]
+
+
 @torch.inference_mode()
 def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
                            max_length: int | None = None, batch_size: int = 64,

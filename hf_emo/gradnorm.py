@@ -14,6 +14,8 @@ import torch
 from .losses import gradnorm_loss
 
 
+__all__ = ["GradNormWeights"]
+
 class GradNormWeights:
     def __init__(self, task_names: list[str], alpha: float = 1.0, lr: float = 1e-3, min_weight: float = 1e-3) -> None:
         if alpha < 0:

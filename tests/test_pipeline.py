@@ -148,3 +148,23 @@ def test_losses_describe_themselves_on_the_card_words_and_citations():
     finally:
         SUPERVISED_LOSSES.pop("sq_hinge", None)
         SUPERVISED_LOSS_INFO.pop("sq_hinge", None)
+
+
+def test_the_readme_lists_the_registered_methods_and_the_package_exports_each_modules_own_list():
+    """The docs' method list is the registry's; ``hf_emo.__all__`` is the union of the public modules' ``__all__``
+    (read from their source: ``import hf_emo`` imports none of them)."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    import hf_emo
+    from hf_emo.jobs.methods import METHODS
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = re.search(r"Every training command \(([^)]*)\) is a method", readme).group(1)
+    assert re.findall(r"`([\w-]+)`", listed) == list(METHODS)
+    exported = set()
+    for module in hf_emo._PUBLIC_MODULES:
+        exported |= set(importlib.import_module(f"hf_emo.{module}").__all__)
+    assert set(hf_emo.__all__) == exported and "DistillationTrainer" in exported and "register_loss" in exported
+    assert hf_emo.GradNormWeights.__module__ == "hf_emo.gradnorm"

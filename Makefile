@@ -5,7 +5,7 @@ BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.hf_emo-installed
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast test-slow lint bench clean
 
 install: $(STAMP)
 
@@ -29,7 +29,10 @@ lint: install
 	$(BIN)/ruff check hf_emo bench tests
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not integration" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not integration and not slow" $(PYTEST_ARGS)
+
+test-slow: install
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/trainer_overhead.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from .report import plot_heatmap  # noqa: F401  (tables and their heat maps: one import)
 
-__all__ = ["load_run", "seed_table", "mean_json_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
+__all__ = ["load_run", "seed_table", "paired_difference", "PairedDifference", "mean_json_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
 
 
 def load_run(run_dir: str | Path) -> dict:
@@ -67,9 +68,9 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
     002 reports). ``allow_missing`` writes ``–`` where no run of a row has the metric (a task the row did not train);
     a metric missing from only some runs of a row is still an error.
 
-    ``baseline`` names a row: a cell of another row is marked ▲ (above) or ▼ (below) when its mean differs from the
-    baseline's by more than the larger of the two rows' spreads, i.e. a difference the seeds do not explain. Rows of
-    a single run have no spread and are never marked.
+    ``baseline`` names a row: every other row's runs are paired with the baseline's by seed (``run.seed``) and a
+    second table gives the mean difference with its 95% interval (:func:`paired_difference`); a cell is marked ▲
+    (above) or ▼ (below) only when that interval excludes 0. Fewer than 2 pairs: no interval, no mark.
     """
     if spread not in SPREADS:
         raise ValueError(f"spread must be one of {SPREADS}, got {spread!r}")
@@ -79,6 +80,7 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
     lines = ([caption, ""] if caption else []) + [head, "|---|---|" + "---|" * len(metrics)]
     default_split = split
     values: dict[str, dict[str, np.ndarray]] = {}  # row -> metric -> its runs' values
+    seeds: dict[str, list] = {}  # row -> its runs' seeds (run.seed; None when a record has none)
     counts: dict[str, int] = {}
     for name, patterns in rows.items():
         patterns = [patterns] if isinstance(patterns, (str, Path)) else list(patterns)
@@ -89,36 +91,76 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
         runs = _expand([str(p).partition("::")[0] for p in patterns])
         res = [_with_task_prefix(load_run(r), split) for r in runs]
         counts[name], values[name] = len(runs), {}
+        seeds[name] = [x.get("run", {}).get("seed") for x in res]
         for m in metrics if runs else ():
             missing = [str(r) for r, x in zip(runs, res) if m not in x.get(split, {})]
             if missing and not (allow_missing and len(missing) == len(runs)):
                 raise KeyError(f"metric {m!r} not in split {split!r} of {missing[0]}/metrics.json")
             if not missing:
                 values[name][m] = np.asarray([x[split][m] for x in res], dtype=float)
-    base = values[baseline] if baseline is not None else {}
+    diffs: dict[str, dict[str, PairedDifference | None]] = {}
+    if baseline is not None:
+        for name in rows:
+            if name != baseline:
+                diffs[name] = {m: paired_difference(dict(zip(seeds[name], values[name][m])),
+                                                    dict(zip(seeds[baseline], values[baseline][m])))
+                               for m in metrics if m in values[name] and m in values[baseline]}
     for name in rows:
         cells = []
         for m in metrics:
             if m not in values[name]:
                 cells.append("–")
                 continue
-            mark = _beyond_spread_mark(values[name][m], base.get(m), spread) if name != baseline else ""
-            cells.append(_mean_std(values[name][m], spread) + mark)
+            d = diffs.get(name, {}).get(m)
+            cells.append(_mean_std(values[name][m], spread) + (d.mark if d is not None else ""))
         lines.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
     if baseline is not None:
-        lines += ["", f"▲ / ▼: the mean lies above / below row {baseline!r} by more than the larger of the two rows' "
-                      f"{'95% CI half-widths' if spread == 'ci95' else 'standard deviations'} over seeds."]
+        lines += ["", f"Paired by seed against row {baseline!r}: the mean difference (points) and its 95% interval "
+                      "(Student t; bootstrap from 5 pairs up), n = seeds in both rows. ▲ / ▼ mark a difference "
+                      "whose interval excludes 0.", "",
+                  "| run | " + " | ".join(f"Δ {m}" for m in metrics) + " |", "|---|" + "---|" * len(metrics)]
+        for name, per_metric in diffs.items():
+            cells = [("–" if per_metric.get(m) is None else str(per_metric[m])) for m in metrics]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def _beyond_spread_mark(row: np.ndarray | None, base: np.ndarray | None, spread: str) -> str:
-    """``" ▲"`` / ``" ▼"`` when ``row``'s mean differs from ``base``'s by more than the larger spread, else ``""``."""
-    if row is None or base is None or len(row) < 2 or len(base) < 2:
-        return ""
-    diff = row.mean() - base.mean()
-    if abs(diff) <= max(_spread(row, spread), _spread(base, spread)):
-        return ""
-    return " ▲" if diff > 0 else " ▼"
+@dataclass(frozen=True)
+class PairedDifference:
+    """The mean of ``row - baseline`` over the seeds both have (points), with its 95% interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str  # "t" or "bootstrap"
+
+    @property
+    def mark(self) -> str:
+        """``" ▲"`` / ``" ▼"`` when the interval excludes 0, else ``""``."""
+        return " ▲" if self.low > 0 else (" ▼" if self.high < 0 else "")
+
+    def __str__(self) -> str:
+        how = ", bootstrap" if self.method == "bootstrap" else ""
+        return f"{self.mean:+.2f} [{self.low:+.2f}, {self.high:+.2f}] (n={self.n}{how})"
+
+
+def paired_difference(row: dict, base: dict, *, resamples: int = 10_000, seed: int = 0) -> PairedDifference | None:
+    """Runs paired by seed (``{seed: value}``, values in [0, 1]): the mean difference in points and its 95% interval,
+    a Student-t interval below 5 pairs and a percentile bootstrap of the mean (``resamples``, seeded) from 5 up.
+    ``None`` with fewer than 2 pairs (a record without a seed pairs with nothing)."""
+    common = sorted(k for k in set(row) & set(base) if k is not None)
+    if len(common) < 2:
+        return None
+    d = 100 * np.array([row[k] - base[k] for k in common], dtype=float)
+    mean = float(d.mean())
+    if len(d) < 5:
+        half = _ci95(d)
+        return PairedDifference(mean, mean - half, mean + half, len(d), "t")
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, len(d), size=(resamples, len(d)))].mean(1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return PairedDifference(mean, float(low), float(high), len(d), "bootstrap")
 
 
 def _alpha_label(kd: dict) -> str:

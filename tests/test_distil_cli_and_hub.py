@@ -175,31 +175,43 @@ def test_seed_table_ci95_and_missing_tasks(tmp_path):
         seed_table({"STL": f"{tmp_path}/stl_s*"}, ["t_f1"])
 
 
-def test_seed_table_marks_differences_beyond_the_seed_spread(tmp_path):
-    from hf_emo.tables import seed_table
+def test_seed_table_marks_only_differences_whose_paired_interval_excludes_zero(tmp_path):
+    """Runs pair by seed: a consistent gain is marked even when the rows' spreads overlap, a larger mean gain that
+    the seeds do not agree on is not (the "beyond the spread" rule had both backwards)."""
+    from scipy.stats import t
 
-    groups = {"stl": [0.60, 0.61, 0.62],  # mean 61, std 1
-              "up": [0.625, 0.63, 0.635],  # +2.0, std 0.5: beyond both spreads
-              "near": [0.613, 0.618, 0.623],  # +0.8: within the baseline's std 1
-              "wide": [0.58, 0.66, 0.74],  # +5, std 8: not beyond its own spread
-              "down": [0.58, 0.585, 0.59],  # -2.5
-              "one": [0.70]}  # a single run has no spread: never marked
+    from hf_emo.tables import paired_difference, seed_table
+
+    groups = {"stl": [0.60, 0.64, 0.62],  # mean 62, std 2
+              "steady": [0.61, 0.65, 0.63],  # +1 on every seed: interval [+1, +1]
+              "noisy": [0.58, 0.70, 0.65],  # +2.33 on average, but -2 / +6 / +3: interval holds 0
+              "down": [0.59, 0.635, 0.61],  # -1, -0.5, -1
+              "one": [0.70]}  # one pair: no interval, no mark
     for g, vals in groups.items():
-        for i, v in enumerate(vals):
-            (tmp_path / f"{g}_s{i}").mkdir()
-            (tmp_path / f"{g}_s{i}" / "metrics.json").write_text(json.dumps({"test": {"f1": v}}))
+        for seed, v in zip((42, 1, 2), vals):
+            (tmp_path / f"{g}_s{seed}").mkdir()
+            (tmp_path / f"{g}_s{seed}" / "metrics.json").write_text(json.dumps({"test": {"f1": v},
+                                                                               "run": {"seed": seed}}))
     rows = {g: f"{tmp_path}/{g}_s*" for g in groups}
-    lines = {ln.split(" | ")[0][2:]: ln for ln in seed_table(rows, ["f1"], baseline="stl").splitlines()
-             if ln.startswith("| ") and not ln.startswith("| run")}
-    assert lines["stl"] == "| stl | 3 | 61.00 ± 1.00 |"
-    assert lines["up"] == "| up | 3 | 63.00 ± 0.50 ▲ |"
-    assert lines["near"] == "| near | 3 | 61.80 ± 0.50 |"
-    assert lines["wide"] == "| wide | 3 | 66.00 ± 8.00 |"
-    assert lines["down"] == "| down | 3 | 58.50 ± 0.50 ▼ |"
-    assert lines["one"] == "| one | 1 | 70.00 |"
+    text = seed_table(rows, ["f1"], baseline="stl")
+    lines = {ln.split(" | ")[0][2:]: ln for ln in text.splitlines() if ln.startswith("| ") and " | 3 | " in ln
+             or ln.startswith("| one | 1")}
+    assert lines["stl"] == "| stl | 3 | 62.00 ± 2.00 |"
+    assert lines["steady"] == "| steady | 3 | 63.00 ± 2.00 ▲ |"
+    assert lines["noisy"] == "| noisy | 3 | 64.33 ± 6.03 |"
+    assert lines["down"].endswith(" ▼ |") and lines["one"] == "| one | 1 | 70.00 |"
+    d = [-2.0, 6.0, 3.0]
+    half = t.ppf(0.975, 2) * np.std(d, ddof=1) / np.sqrt(3)
+    assert f"| noisy | {np.mean(d):+.2f} [{np.mean(d) - half:+.2f}, {np.mean(d) + half:+.2f}] (n=3) |" in text
+    assert "| one | – |" in text
     assert "▲" not in seed_table(rows, ["f1"])  # no baseline, no marks
     with pytest.raises(ValueError, match="baseline row 'nope'"):
         seed_table(rows, ["f1"], baseline="nope")
+    # from 5 pairs up: a seeded percentile bootstrap of the mean difference
+    five = paired_difference({s: 0.6 + 0.01 * s for s in range(5)}, {s: 0.6 for s in range(5)})
+    assert five.method == "bootstrap" and five.n == 5 and five.mean == pytest.approx(2.0)
+    assert 0 <= five.low < 2.0 < five.high <= 4.0 and five.mark == " ▲"
+    assert paired_difference({1: 0.5, 2: 0.6}, {3: 0.5, 4: 0.6}) is None  # no seed in common
 
 
 def test_table_row_names_may_hold_an_equals_sign(tmp_path, capsys):

@@ -18,8 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     seeds.add_argument("--metric", action="append", required=True)
     seeds.add_argument("--spread", choices=("std", "ci95"), default="std", help="± sample std or 95%% t interval")
     seeds.add_argument("--allow-missing", action="store_true", help="'–' for a metric no run of a row has")
-    seeds.add_argument("--baseline", default=None, help="NAME of a --row: mark ▲/▼ the cells of other rows that "
-                       "differ from it beyond the seed spread")
+    seeds.add_argument("--baseline", default=None, help="NAME of a --row: pair the other rows' runs with its runs by "
+                       "seed, give each mean difference with its 95%% interval, and mark ▲/▼ only the cells whose "
+                       "interval excludes 0")
     grid = sub.add_parser("kd-grid", help="Matei Table 4: temperature x alpha, with a heat map")
     grid.add_argument("--runs", action="append", required=True, help="GLOB of distillation run folders")
     grid.add_argument("--metric", default="f1_micro")

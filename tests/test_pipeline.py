@@ -168,3 +168,30 @@ def test_the_readme_lists_the_registered_methods_and_the_package_exports_each_mo
         exported |= set(importlib.import_module(f"hf_emo.{module}").__all__)
     assert set(hf_emo.__all__) == exported and "DistillationTrainer" in exported and "register_loss" in exported
     assert hf_emo.GradNormWeights.__module__ == "hf_emo.gradnorm"
+
+
+def test_every_declared_dependency_is_pinned_in_the_lock_that_make_install_uses():
+    """setup.cfg keeps ranges; requirements.lock pins each of them (and everything they pull in) to one version, and
+    the Makefile installs from it: a dependency added without refreshing the lock (`make lock`) fails here."""
+    import configparser
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg", encoding="utf-8")
+    declared = cfg["options"]["install_requires"].splitlines()
+    for extra in ("dev", "offline"):
+        declared += cfg["options.extras_require"][extra].splitlines()
+
+    def name(req: str) -> str:
+        return re.sub(r"[-_.]+", "-", re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower())
+
+    names = {name(r) for r in declared if r.strip() and not r.strip().startswith("#")} - {"torch"}
+    pinned = {name(line): line.split("==", 1)[1].strip() for line in
+              (root / "requirements.lock").read_text(encoding="utf-8").splitlines() if "==" in line
+              and not line.startswith("#")}
+    assert names - set(pinned) == set(), "declared but not in the lock: run `make lock`"
+    assert all(re.fullmatch(r"[0-9][0-9A-Za-z.+!-]*", v) for v in pinned.values())
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    assert "pip install -q -r requirements.lock" in makefile and "pip install -q --no-deps -e ." in makefile

@@ -32,6 +32,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check hf_emo bench tests
+	$(BIN)/ruff format --check hf_emo bench tests
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not integration and not slow" $(PYTEST_ARGS)

@@ -58,8 +58,22 @@ def main() -> None:
         root = Path(tmp)
         enc, cfg = make_inputs(root)
         run = root / "trained"
-        assert run_cli(["train", "--config", str(cfg), "--output_dir", str(run), "--save_strategy", "no",
-                        "--num_train_epochs", "1"])[0] == 0
+        assert (
+            run_cli(
+                [
+                    "train",
+                    "--config",
+                    str(cfg),
+                    "--output_dir",
+                    str(run),
+                    "--save_strategy",
+                    "no",
+                    "--num_train_epochs",
+                    "1",
+                ]
+            )[0]
+            == 0
+        )
 
         def f(name: str, body: bytes | str) -> str:
             path = root / name
@@ -70,8 +84,15 @@ def main() -> None:
             return ["train", "--config", str(cfg), "--output_dir", out or str(root / f"o{time.time_ns()}"), *extra]
 
         def local(path: str, **kw):
-            return lambda: run_py(lambda: load_local({"train": path, **kw.pop("more", {})}, text_column="text", label_columns="y",
-                                      problem_type=kw.pop("problem_type", "single_label"), **kw))
+            return lambda: run_py(
+                lambda: load_local(
+                    {"train": path, **kw.pop("more", {})},
+                    text_column="text",
+                    label_columns="y",
+                    problem_type=kw.pop("problem_type", "single_label"),
+                    **kw,
+                )
+            )
 
         good = root / "train.csv"
         old_run = root / "old_run"
@@ -91,80 +112,221 @@ def main() -> None:
 
         cases = [
             # (area, what, how, expected substring)
-            ("config", "YAML syntax error", lambda: run_cli(["train", "--config", f("bad.yaml", "a: [1\nb: 2\n")]),
-             "bad.yaml"),
-            ("config", "config file missing", lambda: run_cli(["train", "--config", str(root / "nope.yaml")]),
-             "nope.yaml"),
+            (
+                "config",
+                "YAML syntax error",
+                lambda: run_cli(["train", "--config", f("bad.yaml", "a: [1\nb: 2\n")]),
+                "bad.yaml",
+            ),
+            (
+                "config",
+                "config file missing",
+                lambda: run_cli(["train", "--config", str(root / "nope.yaml")]),
+                "nope.yaml",
+            ),
             ("config", "num_train_epochs -1", lambda: run_cli(train("--num_train_epochs", "-1")), "num_train_epochs"),
             ("config", "max_length -5", lambda: run_cli(train("--max_length", "-5")), "max_length"),
-            ("config", "batch size 0", lambda: run_cli(train("--per_device_train_batch_size", "0")),
-             "per_device_train_batch_size"),
+            (
+                "config",
+                "batch size 0",
+                lambda: run_cli(train("--per_device_train_batch_size", "0")),
+                "per_device_train_batch_size",
+            ),
             ("config", "negative learning rate", lambda: run_cli(train("--learning_rate", "-0.1")), "learning_rate"),
-            ("config", "temperature '2' (str, Python API)",
-             lambda: run_py(lambda: DistillationConfig(output_dir="x", report_to="none", temperature="2")),
-             "temperature"),
+            (
+                "config",
+                "temperature '2' (str, Python API)",
+                lambda: run_py(lambda: DistillationConfig(output_dir="x", report_to="none", temperature="2")),
+                "temperature",
+            ),
             ("config", "unknown task", lambda: run_cli(train("--task", "moroco", "--train_file", "")), "moroco"),
             ("config", "pooling 'max'", lambda: run_cli(train("--pooling", "max")), "pooling"),
             ("config", "problem_type 'multi'", lambda: run_cli(train("--problem_type", "multi")), "problem_type"),
-            ("config", "unknown kd_loss", lambda: run_cli(["distil", "--config", str(cfg), "--teacher", str(run),
-                                                           "--kd_loss", "kl_foo", "--output_dir", str(root / "kd0")]),
-             "kl_foo"),
+            (
+                "config",
+                "unknown kd_loss",
+                lambda: run_cli(
+                    [
+                        "distil",
+                        "--config",
+                        str(cfg),
+                        "--teacher",
+                        str(run),
+                        "--kd_loss",
+                        "kl_foo",
+                        "--output_dir",
+                        str(root / "kd0"),
+                    ]
+                ),
+                "kl_foo",
+            ),
             ("output", "non-empty output_dir", lambda: run_cli(train(out=str(run))), str(run)),
-            ("output", "resume without a checkpoint", lambda: run_cli(train("--resume_from_checkpoint", "true")),
-             "checkpoint"),
-            ("output", "resume from a folder that is no checkpoint",
-             lambda: run_cli(train("--resume_from_checkpoint", str(enc))), str(enc)),
-            ("model", "model folder missing", lambda: run_cli(train("--model_name_or_path", str(root / "nomodel"))),
-             "nomodel"),
-            ("model", "folder without config.json",
-             lambda: run_cli(train("--model_name_or_path", str(root))), "config.json"),
-            ("model", "model path is a file", lambda: run_cli(train("--model_name_or_path", str(good))),
-             "train.csv"),
-            ("model", "runs/x that does not exist (not a Hub id)",
-             lambda: run_cli(["predict", "--model", "bench/no-such-run", "hi"]), "bench/no-such-run"),
-            ("predict", "bare encoder (no trained head)", lambda: run_cli(["predict", "--model", str(enc), "happy"]),
-             "head"),
+            (
+                "output",
+                "resume without a checkpoint",
+                lambda: run_cli(train("--resume_from_checkpoint", "true")),
+                "checkpoint",
+            ),
+            (
+                "output",
+                "resume from a folder that is no checkpoint",
+                lambda: run_cli(train("--resume_from_checkpoint", str(enc))),
+                str(enc),
+            ),
+            (
+                "model",
+                "model folder missing",
+                lambda: run_cli(train("--model_name_or_path", str(root / "nomodel"))),
+                "nomodel",
+            ),
+            (
+                "model",
+                "folder without config.json",
+                lambda: run_cli(train("--model_name_or_path", str(root))),
+                "config.json",
+            ),
+            ("model", "model path is a file", lambda: run_cli(train("--model_name_or_path", str(good))), "train.csv"),
+            (
+                "model",
+                "runs/x that does not exist (not a Hub id)",
+                lambda: run_cli(["predict", "--model", "bench/no-such-run", "hi"]),
+                "bench/no-such-run",
+            ),
+            (
+                "predict",
+                "bare encoder (no trained head)",
+                lambda: run_cli(["predict", "--model", str(enc), "happy"]),
+                "head",
+            ),
             ("predict", "empty text", lambda: run_cli(["predict", "--model", str(run), ""]), "empty"),
-            ("predict", "input file missing", lambda: run_cli(["predict", "--model", str(run), "--input",
-                                                                str(root / "in.txt")]), "in.txt"),
+            (
+                "predict",
+                "input file missing",
+                lambda: run_cli(["predict", "--model", str(run), "--input", str(root / "in.txt")]),
+                "in.txt",
+            ),
             ("data", "0-byte CSV", local(f("zero.csv", b"")), "zero.csv"),
             ("data", "non-UTF-8 CSV", local(f("latin.csv", b"text,y\ncaf\xe9 bun,joy\n")), "latin.csv"),
             ("data", "unclosed quote", local(f("quote.csv", b'text,y\n"open,joy\nx,y\n')), "quote.csv"),
             ("data", "unquoted comma in the text", local(f("comma.csv", "text,y\nhello, world,joy\n")), "row 2"),
             ("data", "header row repeated", local(f("hdr.csv", "text,y\na b,joy\ntext,y\n")), "row 3"),
-            ("data", "label only in test", local(f("tr.csv", "text,y\na b,joy\n"),
-                                                 more={"test": f("te.csv", "text,y\nc d,anger\n")}), "anger"),
-            ("data", "a|b without label_sep", local(f("ml.csv", "text,y\na b,joy|fear\n"), problem_type="multi_label"),
-             "label_sep"),
+            (
+                "data",
+                "label only in test",
+                local(f("tr.csv", "text,y\na b,joy\n"), more={"test": f("te.csv", "text,y\nc d,anger\n")}),
+                "anger",
+            ),
+            (
+                "data",
+                "a|b without label_sep",
+                local(f("ml.csv", "text,y\na b,joy|fear\n"), problem_type="multi_label"),
+                "label_sep",
+            ),
             ("data", "missing column", local(f("nocol.csv", "text,label\na b,joy\n")), "'y'"),
             ("data", "empty text", local(f("empty_text.csv", 'text,y\n"  ",joy\n')), "row 2"),
             ("data", "missing label", local(f("nolab.csv", "text,y\na b,\n")), "row 2"),
             ("data", "unsupported file type", local(f("data.xlsx", "x")), ".xlsx"),
-            ("data", "broken JSON", local(f("bad.json", "[{\"text\": 1,")), "bad.json"),
-            ("evaluate", "file with labels the model lacks",
-             lambda: run_cli(["evaluate", "--model", str(run), "--file", f("ev.csv", "text,emotion\nhappy,anger\n"),
-                              "--label-columns", "emotion"]), "anger"),
-            ("evaluate", "unknown split", lambda: run_cli(["evaluate", "--model", str(run), "--task", "redv2",
-                                                           "--split", "dev"]), "dev"),
-            ("evaluate", "unknown task", lambda: run_cli(["evaluate", "--model", str(run), "--task", "moroco"]),
-             "moroco"),
-            ("distil", "no teacher", lambda: run_cli(["distil", "--config", str(cfg), "--output_dir",
-                                                      str(root / "kd1")]), "teacher"),
-            ("distil", "live teacher with another tokenizer",
-             lambda: run_cli(["distil", "--config", str(cfg), "--model_name_or_path", str(other_tok), "--teacher",
-                              str(run), "--teacher_mode", "live", "--output_dir", str(root / "kd2")]),
-             "tokenizer"),
-            ("distil", "teacher with other labels", lambda: run_cli(
-                ["distil", "--config", str(cfg), "--teacher", str(run), "--label_columns", "emotion",
-                 "--train_file", f("tr2.csv", "text,emotion\na b,x\nc d,z\n"), "--validation_file", "",
-                 "--test_file", "", "--output_dir", str(root / "kd3")]), "label"),
-            ("push", "run of an older version (no run_files.json)",
-             lambda: run_cli(["push", "--output-dir", str(old_run), "--repo-id", "me/x", "--dry-run",
-                              str(root / "dry")]), "run_files.json"),
-            ("push", "offline / Hub unreachable", lambda: run_cli(["push", "--output-dir", str(run), "--repo-id", "me/x",
-                                                                   "--token", "hf_" + "x" * 30]), "me/x"),
-            ("push", "not a run folder", lambda: run_cli(["push", "--output-dir", str(root), "--repo-id", "me/x",
-                                                          "--dry-run", str(root / "dry2")]), "metrics.json"),
+            ("data", "broken JSON", local(f("bad.json", '[{"text": 1,')), "bad.json"),
+            (
+                "evaluate",
+                "file with labels the model lacks",
+                lambda: run_cli(
+                    [
+                        "evaluate",
+                        "--model",
+                        str(run),
+                        "--file",
+                        f("ev.csv", "text,emotion\nhappy,anger\n"),
+                        "--label-columns",
+                        "emotion",
+                    ]
+                ),
+                "anger",
+            ),
+            (
+                "evaluate",
+                "unknown split",
+                lambda: run_cli(["evaluate", "--model", str(run), "--task", "redv2", "--split", "dev"]),
+                "dev",
+            ),
+            (
+                "evaluate",
+                "unknown task",
+                lambda: run_cli(["evaluate", "--model", str(run), "--task", "moroco"]),
+                "moroco",
+            ),
+            (
+                "distil",
+                "no teacher",
+                lambda: run_cli(["distil", "--config", str(cfg), "--output_dir", str(root / "kd1")]),
+                "teacher",
+            ),
+            (
+                "distil",
+                "live teacher with another tokenizer",
+                lambda: run_cli(
+                    [
+                        "distil",
+                        "--config",
+                        str(cfg),
+                        "--model_name_or_path",
+                        str(other_tok),
+                        "--teacher",
+                        str(run),
+                        "--teacher_mode",
+                        "live",
+                        "--output_dir",
+                        str(root / "kd2"),
+                    ]
+                ),
+                "tokenizer",
+            ),
+            (
+                "distil",
+                "teacher with other labels",
+                lambda: run_cli(
+                    [
+                        "distil",
+                        "--config",
+                        str(cfg),
+                        "--teacher",
+                        str(run),
+                        "--label_columns",
+                        "emotion",
+                        "--train_file",
+                        f("tr2.csv", "text,emotion\na b,x\nc d,z\n"),
+                        "--validation_file",
+                        "",
+                        "--test_file",
+                        "",
+                        "--output_dir",
+                        str(root / "kd3"),
+                    ]
+                ),
+                "label",
+            ),
+            (
+                "push",
+                "run of an older version (no run_files.json)",
+                lambda: run_cli(
+                    ["push", "--output-dir", str(old_run), "--repo-id", "me/x", "--dry-run", str(root / "dry")]
+                ),
+                "run_files.json",
+            ),
+            (
+                "push",
+                "offline / Hub unreachable",
+                lambda: run_cli(["push", "--output-dir", str(run), "--repo-id", "me/x", "--token", "hf_" + "x" * 30]),
+                "me/x",
+            ),
+            (
+                "push",
+                "not a run folder",
+                lambda: run_cli(
+                    ["push", "--output-dir", str(root), "--repo-id", "me/x", "--dry-run", str(root / "dry2")]
+                ),
+                "metrics.json",
+            ),
         ]
         import os
 
@@ -173,14 +335,34 @@ def main() -> None:
         for area, what, how, expect in cases:
             rc, message = how()
             one_line = "\n" not in message.strip()
-            verdict = "silent" if rc == 0 else ("clear" if (rc in (1, 2) and one_line and expect in message
-                                                            and not message.startswith("TRACE")) else "unclear")
-            results.append({"area": area, "input": what, "rc": rc, "verdict": verdict,
-                            "message": message.replace(str(root), "<tmp>")[:300]})
+            verdict = (
+                "silent"
+                if rc == 0
+                else (
+                    "clear"
+                    if (rc in (1, 2) and one_line and expect in message and not message.startswith("TRACE"))
+                    else "unclear"
+                )
+            )
+            results.append(
+                {
+                    "area": area,
+                    "input": what,
+                    "rc": rc,
+                    "verdict": verdict,
+                    "message": message.replace(str(root), "<tmp>")[:300],
+                }
+            )
             print(f"{verdict:8} rc={rc:<3} {area:9} {what}: {results[-1]['message'][:140]}", flush=True)
     counts = {v: sum(r["verdict"] == v for r in results) for v in ("clear", "unclear", "silent")}
-    record = {"benchmark": "bad_inputs", "cases": len(results), **counts, "results": results,
-              "date": time.strftime("%Y-%m-%d"), "command": "python bench/bad_inputs.py " + " ".join(sys.argv[1:])}
+    record = {
+        "benchmark": "bad_inputs",
+        "cases": len(results),
+        **counts,
+        "results": results,
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python bench/bad_inputs.py " + " ".join(sys.argv[1:]),
+    }
     print(json.dumps(counts))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -22,9 +22,11 @@ import numpy as np
 def spread(logits: np.ndarray, tolerance: float) -> dict:
     """Per-label std of ``logits`` (texts x labels) across texts, distinct rows (to 4 decimals), collapse verdict."""
     std = logits.std(axis=0)
-    return {"logit_std_per_label": [round(float(v), 4) for v in std],
-            "distinct_rows": int(len(np.unique(np.round(logits, 4), axis=0))),
-            "collapsed": bool((std < tolerance).all())}
+    return {
+        "logit_std_per_label": [round(float(v), 4) for v in std],
+        "distinct_rows": int(len(np.unique(np.round(logits, 4), axis=0))),
+        "collapsed": bool((std < tolerance).all()),
+    }
 
 
 def main() -> None:
@@ -42,15 +44,22 @@ def main() -> None:
     from hf_emo.scrub import public_name
 
     texts = list(load_task(a.task)[a.split]["text"])
-    texts = texts[:a.rows] if a.rows else texts
+    texts = texts[: a.rows] if a.rows else texts
     models = {}
     for path in a.model:
         pred = predict(path, texts=texts, desc=f"predicting {Path(path).name}")
-        models[public_name(path)] = {**spread(pred.logits, a.tolerance),
-                                     "mean_probability_per_label": [round(float(v), 4)
-                                                                    for v in pred.probabilities.mean(axis=0)]}
-    result = {"task": a.task, "split": a.split, "texts": len(texts), "labels": list(TASKS[a.task].label_names),
-              "tolerance": a.tolerance, "models": models}
+        models[public_name(path)] = {
+            **spread(pred.logits, a.tolerance),
+            "mean_probability_per_label": [round(float(v), 4) for v in pred.probabilities.mean(axis=0)],
+        }
+    result = {
+        "task": a.task,
+        "split": a.split,
+        "texts": len(texts),
+        "labels": list(TASKS[a.task].label_names),
+        "tolerance": a.tolerance,
+        "models": models,
+    }
     print(json.dumps(result, indent=1))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(f"{a.out}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

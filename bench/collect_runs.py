@@ -19,7 +19,8 @@ it ``renamed_from`` (its command still names the old output_dir):
 
     python bench/collect_runs.py --move bench/results/romanian_mtl_study_embedded.json:mtkd_ta_s42 \
         bench/results/kd_loss_form_embedded.json:mtkd_ta_kl_bernoulli_s42
-    python bench/collect_runs.py --move runs/kd_loss_form_embedded/mtkd_ta_kl_softmax_s42 runs/mtl_study_embedded/mtkd_ta_s42
+    python bench/collect_runs.py --move runs/kd_loss_form_embedded/mtkd_ta_kl_softmax_s42 \
+        runs/mtl_study_embedded/mtkd_ta_s42
 """
 
 from __future__ import annotations
@@ -28,10 +29,34 @@ import argparse
 import json
 from pathlib import Path
 
-RUN_FIELDS = ("seed", "command", "machine", "versions", "task", "tasks", "primary_task", "steps", "best_step",
-              "train_runtime_s", "peak_rss_mb", "split_sizes", "task_sampler", "train_fraction", "max_train_samples",
-              "threshold", "resumed_from", "restored_from", "renamed_from", "splits_from_table",
-              "weight_noise_correlations", "method", "distillation", "job", "from_log", "note")
+RUN_FIELDS = (
+    "seed",
+    "command",
+    "machine",
+    "versions",
+    "task",
+    "tasks",
+    "primary_task",
+    "steps",
+    "best_step",
+    "train_runtime_s",
+    "peak_rss_mb",
+    "split_sizes",
+    "task_sampler",
+    "train_fraction",
+    "max_train_samples",
+    "threshold",
+    "resumed_from",
+    "restored_from",
+    "renamed_from",
+    "splits_from_table",
+    "weight_noise_correlations",
+    "method",
+    "distillation",
+    "job",
+    "from_log",
+    "note",
+)
 
 
 def collect(patterns: list[str], splits: list[str] | None = None) -> dict:
@@ -43,8 +68,11 @@ def collect(patterns: list[str], splits: list[str] | None = None) -> dict:
     for folder in _expand(patterns):  # finished runs only (a metrics.json)
         record = load_run(folder)
         info = record.get("run", {})
-        kept = {k: v for k, v in record.items() if isinstance(v, dict) and k != "run"
-                and (k in splits if splits else k.startswith("test"))}
+        kept = {
+            k: v
+            for k, v in record.items()
+            if isinstance(v, dict) and k != "run" and (k in splits if splits else k.startswith("test"))
+        }
         runs[folder.name] = {**kept, "run": {k: info[k] for k in RUN_FIELDS if k in info}}
     return {"runs": runs}
 
@@ -87,8 +115,11 @@ def move(source: str, target: str) -> str:
         (src_file, src_name), (dst_file, dst_name) = source.rsplit(":", 1), target.rsplit(":", 1)
         src_path, dst_path = Path(src_file), Path(dst_file)
         src = _read_collected(src_path)
-        dst = src if dst_path.resolve() == src_path.resolve() else \
-            (_read_collected(dst_path) if dst_path.exists() else {"runs": {}})
+        dst = (
+            src
+            if dst_path.resolve() == src_path.resolve()
+            else (_read_collected(dst_path) if dst_path.exists() else {"runs": {}})
+        )
         if src_name not in src["runs"]:
             raise SystemExit(f"{src_path}: no run {src_name!r}; it has {sorted(src['runs'])}")
         if dst_name in dst["runs"] or "/" in dst_name or not dst_name:
@@ -121,8 +152,12 @@ def main() -> None:
     parser.add_argument("--out", help="the collected JSON to write")
     parser.add_argument("--restore", help="a collected JSON to lay out as run folders (with --into)")
     parser.add_argument("--into", help="the study folder to restore into")
-    parser.add_argument("--move", nargs=2, metavar=("FROM", "TO"),
-                        help="rename one record: FILE.json:RUN FILE.json:RUN, or a run folder to a new folder")
+    parser.add_argument(
+        "--move",
+        nargs=2,
+        metavar=("FROM", "TO"),
+        help="rename one record: FILE.json:RUN FILE.json:RUN, or a run folder to a new folder",
+    )
     a = parser.parse_args()
     if a.move:
         if a.runs or a.out or a.restore:

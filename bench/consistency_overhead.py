@@ -23,8 +23,12 @@ from hf_emo.models import build_classifier, load_tokenizer
 from hf_emo.quality_weights import add_translation_disagreement
 from hf_emo.jobs.record import machine_description
 from hf_emo.teachers import cache_teacher_logits
-from hf_emo.trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig, \
-    DistillationTrainer
+from hf_emo.trainers import (
+    ConsistencyDistillationConfig,
+    ConsistencyDistillationTrainer,
+    DistillationConfig,
+    DistillationTrainer,
+)
 
 from trainer_overhead import StepTimer, report  # noqa: E402  (bench/ is the script's folder)
 
@@ -51,18 +55,31 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     teacher.to(device)
     t0 = time.perf_counter()
-    ds = cache_teacher_logits(teacher, raw, load_tokenizer(args.teacher), text_column="en_text", batch_size=64,
-                              max_length=args.max_length)
+    ds = cache_teacher_logits(
+        teacher, raw, load_tokenizer(args.teacher), text_column="en_text", batch_size=64, max_length=args.max_length
+    )
     cache_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     ds = add_translation_disagreement(student.to(device), ds, tok, max_length=args.max_length, batch_size=64)
     weights_s = time.perf_counter() - t0
-    ds = tokenize_dataset(ds, tok, max_length=args.max_length, text_prefix=prefix,
-                          keep=("teacher_logits", "disagreement"))
+    ds = tokenize_dataset(
+        ds, tok, max_length=args.max_length, text_prefix=prefix, keep=("teacher_logits", "disagreement")
+    )
     state = {k: v.clone() for k, v in student.state_dict().items()}
-    common = dict(per_device_train_batch_size=args.batch, max_steps=args.steps, learning_rate=2e-5, alpha=0.0,
-                  report_to="none", save_strategy="no", logging_steps=10_000, train_sampling_strategy="sequential",
-                  dataloader_pin_memory=False, freeze_embeddings=True, disable_tqdm=True, seed=0)
+    common = dict(
+        per_device_train_batch_size=args.batch,
+        max_steps=args.steps,
+        learning_rate=2e-5,
+        alpha=0.0,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=10_000,
+        train_sampling_strategy="sequential",
+        dataloader_pin_memory=False,
+        freeze_embeddings=True,
+        disable_tqdm=True,
+        seed=0,
+    )
     runs = {"a_kd_cached": [], "b_consistency_global": [], "c_consistency_batch": []}
     collator = PairedDataCollator(tok)
 
@@ -70,14 +87,19 @@ def main() -> None:
         cbs = [timer] if timer else []
         if kind == "a_kd_cached":
             cfg = DistillationConfig(output_dir=f"/tmp/hf_emo_bench_{kind}", **common)
-            return DistillationTrainer(model=student, args=cfg, task_spec=spec,
-                                       train_dataset=ds.remove_columns("disagreement"), data_collator=collator,
-                                       callbacks=cbs)
+            return DistillationTrainer(
+                model=student,
+                args=cfg,
+                task_spec=spec,
+                train_dataset=ds.remove_columns("disagreement"),
+                data_collator=collator,
+                callbacks=cbs,
+            )
         norm = "global" if kind == "b_consistency_global" else "batch"
-        cfg = ConsistencyDistillationConfig(output_dir=f"/tmp/hf_emo_bench_{kind}", weight_normalization=norm,
-                                            **common)
-        return ConsistencyDistillationTrainer(model=student, args=cfg, task_spec=spec, train_dataset=ds,
-                                              data_collator=collator, callbacks=cbs)
+        cfg = ConsistencyDistillationConfig(output_dir=f"/tmp/hf_emo_bench_{kind}", weight_normalization=norm, **common)
+        return ConsistencyDistillationTrainer(
+            model=student, args=cfg, task_spec=spec, train_dataset=ds, data_collator=collator, callbacks=cbs
+        )
 
     student.load_state_dict(state)
     trainer("a_kd_cached").train()  # warm-up, not measured
@@ -90,12 +112,21 @@ def main() -> None:
             runs[kind].append(step)
             print(f"repeat {r} {kind:22} median step {step:.3f} s", flush=True)
     med = {k: statistics.median(v) for k, v in runs.items()}
-    out = {"model": args.model, "teacher": args.teacher, "task": "xed_en_ro", "batch": args.batch,
-           "steps": args.steps, "repeats": args.repeats, "max_length": args.max_length,
-           "machine": machine_description(), "teacher_cache_s": round(cache_s, 2),
-           "disagreement_s": round(weights_s, 2), **{f"{k}_s_per_step": round(v, 4) for k, v in med.items()},
-           "ratio_b_over_a": round(med["b_consistency_global"] / med["a_kd_cached"], 4),
-           "ratio_c_over_a": round(med["c_consistency_batch"] / med["a_kd_cached"], 4)}
+    out = {
+        "model": args.model,
+        "teacher": args.teacher,
+        "task": "xed_en_ro",
+        "batch": args.batch,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "max_length": args.max_length,
+        "machine": machine_description(),
+        "teacher_cache_s": round(cache_s, 2),
+        "disagreement_s": round(weights_s, 2),
+        **{f"{k}_s_per_step": round(v, 4) for k, v in med.items()},
+        "ratio_b_over_a": round(med["b_consistency_global"] / med["a_kd_cached"], 4),
+        "ratio_c_over_a": round(med["c_consistency_batch"] / med["a_kd_cached"], 4),
+    }
     report(out, args.json)
 
 

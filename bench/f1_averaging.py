@@ -67,24 +67,42 @@ def harmonic(p: float, r: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", type=Path, help="a REDv2 run folder (its metrics.json's test split) or the JSON of "
-                                                 "`hf-emo evaluate --output`")
+    parser.add_argument(
+        "--run",
+        type=Path,
+        help="a REDv2 run folder (its metrics.json's test split) or the JSON of `hf-emo evaluate --output`",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "f1_averaging.json")
     args = parser.parse_args()
-    paper = [{"table": t, "row": name, "f1": f1, "hm_of_p_r": round(harmonic(p, r), 2),
-              "gap": round(harmonic(p, r) - f1, 2)} for t, name, _, f1, p, r in PAPER_ROWS]
-    result = {"paper_rows": paper, "paper_gap_range": [min(x["gap"] for x in paper), max(x["gap"] for x in paper)],
-              "aux_rows_recall_minus_accuracy": [{"table": t, "task": task, "row": name, "recall_minus_acc":
-                                                  round(r - ac, 2)} for t, task, name, ac, _, _, r in AUX_ROWS]}
-    result["aux_rows_where_recall_equals_accuracy"] = sum(abs(x["recall_minus_acc"]) < 0.005
-                                                          for x in result["aux_rows_recall_minus_accuracy"])
+    paper = [
+        {"table": t, "row": name, "f1": f1, "hm_of_p_r": round(harmonic(p, r), 2), "gap": round(harmonic(p, r) - f1, 2)}
+        for t, name, _, f1, p, r in PAPER_ROWS
+    ]
+    result = {
+        "paper_rows": paper,
+        "paper_gap_range": [min(x["gap"] for x in paper), max(x["gap"] for x in paper)],
+        "aux_rows_recall_minus_accuracy": [
+            {"table": t, "task": task, "row": name, "recall_minus_acc": round(r - ac, 2)}
+            for t, task, name, ac, _, _, r in AUX_ROWS
+        ],
+    }
+    result["aux_rows_where_recall_equals_accuracy"] = sum(
+        abs(x["recall_minus_acc"]) < 0.005 for x in result["aux_rows_recall_minus_accuracy"]
+    )
     if args.run:
-        test = json.loads(args.run.read_text()) if args.run.is_file() else \
-            json.loads((args.run / "metrics.json").read_text())["test"]
-        result["our_run"] = {avg: {"f1": round(100 * test[f"f1_{avg}"], 2),
-                                   "gap": round(100 * (harmonic(test[f"precision_{avg}"], test[f"recall_{avg}"])
-                                                       - test[f"f1_{avg}"]), 2)}
-                             for avg in ("micro", "macro", "weighted", "samples") if f"f1_{avg}" in test}
+        test = (
+            json.loads(args.run.read_text())
+            if args.run.is_file()
+            else json.loads((args.run / "metrics.json").read_text())["test"]
+        )
+        result["our_run"] = {
+            avg: {
+                "f1": round(100 * test[f"f1_{avg}"], 2),
+                "gap": round(100 * (harmonic(test[f"precision_{avg}"], test[f"recall_{avg}"]) - test[f"f1_{avg}"]), 2),
+            }
+            for avg in ("micro", "macro", "weighted", "samples")
+            if f"f1_{avg}" in test
+        }
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 

@@ -43,8 +43,10 @@ def main() -> None:
         raise SystemExit(f"{a.adapter}: label_mode {meta['label_mode']!r}; generation needs a completion adapter")
     spec = fmt.spec
     if spec.problem_type != "single_label":
-        raise SystemExit(f"{a.adapter}: task {spec.name} is {spec.problem_type}; this study reads single-label "
-                         "generations (one label name per output)")
+        raise SystemExit(
+            f"{a.adapter}: task {spec.name} is {spec.problem_type}; this study reads single-label "
+            "generations (one label name per output)"
+        )
     rows = load_task(spec.name)[a.split]
     if a.max_rows and a.max_rows < len(rows):
         rows = rows.shuffle(seed=0).select(range(a.max_rows))
@@ -55,8 +57,7 @@ def main() -> None:
     logits = label_scores(model, tokenizer, fmt, texts, batch_size=a.batch_size, max_text_tokens=max_text)
     t_score = time.perf_counter() - t0
     t0 = time.perf_counter()
-    gen = generate_labels(model, tokenizer, fmt, texts, batch_size=a.batch_size, max_text_tokens=max_text,
-                          fuzzy=True)
+    gen = generate_labels(model, tokenizer, fmt, texts, batch_size=a.batch_size, max_text_tokens=max_text, fuzzy=True)
     t_gen = time.perf_counter() - t0
 
     keys = ("accuracy", "f1_macro", "f1_micro", "f1_weighted")
@@ -65,16 +66,21 @@ def main() -> None:
     strict = [(-1 if y is None else int(y)) for y in gen.labels]
     invalid = collections.Counter(t.strip() for t, y in zip(gen.texts, gen.labels) if y is None)
     result = {
-        "adapter": public_name(a.adapter), "task": spec.name, "split": a.split, "rows": len(texts),
-        "labels": list(spec.label_names), "prompt": fmt.to_dict(),
+        "adapter": public_name(a.adapter),
+        "task": spec.name,
+        "split": a.split,
+        "rows": len(texts),
+        "labels": list(spec.label_names),
+        "prompt": fmt.to_dict(),
         "likelihood": pct(task_metrics(spec, gold, logits, 0.5)),
         "generation_strict": pct(task_metrics(spec, gold, decisions_as_logits(spec, gen.labels), 0.5)),
         "generation_fuzzy": pct(task_metrics(spec, gold, decisions_as_logits(spec, gen.mapped), 0.5)),
         "invalid_rate": round(100 * gen.invalid_rate, 2),
         "agreement_with_likelihood": round(100 * float(np.mean(np.asarray(strict) == chosen)), 2),
         "commonest_invalid_outputs": invalid.most_common(10),
-        "generated_label_counts": {("<invalid>" if y < 0 else spec.label_names[y]): n
-                                   for y, n in sorted(collections.Counter(strict).items())},
+        "generated_label_counts": {
+            ("<invalid>" if y < 0 else spec.label_names[y]): n for y, n in sorted(collections.Counter(strict).items())
+        },
         "seconds": {"likelihood": round(t_score, 1), "generation": round(t_gen, 1)},
     }
     print(json.dumps(result, indent=2))
@@ -99,8 +105,15 @@ def _plot(names, gold: np.ndarray, generated: list[int], path: Path) -> None:
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for i in range(n):
         for j in range(n + 1):
-            ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if share[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                str(counts[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share[i, j] > 0.5 else "black",
+            )
     ax.set_xticks(range(n + 1), [*names, "invalid"], rotation=45, ha="right")
     ax.set_yticks(range(n), names)
     ax.set_xlabel("generated (parsed strictly)")

@@ -25,11 +25,16 @@ def shapes():
     from transformers import BloomConfig, GPTNeoXConfig
 
     return {
-        "bigscience/bloomz-7b1": (BloomConfig(vocab_size=250880, hidden_size=4096, n_layer=30, n_head=32),
-                                  ["query_key_value"]),
-        "EleutherAI/pythia-410m": (GPTNeoXConfig(vocab_size=50304, hidden_size=1024, num_hidden_layers=24,
-                                                 num_attention_heads=16, intermediate_size=4096),
-                                   ["query_key_value"]),
+        "bigscience/bloomz-7b1": (
+            BloomConfig(vocab_size=250880, hidden_size=4096, n_layer=30, n_head=32),
+            ["query_key_value"],
+        ),
+        "EleutherAI/pythia-410m": (
+            GPTNeoXConfig(
+                vocab_size=50304, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096
+            ),
+            ["query_key_value"],
+        ),
     }
 
 
@@ -42,21 +47,33 @@ def measure(name: str, config, targets: list[str], r: int = 8) -> dict:
         model = AutoModelForCausalLM.from_config(config)
     total = sum(p.numel() for p in model.parameters())
     head = model.get_output_embeddings()
-    if getattr(config, "tie_word_embeddings", False) and head is not None \
-            and head.weight is not model.get_input_embeddings().weight:
+    if (
+        getattr(config, "tie_word_embeddings", False)
+        and head is not None
+        and head.weight is not model.get_input_embeddings().weight
+    ):
         total -= head.weight.numel()  # tied to the input embeddings in the real model (meta init leaves it apart)
-    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear)
-                 and m is not model.get_output_embeddings())
+    linear = sum(
+        m.weight.numel()
+        for m in model.modules()
+        if isinstance(m, torch.nn.Linear) and m is not model.get_output_embeddings()
+    )
     other = total - linear
     with init_empty_weights():
-        peft_model = get_peft_model(model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=targets,
-                                                      task_type="CAUSAL_LM"))
+        peft_model = get_peft_model(
+            model, LoraConfig(r=r, lora_alpha=2 * r, target_modules=targets, task_type="CAUSAL_LM")
+        )
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
-    gib = 1024 ** 3
-    return {"parameters": total, "linear_parameters_quantised": linear, "other_parameters_bf16": other,
-            f"lora_r{r}_trainable": trainable, "bf16_weights_gib": round(2 * total / gib, 2),
-            "nf4_weights_gib": round((linear * NF4_DOUBLE_QUANT_BITS / 8 + 2 * other) / gib, 2),
-            "adapter_adamw_states_gib": round(trainable * 4 * 3 / gib, 3)}
+    gib = 1024**3
+    return {
+        "parameters": total,
+        "linear_parameters_quantised": linear,
+        "other_parameters_bf16": other,
+        f"lora_r{r}_trainable": trainable,
+        "bf16_weights_gib": round(2 * total / gib, 2),
+        "nf4_weights_gib": round((linear * NF4_DOUBLE_QUANT_BITS / 8 + 2 * other) / gib, 2),
+        "adapter_adamw_states_gib": round(trainable * 4 * 3 / gib, 3),
+    }
 
 
 def main() -> None:

@@ -44,8 +44,12 @@ def one(model_name: str, four_bit: bool, steps: int, batch: int) -> dict:
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=2e-4)
     times, tokens = [], []
     for step in range(steps + 1):
-        b = collate([{k: data[i][k] for k in ("input_ids", "attention_mask", "labels")}
-                     for i in range(step * batch, (step + 1) * batch)])
+        b = collate(
+            [
+                {k: data[i][k] for k in ("input_ids", "attention_mask", "labels")}
+                for i in range(step * batch, (step + 1) * batch)
+            ]
+        )
         b = {k: v.to(device) for k, v in b.items()}
         if device == "cuda":
             torch.cuda.synchronize()
@@ -59,13 +63,23 @@ def one(model_name: str, four_bit: bool, steps: int, batch: int) -> dict:
         if step:  # the first step warms up
             times.append(time.perf_counter() - start)
             tokens.append(int(b["attention_mask"].sum()))
-    peak = (torch.cuda.max_memory_allocated() / 2 ** 20 if device == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return {"model": model_name, "mode": "QLoRA (nf4)" if four_bit else "LoRA", "device": device,
-            "seconds_per_step": round(statistics.median(times), 3),
-            "tokens_per_second": round(sum(tokens) / sum(times), 1), "peak_memory_mb": round(peak, 1),
-            "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
-            "batch": batch, "timed_steps": steps, "last_loss": round(float(loss), 4)}
+    peak = (
+        torch.cuda.max_memory_allocated() / 2**20
+        if device == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    )
+    return {
+        "model": model_name,
+        "mode": "QLoRA (nf4)" if four_bit else "LoRA",
+        "device": device,
+        "seconds_per_step": round(statistics.median(times), 3),
+        "tokens_per_second": round(sum(tokens) / sum(times), 1),
+        "peak_memory_mb": round(peak, 1),
+        "trainable_parameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "batch": batch,
+        "timed_steps": steps,
+        "last_loss": round(float(loss), 4),
+    }
 
 
 def plot(results: list[dict], path: Path) -> None:
@@ -98,13 +112,30 @@ def main() -> None:
         return
     results = []
     for mode in ("lora", "qlora"):
-        proc = subprocess.run([sys.executable, __file__, "--model", args.model, "--steps", str(args.steps),
-                               "--batch", str(args.batch), "--one", mode], capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--model",
+                args.model,
+                "--steps",
+                str(args.steps),
+                "--batch",
+                str(args.batch),
+                "--one",
+                mode,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
         results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    record = {"command": f"python bench/generative_speed.py --model {args.model} --steps {args.steps} --batch "
-                         f"{args.batch}", "results": results}
+    record = {
+        "command": f"python bench/generative_speed.py --model {args.model} --steps {args.steps} --batch {args.batch}",
+        "results": results,
+    }
     args.out.with_suffix(".json").write_text(json.dumps(record, indent=2))
     plot(results, args.out.with_suffix(".png"))
     print(json.dumps(record, indent=2))

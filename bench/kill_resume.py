@@ -35,8 +35,16 @@ def make_inputs(root: Path) -> tuple[Path, Path]:
     vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS])}
     BertTokenizer(vocab=vocab, do_lower_case=True, model_max_length=64).save_pretrained(enc)
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=64)).save_pretrained(enc)
+    BertModel(
+        BertConfig(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+        )
+    ).save_pretrained(enc)
     rng = random.Random(0)
     for split, n in (("train", 60), ("validation", 15), ("test", 15)):
         rows = [(" ".join(rng.choice(WORDS) for _ in range(6)), rng.choice(LABELS)) for _ in range(n)]
@@ -44,9 +52,9 @@ def make_inputs(root: Path) -> tuple[Path, Path]:
     cfg = root / "c.yaml"
     cfg.write_text(f"""model_name_or_path: {enc}
 task: null
-train_file: {root / 'train.csv'}
-validation_file: {root / 'validation.csv'}
-test_file: {root / 'test.csv'}
+train_file: {root / "train.csv"}
+validation_file: {root / "validation.csv"}
+test_file: {root / "test.csv"}
 label_columns: [emotion]
 problem_type: single_label
 max_length: 16
@@ -84,16 +92,24 @@ def main() -> None:
         root = Path(tmp)
         _, cfg = make_inputs(root)
         straight = root / "straight"
-        subprocess.run(hf_emo("train", "--config", str(cfg), "--output_dir", str(straight)), check=True, env=env,
-                       capture_output=True)
+        subprocess.run(
+            hf_emo("train", "--config", str(cfg), "--output_dir", str(straight)),
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         total = len(list(straight.glob("checkpoint-*")))
         repeats = []
         for r in range(args.repeats):
             out = root / f"killed{r}"
             kill_after = rng.randint(2, total - 2)
             delay = rng.uniform(0.0, 0.05)
-            proc = subprocess.Popen(hf_emo("train", "--config", str(cfg), "--output_dir", str(out)), env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                hf_emo("train", "--config", str(cfg), "--output_dir", str(out)),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             while proc.poll() is None and len(list(out.glob("checkpoint-*"))) < kill_after:
                 time.sleep(0.02)
             time.sleep(delay)
@@ -102,22 +118,40 @@ def main() -> None:
             proc.wait()
             left = sorted(int(d.name.split("-")[1]) for d in out.glob("checkpoint-*"))
             incomplete = [s for s in left if not (out / f"checkpoint-{s}" / "trainer_state.json").is_file()]
-            res = subprocess.run(hf_emo("train", "--config", str(cfg), "--output_dir", str(out),
-                                        "--resume_from_checkpoint", "true"), env=env, capture_output=True, text=True)
+            res = subprocess.run(
+                hf_emo("train", "--config", str(cfg), "--output_dir", str(out), "--resume_from_checkpoint", "true"),
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             ok = res.returncode == 0 and (out / "metrics.json").is_file()
             diff = max_diff(straight, out) if ok else None
             resumed_from = json.loads((out / "metrics.json").read_text())["run"].get("resumed_from") if ok else None
-            repeats.append({"finished_before_kill": finished, "kill_after_checkpoints": kill_after, "delay_s": round(delay, 3),
-                            "checkpoints_left": len(left), "incomplete_checkpoints": incomplete,
-                            "resumed_from": Path(resumed_from).name if resumed_from else None,
-                            "resume_rc": res.returncode, "max_abs_weight_diff": diff})
+            repeats.append(
+                {
+                    "finished_before_kill": finished,
+                    "kill_after_checkpoints": kill_after,
+                    "delay_s": round(delay, 3),
+                    "checkpoints_left": len(left),
+                    "incomplete_checkpoints": incomplete,
+                    "resumed_from": Path(resumed_from).name if resumed_from else None,
+                    "resume_rc": res.returncode,
+                    "max_abs_weight_diff": diff,
+                }
+            )
             print(json.dumps(repeats[-1]), flush=True)
-    record = {"benchmark": "kill_resume", "steps": total, "repeats": repeats,
-              "all_resumed": all(x["resume_rc"] == 0 for x in repeats),
-              "killed_mid_run": sum(not x["finished_before_kill"] for x in repeats),
-              "max_abs_weight_diff": max((x["max_abs_weight_diff"] or 0.0) for x in repeats),
-              "torch": torch.__version__, "machine": f"{os.cpu_count()} CPU cores",
-              "date": time.strftime("%Y-%m-%d"), "command": "python bench/kill_resume.py " + " ".join(sys.argv[1:])}
+    record = {
+        "benchmark": "kill_resume",
+        "steps": total,
+        "repeats": repeats,
+        "all_resumed": all(x["resume_rc"] == 0 for x in repeats),
+        "killed_mid_run": sum(not x["finished_before_kill"] for x in repeats),
+        "max_abs_weight_diff": max((x["max_abs_weight_diff"] or 0.0) for x in repeats),
+        "torch": torch.__version__,
+        "machine": f"{os.cpu_count()} CPU cores",
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "python bench/kill_resume.py " + " ".join(sys.argv[1:]),
+    }
     print(json.dumps({k: v for k, v in record.items() if k != "repeats"}, indent=2))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -23,10 +23,11 @@ def lm_loss(model, blocks, batch: int = 8) -> float:
     total, count = 0.0, 0
     with torch.inference_mode():
         for i in range(0, len(blocks), batch):
-            ids = torch.tensor(blocks[i:i + batch])
+            ids = torch.tensor(blocks[i : i + batch])
             logits = model(input_ids=ids).logits[:, :-1].float()
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
-                                                     reduction="sum")
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="sum"
+            )
             total += float(loss)
             count += ids[:, 1:].numel()
     return total / count
@@ -60,16 +61,31 @@ def main() -> None:
     undistilled = init_student_from_teacher(teacher).eval()
     student = AutoModelForCausalLM.from_pretrained(resolve_model(a.student)).eval()
     rows = {}
-    for name, model in (("teacher", teacher), ("student, distilled", student),
-                        ("student, before distillation", undistilled)):
+    for name, model in (
+        ("teacher", teacher),
+        ("student, distilled", student),
+        ("student, before distillation", undistilled),
+    ):
         loss = lm_loss(model, blocks)
-        rows[name] = {"loss": round(loss, 4), "perplexity": round(math.exp(loss), 2),
-                      "layers": model.config.num_hidden_layers}
+        rows[name] = {
+            "loss": round(loss, 4),
+            "perplexity": round(math.exp(loss), 2),
+            "layers": model.config.num_hidden_layers,
+        }
         print(name, rows[name])
-    result = {"teacher": public_name(a.teacher), "student": public_name(a.student),
-              "texts": {"tasks": list(ROMANIAN_CORPUS), "split": "validation", "count": len(texts),
-                        "blocks": len(blocks), "block_size": a.block_size}, "models": rows,
-              "machine": f"CPU-2, torch {torch.__version__}"}
+    result = {
+        "teacher": public_name(a.teacher),
+        "student": public_name(a.student),
+        "texts": {
+            "tasks": list(ROMANIAN_CORPUS),
+            "split": "validation",
+            "count": len(texts),
+            "blocks": len(blocks),
+            "block_size": a.block_size,
+        },
+        "models": rows,
+        "machine": f"CPU-2, torch {torch.__version__}",
+    }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(f"{a.out}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

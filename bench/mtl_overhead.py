@@ -42,37 +42,66 @@ def main() -> None:
     prefix = "query: " if "e5" in args.model else ""
     tok = load_tokenizer(args.model)
     n = args.steps * args.batch
-    data = {t: tokenize_dataset(load_task(t)["train"].shuffle(seed=0).select(range(n)), tok,
-                                max_length=args.max_length, text_prefix=prefix) for t in args.tasks}
+    data = {
+        t: tokenize_dataset(
+            load_task(t)["train"].shuffle(seed=0).select(range(n)), tok, max_length=args.max_length, text_prefix=prefix
+        )
+        for t in args.tasks
+    }
     primary = args.tasks[0]
     collate = DataCollatorWithPadding(tok, padding="max_length", max_length=args.max_length)
     torch.manual_seed(0)
     single = build_classifier(args.model, TASKS[primary], text_prefix=prefix, max_length=args.max_length)
     one = build_multitask_model(args.model, [TASKS[primary]], text_prefix=prefix, max_length=args.max_length)
-    three = build_multitask_model(args.model, [TASKS[t] for t in args.tasks], text_prefix=prefix,
-                                  max_length=args.max_length)
+    three = build_multitask_model(
+        args.model, [TASKS[t] for t in args.tasks], text_prefix=prefix, max_length=args.max_length
+    )
     states = {id(m): {k: v.clone() for k, v in m.state_dict().items()} for m in (single, one, three)}
-    common = dict(per_device_train_batch_size=args.batch, learning_rate=1e-4, report_to="none", save_strategy="no",
-                  logging_steps=10_000, dataloader_pin_memory=False, freeze_embeddings=True, disable_tqdm=True,
-                  seed=0)
+    common = dict(
+        per_device_train_batch_size=args.batch,
+        learning_rate=1e-4,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=10_000,
+        dataloader_pin_memory=False,
+        freeze_embeddings=True,
+        disable_tqdm=True,
+        seed=0,
+    )
     k = len(args.tasks)
 
     def make(kind: str, timer: StepTimer):
         out = f"/tmp/hf_emo_bench_mtl_{kind}"
         if kind == "a_emotion":
             single.load_state_dict(states[id(single)])
-            return EmotionTrainer(model=single, args=EmotionConfig(output_dir=out, max_steps=args.steps,
-                                                                   train_sampling_strategy="sequential", **common),
-                                  task_spec=TASKS[primary], train_dataset=data[primary], data_collator=collate,
-                                  callbacks=[timer])
+            return EmotionTrainer(
+                model=single,
+                args=EmotionConfig(
+                    output_dir=out, max_steps=args.steps, train_sampling_strategy="sequential", **common
+                ),
+                task_spec=TASKS[primary],
+                train_dataset=data[primary],
+                data_collator=collate,
+                callbacks=[timer],
+            )
         if kind == "b_mtl_one_task":
             one.load_state_dict(states[id(one)])
-            return MultiTaskTrainer(one, MultiTaskConfig(output_dir=out, max_steps=args.steps, **common),
-                                    train_dataset={primary: data[primary]}, data_collator=collate, callbacks=[timer])
+            return MultiTaskTrainer(
+                one,
+                MultiTaskConfig(output_dir=out, max_steps=args.steps, **common),
+                train_dataset={primary: data[primary]},
+                data_collator=collate,
+                callbacks=[timer],
+            )
         three.load_state_dict(states[id(three)])
-        cfg = MultiTaskConfig(output_dir=out, max_steps=args.steps, task_sampler="round_robin",
-                              gradient_accumulation_steps=k,
-                              loss_weighting="gradnorm" if kind == "d_mtl_gradnorm" else "static", **common)
+        cfg = MultiTaskConfig(
+            output_dir=out,
+            max_steps=args.steps,
+            task_sampler="round_robin",
+            gradient_accumulation_steps=k,
+            loss_weighting="gradnorm" if kind == "d_mtl_gradnorm" else "static",
+            **common,
+        )
         return MultiTaskTrainer(three, cfg, train_dataset=data, data_collator=collate, callbacks=[timer])
 
     kinds = ["a_emotion", "b_mtl_one_task", "c_mtl_three_tasks", "d_mtl_gradnorm"]
@@ -88,12 +117,19 @@ def main() -> None:
             runs[kind].append(step)
             print(f"repeat {r} {kind:18} median {step:.3f} s per batch", flush=True)
     med = {kd: statistics.median(v) for kd, v in runs.items()}
-    out = {"model": args.model, "tasks": args.tasks, "batch": args.batch, "max_length": args.max_length,
-           "steps": args.steps, "repeats": args.repeats, "machine": machine_description(),
-           **{f"{kd}_s_per_batch": round(v, 4) for kd, v in med.items()},
-           "ratio_b_over_a": round(med["b_mtl_one_task"] / med["a_emotion"], 4),
-           "ratio_c_over_a": round(med["c_mtl_three_tasks"] / med["a_emotion"], 4),
-           "gradnorm_cost_d_over_c": round(med["d_mtl_gradnorm"] / med["c_mtl_three_tasks"], 4)}
+    out = {
+        "model": args.model,
+        "tasks": args.tasks,
+        "batch": args.batch,
+        "max_length": args.max_length,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "machine": machine_description(),
+        **{f"{kd}_s_per_batch": round(v, 4) for kd, v in med.items()},
+        "ratio_b_over_a": round(med["b_mtl_one_task"] / med["a_emotion"], 4),
+        "ratio_c_over_a": round(med["c_mtl_three_tasks"] / med["a_emotion"], 4),
+        "gradnorm_cost_d_over_c": round(med["d_mtl_gradnorm"] / med["c_mtl_three_tasks"], 4),
+    }
     report(out, args.json)
 
 

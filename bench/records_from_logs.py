@@ -34,7 +34,7 @@ def last_json_object(text: str) -> dict | None:
     lines = text.split("\n")
     for i in reversed([i for i, line in enumerate(lines) if line == "{"]):
         try:  # ValueError: no closing line after it, or not JSON
-            return json.loads("\n".join(lines[i:lines.index("}", i) + 1]))
+            return json.loads("\n".join(lines[i : lines.index("}", i) + 1]))
         except ValueError:
             continue
     return None
@@ -50,12 +50,18 @@ def resolve(command: str, name: str, runs_dir: str) -> dict:
         fake.write_text('#!/usr/bin/env bash\nprintf "%s\\0" "$@" > "$HF_EMO_ARGV"\n')
         fake.chmod(0o755)
         argv_file = Path(tmp) / "argv"
-        env = {**os.environ, "HF_EMO_BIN": str(fake), "HF_EMO_ARGV": str(argv_file), "OUT": str(Path(tmp) / "runs"),
-               "TABLES": "0"}
+        env = {
+            **os.environ,
+            "HF_EMO_BIN": str(fake),
+            "HF_EMO_ARGV": str(argv_file),
+            "OUT": str(Path(tmp) / "runs"),
+            "TABLES": "0",
+        }
         subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
         # the study's own runs folder, as the run itself records it; config paths stay absolute to be read here
-        argv = [a.replace(str(Path(tmp) / "runs"), runs_dir)
-                for a in argv_file.read_text(encoding="utf-8").split("\0")[:-1]]
+        argv = [
+            a.replace(str(Path(tmp) / "runs"), runs_dir) for a in argv_file.read_text(encoding="utf-8").split("\0")[:-1]
+        ]
     job, args = argv[0], argv[1:]
     out: dict = {"command": scrub(shlex.join(["hf-emo", *(a.replace(f"{ROOT}{os.sep}", "") for a in argv)]))}
     if job in ("mtl", "distil"):  # the method as the run itself records it, from the job's own description
@@ -96,9 +102,13 @@ def records(log_dirs: list[Path], study: str, run_info: dict, runs_dir: str | No
                 continue
             runtime = RUNTIME.findall(text)
             record = {k: v for k, v in metrics.items() if k.startswith("test")}
-            record["run"] = {"seed": int(name.rsplit("_s", 1)[1]), "command": command,
-                             **({"train_runtime_s": float(runtime[-1])} if runtime else {}),
-                             **run_info, "from_log": f"{log_dir.name}/{job}.log"}
+            record["run"] = {
+                "seed": int(name.rsplit("_s", 1)[1]),
+                "command": command,
+                **({"train_runtime_s": float(runtime[-1])} if runtime else {}),
+                **run_info,
+                "from_log": f"{log_dir.name}/{job}.log",
+            }
             if runs_dir is not None:
                 resolved = resolve(command, name, runs_dir)
                 record["run"].update(command=resolved["command"], job=command)
@@ -117,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--machine", required=True)
     p.add_argument("--versions-from", help="FILE.json:RUN: take the library versions of that collected record")
     p.add_argument("--note", default="", help="why the records come from logs (kept in every record)")
-    p.add_argument("--resolve", metavar="RUNS_DIR", help="record each job's hf-emo command (its output_dir "
-                   "RUNS_DIR/<run>) and distillation settings, found by running the job with a recording hf-emo")
+    p.add_argument(
+        "--resolve",
+        metavar="RUNS_DIR",
+        help="record each job's hf-emo command (its output_dir "
+        "RUNS_DIR/<run>) and distillation settings, found by running the job with a recording hf-emo",
+    )
     p.add_argument("--out", type=Path, required=True)
     a = p.parse_args(argv)
     info: dict = {"machine": a.machine}

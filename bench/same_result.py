@@ -7,7 +7,8 @@
 ``run`` builds seeded stand-in models once (a 2-layer BERT encoder and a 2-layer Llama decoder with word-level
 tokenizers, under ``bench/results/.same_result_models`` unless ``--models DIR``), then runs every job of ``hf-emo``
 on them from the code in ``--checkout``, on a few rows of the real data (seed 7): ``train``, ``distil`` (from the
-``train`` run), ``mtl`` (MTKD with that teacher), ``mtl_gradnorm``, ``stages``, ``consistency`` (an XED-en run as the stage-1 student and
+``train`` run), ``mtl`` (MTKD with that teacher), ``mtl_gradnorm``, ``stages``, ``consistency`` (an XED-en run as the
+stage-1 student and
 the teacher), ``generative`` (a LoRA adapter) and ``pretrain``. With ``--teacher`` (a fine-tuned REDv2 folder, e.g.
 ``make demo``'s) it also runs the embedded REDv2 ``train`` and ``distil`` configs on the real e5 (``--rows`` rows,
 ``--epochs`` epochs). Each run's metrics (every split but the record) and the SHA-256 of its weight files go to
@@ -30,20 +31,39 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(os.environ.get("HF_EMO_BENCH_RESULTS") or ROOT / "bench" / "results")  # a test writes elsewhere
 CONFIGS = Path("recipes") / "romanian_mtkd" / "configs"  # relative: the commands run in the checkout
 WEIGHT_FILES = ("model.safetensors", "adapter_model.safetensors")
-WORDS = ("happy sad angry afraid calm joy fear news sport good bad very not i am you it is the a this that day today "
-         "great awful love hate market team win lose sadness anger surprise sunt fericit trist supărat frică bucurie și nu e o de la în cu "
-         "pe am ai este mai foarte ce azi film bun rău").split()
+WORDS = (
+    "happy sad angry afraid calm joy fear news sport good bad very not i am you it is the a this that day today "
+    "great awful love hate market team win lose sadness anger surprise sunt fericit trist supărat frică bucurie și "
+    "nu e o de la în cu "
+    "pe am ai este mai foarte ce azi film bun rău"
+).split()
 WORDS = tuple(dict.fromkeys(WORDS))  # each word once: a repeated word would shift the ids after it
-COMMON = ["--seed", "7", "--report_to", "none", "--save_strategy", "no", "--use_cpu", "true",
-          "--per_device_eval_batch_size", "256"]
+COMMON = [
+    "--seed",
+    "7",
+    "--report_to",
+    "none",
+    "--save_strategy",
+    "no",
+    "--use_cpu",
+    "true",
+    "--per_device_eval_batch_size",
+    "256",
+]
 
 
 def build_stand_ins(folder: Path) -> dict[str, str]:
     """Seeded tiny models (built once; later runs reuse the folder, so both sides read the same weights)."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (BertConfig, BertModel, BertTokenizer, LlamaConfig, LlamaForCausalLM,
-                              PreTrainedTokenizerFast)
+    from transformers import (
+        BertConfig,
+        BertModel,
+        BertTokenizer,
+        LlamaConfig,
+        LlamaForCausalLM,
+        PreTrainedTokenizerFast,
+    )
 
     enc, dec = folder / "encoder", folder / "decoder"
     if not (enc / "config.json").is_file():
@@ -51,64 +71,231 @@ def build_stand_ins(folder: Path) -> dict[str, str]:
         enc.mkdir(parents=True, exist_ok=True)
         (enc / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
         torch.manual_seed(0)
-        BertModel(BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                             intermediate_size=64, max_position_embeddings=128)).save_pretrained(enc)
+        BertModel(
+            BertConfig(
+                vocab_size=len(vocab),
+                hidden_size=32,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=64,
+                max_position_embeddings=128,
+            )
+        ).save_pretrained(enc)
         BertTokenizer(vocab_file=str(enc / "vocab.txt"), do_lower_case=True, model_max_length=128).save_pretrained(enc)
     if not (dec / "config.json").is_file():
         vocab = {w: i for i, w in enumerate(["<s>", "</s>", "<unk>", *WORDS, ":", ",", "."])}
         tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
         tok.pre_tokenizer = pre_tokenizers.Whitespace()
         torch.manual_seed(0)
-        LlamaForCausalLM(LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=4,
-                                     num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
-                                     bos_token_id=0, eos_token_id=1, tie_word_embeddings=False)).save_pretrained(dec)
-        PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>",
-                                unk_token="<unk>").save_pretrained(dec)
+        LlamaForCausalLM(
+            LlamaConfig(
+                vocab_size=len(vocab),
+                hidden_size=32,
+                intermediate_size=64,
+                num_hidden_layers=4,
+                num_attention_heads=2,
+                num_key_value_heads=2,
+                max_position_embeddings=256,
+                bos_token_id=0,
+                eos_token_id=1,
+                tie_word_embeddings=False,
+            )
+        ).save_pretrained(dec)
+        PreTrainedTokenizerFast(
+            tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>"
+        ).save_pretrained(dec)
     return {"encoder": str(enc), "decoder": str(dec)}
 
 
-def commands(models: dict[str, str], runs: Path, teacher: str | None = None, rows: int = 256,
-             epochs: int = 1) -> dict[str, list[str]]:
+def commands(
+    models: dict[str, str], runs: Path, teacher: str | None = None, rows: int = 256, epochs: int = 1
+) -> dict[str, list[str]]:
     """``{name: hf-emo argv}`` in the order they run (``distil``, ``mtl`` read the ``train`` run; ``consistency``
     the ``stage1`` run)."""
     enc, dec = models["encoder"], models["decoder"]
     short = ["--max_steps", "4", "--per_device_train_batch_size", "8", "--learning_rate", "1e-3", *COMMON]
     taught = str(runs / "train")
-    stages = json.dumps([{"name": "english", "tasks": {"dair_emotion": 32}},
-                         {"name": "romanian", "tasks": {"redv2": 32, "xed_language": 16},
-                          "adversarial_tasks": ["xed_language"], "task_weights": {"xed_language": 0.5}}])
+    stages = json.dumps(
+        [
+            {"name": "english", "tasks": {"dair_emotion": 32}},
+            {
+                "name": "romanian",
+                "tasks": {"redv2": 32, "xed_language": 16},
+                "adversarial_tasks": ["xed_language"],
+                "task_weights": {"xed_language": 0.5},
+            },
+        ]
+    )
     out = {
-        "train": ["train", "--model_name_or_path", enc, "--task", "redv2", "--max_train_samples", "64",
-                  "--max_length", "32", "--tune_threshold", "true", *short],
-        "distil": ["distil", "--model_name_or_path", enc, "--task", "redv2", "--max_train_samples", "64",
-                   "--max_length", "32", "--teacher", taught, "--temperature", "2", "--alpha_schedule", "linear",
-                   *short],
-        "mtl": ["mtl", "--model_name_or_path", enc, "--tasks", "redv2", "laroseda", "--max_train_samples",
-                json.dumps({"redv2": 64, "laroseda": 64}), "--max_length", "32",
-                "--teacher", json.dumps({"redv2": taught}), "--temperature", "2", *short],
-        "mtl_gradnorm": ["mtl", "--model_name_or_path", enc, "--tasks", "redv2", "laroseda", "--max_train_samples",
-                         json.dumps({"redv2": 64, "laroseda": 64}), "--max_length", "32", "--loss_weighting",
-                         "gradnorm", "--task_sampler", "round_robin", "--gradient_accumulation_steps", "2", *short],
-        "stages": ["stages", "--model_name_or_path", enc, "--tasks", "redv2", "dair_emotion", "xed_language",
-                   "--primary_task", "redv2", "--max_length", "16", "--stages", stages, *short],
-        "stage1": ["train", "--model_name_or_path", enc, "--task", "xed_en", "--max_train_samples", "64",
-                   "--max_length", "24", *short],
-        "consistency": ["consistency", "--model_name_or_path", str(runs / "stage1"), "--teacher",
-                        str(runs / "stage1"), "--max_train_samples", "48", "--max_length", "24", "--temperature", "2",
-                        *short],
-        "generative": ["generative", "--model_name_or_path", dec, "--task", "dair_emotion", "--max_train_samples",
-                       "16", "--max_eval_samples", "16", "--lora_r", "4", "--max_text_tokens", "16",
-                       "--per_device_eval_batch_size", "8", *short[:-2]],
-        "pretrain": ["pretrain", "--teacher", dec, "--corpus_tasks", "redv2", "--max_corpus_rows", "64",
-                     "--block_size", "16", "--max_steps", "2", "--per_device_train_batch_size", "4",
-                     "--logging_steps", "1", *COMMON[:-2]],
+        "train": [
+            "train",
+            "--model_name_or_path",
+            enc,
+            "--task",
+            "redv2",
+            "--max_train_samples",
+            "64",
+            "--max_length",
+            "32",
+            "--tune_threshold",
+            "true",
+            *short,
+        ],
+        "distil": [
+            "distil",
+            "--model_name_or_path",
+            enc,
+            "--task",
+            "redv2",
+            "--max_train_samples",
+            "64",
+            "--max_length",
+            "32",
+            "--teacher",
+            taught,
+            "--temperature",
+            "2",
+            "--alpha_schedule",
+            "linear",
+            *short,
+        ],
+        "mtl": [
+            "mtl",
+            "--model_name_or_path",
+            enc,
+            "--tasks",
+            "redv2",
+            "laroseda",
+            "--max_train_samples",
+            json.dumps({"redv2": 64, "laroseda": 64}),
+            "--max_length",
+            "32",
+            "--teacher",
+            json.dumps({"redv2": taught}),
+            "--temperature",
+            "2",
+            *short,
+        ],
+        "mtl_gradnorm": [
+            "mtl",
+            "--model_name_or_path",
+            enc,
+            "--tasks",
+            "redv2",
+            "laroseda",
+            "--max_train_samples",
+            json.dumps({"redv2": 64, "laroseda": 64}),
+            "--max_length",
+            "32",
+            "--loss_weighting",
+            "gradnorm",
+            "--task_sampler",
+            "round_robin",
+            "--gradient_accumulation_steps",
+            "2",
+            *short,
+        ],
+        "stages": [
+            "stages",
+            "--model_name_or_path",
+            enc,
+            "--tasks",
+            "redv2",
+            "dair_emotion",
+            "xed_language",
+            "--primary_task",
+            "redv2",
+            "--max_length",
+            "16",
+            "--stages",
+            stages,
+            *short,
+        ],
+        "stage1": [
+            "train",
+            "--model_name_or_path",
+            enc,
+            "--task",
+            "xed_en",
+            "--max_train_samples",
+            "64",
+            "--max_length",
+            "24",
+            *short,
+        ],
+        "consistency": [
+            "consistency",
+            "--model_name_or_path",
+            str(runs / "stage1"),
+            "--teacher",
+            str(runs / "stage1"),
+            "--max_train_samples",
+            "48",
+            "--max_length",
+            "24",
+            "--temperature",
+            "2",
+            *short,
+        ],
+        "generative": [
+            "generative",
+            "--model_name_or_path",
+            dec,
+            "--task",
+            "dair_emotion",
+            "--max_train_samples",
+            "16",
+            "--max_eval_samples",
+            "16",
+            "--lora_r",
+            "4",
+            "--max_text_tokens",
+            "16",
+            "--per_device_eval_batch_size",
+            "8",
+            *short[:-2],
+        ],
+        "pretrain": [
+            "pretrain",
+            "--teacher",
+            dec,
+            "--corpus_tasks",
+            "redv2",
+            "--max_corpus_rows",
+            "64",
+            "--block_size",
+            "16",
+            "--max_steps",
+            "2",
+            "--per_device_train_batch_size",
+            "4",
+            "--logging_steps",
+            "1",
+            *COMMON[:-2],
+        ],
     }
     if teacher:
-        real = ["--max_train_samples", str(rows), "--num_train_epochs", str(epochs), "--seed", "7", "--report_to",
-                "none"]
+        real = [
+            "--max_train_samples",
+            str(rows),
+            "--num_train_epochs",
+            str(epochs),
+            "--seed",
+            "7",
+            "--report_to",
+            "none",
+        ]
         out["e5_train"] = ["train", "--config", str(CONFIGS / "baseline_embedded.yaml"), *real]
-        out["e5_distil"] = ["distil", "--config", str(CONFIGS / "baseline_embedded.yaml"), "--config",
-                            str(CONFIGS / "kd_embedded.yaml"), "--teacher", teacher, *real]
+        out["e5_distil"] = [
+            "distil",
+            "--config",
+            str(CONFIGS / "baseline_embedded.yaml"),
+            "--config",
+            str(CONFIGS / "kd_embedded.yaml"),
+            "--teacher",
+            teacher,
+            *real,
+        ]
     return out
 
 
@@ -116,14 +303,30 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run(checkout: Path, label: str, teacher: str | None = None, rows: int = 256, epochs: int = 1,
-        models_dir: Path | None = None, only: list[str] | None = None) -> Path:
-    out: dict = {"checkout_commit": subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"],
-                                                   capture_output=True, text=True).stdout.strip(), "runs": {}}
+def run(
+    checkout: Path,
+    label: str,
+    teacher: str | None = None,
+    rows: int = 256,
+    epochs: int = 1,
+    models_dir: Path | None = None,
+    only: list[str] | None = None,
+) -> Path:
+    out: dict = {
+        "checkout_commit": subprocess.run(
+            ["git", "-C", str(checkout), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip(),
+        "runs": {},
+    }
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     env.setdefault("HF_EMO_DATA_DIR", str(ROOT.parent / "shared" / "data"))
-    where = subprocess.run([sys.executable, "-c", "import hf_emo; print(hf_emo.__file__)"], env=env, cwd=checkout,
-                           capture_output=True, text=True).stdout.strip()
+    where = subprocess.run(
+        [sys.executable, "-c", "import hf_emo; print(hf_emo.__file__)"],
+        env=env,
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     if not where.startswith(str(checkout)):
         raise SystemExit(f"hf_emo imports from {where}, not from {checkout}")
     models = build_stand_ins(models_dir or RESULTS / ".same_result_models")
@@ -133,18 +336,26 @@ def run(checkout: Path, label: str, teacher: str | None = None, rows: int = 256,
             if only and name not in only and name not in ("train", "stage1"):
                 continue
             folder = runs / name
-            proc = subprocess.run([sys.executable, "-m", "hf_emo.cli", *argv, "--output_dir", str(folder)], env=env,
-                                  cwd=checkout, capture_output=True, text=True)
+            proc = subprocess.run(
+                [sys.executable, "-m", "hf_emo.cli", *argv, "--output_dir", str(folder)],
+                env=env,
+                cwd=checkout,
+                capture_output=True,
+                text=True,
+            )
             if proc.returncode != 0:
                 raise SystemExit(f"{name} failed in {checkout}:\n{proc.stderr[-3000:]}")
             record = json.loads((folder / "metrics.json").read_text())
-            shown = [a.replace(tmp, "<runs>").replace(str(models_dir or RESULTS / ".same_result_models"), "<models>")
-                     for a in argv]
+            shown = [
+                a.replace(tmp, "<runs>").replace(str(models_dir or RESULTS / ".same_result_models"), "<models>")
+                for a in argv
+            ]
             shown = ["<teacher run>" if a == teacher else a for a in shown]  # no local path in the record
-            out["runs"][name] = {"command": "hf-emo " + " ".join(shown),
-                                 "metrics": {k: v for k, v in record.items() if k not in ("run", "detail")},
-                                 "weights_sha256": {f: sha256(folder / f) for f in WEIGHT_FILES
-                                                    if (folder / f).is_file()}}
+            out["runs"][name] = {
+                "command": "hf-emo " + " ".join(shown),
+                "metrics": {k: v for k, v in record.items() if k not in ("run", "detail")},
+                "weights_sha256": {f: sha256(folder / f) for f in WEIGHT_FILES if (folder / f).is_file()},
+            }
             print(f"{name}: {out['runs'][name]['weights_sha256']}", flush=True)
     path = RESULTS / f"same_result_{label}.json"
     path.write_text(json.dumps(out, indent=2))
@@ -173,9 +384,12 @@ def compare(a: str, b: str) -> dict:
         ma = _numbers(la.get("metrics") or {"test": la["test"]})
         mb = _numbers(ra.get("metrics") or {"test": ra["test"]})
         diffs = [abs(ma[k] - mb[k]) for k in ma if k in mb]
-        report[name] = {"weights_identical": la["weights_sha256"] == ra["weights_sha256"],
-                        "metrics_compared": len(diffs), "metrics_only_one_side": sorted(set(ma) ^ set(mb)),
-                        "max_metric_difference": max(diffs) if diffs else None}
+        report[name] = {
+            "weights_identical": la["weights_sha256"] == ra["weights_sha256"],
+            "metrics_compared": len(diffs),
+            "metrics_only_one_side": sorted(set(ma) ^ set(mb)),
+            "max_metric_difference": max(diffs) if diffs else None,
+        }
     return report
 
 
@@ -185,8 +399,11 @@ def main() -> None:
     r = sub.add_parser("run")
     r.add_argument("--checkout", type=Path, default=ROOT)
     r.add_argument("--label", required=True)
-    r.add_argument("--teacher", default=None, help="a fine-tuned REDv2 run folder (e.g. make demo's): also run the "
-                   "embedded e5 train and distil configs")
+    r.add_argument(
+        "--teacher",
+        default=None,
+        help="a fine-tuned REDv2 run folder (e.g. make demo's): also run the embedded e5 train and distil configs",
+    )
     r.add_argument("--rows", type=int, default=256, help="training rows of the e5 runs (a seeded subset)")
     r.add_argument("--epochs", type=int, default=1)
     r.add_argument("--models", type=Path, default=None, help="where the stand-in models are built (and reused)")

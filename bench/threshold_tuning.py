@@ -34,21 +34,38 @@ def main() -> None:
     for split in ("validation", "test"):
         pred = predict(a.model, texts=list(data[split]["text"]), desc=f"predicting {split}")
         probs[split], labels[split] = pred.probabilities, np.asarray(data[split]["labels"]).astype(int)
-    ways = {"0.5": 0.5,
-            "global (micro F1 on validation)": tune_threshold(labels["validation"], probs["validation"],
-                                                              "f1_micro")[0],
-            "global (macro F1 on validation)": tune_threshold(labels["validation"], probs["validation"],
-                                                              "f1_macro")[0],
-            "per label (each label's F1 on validation)": tune_label_thresholds(labels["validation"],
-                                                                               probs["validation"])}
+    ways = {
+        "0.5": 0.5,
+        "global (micro F1 on validation)": tune_threshold(labels["validation"], probs["validation"], "f1_micro")[0],
+        "global (macro F1 on validation)": tune_threshold(labels["validation"], probs["validation"], "f1_macro")[0],
+        "per label (each label's F1 on validation)": tune_label_thresholds(labels["validation"], probs["validation"]),
+    }
     rows = {}
     for name, thr in ways.items():
         m = multi_label_metrics(labels["test"], probs["test"], thr)
-        rows[name] = {"threshold": thr, **{k: round(100 * m[k], 2) for k in
-                                            ("f1_micro", "f1_macro", "f1_weighted", "f1_samples", "precision_macro",
-                                             "recall_macro", "subset_accuracy")}}
-    result = {"model": public_name(a.model), "task": a.task, "labels": list(spec.label_names),
-              "tuned_on": "validation", "scored_on": "test", "ways": rows}
+        rows[name] = {
+            "threshold": thr,
+            **{
+                k: round(100 * m[k], 2)
+                for k in (
+                    "f1_micro",
+                    "f1_macro",
+                    "f1_weighted",
+                    "f1_samples",
+                    "precision_macro",
+                    "recall_macro",
+                    "subset_accuracy",
+                )
+            },
+        }
+    result = {
+        "model": public_name(a.model),
+        "task": a.task,
+        "labels": list(spec.label_names),
+        "tuned_on": "validation",
+        "scored_on": "test",
+        "ways": rows,
+    }
     print(json.dumps(result, indent=2))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(f"{a.out}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -59,9 +59,19 @@ def main() -> None:
     torch.manual_seed(0)
     base = build_classifier(args.model, spec, text_prefix="query: ", max_length=args.max_length)
     state = {k: v.clone() for k, v in base.state_dict().items()}
-    common = dict(per_device_train_batch_size=args.batch, max_steps=args.steps, learning_rate=1e-4,
-                  report_to="none", save_strategy="no", logging_steps=10_000, train_sampling_strategy="sequential",
-                  dataloader_pin_memory=False, freeze_embeddings=True, disable_tqdm=True, seed=0)
+    common = dict(
+        per_device_train_batch_size=args.batch,
+        max_steps=args.steps,
+        learning_rate=1e-4,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=10_000,
+        train_sampling_strategy="sequential",
+        dataloader_pin_memory=False,
+        freeze_embeddings=True,
+        disable_tqdm=True,
+        seed=0,
+    )
     results = {"plain": [], "emotion": []}
     for r in range(args.repeats):
         for kind in ("plain", "emotion"):
@@ -70,19 +80,38 @@ def main() -> None:
             cfg = EmotionConfig(output_dir=f"/tmp/hf_emo_bench_{kind}", **common)
             if kind == "plain":
                 base.get_input_embeddings().weight.requires_grad_(False)
-                tr = Trainer(model=base, args=cfg, train_dataset=ds, data_collator=DataCollatorWithPadding(tok),
-                             callbacks=[timer])
+                tr = Trainer(
+                    model=base,
+                    args=cfg,
+                    train_dataset=ds,
+                    data_collator=DataCollatorWithPadding(tok),
+                    callbacks=[timer],
+                )
             else:
-                tr = EmotionTrainer(model=base, args=cfg, task_spec=spec, train_dataset=ds,
-                                    data_collator=DataCollatorWithPadding(tok), callbacks=[timer])
+                tr = EmotionTrainer(
+                    model=base,
+                    args=cfg,
+                    task_spec=spec,
+                    train_dataset=ds,
+                    data_collator=DataCollatorWithPadding(tok),
+                    callbacks=[timer],
+                )
             tr.train()
             step = statistics.median(timer.times[1:])  # the first step pays one-off set-up
             results[kind].append(step)
             print(f"repeat {r} {kind:8} median step {step:.3f} s")
     plain, ours = statistics.median(results["plain"]), statistics.median(results["emotion"])
-    out = {"model": args.model, "task": args.task, "batch": args.batch, "steps": args.steps,
-           "max_length": args.max_length, "plain_s_per_step": round(plain, 4), "emotion_s_per_step": round(ours, 4),
-           "ratio": round(ours / plain, 4), "threads": torch.get_num_threads()}
+    out = {
+        "model": args.model,
+        "task": args.task,
+        "batch": args.batch,
+        "steps": args.steps,
+        "max_length": args.max_length,
+        "plain_s_per_step": round(plain, 4),
+        "emotion_s_per_step": round(ours, 4),
+        "ratio": round(ours / plain, 4),
+        "threads": torch.get_num_threads(),
+    }
     report(out)
 
 

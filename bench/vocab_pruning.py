@@ -24,7 +24,7 @@ def pooled(model, tokenizer, texts: list[str], batch: int = 64) -> torch.Tensor:
     out = []
     with torch.inference_mode():
         for i in range(0, len(texts), batch):
-            enc = tokenizer(texts[i:i + batch], padding=True, truncation=True, max_length=128, return_tensors="pt")
+            enc = tokenizer(texts[i : i + batch], padding=True, truncation=True, max_length=128, return_tensors="pt")
             hidden = model(**enc).last_hidden_state
             mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             out.append((hidden * mask).sum(1) / mask.sum(1))
@@ -57,18 +57,30 @@ def main() -> None:
     new_tokenizer, kept = prune_vocabulary(model, tokenizer, texts)
     seconds = time.perf_counter() - start
     params_after = sum(p.numel() for p in model.parameters())
-    test = ["query: " + t for t in load_task("redv2")["test"]["text"][:a.test_rows]]
-    same = sum(tokenizer.convert_ids_to_tokens(x) == new_tokenizer.convert_ids_to_tokens(y)
-               for x, y in zip(tokenizer(test)["input_ids"], new_tokenizer(test)["input_ids"]))
+    test = ["query: " + t for t in load_task("redv2")["test"]["text"][: a.test_rows]]
+    same = sum(
+        tokenizer.convert_ids_to_tokens(x) == new_tokenizer.convert_ids_to_tokens(y)
+        for x, y in zip(tokenizer(test)["input_ids"], new_tokenizer(test)["input_ids"])
+    )
     cos = torch.nn.functional.cosine_similarity(pooled(original, tokenizer, test), pooled(model, new_tokenizer, test))
-    result = {"model": a.model, "corpus": {"tasks": list(ROMANIAN_CORPUS), "split": "train", "texts": len(texts)},
-              "vocabulary": {"before": len(tokenizer), "after": len(kept)},
-              "parameters": {"before": params_before, "after": params_after,
-                             "share_kept": round(params_after / params_before, 4)},
-              "prune_seconds": round(seconds, 1),
-              "redv2_test": {"texts": len(test), "segmented_as_before": round(same / len(test), 4),
-                             "cosine_mean": round(float(cos.mean()), 6), "cosine_min": round(float(cos.min()), 6)},
-              "machine": "CPU-2 (2 cores, torch " + torch.__version__ + ")"}
+    result = {
+        "model": a.model,
+        "corpus": {"tasks": list(ROMANIAN_CORPUS), "split": "train", "texts": len(texts)},
+        "vocabulary": {"before": len(tokenizer), "after": len(kept)},
+        "parameters": {
+            "before": params_before,
+            "after": params_after,
+            "share_kept": round(params_after / params_before, 4),
+        },
+        "prune_seconds": round(seconds, 1),
+        "redv2_test": {
+            "texts": len(test),
+            "segmented_as_before": round(same / len(test), 4),
+            "cosine_mean": round(float(cos.mean()), 6),
+            "cosine_min": round(float(cos.min()), 6),
+        },
+        "machine": "CPU-2 (2 cores, torch " + torch.__version__ + ")",
+    }
     print(json.dumps(result, indent=2))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(f"{a.out}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -25,9 +25,27 @@ silence_known_noise()  # before transformers imports peft, which imports bitsand
 from .version import __version__  # noqa: E402,F401
 
 # the modules whose public names (their own ``__all__``, the one list of each) the package exports
-_PUBLIC_MODULES = ("data", "callbacks", "ensemble", "explain", "features", "gradnorm", "cards", "inference",
-                   "jobs.push", "losses", "metrics", "models", "quality_weights", "schedules", "teachers", "trainers",
-                   "generative", "translate", "zoo")
+_PUBLIC_MODULES = (
+    "data",
+    "callbacks",
+    "ensemble",
+    "explain",
+    "features",
+    "gradnorm",
+    "cards",
+    "inference",
+    "jobs.push",
+    "losses",
+    "metrics",
+    "models",
+    "quality_weights",
+    "schedules",
+    "teachers",
+    "trainers",
+    "generative",
+    "translate",
+    "zoo",
+)
 
 
 @functools.cache

@@ -14,9 +14,11 @@ from transformers import TrainerCallback
 
 __all__ = ["EarlyStoppingInMemory"]
 
+
 class EarlyStoppingInMemory(TrainerCallback):
-    def __init__(self, patience: int, metric: str | None = None, greater_is_better: bool | None = None,
-                 min_delta: float = 0.0) -> None:
+    def __init__(
+        self, patience: int, metric: str | None = None, greater_is_better: bool | None = None, min_delta: float = 0.0
+    ) -> None:
         if patience < 1:
             raise ValueError(f"early stopping patience must be >= 1, got {patience}")
         self.patience = patience
@@ -32,18 +34,21 @@ class EarlyStoppingInMemory(TrainerCallback):
         metric = self.metric or args.metric_for_best_model or "loss"
         greater = self.greater_is_better
         if greater is None:
-            greater = args.greater_is_better if args.metric_for_best_model == metric and \
-                args.greater_is_better is not None else not metric.endswith("loss")
+            greater = (
+                args.greater_is_better
+                if args.metric_for_best_model == metric and args.greater_is_better is not None
+                else not metric.endswith("loss")
+            )
         return (metric if metric.startswith("eval_") else f"eval_{metric}"), greater
 
     def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
         key, greater = self._key(args)
         if not metrics or key not in metrics:
-            raise KeyError(f"early stopping metric {key!r} not among the evaluation metrics "
-                           f"{sorted(metrics or {})}")
+            raise KeyError(f"early stopping metric {key!r} not among the evaluation metrics {sorted(metrics or {})}")
         value = float(metrics[key])
-        better = self.best is None or (value > self.best + self.min_delta if greater
-                                       else value < self.best - self.min_delta)
+        better = self.best is None or (
+            value > self.best + self.min_delta if greater else value < self.best - self.min_delta
+        )
         if better:
             self.best, self.best_step, self.bad_evals = value, state.global_step, 0
             if model is not None:

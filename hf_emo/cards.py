@@ -16,16 +16,32 @@ from .scrub import scrub
 
 __all__ = ["card_template_path", "render_model_card", "render_trainer_card", "render_multitask_card"]
 
-METRIC_ORDER = ("f1_micro", "subset_accuracy", "precision_micro", "recall_micro", "f1_macro", "accuracy",
-                "f1_weighted", "precision_weighted", "recall_weighted", "roc_auc_weighted", "pearson_mean",
-                "spearman_mean", "mse", "jaccard_samples", "hamming_loss")
+METRIC_ORDER = (
+    "f1_micro",
+    "subset_accuracy",
+    "precision_micro",
+    "recall_micro",
+    "f1_macro",
+    "accuracy",
+    "f1_weighted",
+    "precision_weighted",
+    "recall_weighted",
+    "roc_auc_weighted",
+    "pearson_mean",
+    "spearman_mean",
+    "mse",
+    "jaccard_samples",
+    "hamming_loss",
+)
 LANGUAGE_NAMES = {"ro": "Romanian", "en": "English", "en-ro": "English and Romanian", "multi": "multilingual"}
 
 
 def card_template_path(name: str = "student.md") -> Path:
     """``model_cards/<name>`` of the checkout, or of the installed data files."""
-    candidates = [Path(__file__).resolve().parents[1] / "model_cards" / name,
-                  Path(sys.prefix) / "share" / "hf_emo" / "model_cards" / name]
+    candidates = [
+        Path(__file__).resolve().parents[1] / "model_cards" / name,
+        Path(sys.prefix) / "share" / "hf_emo" / "model_cards" / name,
+    ]
     for c in candidates:
         if c.is_file():
             return c
@@ -73,8 +89,9 @@ def render_model_card(run_dir: str | Path, repo_id: str | None = None) -> str:
     config = json.loads(cpath.read_text())
     if adapter is not None:
         config = {"hf_emo_task": config["task"]}
-    return _render(json.loads(mpath.read_text()), config, name=run_dir.name, repo_id=repo_id, run_dir=run_dir,
-                   adapter=adapter)
+    return _render(
+        json.loads(mpath.read_text()), config, name=run_dir.name, repo_id=repo_id, run_dir=run_dir, adapter=adapter
+    )
 
 
 def _adapter_facts(run_dir: Path) -> dict[str, Any] | None:
@@ -84,17 +101,24 @@ def _adapter_facts(run_dir: Path) -> dict[str, Any] | None:
         return None
     meta, cfg = json.loads(meta_path.read_text()), json.loads(adapter_path.read_text())
     targets = cfg.get("target_modules") or []
-    return {"kind": "LoRA", "r": cfg.get("r"), "alpha": cfg.get("lora_alpha"),
-            "target_modules": sorted(targets) if isinstance(targets, list) else [str(targets)],
-            "base": public_base_model(meta.get("base_model") or cfg.get("base_model_name_or_path") or ""),
-            "label_mode": meta["label_mode"],
-            "template": meta["prompt"]["template"], "verbalisers": meta["prompt"]["verbalisers"]}
+    return {
+        "kind": "LoRA",
+        "r": cfg.get("r"),
+        "alpha": cfg.get("lora_alpha"),
+        "target_modules": sorted(targets) if isinstance(targets, list) else [str(targets)],
+        "base": public_base_model(meta.get("base_model") or cfg.get("base_model_name_or_path") or ""),
+        "label_mode": meta["label_mode"],
+        "template": meta["prompt"]["template"],
+        "verbalisers": meta["prompt"]["verbalisers"],
+    }
 
 
-GEMMA_TERMS_NOTE = ("The base model is Gemma, provided under and subject to the Gemma Terms of Use "
-                    "(ai.google.dev/gemma/terms); this adapter is a modification of it and is distributed under those "
-                    "terms, including the use restrictions of their Section 3.2. A copy of the terms "
-                    "(GEMMA_TERMS.html) and the NOTICE file are in this repository.")
+GEMMA_TERMS_NOTE = (
+    "The base model is Gemma, provided under and subject to the Gemma Terms of Use "
+    "(ai.google.dev/gemma/terms); this adapter is a modification of it and is distributed under those "
+    "terms, including the use restrictions of their Section 3.2. A copy of the terms "
+    "(GEMMA_TERMS.html) and the NOTICE file are in this repository."
+)
 
 
 def licence_of(base: str | None) -> tuple[str, str]:
@@ -104,26 +128,37 @@ def licence_of(base: str | None) -> tuple[str, str]:
     return "apache-2.0", ""
 
 
-def render_trainer_card(record: dict[str, Any], config: dict[str, Any], *, name: str,
-                        repo_id: str | None = None) -> str:
+def render_trainer_card(
+    record: dict[str, Any], config: dict[str, Any], *, name: str, repo_id: str | None = None
+) -> str:
     """The card of a trainer outside an hf_emo job (``trainer.push_to_hub()`` in another project): ``record`` is
     ``metrics.json``-shaped (``{"validation": {...}, "run": {"method": ..., "model": ..., "seed": ...}}``)."""
     return _render(scrub(record), config, name=name, repo_id=repo_id, run_dir=None)
 
 
-def _render(res: dict, config: dict, *, name: str, repo_id: str | None, run_dir: Path | None,
-            adapter: dict | None = None) -> str:
+def _render(
+    res: dict, config: dict, *, name: str, repo_id: str | None, run_dir: Path | None, adapter: dict | None = None
+) -> str:
     method = MethodDescription.from_dict(res.get("run", {}).get("method"), f"{name}/metrics.json")
     if config.get("model_type") == "hf_emo_multitask":
         return render_multitask_card(res, config, method, name=name, repo_id=repo_id, run_dir=run_dir)
     if "hf_emo_task" not in config:
-        raise ValueError(f"{name}/config.json has no hf_emo_task: the card needs the task spec hf_emo saves with a "
-                         "model")
+        raise ValueError(
+            f"{name}/config.json has no hf_emo_task: the card needs the task spec hf_emo saves with a model"
+        )
     return _render_single(res, config, method, name=name, repo_id=repo_id, run_dir=run_dir, adapter=adapter)
 
 
-def _render_single(res: dict, config: dict, method: MethodDescription, *, name: str, repo_id: str | None,
-                   run_dir: Path | None, adapter: dict | None = None) -> str:
+def _render_single(
+    res: dict,
+    config: dict,
+    method: MethodDescription,
+    *,
+    name: str,
+    repo_id: str | None,
+    run_dir: Path | None,
+    adapter: dict | None = None,
+) -> str:
     import transformers
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -136,10 +171,16 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
     base = run.get("model", "")
     base_id = hub_base_model(base)
     repo_id = repo_id or f"your-name/{name}"
-    cols = [c for c in ("test", "test_tuned", "test_stage1", "test_teacher") if c in res] or \
-        [c for c in ("validation",) if c in res]
-    labels = {"test": "student", "test_tuned": "student (tuned threshold)", "test_teacher": "teacher",
-              "test_stage1": "student before refinement", "validation": "validation"}
+    cols = [c for c in ("test", "test_tuned", "test_stage1", "test_teacher") if c in res] or [
+        c for c in ("validation",) if c in res
+    ]
+    labels = {
+        "test": "student",
+        "test_tuned": "student (tuned threshold)",
+        "test_teacher": "teacher",
+        "test_stage1": "student before refinement",
+        "validation": "validation",
+    }
     if method.settings.get("translation_column"):
         labels["test_teacher"] = f"teacher on `{method.settings['translation_column']}` (reference)"
     keys = [k for k in METRIC_ORDER if any(k in res[c] for c in cols)]
@@ -151,34 +192,64 @@ def _render_single(res: dict, config: dict, method: MethodDescription, *, name: 
     secs = run.get("train_runtime_s")
     licence, licence_note = licence_of(base)
     card_data = ModelCardData(
-        language=spec.language, license=licence, library_name="peft" if adapter else "transformers",
-        base_model=base_id or None, pipeline_tag="text-classification", metrics=list(keys[:4]),
-        tags=list(dict.fromkeys([*method.tags, spec.name])), model_name=name)
+        language=spec.language,
+        license=licence,
+        library_name="peft" if adapter else "transformers",
+        base_model=base_id or None,
+        pipeline_tag="text-classification",
+        metrics=list(keys[:4]),
+        tags=list(dict.fromkeys([*method.tags, spec.name])),
+        model_name=name,
+    )
     card = ModelCard.from_template(
-        card_data, template_path=str(card_template_path()), model_name=name, repo_id=repo_id,
-        base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})", base_model_url=_base_model_url(base),
+        card_data,
+        template_path=str(card_template_path()),
+        model_name=name,
+        repo_id=repo_id,
+        base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})",
+        base_model_url=_base_model_url(base),
         summary=f"`{base_id or Path(base).name or name}` trained on `{spec.name}` by hf_emo's `{method.trainer}` "
-                f"({method.name.lower()}).",
-        teachers=teachers, teacher_column=kd.get("teacher_column"), task=spec.to_dict(),
+        f"({method.name.lower()}).",
+        teachers=teachers,
+        teacher_column=kd.get("teacher_column"),
+        task=spec.to_dict(),
         split_sizes=run.get("split_sizes", {}),
-        substitutions=run.get("substitutions", []), method=method.summary, settings=settings,
-        threshold=run.get("threshold", 0.5), tuned="test_tuned" in res,
+        substitutions=run.get("substitutions", []),
+        method=method.summary,
+        settings=settings,
+        threshold=run.get("threshold", 0.5),
+        tuned="test_tuned" in res,
         base_threshold=res.get(cols[0] if cols else "test", {}).get("threshold", 0.5),
-        language_name=LANGUAGE_NAMES.get(spec.language, spec.language), metric_columns=[labels[c] for c in cols],
-        on_test=bool(cols) and cols[0] != "validation", metric_rows=rows,
+        language_name=LANGUAGE_NAMES.get(spec.language, spec.language),
+        metric_columns=[labels[c] for c in cols],
+        on_test=bool(cols) and cols[0] != "validation",
+        metric_rows=rows,
         has_confusion=run_dir is not None and (run_dir / "confusion_matrix.png").is_file(),
-        text_prefix=config.get("text_prefix", ""), max_length=run.get("max_length"),
+        text_prefix=config.get("text_prefix", ""),
+        max_length=run.get("max_length"),
         example_text="Ce zi frumoasă, sunt atât de fericit!" if spec.language == "ro" else "What a lovely day!",
-        command=run.get("command", ""), runtime=f"{secs / 60:.1f} min" if secs else "",
-        machine=run.get("machine", "the machine recorded in metrics.json"), trainer=method.trainer,
-        hf_emo_version=__version__, transformers_version=transformers.__version__, adapter=adapter,
-        licence_note=licence_note, bibtex=method.bibtex((spec.citation or _registered_citation(spec.name),)),
+        command=run.get("command", ""),
+        runtime=f"{secs / 60:.1f} min" if secs else "",
+        machine=run.get("machine", "the machine recorded in metrics.json"),
+        trainer=method.trainer,
+        hf_emo_version=__version__,
+        transformers_version=transformers.__version__,
+        adapter=adapter,
+        licence_note=licence_note,
+        bibtex=method.bibtex((spec.citation or _registered_citation(spec.name),)),
     )
     return str(card)
 
 
-def render_multitask_card(res: dict, config: dict, method: MethodDescription, *, name: str,
-                          repo_id: str | None = None, run_dir: Path | None = None) -> str:
+def render_multitask_card(
+    res: dict,
+    config: dict,
+    method: MethodDescription,
+    *,
+    name: str,
+    repo_id: str | None = None,
+    run_dir: Path | None = None,
+) -> str:
     """The README.md of a multi-task model: every task's data and test metrics, the method, the label correlation
     and GradNorm plots."""
     import transformers
@@ -193,8 +264,13 @@ def render_multitask_card(res: dict, config: dict, method: MethodDescription, *,
     repo_id = repo_id or f"your-name/{name}"
     kd = _teacher_facts(run, method)
     sizes = run.get("split_sizes", {})
-    tasks = [{**s.to_dict(), "sizes": " / ".join(str(sizes.get(s.name, {}).get(k, "–"))
-                                                 for k in ("train", "validation", "test"))} for s in specs]
+    tasks = [
+        {
+            **s.to_dict(),
+            "sizes": " / ".join(str(sizes.get(s.name, {}).get(k, "–")) for k in ("train", "validation", "test")),
+        }
+        for s in specs
+    ]
     cols = [c for c in ("test", "test_tuned") if c in res] or [c for c in ("validation",) if c in res]
     rows = []
     for spec in specs:
@@ -202,42 +278,80 @@ def render_multitask_card(res: dict, config: dict, method: MethodDescription, *,
             key = f"{spec.name}_{k}"
             if any(key in res[c] for c in cols):
                 rows.append({"task": spec.name, "name": k, "values": [_fmt(k, res[c].get(key, "")) for c in cols]})
-    settings = [(k, run.get(k)) for k in ("head_layout", "shared_layer_size", "pooling", "max_length",
-                                          "freeze_encoder", "train_fraction", "max_train_samples", "thresholds")
-                if run.get(k) not in (None, {}, "")]
+    settings = [
+        (k, run.get(k))
+        for k in (
+            "head_layout",
+            "shared_layer_size",
+            "pooling",
+            "max_length",
+            "freeze_encoder",
+            "train_fraction",
+            "max_train_samples",
+            "thresholds",
+        )
+        if run.get(k) not in (None, {}, "")
+    ]
     settings += [(k, v) for k, v in method.settings.items() if v not in (None, {}, "") and k not in TEACHER_KEYS]
-    subs = [f"`{s.name}`: {s.split_note}" for s in specs if "substitute" in s.description.lower()
-            or "re-split" in s.split_note]
+    subs = [
+        f"`{s.name}`: {s.split_note}"
+        for s in specs
+        if "substitute" in s.description.lower() or "re-split" in s.split_note
+    ]
     if run.get("max_train_samples") or run.get("train_fraction"):
-        subs.append(f"training sets reduced: caps {run.get('max_train_samples') or {}}, fractions "
-                    f"{run.get('train_fraction') or {}}")
+        subs.append(
+            f"training sets reduced: caps {run.get('max_train_samples') or {}}, fractions "
+            f"{run.get('train_fraction') or {}}"
+        )
     primary = run.get("primary_task", specs[0].name)
     lang = next(s.language for s in specs if s.name == primary)
     card_data = ModelCardData(
-        language=sorted({s.language for s in specs}), license="apache-2.0", library_name="transformers",
-        base_model=base_id or None, pipeline_tag="text-classification",
-        tags=list(dict.fromkeys([*method.tags, *[s.name for s in specs]])), model_name=name)
+        language=sorted({s.language for s in specs}),
+        license="apache-2.0",
+        library_name="transformers",
+        base_model=base_id or None,
+        pipeline_tag="text-classification",
+        tags=list(dict.fromkeys([*method.tags, *[s.name for s in specs]])),
+        model_name=name,
+    )
     secs = run.get("train_runtime_s")
     shown = f"`{base_id or Path(base).name or name}`"
     card = ModelCard.from_template(
-        card_data, template_path=str(card_template_path("multitask.md")), model_name=name, repo_id=repo_id,
-        base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})", base_model_url=_base_model_url(base),
-        summary=(f"{shown} trained on {len(specs)} tasks at once" if len(specs) > 1
-                 else f"{shown} trained on one task (the single-task baseline of a multi-task study)")
-        + f" by hf_emo's `{method.trainer}`" + (" with multi-task knowledge distillation."
-                                                if kd.get("teachers") or kd.get("teacher_columns") else "."),
-        tasks=tasks, primary_task=primary, teachers=kd.get("teachers") or {},
-        teacher_columns=kd.get("teacher_columns") or {}, substitutions=subs,
-        method=method.summary, settings=settings, tuned="test_tuned" in res,
+        card_data,
+        template_path=str(card_template_path("multitask.md")),
+        model_name=name,
+        repo_id=repo_id,
+        base_model=base_id or f"a local model ({Path(base).name or 'unnamed'})",
+        base_model_url=_base_model_url(base),
+        summary=(
+            f"{shown} trained on {len(specs)} tasks at once"
+            if len(specs) > 1
+            else f"{shown} trained on one task (the single-task baseline of a multi-task study)"
+        )
+        + f" by hf_emo's `{method.trainer}`"
+        + (" with multi-task knowledge distillation." if kd.get("teachers") or kd.get("teacher_columns") else "."),
+        tasks=tasks,
+        primary_task=primary,
+        teachers=kd.get("teachers") or {},
+        teacher_columns=kd.get("teacher_columns") or {},
+        substitutions=subs,
+        method=method.summary,
+        settings=settings,
+        tuned="test_tuned" in res,
         metric_columns=[{"test": "test", "test_tuned": "test (tuned)", "validation": "validation"}[c] for c in cols],
-        on_test=bool(cols) and cols[0] != "validation", metric_rows=rows, head_layout=config.get("head_layout"),
+        on_test=bool(cols) and cols[0] != "validation",
+        metric_rows=rows,
+        head_layout=config.get("head_layout"),
         has_correlation=run_dir is not None and (run_dir / "label_correlation.png").is_file(),
         has_weights=run_dir is not None and (run_dir / "task_weights.png").is_file(),
         text_prefix=config.get("text_prefix", ""),
         example_text="Ce zi frumoasă, sunt atât de fericit!" if lang == "ro" else "What a lovely day!",
-        max_length=run.get("max_length"), command=run.get("command", ""),
-        runtime=f"{secs / 60:.1f} min" if secs else "", machine=run.get("machine", ""),
-        hf_emo_version=__version__, transformers_version=transformers.__version__,
+        max_length=run.get("max_length"),
+        command=run.get("command", ""),
+        runtime=f"{secs / 60:.1f} min" if secs else "",
+        machine=run.get("machine", ""),
+        hf_emo_version=__version__,
+        transformers_version=transformers.__version__,
         bibtex=method.bibtex(tuple(s.citation or _registered_citation(s.name) for s in specs)),
     )
     return str(card)

@@ -6,7 +6,8 @@ __all__ = ["BIBTEX"]
 
 BIBTEX = {
     "matei_mtkd": """@misc{matei_mtkd_romanian,
-  title  = {Cross-Lingual and Multi-Task Learning with Knowledge Distillation for Emotion Recognition in Low-Resource Romanian},
+  title  = {Cross-Lingual and Multi-Task Learning with Knowledge Distillation for Emotion Recognition in
+            Low-Resource Romanian},
   author = {Matei, Vlad-Cristian},
   note   = {National University of Science and Technology POLITEHNICA Bucharest}
 }""",
@@ -25,7 +26,8 @@ BIBTEX = {
 }""",
     "avram2022": """@inproceedings{avram2022distilling,
   title     = {Distilling the Knowledge of {R}omanian {BERT}s Using Multiple Teachers},
-  author    = {Avram, Andrei-Marius and Catrina, Darius and Cercel, Dumitru-Clementin and Dasc{\\u{a}}lu, Mihai and Rebedea, Traian and P{\\u{a}}{\\c{s}}, Vasile and Tufi{\\c{s}}, Dan},
+  author    = {Avram, Andrei-Marius and Catrina, Darius and Cercel, Dumitru-Clementin and Dasc{\\u{a}}lu, Mihai and
+               Rebedea, Traian and P{\\u{a}}{\\c{s}}, Vasile and Tufi{\\c{s}}, Dan},
   booktitle = {Proceedings of the Thirteenth Language Resources and Evaluation Conference},
   year      = {2022}
 }""",

@@ -32,8 +32,9 @@ def probabilities_to_logits(probs: np.ndarray, problem_type: str, eps: float = 1
     return np.log(p / (1 - p)) if problem_type == "multi_label" else np.log(p)
 
 
-def evaluate_ensemble(spec: TaskSpec, labels: np.ndarray, member_logits: Mapping[str, np.ndarray],
-                      threshold: float = 0.5) -> dict:
+def evaluate_ensemble(
+    spec: TaskSpec, labels: np.ndarray, member_logits: Mapping[str, np.ndarray], threshold: float = 0.5
+) -> dict:
     """``{"members": {name: metrics}, "ensemble": metrics}``: each member's metrics next to the ensemble's."""
     members = {name: task_metrics(spec, labels, lg, threshold) for name, lg in member_logits.items()}
     mean = ensemble_probabilities(list(member_logits.values()), spec.problem_type)

@@ -19,8 +19,16 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["WordScores", "explain_texts", "trigger_scores", "trigger_f1", "trigger_map", "tune_trigger_threshold",
-           "render_terminal", "render_html"]
+__all__ = [
+    "WordScores",
+    "explain_texts",
+    "trigger_scores",
+    "trigger_f1",
+    "trigger_map",
+    "tune_trigger_threshold",
+    "render_terminal",
+    "render_html",
+]
 
 _WORD = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
 
@@ -45,8 +53,16 @@ def split_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 
 
 @torch.inference_mode()
-def trigger_scores(model, tokenizer, texts: Sequence[str], *, batch_size: int = 32, max_length: int | None = None,
-                   text_prefix: str | None = None, device=None) -> list[WordScores]:
+def trigger_scores(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    text_prefix: str | None = None,
+    device=None,
+) -> list[WordScores]:
     """Per-word trigger scores of ``texts`` under ``model`` (any HF classifier that returns hidden states).
 
     The model's ``config.text_prefix`` (e.g. E5's ``"query: "``) is prepended unless ``text_prefix`` is given; its
@@ -60,9 +76,16 @@ def trigger_scores(model, tokenizer, texts: Sequence[str], *, batch_size: int = 
     out: list[WordScores] = []
     with eval_mode(model):
         for i in range(0, len(texts), batch_size):
-            chunk = list(texts[i:i + batch_size])
-            enc = tokenizer([prefix + t for t in chunk], truncation=True, max_length=limit, padding=True,
-                            return_offsets_mapping=True, return_special_tokens_mask=True, return_tensors="pt")
+            chunk = list(texts[i : i + batch_size])
+            enc = tokenizer(
+                [prefix + t for t in chunk],
+                truncation=True,
+                max_length=limit,
+                padding=True,
+                return_offsets_mapping=True,
+                return_special_tokens_mask=True,
+                return_tensors="pt",
+            )
             offsets = enc.pop("offset_mapping")
             special = enc.pop("special_tokens_mask")
             hidden = model(**{k: v.to(dev) for k, v in enc.items()}, output_hidden_states=True).hidden_states[-1]
@@ -112,8 +135,11 @@ def trigger_map(scores: Sequence[Sequence[float]], gold: Sequence[Sequence[int]]
     from sklearn.metrics import average_precision_score
 
     _flat(scores, gold)
-    aps = [average_precision_score(np.asarray(g, int), np.asarray(s, float))
-           for s, g in zip(scores, gold) if np.any(np.asarray(g) == 1)]
+    aps = [
+        average_precision_score(np.asarray(g, int), np.asarray(s, float))
+        for s, g in zip(scores, gold)
+        if np.any(np.asarray(g) == 1)
+    ]
     return float(np.mean(aps)) if aps else 0.0
 
 
@@ -157,8 +183,12 @@ def render_terminal(item: WordScores, threshold: float, color: bool | None = Non
     return "".join(parts)
 
 
-def render_html(items: Sequence[WordScores], threshold: float | Sequence[float], title: str = "hf_emo trigger words",
-                labels: Sequence[str] | None = None) -> str:
+def render_html(
+    items: Sequence[WordScores],
+    threshold: float | Sequence[float],
+    title: str = "hf_emo trigger words",
+    labels: Sequence[str] | None = None,
+) -> str:
     """A standalone HTML page: one paragraph per text, every word shaded by its score (the trigger words above
     ``threshold`` in red, the others in a faint grey) with the score in its tooltip. ``threshold`` is one value or
     one per text."""
@@ -174,23 +204,27 @@ def render_html(items: Sequence[WordScores], threshold: float | Sequence[float],
             parts.append(html.escape(it.text[last:s]))
             a = _level(sc, lo, hi)
             bg = f"rgba(220,40,40,{0.25 + 0.6 * a:.2f})" if sc >= threshold else f"rgba(120,120,120,{0.15 * a:.2f})"
-            parts.append(f'<span class="w{" trig" if sc >= threshold else ""}" style="background:{bg}" '
-                         f'title="{sc:.3f}">{html.escape(w)}</span>')
+            parts.append(
+                f'<span class="w{" trig" if sc >= threshold else ""}" style="background:{bg}" '
+                f'title="{sc:.3f}">{html.escape(w)}</span>'
+            )
             last = e
         parts.append(html.escape(it.text[last:]))
         label = f'<span class="lab">{html.escape(labels[k])}</span> ' if labels else ""
         rows.append(f"<p>{label}{''.join(parts)}</p>")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
-            "body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.9}"
-            ".w{padding:1px 2px;border-radius:3px}.trig{font-weight:600}.lab{color:#555;font-size:.85em}"
-            "</style></head><body><h1>" + html.escape(title) + "</h1><p>Word shade: cosine similarity to the first "
-            "token's last hidden state (Wang et al. 2024 §3.4); red words are at or above the threshold "
-            f"({', '.join(sorted({f'{t:.3f}' for t in thresholds}))}).</p>"
-            + "\n".join(rows) + "</body></html>\n")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>" + html.escape(title) + "</title><style>"
+        "body{font-family:sans-serif;max-width:52em;margin:2em auto;line-height:1.9}"
+        ".w{padding:1px 2px;border-radius:3px}.trig{font-weight:600}.lab{color:#555;font-size:.85em}"
+        "</style></head><body><h1>" + html.escape(title) + "</h1><p>Word shade: cosine similarity to the first "
+        "token's last hidden state (Wang et al. 2024 §3.4); red words are at or above the threshold "
+        f"({', '.join(sorted({f'{t:.3f}' for t in thresholds}))}).</p>" + "\n".join(rows) + "</body></html>\n"
+    )
 
 
-def explain_texts(model_name_or_path: str, texts: Sequence[str], *, threshold: float | None = None,
-                  batch_size: int = 32) -> tuple[list[WordScores], list[str], list[float]]:
+def explain_texts(
+    model_name_or_path: str, texts: Sequence[str], *, threshold: float | None = None, batch_size: int = 32
+) -> tuple[list[WordScores], list[str], list[float]]:
     """``(word scores, label line, trigger threshold)`` per text for a fine-tuned classifier (folder or Hub id).
 
     The label line names the labels ``predict`` chooses (at the model's tuned threshold(s)) with their

@@ -23,11 +23,20 @@ __all__ = ["cache_encoder_features"]
 
 
 @torch.inference_mode()
-def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
-                           max_length: int | None = None, batch_size: int = 64,
-                           device: str | torch.device | None = None, column: str = "features",
-                           drop_token_columns: bool = True, desc: str = "encoder features",
-                           cache_dir: str | Path | None = None) -> Dataset | DatasetDict:
+def cache_encoder_features(
+    model,
+    dataset: Dataset | DatasetDict,
+    tokenizer=None,
+    *,
+    text_column: str = "text",
+    max_length: int | None = None,
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    column: str = "features",
+    drop_token_columns: bool = True,
+    desc: str = "encoder features",
+    cache_dir: str | Path | None = None,
+) -> Dataset | DatasetDict:
     """Add ``column``: the model's pooled encoder output ``(H,)`` per row, computed once in eval mode.
 
     Rows are read from ``input_ids`` / ``attention_mask``, or tokenised from ``text_column`` with ``tokenizer`` (and
@@ -37,27 +46,61 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
     fingerprint, and later calls load it instead of running the encoder again (runs over several seeds).
     """
     if isinstance(dataset, DatasetDict):
-        return DatasetDict({k: cache_encoder_features(model, v, tokenizer, text_column=text_column,
-                                                      max_length=max_length, batch_size=batch_size, device=device,
-                                                      column=column, drop_token_columns=drop_token_columns,
-                                                      desc=f"{desc} [{k}]", cache_dir=cache_dir)
-                            for k, v in dataset.items()})
+        return DatasetDict(
+            {
+                k: cache_encoder_features(
+                    model,
+                    v,
+                    tokenizer,
+                    text_column=text_column,
+                    max_length=max_length,
+                    batch_size=batch_size,
+                    device=device,
+                    column=column,
+                    drop_token_columns=drop_token_columns,
+                    desc=f"{desc} [{k}]",
+                    cache_dir=cache_dir,
+                )
+                for k, v in dataset.items()
+            }
+        )
     if cache_dir is not None:
-        return disk_cached(cache_dir, _cache_ident(model, dataset, tokenizer is not None, text_column, max_length,
-                                                   column, drop_token_columns),
-                           lambda: cache_encoder_features(model, dataset, tokenizer, text_column=text_column,
-                                                          max_length=max_length, batch_size=batch_size, device=device,
-                                                          column=column, drop_token_columns=drop_token_columns,
-                                                          desc=desc))
+        return disk_cached(
+            cache_dir,
+            _cache_ident(model, dataset, tokenizer is not None, text_column, max_length, column, drop_token_columns),
+            lambda: cache_encoder_features(
+                model,
+                dataset,
+                tokenizer,
+                text_column=text_column,
+                max_length=max_length,
+                batch_size=batch_size,
+                device=device,
+                column=column,
+                drop_token_columns=drop_token_columns,
+                desc=desc,
+            ),
+        )
     if tokenizer is None and "input_ids" not in dataset.column_names:
-        raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or pass "
-                         "tokenizer= to tokenise its text column")
+        raise ValueError(
+            f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or pass "
+            "tokenizer= to tokenise its text column"
+        )
     if tokenizer is not None and text_column not in dataset.column_names:
         raise ValueError(f"dataset has no text column {text_column!r} (columns: {dataset.column_names})")
     pad_id = getattr(model.encoder.config, "pad_token_id", None) or 0
     chunks = []
-    for batch in model_batches(model, dataset, tokenizer, text_column=text_column, max_length=max_length,
-                               batch_size=batch_size, device=device, pad_id=pad_id, desc=desc):
+    for batch in model_batches(
+        model,
+        dataset,
+        tokenizer,
+        text_column=text_column,
+        max_length=max_length,
+        batch_size=batch_size,
+        device=device,
+        pad_id=pad_id,
+        desc=desc,
+    ):
         pooled, _ = model.encode(**batch)
         chunks.append(pooled.float().cpu().numpy())
     values = np.concatenate(chunks).astype(np.float32)
@@ -71,8 +114,15 @@ def cache_encoder_features(model, dataset: Dataset | DatasetDict, tokenizer=None
 
 def _cache_ident(model, dataset: Dataset, tokenised_here: bool, *parts) -> dict:
     enc = model.encoder.config
-    return {"encoder": getattr(enc, "_name_or_path", ""), "layers": enc.num_hidden_layers,
-            "hidden": enc.hidden_size, "pooling": model.config.pooling, "prefix": model.config.text_prefix,
-            "max_length": model.config.max_seq_length, "rows": len(dataset),
-            "fingerprint": getattr(dataset, "_fingerprint", None), "tokenised_here": tokenised_here,
-            "parts": [str(p) for p in parts]}
+    return {
+        "encoder": getattr(enc, "_name_or_path", ""),
+        "layers": enc.num_hidden_layers,
+        "hidden": enc.hidden_size,
+        "pooling": model.config.pooling,
+        "prefix": model.config.text_prefix,
+        "max_length": model.config.max_seq_length,
+        "rows": len(dataset),
+        "fingerprint": getattr(dataset, "_fingerprint", None),
+        "tokenised_here": tokenised_here,
+        "parts": [str(p) for p in parts],
+    }

@@ -40,8 +40,9 @@ def dann_lambda(progress: float, gamma: float = 10.0) -> float:
     return 2.0 / (1.0 + math.exp(-gamma * p)) - 1.0
 
 
-def adversarial_lambda_at(step: int, max_steps: int, schedule: str = "dann", scale: float = 1.0,
-                          gamma: float = 10.0) -> float:
+def adversarial_lambda_at(
+    step: int, max_steps: int, schedule: str = "dann", scale: float = 1.0, gamma: float = 10.0
+) -> float:
     """The coefficient at a global step: a pure function of the step, so resuming continues it exactly."""
     if schedule == "constant":
         return float(scale)

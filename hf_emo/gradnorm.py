@@ -16,6 +16,7 @@ from .losses import gradnorm_loss
 
 __all__ = ["GradNormWeights"]
 
+
 class GradNormWeights:
     def __init__(self, task_names: list[str], alpha: float = 1.0, lr: float = 1e-3, min_weight: float = 1e-3) -> None:
         if alpha < 0:
@@ -64,13 +65,15 @@ class GradNormWeights:
         """Add ``grad_W L_task`` (a second, partial backward through the shared weights ``params``) and the loss of
         one micro-batch of ``task`` to this optimizer step's sums."""
         grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
-        flat = torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1).float()
-                          for g, p in zip(grads, params)])
+        flat = torch.cat(
+            [(g if g is not None else torch.zeros_like(p)).reshape(-1).float() for g, p in zip(grads, params)]
+        )
         self.grads[task] = self.grads.get(task, 0) + flat
         self.losses[task] = self.losses.get(task, 0) + loss.detach().float()
 
-    def end_step(self, step: int, *, num_parameters: int, device=None, reduce=None, op: str = "mean",
-                 every_task: bool = False) -> None:
+    def end_step(
+        self, step: int, *, num_parameters: int, device=None, reduce=None, op: str = "mean", every_task: bool = False
+    ) -> None:
         """Update the weights from this optimizer step's sums, then clear them; ``history`` gets the new weights
         under ``step``. ``reduce(tensor, op)`` sums or averages across processes (``op``: ``sum`` when the losses
         are normalised by the global item count, else ``mean``); ``every_task``: every process reduces every task,
@@ -94,9 +97,14 @@ class GradNormWeights:
         self.history.append({"step": step, **{f"task_weight_{t}": w for t, w in self.as_dict().items()}})
 
     def state_dict(self) -> dict:
-        return {"weights": self.weights.data.clone(), "initial_losses": self.initial_losses.clone(),
-                "optimizer": self.optimizer.state_dict(), "steps": self.steps, "task_names": self.task_names,
-                "alpha": self.alpha}
+        return {
+            "weights": self.weights.data.clone(),
+            "initial_losses": self.initial_losses.clone(),
+            "optimizer": self.optimizer.state_dict(),
+            "steps": self.steps,
+            "task_names": self.task_names,
+            "alpha": self.alpha,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         if list(state["task_names"]) != self.task_names:

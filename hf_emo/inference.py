@@ -19,6 +19,7 @@ from .models.forward import batched_logits
 
 __all__ = ["Predictions", "predict", "predict_multitask", "decode_labels", "model_task_spec", "load_predictor"]
 
+
 @dataclass
 class Predictions:
     """Per text: logits, probabilities (sigmoid / softmax / the values for regression) and decoded labels."""
@@ -33,12 +34,15 @@ class Predictions:
 
     def rows(self, digits: int = 4) -> list[dict[str, Any]]:
         """``[{"text", "labels", "scores": {label: probability}}]``, JSON-ready."""
-        return [{"text": t, "labels": lab, "scores": {n: round(float(v), digits) for n, v in zip(self.label_names, p)}}
-                for t, lab, p in zip(self.texts, self.labels, self.probabilities)]
+        return [
+            {"text": t, "labels": lab, "scores": {n: round(float(v), digits) for n, v in zip(self.label_names, p)}}
+            for t, lab, p in zip(self.texts, self.labels, self.probabilities)
+        ]
 
 
-def decode_labels(probs: np.ndarray, label_names: list[str], problem_type: str,
-                  threshold: float | list[float]) -> list[list[str]]:
+def decode_labels(
+    probs: np.ndarray, label_names: list[str], problem_type: str, threshold: float | list[float]
+) -> list[list[str]]:
     """Multi-label: every label with probability >= ``threshold`` (one value, or one per label); single-label: the
     arg-max; regression: none."""
     if problem_type == "multi_label":
@@ -96,8 +100,17 @@ def load_predictor(model_or_path, tokenizer=None):
     return model_or_path, tokenizer
 
 
-def predict(model, tokenizer=None, texts: list[str] = (), *, threshold: float | None = None, batch_size: int = 32,
-            max_length: int | None = None, device=None, desc: str = "predicting") -> Predictions:
+def predict(
+    model,
+    tokenizer=None,
+    texts: list[str] = (),
+    *,
+    threshold: float | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    device=None,
+    desc: str = "predicting",
+) -> Predictions:
     """Labels and probabilities of a fine-tuned single-task classifier (a model object with its tokenizer, or a
     path / Hub id; also an adapter folder of ``hf-emo generative``). ``threshold`` defaults to the one tuned at
     training (``config.hf_emo_threshold``) or 0.5."""
@@ -106,15 +119,24 @@ def predict(model, tokenizer=None, texts: list[str] = (), *, threshold: float | 
     model, tokenizer = load_predictor(model, tokenizer)
     texts = _check_texts(texts)
     spec = model_task_spec(model)
-    thr = decision_threshold(threshold if threshold is not None else getattr(model.config, "hf_emo_threshold", None),
-                             len(spec.label_names))
-    logits = batched_logits(model, tokenizer, texts, batch_size=batch_size, max_length=max_length, device=device,
-                            desc=desc)
+    thr = decision_threshold(
+        threshold if threshold is not None else getattr(model.config, "hf_emo_threshold", None), len(spec.label_names)
+    )
+    logits = batched_logits(
+        model, tokenizer, texts, batch_size=batch_size, max_length=max_length, device=device, desc=desc
+    )
     if isinstance(logits, dict):
         raise ValueError("this is a multi-task model: use predict_multitask")
     probs = probabilities(logits, spec.problem_type)
-    return Predictions(texts, logits, probs, decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
-                       list(spec.label_names), spec.problem_type, thr)
+    return Predictions(
+        texts,
+        logits,
+        probs,
+        decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+        list(spec.label_names),
+        spec.problem_type,
+        thr,
+    )
 
 
 def _predict_generative(path: str, texts: list[str], *, threshold: float | None, batch_size: int) -> Predictions:
@@ -129,18 +151,27 @@ def _predict_generative(path: str, texts: list[str], *, threshold: float | None,
     texts = _check_texts(texts)
     spec = fmt.spec
     if meta["label_mode"] == "completion":
-        logits = label_scores(model, tokenizer, fmt, texts, batch_size=batch_size,
-                              max_text_tokens=meta.get("max_text_tokens"))
+        logits = label_scores(
+            model, tokenizer, fmt, texts, batch_size=batch_size, max_text_tokens=meta.get("max_text_tokens")
+        )
     else:
         logits = batched_logits(model, tokenizer, texts, batch_size=batch_size)
     thr = decision_threshold(threshold if threshold is not None else meta.get("threshold"), len(spec.label_names))
     probs = probabilities(logits, spec.problem_type)
-    return Predictions(texts, logits, probs, decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
-                       list(spec.label_names), spec.problem_type, thr)
+    return Predictions(
+        texts,
+        logits,
+        probs,
+        decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+        list(spec.label_names),
+        spec.problem_type,
+        thr,
+    )
 
 
-def predict_multitask(model, tokenizer, texts: list[str], *, threshold: float | None = None,
-                      batch_size: int = 32, device=None) -> dict[str, Predictions]:
+def predict_multitask(
+    model, tokenizer, texts: list[str], *, threshold: float | None = None, batch_size: int = 32, device=None
+) -> dict[str, Predictions]:
     """``{task: Predictions}`` of a :class:`~hf_emo.models.MultiTaskModel` (every task's head on the same texts);
     multi-label thresholds default to the ones tuned per task at training (``config.thresholds``)."""
     texts = _check_texts(texts)
@@ -148,10 +179,17 @@ def predict_multitask(model, tokenizer, texts: list[str], *, threshold: float | 
     out = {}
     for task in model.task_names:
         spec = model.task_spec(task)
-        thr = decision_threshold(threshold if threshold is not None else (model.config.thresholds or {}).get(task),
-                                 len(spec.label_names))
+        thr = decision_threshold(
+            threshold if threshold is not None else (model.config.thresholds or {}).get(task), len(spec.label_names)
+        )
         probs = probabilities(logits[task], spec.problem_type)
-        out[task] = Predictions(texts, logits[task], probs,
-                                decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
-                                list(spec.label_names), spec.problem_type, thr)
+        out[task] = Predictions(
+            texts,
+            logits[task],
+            probs,
+            decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+            list(spec.label_names),
+            spec.problem_type,
+            thr,
+        )
     return out

@@ -22,19 +22,45 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
-    "reduce_items", "bce_loss", "ce_loss", "mse_loss", "bce_single_label_loss", "label_smoothed_ce_loss",
-    "focal_loss", "focal_ce_loss", "SUPERVISED_LOSSES", "SUPERVISED_LOSS_INFO", "LossInfo", "loss_info",
-    "register_loss", "get_supervised_loss", "supervised_loss",
-    "soft_ce_loss", "soft_target_loss", "causal_lm_loss",
-    "check_temperature", "check_alpha", "kd_kl_loss", "kd_bernoulli_loss", "kd_mse_loss", "cosine_hidden_loss",
+    "reduce_items",
+    "bce_loss",
+    "ce_loss",
+    "mse_loss",
+    "bce_single_label_loss",
+    "label_smoothed_ce_loss",
+    "focal_loss",
+    "focal_ce_loss",
+    "SUPERVISED_LOSSES",
+    "SUPERVISED_LOSS_INFO",
+    "LossInfo",
+    "loss_info",
+    "register_loss",
+    "get_supervised_loss",
+    "supervised_loss",
+    "soft_ce_loss",
+    "soft_target_loss",
+    "causal_lm_loss",
+    "check_temperature",
+    "check_alpha",
+    "kd_kl_loss",
+    "kd_bernoulli_loss",
+    "kd_mse_loss",
+    "cosine_hidden_loss",
     "token_cosine_loss",
-    "mix_losses", "KD_LOSSES", "KD_LOSS_INFO", "register_kd_loss", "get_kd_loss", "default_kd_loss", "teacher_logits_from_probs",
+    "mix_losses",
+    "KD_LOSSES",
+    "KD_LOSS_INFO",
+    "register_kd_loss",
+    "get_kd_loss",
+    "default_kd_loss",
+    "teacher_logits_from_probs",
     "gradnorm_loss",
 ]
 
 
-def reduce_items(per_item: torch.Tensor, weight: torch.Tensor | None = None,
-                 num_items_in_batch: int | torch.Tensor | None = None) -> torch.Tensor:
+def reduce_items(
+    per_item: torch.Tensor, weight: torch.Tensor | None = None, num_items_in_batch: int | torch.Tensor | None = None
+) -> torch.Tensor:
     """``sum_i w_i * l_i / N`` with ``N = num_items_in_batch`` or ``per_item.numel()``.
 
     ``weight`` has one value per example (shape ``(B,)``) and broadcasts over the label axis.
@@ -48,15 +74,17 @@ def reduce_items(per_item: torch.Tensor, weight: torch.Tensor | None = None,
     return per_item.sum() / denom
 
 
-def bce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-             num_items_in_batch=None) -> torch.Tensor:
+def bce_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None, num_items_in_batch=None
+) -> torch.Tensor:
     """Multi-label binary cross-entropy with logits (Matei Eq. for L_BCE), one item per label cell."""
     per = F.binary_cross_entropy_with_logits(logits.float(), targets.float(), reduction="none")
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def ce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-            num_items_in_batch=None) -> torch.Tensor:
+def ce_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None, num_items_in_batch=None
+) -> torch.Tensor:
     """Single-label cross-entropy, one item per example; targets of -100 are ignored."""
     targets = targets.long().view(-1)
     per = F.cross_entropy(logits.float().view(targets.numel(), -1), targets, reduction="none", ignore_index=-100)
@@ -65,44 +93,65 @@ def ce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | 
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def mse_loss(preds: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-             num_items_in_batch=None) -> torch.Tensor:
+def mse_loss(
+    preds: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None, num_items_in_batch=None
+) -> torch.Tensor:
     """Regression mean squared error, one item per (example, dimension)."""
     preds = preds.float().view(targets.shape[0], -1)
     per = (preds - targets.float().view(targets.shape[0], -1)) ** 2
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def bce_single_label_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-                          num_items_in_batch=None) -> torch.Tensor:
+def bce_single_label_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None, num_items_in_batch=None
+) -> torch.Tensor:
     """Single-label classes trained as independent sigmoids: BCE against the one-hot target, averaged over the
     classes of an example (Matei §3.3 trains the auxiliary sentiment and news tasks this way). One item per
     example, as for CE, so it mixes with the other tasks' losses on one scale; targets of -100 are ignored."""
     targets = targets.long().view(-1)
     keep = targets.ne(-100)
     onehot = F.one_hot(targets.clamp(min=0), logits.shape[-1]).float()
-    per = F.binary_cross_entropy_with_logits(logits.float().view(targets.numel(), -1), onehot,
-                                             reduction="none").mean(-1) * keep
+    per = (
+        F.binary_cross_entropy_with_logits(logits.float().view(targets.numel(), -1), onehot, reduction="none").mean(-1)
+        * keep
+    )
     if num_items_in_batch is None:
         num_items_in_batch = keep.sum().clamp(min=1)
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def label_smoothed_ce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-                           num_items_in_batch=None, *, smoothing: float = 0.1) -> torch.Tensor:
+def label_smoothed_ce_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+    *,
+    smoothing: float = 0.1,
+) -> torch.Tensor:
     """Cross-entropy against ``(1 - eps) * one_hot + eps / C`` (Szegedy et al. 2016), one item per example."""
     if not 0.0 <= smoothing < 1.0:
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing!r}")
     targets = targets.long().view(-1)
-    per = F.cross_entropy(logits.float().view(targets.numel(), -1), targets, reduction="none", ignore_index=-100,
-                          label_smoothing=smoothing)
+    per = F.cross_entropy(
+        logits.float().view(targets.numel(), -1),
+        targets,
+        reduction="none",
+        ignore_index=-100,
+        label_smoothing=smoothing,
+    )
     if num_items_in_batch is None:
         num_items_in_batch = targets.ne(-100).sum().clamp(min=1)
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def focal_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-               num_items_in_batch=None, *, gamma: float = 2.0) -> torch.Tensor:
+def focal_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+    *,
+    gamma: float = 2.0,
+) -> torch.Tensor:
     """Multi-label sigmoid focal loss (Lin et al. 2017, Eq. 4 without the class weight):
     ``-(1 - p_t)^gamma log p_t`` per label cell; ``gamma = 0`` is BCE."""
     if gamma < 0:
@@ -113,8 +162,14 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor
     return reduce_items((1 - p_t) ** gamma * bce, weight, num_items_in_batch)
 
 
-def focal_ce_loss(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None,
-                  num_items_in_batch=None, *, gamma: float = 2.0) -> torch.Tensor:
+def focal_ce_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+    *,
+    gamma: float = 2.0,
+) -> torch.Tensor:
     """Single-label softmax focal loss (Lin et al. 2017): ``-(1 - p_y)^gamma log p_y`` per example."""
     if gamma < 0:
         raise ValueError(f"gamma must be >= 0, got {gamma!r}")
@@ -147,8 +202,15 @@ class LossInfo:
 SUPERVISED_LOSS_INFO: dict[str, LossInfo] = {"auto": LossInfo("the problem type's loss (BCE, CE or MSE)")}
 
 
-def register_loss(name: str, fn: SupervisedLoss | None = None, *, problem_types: tuple[str, ...] = PROBLEM_TYPES,
-                  summary: str | None = None, citation: str | None = None, overwrite: bool = False):
+def register_loss(
+    name: str,
+    fn: SupervisedLoss | None = None,
+    *,
+    problem_types: tuple[str, ...] = PROBLEM_TYPES,
+    summary: str | None = None,
+    citation: str | None = None,
+    overwrite: bool = False,
+):
     """Register ``fn(logits, labels, weight=None, num_items_in_batch=None, **options)`` as the gold-label loss
     ``name`` for ``problem_types``, with the words (``summary``) and the paper (``citation``) that cards and reports
     give for it. Usable as a decorator; then ``EmotionConfig(loss=name)``.
@@ -166,21 +228,34 @@ def register_loss(name: str, fn: SupervisedLoss | None = None, *, problem_types:
             raise ValueError(f"a loss named {name!r} is already registered for {taken} (pass overwrite=True)")
         entry.update({p: f for p in problem_types})
         known = SUPERVISED_LOSS_INFO.get(name)
-        SUPERVISED_LOSS_INFO[name] = LossInfo(summary or (known.summary if known else f"the `{name}` loss"),
-                                              citation or (known.citation if known else None))
+        SUPERVISED_LOSS_INFO[name] = LossInfo(
+            summary or (known.summary if known else f"the `{name}` loss"),
+            citation or (known.citation if known else None),
+        )
         return f
+
     return add(fn) if fn is not None else add
 
 
 register_loss("bce", bce_loss, problem_types=("multi_label",), summary="binary cross-entropy")
 register_loss("ce", ce_loss, problem_types=("single_label",), summary="cross-entropy")
 register_loss("mse", mse_loss, problem_types=("regression",), summary="mean squared error")
-register_loss("bce_single_label", bce_single_label_loss, problem_types=("single_label",),
-              summary="binary cross-entropy on one-hot targets (each class its own sigmoid)")
-register_loss("label_smoothed_ce", label_smoothed_ce_loss, problem_types=("single_label",),
-              summary="label-smoothed cross-entropy", citation="szegedy2016")
-register_loss("focal", focal_loss, problem_types=("multi_label",), summary="the focal loss (Lin et al. 2017)",
-              citation="lin2017")
+register_loss(
+    "bce_single_label",
+    bce_single_label_loss,
+    problem_types=("single_label",),
+    summary="binary cross-entropy on one-hot targets (each class its own sigmoid)",
+)
+register_loss(
+    "label_smoothed_ce",
+    label_smoothed_ce_loss,
+    problem_types=("single_label",),
+    summary="label-smoothed cross-entropy",
+    citation="szegedy2016",
+)
+register_loss(
+    "focal", focal_loss, problem_types=("multi_label",), summary="the focal loss (Lin et al. 2017)", citation="lin2017"
+)
 register_loss("focal", focal_ce_loss, problem_types=("single_label",))
 
 
@@ -197,16 +272,25 @@ def get_supervised_loss(name: str, problem_type: str) -> tuple[str, SupervisedLo
         raise ValueError(f"problem_type {problem_type!r} not in {sorted(PROBLEM_TYPES)}")
     name = _DEFAULT_LOSS[problem_type] if name == "auto" else name
     if name not in SUPERVISED_LOSSES:
-        raise ValueError(f"unknown loss {name!r}; registered: {sorted(SUPERVISED_LOSSES)} "
-                         "(add your own with hf_emo.losses.register_loss)")
+        raise ValueError(
+            f"unknown loss {name!r}; registered: {sorted(SUPERVISED_LOSSES)} "
+            "(add your own with hf_emo.losses.register_loss)"
+        )
     if problem_type not in SUPERVISED_LOSSES[name]:
         raise ValueError(f"loss {name!r} is for {sorted(SUPERVISED_LOSSES[name])} tasks, not {problem_type}")
     return name, SUPERVISED_LOSSES[name][problem_type]
 
 
-def supervised_loss(logits: torch.Tensor, labels: torch.Tensor, problem_type: str,
-                    weight: torch.Tensor | None = None, num_items_in_batch=None, *, loss: str = "auto",
-                    **options) -> torch.Tensor:
+def supervised_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    problem_type: str,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+    *,
+    loss: str = "auto",
+    **options,
+) -> torch.Tensor:
     """The gold-label loss ``loss`` (default: BCE with logits, CE or MSE by ``problem_type``)."""
     return get_supervised_loss(loss, problem_type)[1](logits, labels, weight, num_items_in_batch, **options)
 
@@ -216,23 +300,30 @@ def causal_lm_loss(logits: torch.Tensor, labels: torch.Tensor, num_items_in_batc
     the prompt is masked), summed and divided by ``num_items_in_batch`` (the optimizer step's completion tokens) or
     by this batch's count, so gradient accumulation equals one large batch."""
     shifted = labels[:, 1:].reshape(-1)
-    total = F.cross_entropy(logits[:, :-1].float().reshape(shifted.numel(), -1), shifted, ignore_index=-100,
-                            reduction="sum")
+    total = F.cross_entropy(
+        logits[:, :-1].float().reshape(shifted.numel(), -1), shifted, ignore_index=-100, reduction="sum"
+    )
     denom = shifted.ne(-100).sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
     if torch.is_tensor(denom):
         denom = denom.to(total.device)
     return total / denom
 
 
-def soft_ce_loss(logits: torch.Tensor, target_probs: torch.Tensor, weight: torch.Tensor | None = None,
-                 num_items_in_batch=None) -> torch.Tensor:
+def soft_ce_loss(
+    logits: torch.Tensor, target_probs: torch.Tensor, weight: torch.Tensor | None = None, num_items_in_batch=None
+) -> torch.Tensor:
     """Cross-entropy against a probability vector per example, ``-sum_c q_c log p_c`` (one item per example)."""
     per = -(target_probs.float() * F.log_softmax(logits.float(), dim=-1)).sum(-1)
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def soft_target_loss(logits: torch.Tensor, targets: torch.Tensor, problem_type: str,
-                     weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+def soft_target_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    problem_type: str,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+) -> torch.Tensor:
     """Gold-label loss against soft targets (BAM's mixed targets): BCE on probabilities, soft CE, or MSE."""
     if problem_type == "single_label":
         return soft_ce_loss(logits, targets, weight, num_items_in_batch)
@@ -240,6 +331,7 @@ def soft_target_loss(logits: torch.Tensor, targets: torch.Tensor, problem_type: 
 
 
 # -- knowledge distillation -------------------------------------------------------------------------------
+
 
 def check_temperature(temperature: float) -> float:
     """Raise ``ValueError`` unless ``temperature > 0`` (and finite)."""
@@ -259,12 +351,19 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
 
 def _check_pair(student: torch.Tensor, teacher: torch.Tensor) -> None:
     if student.shape != teacher.shape:
-        raise ValueError(f"student logits {tuple(student.shape)} and teacher logits {tuple(teacher.shape)} differ in "
-                         "shape: do the teacher and the student share one label space?")
+        raise ValueError(
+            f"student logits {tuple(student.shape)} and teacher logits {tuple(teacher.shape)} differ in "
+            "shape: do the teacher and the student share one label space?"
+        )
 
 
-def kd_kl_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0,
-               weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+def kd_kl_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float = 1.0,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+) -> torch.Tensor:
     """Hinton KD: ``T^2 * KL(softmax(t/T) || softmax(s/T))`` per example (Matei §3.2.3; Avram et al. 2022 Eq. 1-2).
 
     The ``T^2`` factor keeps the gradient magnitude independent of ``T`` (the soft-target gradients scale as
@@ -279,8 +378,13 @@ def kd_kl_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, tempe
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def kd_bernoulli_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0,
-                      weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+def kd_bernoulli_loss(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float = 1.0,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+) -> torch.Tensor:
     """Multi-label KD: ``T^2 * mean_c KL(Bern(sigmoid(t_c/T)) || Bern(sigmoid(s_c/T)))`` per example.
 
     The per-label form of Hinton's loss for sigmoid outputs: each label is its own two-class distribution.
@@ -296,8 +400,13 @@ def kd_bernoulli_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def kd_mse_loss(student_outputs: torch.Tensor, teacher_outputs: torch.Tensor, temperature: float = 1.0,
-                weight: torch.Tensor | None = None, num_items_in_batch=None) -> torch.Tensor:
+def kd_mse_loss(
+    student_outputs: torch.Tensor,
+    teacher_outputs: torch.Tensor,
+    temperature: float = 1.0,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+) -> torch.Tensor:
     """Regression KD: mean squared error to the teacher's outputs, averaged over dimensions per example.
 
     ``temperature`` is accepted for a uniform signature (and validated) but has no effect on real outputs.
@@ -310,13 +419,19 @@ def kd_mse_loss(student_outputs: torch.Tensor, teacher_outputs: torch.Tensor, te
 
 def _check_hidden(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor) -> None:
     if student_hidden.shape != teacher_hidden.shape:
-        raise ValueError(f"student hidden states {tuple(student_hidden.shape)} and teacher hidden states "
-                         f"{tuple(teacher_hidden.shape)} differ: the cosine loss needs equal hidden sizes")
+        raise ValueError(
+            f"student hidden states {tuple(student_hidden.shape)} and teacher hidden states "
+            f"{tuple(teacher_hidden.shape)} differ: the cosine loss needs equal hidden sizes"
+        )
 
 
-def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor,
-                       attention_mask: torch.Tensor | None = None, weight: torch.Tensor | None = None,
-                       num_items_in_batch=None) -> torch.Tensor:
+def cosine_hidden_loss(
+    student_hidden: torch.Tensor,
+    teacher_hidden: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+) -> torch.Tensor:
     """DistilBERT's cosine loss: ``1 - cos(h_s, h_t)`` per token, averaged over the unmasked tokens of an example.
 
     Hidden states are ``(B, L, H)`` (token states) or ``(B, H)`` (pooled). One item per example.
@@ -332,8 +447,9 @@ def cosine_hidden_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tenso
     return reduce_items(per, weight, num_items_in_batch)
 
 
-def token_cosine_loss(student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, attention_mask: torch.Tensor,
-                      num_items_in_batch=None) -> torch.Tensor:
+def token_cosine_loss(
+    student_hidden: torch.Tensor, teacher_hidden: torch.Tensor, attention_mask: torch.Tensor, num_items_in_batch=None
+) -> torch.Tensor:
     """DistilBERT's cosine term per token: ``1 - cos(h_s, h_t)`` summed over the non-padding tokens of ``(B, L, H)``
     states, divided by ``num_items_in_batch`` (the optimizer step's tokens) or this batch's token count."""
     _check_hidden(student_hidden, teacher_hidden)
@@ -348,8 +464,9 @@ def mix_losses(hard: torch.Tensor, kd: torch.Tensor, alpha: float) -> torch.Tens
     return a * hard + (1.0 - a) * kd
 
 
-def teacher_logits_from_probs(probs: torch.Tensor, problem_type: str, temperature: float = 1.0,
-                              eps: float = 1e-7) -> torch.Tensor:
+def teacher_logits_from_probs(
+    probs: torch.Tensor, problem_type: str, temperature: float = 1.0, eps: float = 1e-7
+) -> torch.Tensor:
     """Logits that a KD loss at ``temperature`` turns back into ``probs`` (to distil from averaged teachers).
 
     Softmax: ``T log p`` (``softmax(log p) = p``); sigmoid: ``T logit(p)``; regression: the outputs themselves.
@@ -369,24 +486,33 @@ KD_LOSS_INFO: dict[str, LossInfo] = {}
 _DEFAULT_KD = {"multi_label": "kl_bernoulli", "single_label": "kl_softmax", "regression": "mse"}
 
 
-def register_kd_loss(name: str, fn: KDLoss | None = None, *, summary: str | None = None,
-                     citation: str | None = None, overwrite: bool = False):
+def register_kd_loss(
+    name: str,
+    fn: KDLoss | None = None,
+    *,
+    summary: str | None = None,
+    citation: str | None = None,
+    overwrite: bool = False,
+):
     """Register ``fn(student_logits, teacher_logits, temperature, weight=None, num_items_in_batch=None)`` as the KD
     loss ``name``, with the words (``summary``: "the KD term is ...") and the paper (``citation``) that cards give.
 
     Usable as a decorator: ``@register_kd_loss("my_kd")``. Then ``DistillationConfig(kd_loss="my_kd")``.
     """
+
     def add(f: KDLoss) -> KDLoss:
         if name in KD_LOSSES and not overwrite and KD_LOSSES[name] is not f:
             raise ValueError(f"a KD loss named {name!r} is already registered (pass overwrite=True)")
         KD_LOSSES[name] = f
         KD_LOSS_INFO[name] = LossInfo(summary or f"`{name}`", citation)
         return f
+
     return add(fn) if fn is not None else add
 
 
-register_kd_loss("kl_softmax", kd_kl_loss, summary="Hinton's softmax KL, T^2 KL(softmax(t/T) || softmax(s/T))",
-                 citation="hinton2015")
+register_kd_loss(
+    "kl_softmax", kd_kl_loss, summary="Hinton's softmax KL, T^2 KL(softmax(t/T) || softmax(s/T))", citation="hinton2015"
+)
 register_kd_loss("kl_bernoulli", kd_bernoulli_loss, summary="a per-label Bernoulli KL on sigmoid(logits/T)")
 register_kd_loss("mse", kd_mse_loss, summary="the mean squared error to the teacher's outputs")
 
@@ -408,14 +534,18 @@ def get_kd_loss(name: str, problem_type: str | None = None) -> tuple[str, KDLoss
     try:
         return name, KD_LOSSES[name]
     except KeyError:
-        raise ValueError(f"unknown kd_loss {name!r}; registered: {sorted(KD_LOSSES)} "
-                         "(add your own with hf_emo.losses.register_kd_loss)") from None
+        raise ValueError(
+            f"unknown kd_loss {name!r}; registered: {sorted(KD_LOSSES)} "
+            "(add your own with hf_emo.losses.register_kd_loss)"
+        ) from None
 
 
 # -- multi-task loss balancing ------------------------------------------------------------------------------
 
-def gradnorm_loss(grad_norms: torch.Tensor, losses: torch.Tensor, initial_losses: torch.Tensor,
-                  alpha: float = 1.0) -> torch.Tensor:
+
+def gradnorm_loss(
+    grad_norms: torch.Tensor, losses: torch.Tensor, initial_losses: torch.Tensor, alpha: float = 1.0
+) -> torch.Tensor:
     """GradNorm (Chen et al. 2018; TBED-MTL §3.4): ``L_GN = sum_i |G_i - mean(G) * r_i^alpha|``.
 
     ``grad_norms`` are ``G_i = ||grad_W (lambda_i L_i)||`` (differentiable in ``lambda_i``), ``losses`` the current
@@ -425,8 +555,10 @@ def gradnorm_loss(grad_norms: torch.Tensor, losses: torch.Tensor, initial_losses
     if alpha < 0:
         raise ValueError(f"GradNorm alpha must be >= 0, got {alpha}")
     if grad_norms.shape != losses.shape or losses.shape != initial_losses.shape:
-        raise ValueError(f"grad_norms {tuple(grad_norms.shape)}, losses {tuple(losses.shape)} and initial_losses "
-                         f"{tuple(initial_losses.shape)} must have one value per task")
+        raise ValueError(
+            f"grad_norms {tuple(grad_norms.shape)}, losses {tuple(losses.shape)} and initial_losses "
+            f"{tuple(initial_losses.shape)} must have one value per task"
+        )
     with torch.no_grad():
         ratio = losses.float() / initial_losses.float().clamp(min=1e-12)
         r = ratio / ratio.mean().clamp(min=1e-12)

@@ -44,11 +44,18 @@ class MethodDescription:
         """Read ``run.method`` back; a run written before trainers described themselves (a bare class name) is
         refused with the file named, rather than carded as some other method."""
         if not isinstance(data, dict) or "trainer" not in data or "summary" not in data:
-            raise ValueError(f"{where}: run.method is {data!r}, not a method description; the run was written by an "
-                             "older hf_emo: re-run it to get a card")
-        return cls(trainer=data["trainer"], name=data.get("name", data["trainer"]), summary=data["summary"],
-                   settings=dict(data.get("settings") or {}), tags=tuple(data.get("tags") or ()),
-                   citations=tuple(data.get("citations") or ()))
+            raise ValueError(
+                f"{where}: run.method is {data!r}, not a method description; the run was written by an "
+                "older hf_emo: re-run it to get a card"
+            )
+        return cls(
+            trainer=data["trainer"],
+            name=data.get("name", data["trainer"]),
+            summary=data["summary"],
+            settings=dict(data.get("settings") or {}),
+            tags=tuple(data.get("tags") or ()),
+            citations=tuple(data.get("citations") or ()),
+        )
 
     def bibtex(self, dataset_citations: tuple[str, ...] = ()) -> str:
         """The method's BibTeX entries, then the data sets' (duplicates once)."""

@@ -58,15 +58,18 @@ def _prf(y_true, y_pred, average: str) -> dict[str, float]:
     return {f"precision_{average}": float(p), f"recall_{average}": float(r), f"f1_{average}": float(f)}
 
 
-def multi_label_metrics(y_true: np.ndarray, probs: np.ndarray, threshold: float | Sequence[float] = 0.5
-                        ) -> dict[str, float]:
+def multi_label_metrics(
+    y_true: np.ndarray, probs: np.ndarray, threshold: float | Sequence[float] = 0.5
+) -> dict[str, float]:
     """Subset accuracy, micro / macro / weighted / samples P-R-F1, Hamming loss and Jaccard at ``threshold``, one
     value or one per label (weighted: per-label scores weighted by each label's support)."""
     y_true = np.asarray(y_true).astype(int)
     thr = np.asarray(threshold, dtype=np.float64)
     y_pred = (np.asarray(probs) >= thr).astype(int)
-    out = {"subset_accuracy": float(accuracy_score(y_true, y_pred)),
-           "threshold": float(thr) if thr.ndim == 0 else [round(float(t), 4) for t in thr]}
+    out = {
+        "subset_accuracy": float(accuracy_score(y_true, y_pred)),
+        "threshold": float(thr) if thr.ndim == 0 else [round(float(t), 4) for t in thr],
+    }
     for avg in ("micro", "macro", "weighted", "samples"):
         out.update(_prf(y_true, y_pred, avg))
         out[f"jaccard_{avg}"] = float(jaccard_score(y_true, y_pred, average=avg, zero_division=0))
@@ -92,8 +95,9 @@ def single_label_metrics(y_true: np.ndarray, probs: np.ndarray) -> dict[str, flo
         elif len(present) > 1:
             # restrict to the classes present so that roc_auc_score is defined on small evaluation sets
             p = probs[:, present] / probs[:, present].sum(-1, keepdims=True)
-            out["roc_auc_weighted"] = float(roc_auc_score(y_true, p, multi_class="ovr", average="weighted",
-                                                          labels=labels[present]))
+            out["roc_auc_weighted"] = float(
+                roc_auc_score(y_true, p, multi_class="ovr", average="weighted", labels=labels[present])
+            )
     except ValueError:
         pass  # a single class in y_true: ROC-AUC is undefined, so it is left out rather than faked
     return out
@@ -118,8 +122,9 @@ def regression_metrics(y_true: np.ndarray, preds: np.ndarray, label_names: list[
     return out
 
 
-def tune_threshold(y_true: np.ndarray, probs: np.ndarray, metric: str = "f1_micro",
-                   grid: np.ndarray | None = None) -> tuple[float, float]:
+def tune_threshold(
+    y_true: np.ndarray, probs: np.ndarray, metric: str = "f1_micro", grid: np.ndarray | None = None
+) -> tuple[float, float]:
     """The global threshold in ``grid`` (default 0.05..0.95 step 0.025) that maximises ``metric`` on these data."""
     grid = np.round(np.arange(0.05, 0.951, 0.025), 4) if grid is None else grid
     best_t, best = 0.5, -np.inf
@@ -146,8 +151,9 @@ def tune_label_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarra
     return out
 
 
-def task_metrics(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray,
-                 threshold: float | Sequence[float] = 0.5) -> dict[str, float]:
+def task_metrics(
+    spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, threshold: float | Sequence[float] = 0.5
+) -> dict[str, float]:
     """Scalar metrics for one task from raw logits."""
     probs = probabilities(logits, spec.problem_type)
     if spec.problem_type == "multi_label":
@@ -191,31 +197,40 @@ def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5, extra_metrics:
     return compute_metrics
 
 
-def detailed_report(spec: TaskSpec, labels: np.ndarray, logits: np.ndarray,
-                    threshold: float | Sequence[float] = 0.5) -> dict:
+def detailed_report(
+    spec: TaskSpec, labels: np.ndarray, logits: np.ndarray, threshold: float | Sequence[float] = 0.5
+) -> dict:
     """Per-class report and confusion matrix (one 2x2 matrix per label for multi-label)."""
     probs = probabilities(logits, spec.problem_type)
     names = list(spec.label_names)
     if spec.problem_type == "single_label":
         y_pred = probs.argmax(-1)
         return {
-            "classification_report": classification_report(labels, y_pred, labels=list(range(len(names))),
-                                                            target_names=names, output_dict=True, zero_division=0,
-                                                            digits=4),
+            "classification_report": classification_report(
+                labels,
+                y_pred,
+                labels=list(range(len(names))),
+                target_names=names,
+                output_dict=True,
+                zero_division=0,
+                digits=4,
+            ),
             "confusion_matrix": confusion_matrix(labels, y_pred, labels=list(range(len(names)))).tolist(),
         }
     if spec.problem_type == "multi_label":
         y_true = np.asarray(labels).astype(int)
         y_pred = (probs >= np.asarray(threshold, dtype=np.float64)).astype(int)
         return {
-            "classification_report": classification_report(y_true, y_pred, target_names=names, output_dict=True,
-                                                            zero_division=0),
+            "classification_report": classification_report(
+                y_true, y_pred, target_names=names, output_dict=True, zero_division=0
+            ),
             "confusion_matrix": {n: m.tolist() for n, m in zip(names, multilabel_confusion_matrix(y_true, y_pred))},
         }
     return {}
 
 
 # -- loyalty: how faithfully a student reproduces its teacher (Avram et al. 2022 §5) ----------------------------------
+
 
 def label_loyalty(teacher_labels: np.ndarray, student_labels: np.ndarray) -> float:
     """Accuracy of the student's labels against the teacher's, ``mean(student == teacher)``.
@@ -231,8 +246,9 @@ def label_loyalty(teacher_labels: np.ndarray, student_labels: np.ndarray) -> flo
 LOYALTY_FORMS = ("js", "symmetric_kl")
 
 
-def probability_loyalty(teacher_probs: np.ndarray, student_probs: np.ndarray, multi_label: bool = False,
-                        form: str = "js") -> float:
+def probability_loyalty(
+    teacher_probs: np.ndarray, student_probs: np.ndarray, multi_label: bool = False, form: str = "js"
+) -> float:
     """``mean_i 1 - sqrt(D(P_t,i, P_s,i))`` (Avram et al. 2022, Eq. 7).
 
     ``form='js'`` (default): ``D`` is the Jensen-Shannon divergence in base 2, so the loyalty is in ``[0, 1]``.
@@ -266,13 +282,16 @@ def regression_loyalty(teacher_outputs: np.ndarray, student_outputs: np.ndarray)
     s = np.asarray(student_outputs, dtype=np.float64).reshape(len(student_outputs), -1)
     if t.shape != s.shape:
         raise ValueError(f"teacher outputs {t.shape} and student outputs {s.shape} differ in shape")
-    rs = [0.0 if np.std(t[:, j]) == 0 or np.std(s[:, j]) == 0 else float(pearsonr(t[:, j], s[:, j])[0])
-          for j in range(t.shape[1])]
+    rs = [
+        0.0 if np.std(t[:, j]) == 0 or np.std(s[:, j]) == 0 else float(pearsonr(t[:, j], s[:, j])[0])
+        for j in range(t.shape[1])
+    ]
     return float(np.mean(rs))
 
 
-def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: np.ndarray,
-                    threshold: float | Sequence[float] = 0.5) -> dict[str, float]:
+def loyalty_metrics(
+    spec: TaskSpec, teacher_logits: np.ndarray, student_logits: np.ndarray, threshold: float | Sequence[float] = 0.5
+) -> dict[str, float]:
     """Loyalty of a student to one teacher ``(N, C)`` or to several ``(N, K, C)`` (averaged over teachers)."""
     t = np.asarray(teacher_logits, dtype=np.float64)
     s = np.asarray(student_logits, dtype=np.float64)
@@ -293,7 +312,8 @@ def loyalty_metrics(spec: TaskSpec, teacher_logits: np.ndarray, student_logits: 
         multi = spec.problem_type == "multi_label"
         out.setdefault("probability_loyalty", []).append(probability_loyalty(pt, ps, multi_label=multi))
         out.setdefault("probability_loyalty_symmetric_kl", []).append(
-            probability_loyalty(pt, ps, multi_label=multi, form="symmetric_kl"))
+            probability_loyalty(pt, ps, multi_label=multi, form="symmetric_kl")
+        )
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
@@ -302,17 +322,24 @@ def _sigmoid64(x) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
 
 
-def score_splits(spec: TaskSpec, outputs: dict[str, tuple[np.ndarray, np.ndarray]], *, threshold: float = 0.5,
-                 tune: bool = False, tune_split: str = "validation", per_label: bool = False
-                 ) -> tuple[dict[str, dict], float | list[float]]:
+def score_splits(
+    spec: TaskSpec,
+    outputs: dict[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    threshold: float = 0.5,
+    tune: bool = False,
+    tune_split: str = "validation",
+    per_label: bool = False,
+) -> tuple[dict[str, dict], float | list[float]]:
     """Metrics of every split from ``{split: (logits, labels)}``; with ``tune`` (multi-label), the threshold that
     maximises the task metric on ``tune_split`` (``per_label``: one per label, each maximising that label's F1) and
     a ``<split>_tuned`` entry per split. Returns ``(results, threshold)``, the tuned threshold(s) or the given one."""
     results = {split: task_metrics(spec, y, lg, threshold) for split, (lg, y) in outputs.items()}
     if tune and spec.problem_type == "multi_label" and tune_split in outputs:
         lg, y = outputs[tune_split]
-        threshold = tune_label_thresholds(y, _sigmoid64(lg)) if per_label else \
-            tune_threshold(y, _sigmoid64(lg), spec.metric)[0]
+        threshold = (
+            tune_label_thresholds(y, _sigmoid64(lg)) if per_label else tune_threshold(y, _sigmoid64(lg), spec.metric)[0]
+        )
         for split, (lg, y) in outputs.items():
             results[f"{split}_tuned"] = task_metrics(spec, y, lg, threshold)
     return results, threshold

@@ -7,8 +7,11 @@ import logging
 
 # (logger name, message prefix, why it is harmless)
 KNOWN_NOISE = (
-    ("bitsandbytes.backends.cpu.ops", "Failed to load CPU gemm_4bit_forward",
-     "bitsandbytes falls back to its own CPU 4-bit kernel when the optional `kernels` package is absent"),
+    (
+        "bitsandbytes.backends.cpu.ops",
+        "Failed to load CPU gemm_4bit_forward",
+        "bitsandbytes falls back to its own CPU 4-bit kernel when the optional `kernels` package is absent",
+    ),
 )
 
 

@@ -18,8 +18,15 @@ import torch
 WEIGHTINGS = ("quality", "threshold", "uniform", "column")
 NORMALIZATIONS = ("global", "batch")
 
-__all__ = ["WEIGHTINGS", "NORMALIZATIONS", "translation_disagreement", "minmax_quality", "quality_weights",
-           "add_translation_disagreement", "add_quality_weights"]
+__all__ = [
+    "WEIGHTINGS",
+    "NORMALIZATIONS",
+    "translation_disagreement",
+    "minmax_quality",
+    "quality_weights",
+    "add_translation_disagreement",
+    "add_quality_weights",
+]
 
 
 def translation_disagreement(p_original: torch.Tensor, p_translated: torch.Tensor) -> torch.Tensor:
@@ -30,8 +37,9 @@ def translation_disagreement(p_original: torch.Tensor, p_translated: torch.Tenso
     """
     p, q = torch.as_tensor(p_original, dtype=torch.float32), torch.as_tensor(p_translated, dtype=torch.float32)
     if p.shape != q.shape or p.dim() != 2:
-        raise ValueError(f"expected two (N, C) probability arrays of one shape, got {tuple(p.shape)} and "
-                         f"{tuple(q.shape)}")
+        raise ValueError(
+            f"expected two (N, C) probability arrays of one shape, got {tuple(p.shape)} and {tuple(q.shape)}"
+        )
     return ((q - p) ** 2).sum(-1)
 
 
@@ -49,8 +57,7 @@ def minmax_quality(disagreement: torch.Tensor) -> torch.Tensor:
     return 1.0 - (w - lo) / (hi - lo)
 
 
-def quality_weights(disagreement: torch.Tensor, weighting: str = "quality", drop_fraction: float = 0.0
-                    ) -> torch.Tensor:
+def quality_weights(disagreement: torch.Tensor, weighting: str = "quality", drop_fraction: float = 0.0) -> torch.Tensor:
     """Per-example weights from the disagreements ``w`` over the whole refinement set.
 
     * ``quality``: Wang et al. 2024 Eq. 3 (:func:`minmax_quality`);
@@ -83,10 +90,19 @@ def _probs(logits: np.ndarray, problem_type: str) -> torch.Tensor:
     raise ValueError(f"translation disagreement needs class probabilities; problem_type {problem_type!r} has none")
 
 
-def add_translation_disagreement(model, dataset, tokenizer, *, source_column: str = "text",
-                                 translation_column: str = "en_text", problem_type: str | None = None,
-                                 max_length: int | None = None, batch_size: int = 64, device=None,
-                                 column: str = "disagreement"):
+def add_translation_disagreement(
+    model,
+    dataset,
+    tokenizer,
+    *,
+    source_column: str = "text",
+    translation_column: str = "en_text",
+    problem_type: str | None = None,
+    max_length: int | None = None,
+    batch_size: int = 64,
+    device=None,
+    column: str = "disagreement",
+):
     """Run ``model`` (the stage-1 multilingual student) over both sides of every pair, batched with a progress bar,
     and add the raw Eq. 2 disagreement as a float ``column``. The model's ``config.text_prefix`` is applied."""
     from .models.factory import task_spec_of
@@ -102,9 +118,17 @@ def add_translation_disagreement(model, dataset, tokenizer, *, source_column: st
         problem_type = spec.problem_type
     sides = []
     for c in (source_column, translation_column):
-        tmp = cache_teacher_logits(model, dataset.select_columns([c]), tokenizer, text_column=c, max_length=max_length,
-                                   batch_size=batch_size, device=device, column="_logits",
-                                   desc=f"disagreement: {c}")
+        tmp = cache_teacher_logits(
+            model,
+            dataset.select_columns([c]),
+            tokenizer,
+            text_column=c,
+            max_length=max_length,
+            batch_size=batch_size,
+            device=device,
+            column="_logits",
+            desc=f"disagreement: {c}",
+        )
         sides.append(_probs(np.asarray(list(tmp["_logits"]), dtype=np.float32), problem_type))
     w = translation_disagreement(sides[0], sides[1]).numpy()
     if column in dataset.column_names:
@@ -112,13 +136,21 @@ def add_translation_disagreement(model, dataset, tokenizer, *, source_column: st
     return dataset.add_column(column, w.astype(np.float32).tolist())
 
 
-def add_quality_weights(dataset, weighting: str = "quality", drop_fraction: float = 0.0, *,
-                        disagreement_column: str = "disagreement", column: str = "weight"):
+def add_quality_weights(
+    dataset,
+    weighting: str = "quality",
+    drop_fraction: float = 0.0,
+    *,
+    disagreement_column: str = "disagreement",
+    column: str = "weight",
+):
     """Add the ``weight`` column computed over the whole set from ``disagreement_column``, before refinement (as the
     paper does). ``threshold`` also drops the zero-weight rows, so the worst translations cost no compute."""
     if disagreement_column not in dataset.column_names:
-        raise ValueError(f"dataset has no {disagreement_column!r} column (columns: {dataset.column_names}); add it "
-                         "with hf_emo.add_translation_disagreement(stage1_student, dataset, tokenizer, ...)")
+        raise ValueError(
+            f"dataset has no {disagreement_column!r} column (columns: {dataset.column_names}); add it "
+            "with hf_emo.add_translation_disagreement(stage1_student, dataset, tokenizer, ...)"
+        )
     w = quality_weights(torch.tensor(list(dataset[disagreement_column]), dtype=torch.float32), weighting, drop_fraction)
     if column in dataset.column_names:
         dataset = dataset.remove_columns(column)

@@ -35,8 +35,15 @@ def plot_confusion(spec: TaskSpec, detail: dict, path: Path) -> Path | None:
         ax.set_yticks(range(k), spec.label_names)
         for i in range(k):
             for j in range(k):
-                ax.text(j, i, int(m[i, j]), ha="center", va="center",
-                        color="white" if m[i, j] > m.max() / 2 else "black", fontsize=9)
+                ax.text(
+                    j,
+                    i,
+                    int(m[i, j]),
+                    ha="center",
+                    va="center",
+                    color="white" if m[i, j] > m.max() / 2 else "black",
+                    fontsize=9,
+                )
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         fig.colorbar(im, ax=ax, fraction=0.046)
@@ -45,15 +52,22 @@ def plot_confusion(spec: TaskSpec, detail: dict, path: Path) -> Path | None:
         cols = min(4, len(names))
         rows = int(np.ceil(len(names) / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 2.6 * rows), squeeze=False)
-        for ax in axes.ravel()[len(names):]:
+        for ax in axes.ravel()[len(names) :]:
             ax.axis("off")
         for ax, name in zip(axes.ravel(), names):
             m = np.asarray(cm[name])
             ax.imshow(m, cmap="Blues")
             for i in range(2):
                 for j in range(2):
-                    ax.text(j, i, int(m[i, j]), ha="center", va="center",
-                            color="white" if m[i, j] > m.max() / 2 else "black", fontsize=9)
+                    ax.text(
+                        j,
+                        i,
+                        int(m[i, j]),
+                        ha="center",
+                        va="center",
+                        color="white" if m[i, j] > m.max() / 2 else "black",
+                        fontsize=9,
+                    )
             ax.set_title(name, fontsize=10)
             ax.set_xticks([0, 1], ["0", "1"])
             ax.set_yticks([0, 1], ["0", "1"])
@@ -94,8 +108,9 @@ def plot_training_curves(log_history: list[dict], metric: str, path: Path) -> Pa
     return path
 
 
-def plot_loss_parts(log_history: list[dict], parts: Sequence[str], path: Path,
-                    title: str = "training loss and its parts") -> Path | None:
+def plot_loss_parts(
+    log_history: list[dict], parts: Sequence[str], path: Path, title: str = "training loss and its parts"
+) -> Path | None:
     """One panel per logged loss (``loss`` and each of ``parts``, e.g. ``loss_kd``, ``loss_lm``, ``loss_cosine``)
     by step: the terms have different scales, so each gets its own axis."""
     names = [n for n in ("loss", *parts) if any(n in h and "step" in h for h in log_history)]
@@ -127,8 +142,9 @@ def method_section(run_info: dict[str, Any]) -> list[str]:
     return ["", "## Method", "", f"{method.get('name')} (`{method.get('trainer')}`): {method.get('summary')}"]
 
 
-def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
-                 log_history: list[dict]) -> dict[str, Path]:
+def write_report(
+    out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any], log_history: list[dict]
+) -> dict[str, Path]:
     """Write a run's ``metrics.json`` (``record``: ``{split: metrics, "detail": ..., "run": ...}``, already
     scrubbed), ``report.md`` and PNGs into ``out_dir``; return the written paths."""
     out = Path(out_dir)
@@ -145,12 +161,23 @@ def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
         paths["training_curves"] = curves
 
     lines = [f"# {spec.name}: {run_info.get('model', '')}", ""]
-    lines += [f"- task: `{spec.name}` ({spec.problem_type}, {spec.num_labels} labels: {', '.join(spec.label_names)})",
-              f"- language: {spec.language}",
-              "- splits: " + ", ".join(f"{k} {v}" for k, v in run_info.get("split_sizes", {}).items())
-              + (f" ({spec.split_note})" if spec.split_note else "")]
-    for k in ("model", "pooling", "text_prefix", "max_length", "threshold", "train_runtime_s", "peak_rss_mb",
-              "command"):
+    lines += [
+        f"- task: `{spec.name}` ({spec.problem_type}, {spec.num_labels} labels: {', '.join(spec.label_names)})",
+        f"- language: {spec.language}",
+        "- splits: "
+        + ", ".join(f"{k} {v}" for k, v in run_info.get("split_sizes", {}).items())
+        + (f" ({spec.split_note})" if spec.split_note else ""),
+    ]
+    for k in (
+        "model",
+        "pooling",
+        "text_prefix",
+        "max_length",
+        "threshold",
+        "train_runtime_s",
+        "peak_rss_mb",
+        "command",
+    ):
         if k in run_info:
             lines.append(f"- {k}: `{run_info[k]}`")
     lines += method_section(run_info)
@@ -162,12 +189,18 @@ def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
         lines.append(f"| {k} | " + " | ".join(_fmt(m.get(k, "")) for m in metrics.values()) + " |")
     rep = detail.get("classification_report")
     if rep:
-        lines += ["", "## Per-class report (test)", "", "| class | precision | recall | f1 | support |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Per-class report (test)",
+            "",
+            "| class | precision | recall | f1 | support |",
+            "|---|---|---|---|---|",
+        ]
         for name, r in rep.items():
             if isinstance(r, dict):
-                lines.append(f"| {name} | {r['precision']:.4f} | {r['recall']:.4f} | {r['f1-score']:.4f} | "
-                             f"{int(r['support'])} |")
+                lines.append(
+                    f"| {name} | {r['precision']:.4f} | {r['recall']:.4f} | {r['f1-score']:.4f} | {int(r['support'])} |"
+                )
             else:
                 lines.append(f"| {name} | | | {r:.4f} | |")
     if cm:
@@ -178,9 +211,20 @@ def write_report(out_dir: str | Path, *, spec: TaskSpec, record: dict[str, Any],
     return paths
 
 
-def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence, path: str | Path, *,
-                 title: str = "", xlabel: str = "", ylabel: str = "", fmt: str = "{:.1f}",
-                 vmin: float | None = None, vmax: float | None = None, cmap: str | None = None) -> Path:
+def plot_heatmap(
+    matrix: np.ndarray,
+    row_labels: Sequence,
+    col_labels: Sequence,
+    path: str | Path,
+    *,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    fmt: str = "{:.1f}",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cmap: str | None = None,
+) -> Path:
     """A heat map PNG with the value written in each cell (cells are left blank past 20 columns)."""
     import matplotlib
 
@@ -191,8 +235,13 @@ def plot_heatmap(matrix: np.ndarray, row_labels: Sequence, col_labels: Sequence,
     big = m.shape[1] > 20
     cell = 0.45 if big else 1.1
     fig, ax = plt.subplots(figsize=(2.5 + cell * m.shape[1], 1.5 + (0.4 if big else 0.6) * m.shape[0]))
-    im = ax.imshow(np.ma.masked_invalid(m), cmap=cmap or ("coolwarm" if vmin is not None and vmin < 0 else "viridis"),
-                   aspect="auto", vmin=vmin, vmax=vmax)
+    im = ax.imshow(
+        np.ma.masked_invalid(m),
+        cmap=cmap or ("coolwarm" if vmin is not None and vmin < 0 else "viridis"),
+        aspect="auto",
+        vmin=vmin,
+        vmax=vmax,
+    )
     ax.set_xticks(range(m.shape[1]), [str(c) for c in col_labels], rotation=90 if len(col_labels) > 8 else 0)
     ax.set_yticks(range(m.shape[0]), [str(r) for r in row_labels])
     ax.set_xlabel(xlabel)
@@ -232,8 +281,14 @@ def plot_task_weights(log_history: list[dict], path: str | Path, title: str = "G
     return path
 
 
-def write_label_correlation(names: list[str], corr: np.ndarray, out_dir: str | Path, *, title: str = "Label correlation",
-                            stem: str = "label_correlation") -> dict[str, Path]:
+def write_label_correlation(
+    names: list[str],
+    corr: np.ndarray,
+    out_dir: str | Path,
+    *,
+    title: str = "Label correlation",
+    stem: str = "label_correlation",
+) -> dict[str, Path]:
     """A label correlation matrix (``MultiTaskModel.label_correlation()``, TBED-MTL Fig. 4/7) as ``<stem>.csv`` and
     a heat map ``<stem>.png``; returns the paths."""
     out = Path(out_dir)

@@ -13,8 +13,14 @@ __all__ = ["ALPHA_SCHEDULES", "alpha_at_step"]
 ALPHA_SCHEDULES = ("constant", "linear")
 
 
-def alpha_at_step(step: int, max_steps: int, schedule: str = "constant", alpha: float = 0.5,
-                  alpha_start: float = 0.1, alpha_end: float = 0.7) -> float:
+def alpha_at_step(
+    step: int,
+    max_steps: int,
+    schedule: str = "constant",
+    alpha: float = 0.5,
+    alpha_start: float = 0.1,
+    alpha_end: float = 0.7,
+) -> float:
     """``alpha`` at optimizer step ``step`` (0-based) of ``max_steps``.
 
     ``constant``: ``alpha``. ``linear``: teacher annealing (Matei §2.3/§3.2.4; Clark et al. 2019),

@@ -54,8 +54,10 @@ def scrub(obj: Any) -> Any:
     tokens anywhere, ``--token X`` in command lines) and local paths made relative (working directory) or
     ``~``-based (home)."""
     if isinstance(obj, dict):
-        return {k: (REDACTED if isinstance(k, str) and SECRET_KEY.search(k) and v not in (None, "", False)
-                    else scrub(v)) for k, v in obj.items()}
+        return {
+            k: (REDACTED if isinstance(k, str) and SECRET_KEY.search(k) and v not in (None, "", False) else scrub(v))
+            for k, v in obj.items()
+        }
     if isinstance(obj, (list, tuple)):
         return [scrub(v) for v in obj]
     if isinstance(obj, str):

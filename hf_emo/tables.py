@@ -13,7 +13,16 @@ import numpy as np
 
 from .report import plot_heatmap  # noqa: F401  (tables and their heat maps: one import)
 
-__all__ = ["load_run", "seed_table", "paired_difference", "PairedDifference", "mean_json_table", "kd_grid", "kd_grid_table", "plot_heatmap"]
+__all__ = [
+    "load_run",
+    "seed_table",
+    "paired_difference",
+    "PairedDifference",
+    "mean_json_table",
+    "kd_grid",
+    "kd_grid_table",
+    "plot_heatmap",
+]
 
 
 def load_run(run_dir: str | Path) -> dict:
@@ -58,15 +67,21 @@ def _spread(values: np.ndarray, spread: str) -> float:
     return float(_ci95(values) if spread == "ci95" else values.std(ddof=1))
 
 
-def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], split: str = "test",
-               caption: str = "", spread: str = "std", allow_missing: bool = False,
-               baseline: str | None = None) -> str:
+def seed_table(
+    rows: dict[str, Iterable[str | Path]],
+    metrics: Sequence[str],
+    split: str = "test",
+    caption: str = "",
+    spread: str = "std",
+    allow_missing: bool = False,
+    baseline: str | None = None,
+) -> str:
     """A Markdown table, one row per name, cells ``mean ± spread`` (percent) over the matched runs.
 
     A pattern may end in ``::SPLIT`` to read that row from another split of the same runs (e.g. ``test_stage1``
-    or ``test_teacher`` of a consistency run). ``spread``: ``std`` (sample standard deviation) or ``ci95`` (half-width of the 95% Student-t interval, as paper
-    002 reports). ``allow_missing`` writes ``–`` where no run of a row has the metric (a task the row did not train);
-    a metric missing from only some runs of a row is still an error.
+    or ``test_teacher`` of a consistency run). ``spread``: ``std`` (sample standard deviation) or ``ci95`` (half-width
+    of the 95% Student-t interval, as paper 002 reports). ``allow_missing`` writes ``–`` where no run of a row has
+    the metric (a task the row did not train); a metric missing from only some runs of a row is still an error.
 
     ``baseline`` names a row: every other row's runs are paired with the baseline's by seed (``run.seed``) and a
     second table gives the mean difference with its 95% interval (:func:`paired_difference`); a cell is marked ▲
@@ -102,9 +117,13 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
     if baseline is not None:
         for name in rows:
             if name != baseline:
-                diffs[name] = {m: paired_difference(dict(zip(seeds[name], values[name][m])),
-                                                    dict(zip(seeds[baseline], values[baseline][m])))
-                               for m in metrics if m in values[name] and m in values[baseline]}
+                diffs[name] = {
+                    m: paired_difference(
+                        dict(zip(seeds[name], values[name][m])), dict(zip(seeds[baseline], values[baseline][m]))
+                    )
+                    for m in metrics
+                    if m in values[name] and m in values[baseline]
+                }
     for name in rows:
         cells = []
         for m in metrics:
@@ -115,10 +134,15 @@ def seed_table(rows: dict[str, Iterable[str | Path]], metrics: Sequence[str], sp
             cells.append(_mean_std(values[name][m], spread) + (d.mark if d is not None else ""))
         lines.append(f"| {name} | {counts[name]} | " + " | ".join(cells) + " |")
     if baseline is not None:
-        lines += ["", f"Paired by seed against row {baseline!r}: the mean difference (points) and its 95% interval "
-                      "(Student t; bootstrap from 5 pairs up), n = seeds in both rows. ▲ / ▼ mark a difference "
-                      "whose interval excludes 0.", "",
-                  "| run | " + " | ".join(f"Δ {m}" for m in metrics) + " |", "|---|" + "---|" * len(metrics)]
+        lines += [
+            "",
+            f"Paired by seed against row {baseline!r}: the mean difference (points) and its 95% interval "
+            "(Student t; bootstrap from 5 pairs up), n = seeds in both rows. ▲ / ▼ mark a difference "
+            "whose interval excludes 0.",
+            "",
+            "| run | " + " | ".join(f"Δ {m}" for m in metrics) + " |",
+            "|---|" + "---|" * len(metrics),
+        ]
         for name, per_metric in diffs.items():
             cells = [("–" if per_metric.get(m) is None else str(per_metric[m])) for m in metrics]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
@@ -200,16 +224,22 @@ def kd_grid(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str
     return temps, alphas, mean, std
 
 
-def kd_grid_table(run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str = "test",
-                  caption: str = "") -> tuple[str, tuple]:
+def kd_grid_table(
+    run_dirs: Iterable[str | Path], metric: str = "f1_micro", split: str = "test", caption: str = ""
+) -> tuple[str, tuple]:
     """Matei Table 4 as Markdown: rows T, columns alpha (an arrow marks teacher annealing)."""
     temps, alphas, mean, std = kd_grid(run_dirs, metric, split)
-    lines = ([caption, ""] if caption else []) + ["| T \\ alpha | " + " | ".join(alphas) + " |",
-                                                   "|---|" + "---|" * len(alphas)]
+    lines = ([caption, ""] if caption else []) + [
+        "| T \\ alpha | " + " | ".join(alphas) + " |",
+        "|---|" + "---|" * len(alphas),
+    ]
     for i, t in enumerate(temps):
-        cells = ["–" if np.isnan(mean[i, j]) else (f"{mean[i, j]:.2f}" + ("" if np.isnan(std[i, j])
-                                                                          else f" ± {std[i, j]:.2f}"))
-                 for j in range(len(alphas))]
+        cells = [
+            "–"
+            if np.isnan(mean[i, j])
+            else (f"{mean[i, j]:.2f}" + ("" if np.isnan(std[i, j]) else f" ± {std[i, j]:.2f}"))
+            for j in range(len(alphas))
+        ]
         lines.append(f"| {t:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n", (temps, alphas, mean, std)
 
@@ -233,8 +263,7 @@ def mean_json_table(patterns: Iterable[str | Path], key: str, caption: str = "",
     lines = ([caption, ""] if caption else []) + ["| entry | n | mean |", "|---|---|---|"]
     for k, vs in values.items():
         m = np.mean(vs)
-        cell = f"{m:.3f}" if len(vs) == 1 else \
-            f"{m:.3f} ± {_spread(np.asarray(vs), spread):.3f}"
+        cell = f"{m:.3f}" if len(vs) == 1 else f"{m:.3f} ± {_spread(np.asarray(vs), spread):.3f}"
         lines.append(f"| {k} | {len(vs)} | {cell} |")
     return "\n".join(lines) + "\n"
 
@@ -257,14 +286,23 @@ def mean_task_weights(patterns: list[str]) -> tuple[list[dict], int]:
     runs = [json.loads(f.read_text()) for f in files]
     steps = min(len(r) for r in runs)
     keys = [k for k in runs[0][0] if k.startswith("task_weight_")]
-    rows = [{"step": runs[0][i]["step"], **{k: float(np.mean([r[i][k] for r in runs])) for k in keys}}
-            for i in range(steps)]
+    rows = [
+        {"step": runs[0][i]["step"], **{k: float(np.mean([r[i][k] for r in runs])) for k in keys}} for i in range(steps)
+    ]
     return rows, len(runs)
 
 
-def probability_table(models: dict[str, str], *, task: str = "redv2", split: str = "test", n: int = 4,
-                      sample_seed: int = 0, rows: list[int] | None = None, data_dir: str | None = None,
-                      caption: str = "") -> str:
+def probability_table(
+    models: dict[str, str],
+    *,
+    task: str = "redv2",
+    split: str = "test",
+    n: int = 4,
+    sample_seed: int = 0,
+    rows: list[int] | None = None,
+    data_dir: str | None = None,
+    caption: str = "",
+) -> str:
     """Markdown: texts of a split (the given ``rows``, else a seeded sample of ``n``), their gold labels, and per
     model the labels it predicts with their probabilities in percent (Matei Table 6 lists every label above the
     threshold). ``models`` maps a column name to a single- or multi-task model folder."""
@@ -288,8 +326,12 @@ def probability_table(models: dict[str, str], *, task: str = "redv2", split: str
     texts = list(ds["text"])
     gold = None
     if spec.problem_type != "regression":
-        gold = [[nm for nm, v in zip(spec.label_names, y) if v] if spec.problem_type == "multi_label"
-                else [spec.label_names[int(y)]] for y in ds["labels"]]
+        gold = [
+            [nm for nm, v in zip(spec.label_names, y) if v]
+            if spec.problem_type == "multi_label"
+            else [spec.label_names[int(y)]]
+            for y in ds["labels"]
+        ]
     cols = []
     for name, path in models.items():
         if load_config(path).model_type == "hf_emo_multitask":

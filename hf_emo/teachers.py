@@ -10,8 +10,16 @@ from datasets import Dataset, DatasetDict, Sequence as HFSequence, Value
 
 from .data.spec import TaskSpec
 
-__all__ = ["Teachers", "teacher_label_names", "check_teacher_label_space", "check_same_vocabulary",
-           "cache_teacher_logits", "teacher_logits_from_column", "as_teacher_list"]
+__all__ = [
+    "Teachers",
+    "teacher_label_names",
+    "check_teacher_label_space",
+    "check_same_vocabulary",
+    "cache_teacher_logits",
+    "teacher_logits_from_column",
+    "as_teacher_list",
+]
+
 
 def as_teacher_list(teachers) -> list:
     """``None`` -> ``[]``; one model or path -> ``[it]``; a list / tuple -> a list."""
@@ -40,12 +48,16 @@ def check_teacher_label_space(teacher, spec: TaskSpec, index: int = 0) -> None:
     student = list(spec.label_names)
     where = f"teacher {index} ({getattr(teacher.config, '_name_or_path', '') or type(teacher).__name__})"
     if teacher.config.num_labels != len(student):
-        raise ValueError(f"{where} has {teacher.config.num_labels} outputs, the student's task {spec.name!r} has "
-                         f"{len(student)} labels {student}")
+        raise ValueError(
+            f"{where} has {teacher.config.num_labels} outputs, the student's task {spec.name!r} has "
+            f"{len(student)} labels {student}"
+        )
     generic_student = all(n.startswith("LABEL_") for n in student)
     if names is not None and not generic_student and names != student:
-        raise ValueError(f"{where} label space differs from the student's task {spec.name!r}:\n"
-                         f"  teacher: {names}\n  student: {student}")
+        raise ValueError(
+            f"{where} label space differs from the student's task {spec.name!r}:\n"
+            f"  teacher: {names}\n  student: {student}"
+        )
 
 
 def check_same_vocabulary(teacher_tokenizers: Sequence[Any], student_tokenizer, names: Sequence[str] = ()) -> None:
@@ -56,9 +68,11 @@ def check_same_vocabulary(teacher_tokenizers: Sequence[Any], student_tokenizer, 
         t_vocab = tokenizer.get_vocab()
         if t_vocab != vocab:
             name = names[i] if i < len(names) else f"teacher {i}"
-            raise ValueError(f"{name} has another tokenizer than the student ({len(t_vocab)} vs {len(vocab)} pieces): "
-                             "live teachers read the student's input ids, so cache the teachers' logits instead "
-                             "(each teacher then tokenises the text itself)")
+            raise ValueError(
+                f"{name} has another tokenizer than the student ({len(t_vocab)} vs {len(vocab)} pieces): "
+                "live teachers read the student's input ids, so cache the teachers' logits instead "
+                "(each teacher then tokenises the text itself)"
+            )
 
 
 class Teachers:
@@ -109,8 +123,9 @@ class Teachers:
             self.models = [accelerator.prepare_model(t, evaluation_mode=True) for t in self.models]
         return self
 
-    def logits(self, model_inputs: dict[str, torch.Tensor], output_hidden_states: bool = False
-               ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def logits(
+        self, model_inputs: dict[str, torch.Tensor], output_hidden_states: bool = False
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """The teachers' logits, ``(B, C)`` for one teacher or ``(B, K, C)`` for ``K``, and (when asked) every
         teacher's last hidden states."""
         outs, hidden = [], []
@@ -129,10 +144,20 @@ class Teachers:
         return cache_teacher_logits(self.models, dataset, tokenizer, **kwargs)
 
 
-def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=None, *, text_column: str = "text",
-                         max_length: int | None = None, batch_size: int = 64, device: str | torch.device | None = None,
-                         column: str = "teacher_logits", desc: str = "teacher logits",
-                         cache_dir: str | None = None, digests: list[str] | None = None) -> Dataset | DatasetDict:
+def cache_teacher_logits(
+    teachers,
+    dataset: Dataset | DatasetDict,
+    tokenizer=None,
+    *,
+    text_column: str = "text",
+    max_length: int | None = None,
+    batch_size: int = 64,
+    device: str | torch.device | None = None,
+    column: str = "teacher_logits",
+    desc: str = "teacher logits",
+    cache_dir: str | None = None,
+    digests: list[str] | None = None,
+) -> Dataset | DatasetDict:
     """Run the teacher(s) once over ``dataset`` and store their logits in a ``column`` of shape ``(C,)``,
     or ``(K, C)`` (stacked) for ``K`` teachers.
 
@@ -150,21 +175,51 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     if cache_dir is not None and digests is None:  # hash the teachers' weights once, not once per split
         digests = [weights_digest(t) for t in as_teacher_list(teachers)]
     if isinstance(dataset, DatasetDict):
-        return DatasetDict({k: cache_teacher_logits(teachers, v, tokenizer, text_column=text_column,
-                                                    max_length=max_length, batch_size=batch_size, device=device,
-                                                    column=column, desc=f"{desc} [{k}]", cache_dir=cache_dir,
-                                                    digests=digests)
-                            for k, v in dataset.items()})
+        return DatasetDict(
+            {
+                k: cache_teacher_logits(
+                    teachers,
+                    v,
+                    tokenizer,
+                    text_column=text_column,
+                    max_length=max_length,
+                    batch_size=batch_size,
+                    device=device,
+                    column=column,
+                    desc=f"{desc} [{k}]",
+                    cache_dir=cache_dir,
+                    digests=digests,
+                )
+                for k, v in dataset.items()
+            }
+        )
     if cache_dir is not None:
         models = as_teacher_list(teachers)
         toks = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(models)
-        ident = {"teachers": digests, "rows": len(dataset),
-                 "fingerprint": getattr(dataset, "_fingerprint", None), "text_column": text_column,
-                 "tokenizers": [getattr(t, "name_or_path", None) if t is not None else None for t in toks],
-                 "max_length": max_length, "column": column}
-        return disk_cached(cache_dir, ident, lambda: cache_teacher_logits(
-            models, dataset, tokenizer, text_column=text_column, max_length=max_length, batch_size=batch_size,
-            device=device, column=column, desc=desc))
+        ident = {
+            "teachers": digests,
+            "rows": len(dataset),
+            "fingerprint": getattr(dataset, "_fingerprint", None),
+            "text_column": text_column,
+            "tokenizers": [getattr(t, "name_or_path", None) if t is not None else None for t in toks],
+            "max_length": max_length,
+            "column": column,
+        }
+        return disk_cached(
+            cache_dir,
+            ident,
+            lambda: cache_teacher_logits(
+                models,
+                dataset,
+                tokenizer,
+                text_column=text_column,
+                max_length=max_length,
+                batch_size=batch_size,
+                device=device,
+                column=column,
+                desc=desc,
+            ),
+        )
     teachers = as_teacher_list(teachers)
     if not teachers:
         raise ValueError("cache_teacher_logits needs at least one teacher model")
@@ -172,18 +227,30 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     if len(tokenizers) != len(teachers):
         raise ValueError(f"{len(tokenizers)} tokenizers for {len(teachers)} teachers")
     if any(t is None for t in tokenizers) and "input_ids" not in dataset.column_names:
-        raise ValueError(f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or "
-                         "pass tokenizer= to tokenise its text column for the teacher")
+        raise ValueError(
+            f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or "
+            "pass tokenizer= to tokenise its text column for the teacher"
+        )
     if any(t is not None for t in tokenizers) and text_column not in dataset.column_names:
         raise ValueError(f"dataset has no text column {text_column!r} (columns: {dataset.column_names})")
     per_teacher = []
     for k, (teacher, teacher_tokenizer) in enumerate(zip(teachers, tokenizers)):
         pad_id = getattr(teacher.config, "pad_token_id", None) or 0
         with torch.inference_mode():
-            chunks = [teacher(**batch).logits.float().cpu().numpy()
-                      for batch in model_batches(teacher, dataset, teacher_tokenizer, text_column=text_column,
-                                                 max_length=max_length, batch_size=batch_size, device=device,
-                                                 pad_id=pad_id, desc=f"{desc} (teacher {k + 1}/{len(teachers)})")]
+            chunks = [
+                teacher(**batch).logits.float().cpu().numpy()
+                for batch in model_batches(
+                    teacher,
+                    dataset,
+                    teacher_tokenizer,
+                    text_column=text_column,
+                    max_length=max_length,
+                    batch_size=batch_size,
+                    device=device,
+                    pad_id=pad_id,
+                    desc=f"{desc} (teacher {k + 1}/{len(teachers)})",
+                )
+            ]
         per_teacher.append(np.concatenate(chunks) if chunks else np.zeros((0, teacher.config.num_labels), np.float32))
     values = per_teacher[0] if len(teachers) == 1 else np.stack(per_teacher, axis=1)
     feature = HFSequence(Value("float32")) if values.ndim == 2 else HFSequence(HFSequence(Value("float32")))
@@ -192,8 +259,14 @@ def cache_teacher_logits(teachers, dataset: Dataset | DatasetDict, tokenizer=Non
     return dataset.add_column(column, values.astype(np.float32).tolist(), feature=feature)
 
 
-def teacher_logits_from_column(dataset: Dataset | DatasetDict, source: str, spec: TaskSpec, *,
-                               temperature: float = 1.0, column: str = "teacher_logits") -> Dataset | DatasetDict:
+def teacher_logits_from_column(
+    dataset: Dataset | DatasetDict,
+    source: str,
+    spec: TaskSpec,
+    *,
+    temperature: float = 1.0,
+    column: str = "teacher_logits",
+) -> Dataset | DatasetDict:
     """A ``column`` of teacher logits built from ``source``, a column of per-label teacher *probabilities*, e.g.
     REDv2's ``soft_labels`` (each label's share of the annotators' votes): KD then distils the annotators'
     disagreement, the soft-label training of Peterson et al. 2019 and Uma et al. 2021. The logits are those that the
@@ -202,29 +275,46 @@ def teacher_logits_from_column(dataset: Dataset | DatasetDict, source: str, spec
     Each row must hold ``spec.num_labels`` numbers in [0, 1] (summing to 1 for a single-label task); a bad one is
     refused with its split, row and value."""
     if isinstance(dataset, DatasetDict):
-        return DatasetDict({k: _teacher_logits_from_column(v, source, spec, temperature, column, k)
-                            for k, v in dataset.items()})
+        return DatasetDict(
+            {k: _teacher_logits_from_column(v, source, spec, temperature, column, k) for k, v in dataset.items()}
+        )
     return _teacher_logits_from_column(dataset, source, spec, temperature, column, "dataset")
 
 
-def _teacher_logits_from_column(dataset: Dataset, source: str, spec: TaskSpec, temperature: float, column: str,
-                                split: str) -> Dataset:
+def _teacher_logits_from_column(
+    dataset: Dataset, source: str, spec: TaskSpec, temperature: float, column: str, split: str
+) -> Dataset:
     from .losses import teacher_logits_from_probs
 
     if source not in dataset.column_names:
         raise ValueError(f"{split}: no teacher-probability column {source!r}; its columns are {dataset.column_names}")
     rows = dataset[source]
     for i, row in enumerate(rows):
-        bad = not isinstance(row, (list, tuple)) or len(row) != spec.num_labels or any(
-            isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v)
-            or (spec.problem_type != "regression" and not 0.0 <= v <= 1.0) for v in row)
+        bad = (
+            not isinstance(row, (list, tuple))
+            or len(row) != spec.num_labels
+            or any(
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or not np.isfinite(v)
+                or (spec.problem_type != "regression" and not 0.0 <= v <= 1.0)
+                for v in row
+            )
+        )
         if not bad and spec.problem_type == "single_label" and abs(sum(row) - 1.0) > 1e-3:
             bad = True
         if bad:
-            want = "numbers in [0, 1] summing to 1" if spec.problem_type == "single_label" else \
-                "numbers" if spec.problem_type == "regression" else "numbers in [0, 1]"
-            raise ValueError(f"{split}, row {i}, column {source!r}: {row!r} is not {spec.num_labels} {want} "
-                             f"(one per label of {spec.name!r}: {list(spec.label_names)})")
+            want = (
+                "numbers in [0, 1] summing to 1"
+                if spec.problem_type == "single_label"
+                else "numbers"
+                if spec.problem_type == "regression"
+                else "numbers in [0, 1]"
+            )
+            raise ValueError(
+                f"{split}, row {i}, column {source!r}: {row!r} is not {spec.num_labels} {want} "
+                f"(one per label of {spec.name!r}: {list(spec.label_names)})"
+            )
     probs = torch.tensor(rows, dtype=torch.float32).reshape(len(rows), spec.num_labels)
     logits = teacher_logits_from_probs(probs, spec.problem_type, temperature).numpy()
     if column in dataset.column_names:

@@ -12,8 +12,10 @@ import torch
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
-WORDS = ("happy sad angry afraid calm joy fear news sport good bad very not i am you it is the a this that "
-         "day today great awful love hate market team win lose fericit trist supărat frică bucurie").split()
+WORDS = (
+    "happy sad angry afraid calm joy fear news sport good bad very not i am you it is the a this that "
+    "day today great awful love hate market team win lose fericit trist supărat frică bucurie"
+).split()
 
 
 def tiny_tokenizer():
@@ -27,9 +29,16 @@ def tiny_bert_config(**kw):
     from transformers import BertConfig
 
     tok_size = len(WORDS) + 5
-    base = dict(vocab_size=tok_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                intermediate_size=64, max_position_embeddings=64, hidden_dropout_prob=0.0,
-                attention_probs_dropout_prob=0.0)
+    base = dict(
+        vocab_size=tok_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     base.update(kw)
     return BertConfig(**base)
 
@@ -74,9 +83,11 @@ MT_WORDS = "happy sad angry afraid calm joy fear news sport good bad".split()
 def mt_specs():
     from hf_emo.data import TaskSpec
 
-    return [TaskSpec("emo", "multi_label", ("joy", "sad", "fear"), "en"),
-            TaskSpec("sent", "single_label", ("neg", "pos"), "en"),
-            TaskSpec("vad", "regression", ("v", "a", "d"), "en")]
+    return [
+        TaskSpec("emo", "multi_label", ("joy", "sad", "fear"), "en"),
+        TaskSpec("sent", "single_label", ("neg", "pos"), "en"),
+        TaskSpec("vad", "regression", ("v", "a", "d"), "en"),
+    ]
 
 
 def mt_dataset(spec, n: int, seed: int, tokenizer=None, extra: dict | None = None):
@@ -101,8 +112,13 @@ def mt_model(head_layout: str = "multi_head", shared_layer_size: int | None = 16
     from hf_emo.models import MultiTaskModel, MultiTaskModelConfig
 
     torch.manual_seed(seed)
-    cfg = MultiTaskModelConfig(encoder=tiny_bert_config().to_dict(), tasks=mt_specs(), head_layout=head_layout,
-                               shared_layer_size=shared_layer_size, classifier_dropout=0.0)
+    cfg = MultiTaskModelConfig(
+        encoder=tiny_bert_config().to_dict(),
+        tasks=mt_specs(),
+        head_layout=head_layout,
+        shared_layer_size=shared_layer_size,
+        classifier_dropout=0.0,
+    )
     return MultiTaskModel(cfg)
 
 
@@ -121,10 +137,12 @@ def cli_error(capsys, argv: list[str]) -> str:
 @pytest.fixture
 def load_bench():
     """``load_bench("collect_runs")``: a script of ``bench/`` imported as a module (bench/ is no package)."""
+
     def load(name: str):
         path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
+
     return load

@@ -24,10 +24,16 @@ def test_a_classifier_with_one_output_for_every_text_is_collapsed(load_bench):
 
 def test_first_epoch_probe_stops_the_run_after_its_first_evaluation(tmp_path):
     out = tmp_path / "probe"
-    fake = ("echo \"{'loss': '0.68', 'loss_kd': '0.70', 'alpha': '0.1'}\"; "
-            "echo \"{'eval_loss': '0.41', 'eval_f1_micro': '0'}\"; sleep 60; touch " + str(tmp_path / "went_on"))
-    res = subprocess.run(["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(out), "bash", "-c", fake],
-                         capture_output=True, text=True, timeout=50)
+    fake = (
+        "echo \"{'loss': '0.68', 'loss_kd': '0.70', 'alpha': '0.1'}\"; "
+        "echo \"{'eval_loss': '0.41', 'eval_f1_micro': '0'}\"; sleep 60; touch " + str(tmp_path / "went_on")
+    )
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(out), "bash", "-c", fake],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
     assert res.returncode == 0, res.stderr
     record = json.loads((out / "first_epoch.json").read_text())
     assert record["first_eval"] == {"eval_loss": 0.41, "eval_f1_micro": 0.0}
@@ -48,8 +54,12 @@ def test_first_epoch_probe_ends_every_process_under_the_command(tmp_path):
     (tmp_path / "grandchild.sh").write_text(f"echo $$ > {tmp_path}/grandchild.pid; sleep 60\n")
     (tmp_path / "child.sh").write_text(f"bash {tmp_path}/grandchild.sh; true\n")
     fake = f"echo \"{{'eval_loss': '0.41'}}\"; bash {tmp_path}/child.sh; touch {tmp_path}/went_on"
-    res = subprocess.run(["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(tmp_path / "p"), "bash", "-c", fake],
-                         capture_output=True, text=True, timeout=50)
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(tmp_path / "p"), "bash", "-c", fake],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
     assert res.returncode == 0, res.stderr
     grandchild = int((tmp_path / "grandchild.pid").read_text())
     deadline = time.monotonic() + 10
@@ -63,8 +73,12 @@ def test_first_epoch_probe_ends_every_process_under_the_command(tmp_path):
 
 
 def test_first_epoch_probe_says_when_the_run_ends_before_evaluating(tmp_path):
-    res = subprocess.run(["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(tmp_path / "p"), "bash", "-c",
-                          "echo no eval; exit 3"], capture_output=True, text=True, timeout=50)
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(tmp_path / "p"), "bash", "-c", "echo no eval; exit 3"],
+        capture_output=True,
+        text=True,
+        timeout=50,
+    )
     assert res.returncode == 1 and "ended before its first evaluation" in res.stderr
     assert not (tmp_path / "p" / "first_epoch.json").exists()
 

@@ -6,9 +6,17 @@ import pytest
 
 from hf_emo.cli import main
 
-ROWS = [("i am happy today", "joy"), ("this is great joy", "joy"), ("i love this day", "joy"),
-        ("i am sad", "sadness"), ("awful bad day", "sadness"), ("i hate this", "sadness"),
-        ("i am afraid", "fear"), ("fear fear", "fear"), ("you are afraid", "fear")]
+ROWS = [
+    ("i am happy today", "joy"),
+    ("this is great joy", "joy"),
+    ("i love this day", "joy"),
+    ("i am sad", "sadness"),
+    ("awful bad day", "sadness"),
+    ("i hate this", "sadness"),
+    ("i am afraid", "fear"),
+    ("fear fear", "fear"),
+    ("you are afraid", "fear"),
+]
 
 
 @pytest.fixture
@@ -26,9 +34,9 @@ def test_train_report_predict_evaluate(tiny_encoder_dir, files, tmp_path, capsys
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"""model_name_or_path: {tiny_encoder_dir}
 task: null
-train_file: {files['train']}
-validation_file: {files['validation']}
-test_file: {files['test']}
+train_file: {files["train"]}
+validation_file: {files["validation"]}
+test_file: {files["test"]}
 text_column: text
 label_columns: [emotion]
 problem_type: single_label
@@ -65,8 +73,24 @@ output_dir: {out}
         assert sum(r["scores"].values()) == pytest.approx(1.0, abs=1e-3)
         assert r["labels"] == [max(r["scores"], key=r["scores"].get)]
 
-    assert main(["evaluate", "--model", str(out), "--file", files["test"], "--label-columns", "emotion",
-                 "--problem-type", "single_label", "--output", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(out),
+                "--file",
+                files["test"],
+                "--label-columns",
+                "emotion",
+                "--problem-type",
+                "single_label",
+                "--output",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
+    )
     ev = json.loads((tmp_path / "e.json").read_text())
     assert ev["accuracy"] == pytest.approx(metrics["test"]["accuracy"])
 

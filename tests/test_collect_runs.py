@@ -11,9 +11,16 @@ from hf_emo.tables import seed_table
 
 def _run(folder: Path, task: str, f1: float, seed: int) -> None:
     folder.mkdir(parents=True)
-    folder.joinpath("metrics.json").write_text(json.dumps({
-        "validation": {"f1_macro": 0.1}, "test": {"f1_macro": f1}, "test_teacher": {"f1_macro": 0.7},
-        "run": {"task": task, "seed": seed, "command": f"hf-emo train --seed {seed}", "model": "private/path"}}))
+    folder.joinpath("metrics.json").write_text(
+        json.dumps(
+            {
+                "validation": {"f1_macro": 0.1},
+                "test": {"f1_macro": f1},
+                "test_teacher": {"f1_macro": 0.7},
+                "run": {"task": task, "seed": seed, "command": f"hf-emo train --seed {seed}", "model": "private/path"},
+            }
+        )
+    )
 
 
 def test_restored_runs_rebuild_the_same_table(tmp_path, load_bench):
@@ -33,16 +40,20 @@ def test_restored_runs_rebuild_the_same_table(tmp_path, load_bench):
     _run(fresh / "stl_redv2_s42", "redv2", 0.99, 42)  # a run already there is kept, not overwritten
     assert cr.restore(out, fresh) == ["stl_redv2_s1", "stl_redv2_s2"]
     restored = json.loads((fresh / "stl_redv2_s1" / "metrics.json").read_text())
-    assert restored["run"]["restored_from"] == "collected.json" and restored["test"] == {"f1_macro": 0.60} \
+    assert (
+        restored["run"]["restored_from"] == "collected.json"
+        and restored["test"] == {"f1_macro": 0.60}
         and restored["test_teacher"] == {"f1_macro": 0.7}
+    )
     assert json.loads((fresh / "stl_redv2_s42" / "metrics.json").read_text())["test"]["f1_macro"] == 0.99
     assert cr.restore(out, fresh) == []
 
     # the task rides along, so a single-task run answers the multi-task table's redv2_<metric> name
     (fresh / "stl_redv2_s42" / "metrics.json").unlink()
     cr.restore(out, fresh)
-    assert seed_table({"STL": f"{fresh}/stl_redv2_s*"}, ["redv2_f1_macro"]) == \
-        seed_table({"STL": f"{study}/stl_redv2_s*"}, ["redv2_f1_macro"])
+    assert seed_table({"STL": f"{fresh}/stl_redv2_s*"}, ["redv2_f1_macro"]) == seed_table(
+        {"STL": f"{study}/stl_redv2_s*"}, ["redv2_f1_macro"]
+    )
 
 
 def test_restore_refuses_a_file_that_is_not_collected_runs(tmp_path, load_bench):
@@ -65,9 +76,14 @@ def test_restored_refinement_rebuilds_its_weight_noise_table(tmp_path, load_benc
     for seed, corr in [(1, -0.16), (42, -0.15)]:
         folder = study / f"quality_s{seed}"
         folder.mkdir(parents=True)
-        folder.joinpath("metrics.json").write_text(json.dumps({
-            "test": {"f1_macro": 0.36},
-            "run": {"seed": seed, "weight_noise_correlations": {"abs_log_length_ratio": corr}}}))
+        folder.joinpath("metrics.json").write_text(
+            json.dumps(
+                {
+                    "test": {"f1_macro": 0.36},
+                    "run": {"seed": seed, "weight_noise_correlations": {"abs_log_length_ratio": corr}},
+                }
+            )
+        )
     out = tmp_path / "collected.json"
     out.write_text(json.dumps(cr.collect([f"{study}/*"])))
     cr.restore(out, tmp_path / "fresh")
@@ -80,9 +96,22 @@ def test_a_renamed_record_keeps_its_old_name_through_restore_and_collect(tmp_pat
     rides along, so the record's command (with the old output_dir) is not mistaken for the new run's."""
     cr = load_bench("collect_runs")
     out = tmp_path / "collected.json"
-    out.write_text(json.dumps({"runs": {"kd_kl_bernoulli_s42": {
-        "test": {"f1_macro": 0.61}, "run": {"seed": 42, "renamed_from": "kd_s42",
-                                              "command": "hf-emo distil --output_dir runs/a/kd_s42"}}}}))
+    out.write_text(
+        json.dumps(
+            {
+                "runs": {
+                    "kd_kl_bernoulli_s42": {
+                        "test": {"f1_macro": 0.61},
+                        "run": {
+                            "seed": 42,
+                            "renamed_from": "kd_s42",
+                            "command": "hf-emo distil --output_dir runs/a/kd_s42",
+                        },
+                    }
+                }
+            }
+        )
+    )
     cr.restore(out, tmp_path / "a")
     again = cr.collect([f"{tmp_path / 'a'}/*"])["runs"]["kd_kl_bernoulli_s42"]["run"]
     assert again["renamed_from"] == "kd_s42" and again["restored_from"] == "collected.json"
@@ -94,10 +123,19 @@ def test_move_carries_a_record_to_its_new_name_and_refuses_to_overwrite(tmp_path
     and keeps its first name; nothing is overwritten and a missing run is named."""
     cr = load_bench("collect_runs")
     a, b = tmp_path / "mtl.json", tmp_path / "form.json"
-    a.write_text(json.dumps({"runs": {"mtkd_ta_s42": {"test": {"redv2_f1_macro": 0.61}, "run": {"seed": 42}},
-                                      "mtkd_s42": {"test": {}, "run": {}}}}))
-    b.write_text(json.dumps({"runs": {"mtkd_ta_kl_softmax_s42": {"test": {"redv2_f1_macro": 0.62},
-                                                                 "run": {"seed": 42}}}}))
+    a.write_text(
+        json.dumps(
+            {
+                "runs": {
+                    "mtkd_ta_s42": {"test": {"redv2_f1_macro": 0.61}, "run": {"seed": 42}},
+                    "mtkd_s42": {"test": {}, "run": {}},
+                }
+            }
+        )
+    )
+    b.write_text(
+        json.dumps({"runs": {"mtkd_ta_kl_softmax_s42": {"test": {"redv2_f1_macro": 0.62}, "run": {"seed": 42}}}})
+    )
     cr.move(f"{a}:mtkd_ta_s42", f"{b}:mtkd_ta_kl_bernoulli_s42")
     cr.move(f"{b}:mtkd_ta_kl_softmax_s42", f"{a}:mtkd_ta_s42")
     ra, rb = json.loads(a.read_text())["runs"], json.loads(b.read_text())["runs"]

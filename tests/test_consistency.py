@@ -7,11 +7,20 @@ from datasets import Dataset
 
 from hf_emo.data import PairedDataCollator, tokenize_teacher_side
 from hf_emo.losses import kd_bernoulli_loss, kd_kl_loss
-from hf_emo.quality_weights import add_quality_weights, add_translation_disagreement, minmax_quality, \
-    quality_weights, translation_disagreement
+from hf_emo.quality_weights import (
+    add_quality_weights,
+    add_translation_disagreement,
+    minmax_quality,
+    quality_weights,
+    translation_disagreement,
+)
 from hf_emo.teachers import cache_teacher_logits
-from hf_emo.trainers import ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig, \
-    DistillationTrainer
+from hf_emo.trainers import (
+    ConsistencyDistillationConfig,
+    ConsistencyDistillationTrainer,
+    DistillationConfig,
+    DistillationTrainer,
+)
 from tests.conftest import MT_WORDS, tiny_tokenizer
 from tests.test_emotion_trainer import SPECS, tiny_model
 
@@ -60,19 +69,23 @@ def test_weighted_kd_is_wang2024_eq1(kd):
     s, t = torch.randn(6, 4, generator=g), torch.randn(6, 4, generator=g)
     assert torch.allclose(kd(s, t, 2.0, torch.ones(6)), kd(s, t, 2.0))
     w = torch.rand(6, generator=g)
-    per = torch.stack([kd(s[i:i + 1], t[i:i + 1], 2.0) for i in range(6)])
+    per = torch.stack([kd(s[i : i + 1], t[i : i + 1], 2.0) for i in range(6)])
     assert torch.allclose(kd(s, t, 2.0, w), (w * per).sum() / 6, atol=1e-6)
 
 
 # -- datasets of pairs -----------------------------------------------------------------------------------
+
 
 def _pairs(n=12, seed=0, spec=SPECS["single_label"], identical=(0,)):
     rng = np.random.default_rng(seed)
     words = MT_WORDS + ["fericit", "trist", "frică", "bucurie"]
     src = [" ".join(rng.choice(words, 5)) for _ in range(n)]
     en = [s if i in identical else " ".join(rng.choice(MT_WORDS, 5)) for i, s in enumerate(src)]
-    labels = rng.integers(0, 3, n).tolist() if spec.problem_type == "single_label" else \
-        rng.integers(0, 2, (n, 3)).astype(float).tolist()
+    labels = (
+        rng.integers(0, 3, n).tolist()
+        if spec.problem_type == "single_label"
+        else rng.integers(0, 2, (n, 3)).astype(float).tolist()
+    )
     ds = Dataset.from_dict({"text": src, "en_text": en, "labels": labels})
     tok = tiny_tokenizer()
     return ds.map(lambda b: tok(b["text"]), batched=True), tok
@@ -99,10 +112,23 @@ def test_add_translation_disagreement_runs_the_model_on_both_sides():
 
 # -- the trainer -----------------------------------------------------------------------------------------
 
+
 def _args(tmp_path, cls=ConsistencyDistillationConfig, **kw):
-    base = dict(output_dir=str(tmp_path), max_steps=1, learning_rate=1e-2, report_to="none", save_strategy="no",
-                logging_steps=1, train_sampling_strategy="sequential", seed=0, dataloader_pin_memory=False,
-                use_cpu=True, per_device_train_batch_size=6, temperature=2.0, alpha=0.0)
+    base = dict(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        learning_rate=1e-2,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        train_sampling_strategy="sequential",
+        seed=0,
+        dataloader_pin_memory=False,
+        use_cpu=True,
+        per_device_train_batch_size=6,
+        temperature=2.0,
+        alpha=0.0,
+    )
     base.update(kw)
     return cls(**base)
 
@@ -119,10 +145,20 @@ def test_uniform_weighting_reduces_to_plain_kd(problem, tmp_path):
     spec = SPECS[problem]
     ds, tok = _refinement_set(spec, tiny_model(spec, seed=1), tiny_model(spec, seed=2))
     student = tiny_model(spec, seed=2)
-    cons = ConsistencyDistillationTrainer(student, _args(tmp_path, quality_weighting="uniform"), task_spec=spec,
-                                          train_dataset=ds, data_collator=PairedDataCollator(tok))
-    plain = DistillationTrainer(student, _args(tmp_path, DistillationConfig), task_spec=spec,
-                                train_dataset=ds.remove_columns("disagreement"), data_collator=PairedDataCollator(tok))
+    cons = ConsistencyDistillationTrainer(
+        student,
+        _args(tmp_path, quality_weighting="uniform"),
+        task_spec=spec,
+        train_dataset=ds,
+        data_collator=PairedDataCollator(tok),
+    )
+    plain = DistillationTrainer(
+        student,
+        _args(tmp_path, DistillationConfig),
+        task_spec=spec,
+        train_dataset=ds.remove_columns("disagreement"),
+        data_collator=PairedDataCollator(tok),
+    )
     b1 = cons._prepare_inputs(next(iter(cons.get_train_dataloader())))
     b2 = plain._prepare_inputs(next(iter(plain.get_train_dataloader())))
     student.train()
@@ -133,8 +169,9 @@ def test_quality_weights_are_normalised_over_the_whole_set_before_training(tmp_p
     spec = SPECS["single_label"]
     ds, tok = _refinement_set(spec, tiny_model(spec, seed=1), tiny_model(spec, seed=2))
     student = tiny_model(spec, seed=2)
-    tr = ConsistencyDistillationTrainer(student, _args(tmp_path), task_spec=spec, train_dataset=ds,
-                                        data_collator=PairedDataCollator(tok))
+    tr = ConsistencyDistillationTrainer(
+        student, _args(tmp_path), task_spec=spec, train_dataset=ds, data_collator=PairedDataCollator(tok)
+    )
     wbar = minmax_quality(torch.tensor(list(ds["disagreement"])))
     assert np.allclose(tr.train_dataset["weight"], wbar.numpy())
     b = tr._prepare_inputs(next(iter(tr.get_train_dataloader())))
@@ -144,12 +181,16 @@ def test_quality_weights_are_normalised_over_the_whole_set_before_training(tmp_p
     expected = kd_kl_loss(s, b["teacher_logits"], 2.0, wbar[:6])
     assert torch.allclose(loss, expected, atol=1e-6)
     # per-batch normalisation: min-max over the batch's own six disagreements
-    tb = ConsistencyDistillationTrainer(student, _args(tmp_path, weight_normalization="batch"), task_spec=spec,
-                                        train_dataset=ds, data_collator=PairedDataCollator(tok))
+    tb = ConsistencyDistillationTrainer(
+        student,
+        _args(tmp_path, weight_normalization="batch"),
+        task_spec=spec,
+        train_dataset=ds,
+        data_collator=PairedDataCollator(tok),
+    )
     bb = tb._prepare_inputs(next(iter(tb.get_train_dataloader())))
     assert "weight" not in bb
-    expected_b = kd_kl_loss(s, bb["teacher_logits"], 2.0,
-                            minmax_quality(torch.tensor(list(ds["disagreement"])[:6])))
+    expected_b = kd_kl_loss(s, bb["teacher_logits"], 2.0, minmax_quality(torch.tensor(list(ds["disagreement"])[:6])))
     assert torch.allclose(tb.compute_loss(student, bb), expected_b, atol=1e-6)
 
 
@@ -160,10 +201,17 @@ def test_live_teacher_reads_the_translation_and_equals_cached_logits(tmp_path):
     live_ds = tokenize_teacher_side(ds.remove_columns("teacher_logits"), tok, "en_text")
     student = tiny_model(spec, seed=2)
     args = _args(tmp_path, remove_unused_columns=True)
-    cached = ConsistencyDistillationTrainer(student, args, task_spec=spec, train_dataset=ds,
-                                            data_collator=PairedDataCollator(tok))
-    live = ConsistencyDistillationTrainer(student, args, teacher_model=teacher, task_spec=spec,
-                                          train_dataset=live_ds, data_collator=PairedDataCollator(tok, tok))
+    cached = ConsistencyDistillationTrainer(
+        student, args, task_spec=spec, train_dataset=ds, data_collator=PairedDataCollator(tok)
+    )
+    live = ConsistencyDistillationTrainer(
+        student,
+        args,
+        teacher_model=teacher,
+        task_spec=spec,
+        train_dataset=live_ds,
+        data_collator=PairedDataCollator(tok, tok),
+    )
     b_cached = cached._prepare_inputs(next(iter(cached.get_train_dataloader())))
     b_live = live._prepare_inputs(next(iter(live.get_train_dataloader())))
     assert {"teacher_input_ids", "teacher_attention_mask", "weight"} <= set(b_live) and "en_text" not in b_live
@@ -177,10 +225,17 @@ def test_cached_teacher_logits_win_over_a_live_teacher(tmp_path):
     ds, tok = _refinement_set(spec, tiny_model(spec, seed=1), tiny_model(spec, seed=2))
     student = tiny_model(spec, seed=2)
     other = tiny_model(spec, seed=7)  # would give different logits
-    a = ConsistencyDistillationTrainer(student, _args(tmp_path), task_spec=spec, train_dataset=ds,
-                                       data_collator=PairedDataCollator(tok))
-    b = ConsistencyDistillationTrainer(student, _args(tmp_path), teacher_model=other, task_spec=spec,
-                                       train_dataset=ds, data_collator=PairedDataCollator(tok))
+    a = ConsistencyDistillationTrainer(
+        student, _args(tmp_path), task_spec=spec, train_dataset=ds, data_collator=PairedDataCollator(tok)
+    )
+    b = ConsistencyDistillationTrainer(
+        student,
+        _args(tmp_path),
+        teacher_model=other,
+        task_spec=spec,
+        train_dataset=ds,
+        data_collator=PairedDataCollator(tok),
+    )
     ba = a._prepare_inputs(next(iter(a.get_train_dataloader())))
     bb = b._prepare_inputs(next(iter(b.get_train_dataloader())))
     student.train()
@@ -190,9 +245,13 @@ def test_cached_teacher_logits_win_over_a_live_teacher(tmp_path):
 def test_threshold_weighting_trains_on_the_kept_rows(tmp_path):
     spec = SPECS["single_label"]
     ds, tok = _refinement_set(spec, tiny_model(spec, seed=1), tiny_model(spec, seed=2))
-    tr = ConsistencyDistillationTrainer(tiny_model(spec, seed=2), _args(tmp_path, quality_weighting="threshold",
-                                                                       drop_fraction=0.25),
-                                        task_spec=spec, train_dataset=ds, data_collator=PairedDataCollator(tok))
+    tr = ConsistencyDistillationTrainer(
+        tiny_model(spec, seed=2),
+        _args(tmp_path, quality_weighting="threshold", drop_fraction=0.25),
+        task_spec=spec,
+        train_dataset=ds,
+        data_collator=PairedDataCollator(tok),
+    )
     worst = set(np.argsort(-np.asarray(list(ds["disagreement"])), kind="stable")[:3])
     assert len(tr.train_dataset) == 9
     kept, texts = set(tr.train_dataset["text"]), list(ds["text"])
@@ -207,10 +266,17 @@ def test_mixing_a_supervised_loss_and_gradient_accumulation(tmp_path):
 
     def run(bs, acc, out):
         student = tiny_model(spec, seed=2)
-        args = _args(tmp_path / out, alpha=0.3, per_device_train_batch_size=bs, gradient_accumulation_steps=acc,
-                     max_steps=2, optim="sgd")  # SGD: Adam's g / sqrt(v) would amplify float noise in tiny grads
-        ConsistencyDistillationTrainer(student, args, task_spec=spec, train_dataset=ds,
-                                       data_collator=PairedDataCollator(tok)).train()
+        args = _args(
+            tmp_path / out,
+            alpha=0.3,
+            per_device_train_batch_size=bs,
+            gradient_accumulation_steps=acc,
+            max_steps=2,
+            optim="sgd",
+        )  # SGD: Adam's g / sqrt(v) would amplify float noise in tiny grads
+        ConsistencyDistillationTrainer(
+            student, args, task_spec=spec, train_dataset=ds, data_collator=PairedDataCollator(tok)
+        ).train()
         return torch.cat([p.detach().flatten() for p in student.parameters()])
 
     assert torch.allclose(run(6, 1, "a"), run(3, 2, "b"), atol=1e-6)
@@ -223,15 +289,25 @@ def test_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="'disagreement' column"):
         ConsistencyDistillationTrainer(tiny_model(spec), _args(tmp_path), task_spec=spec, train_dataset=ds)
     with pytest.raises(ValueError, match="'weight' column"):
-        ConsistencyDistillationTrainer(tiny_model(spec), _args(tmp_path, quality_weighting="column"), task_spec=spec,
-                                       train_dataset=ds)
+        ConsistencyDistillationTrainer(
+            tiny_model(spec), _args(tmp_path, quality_weighting="column"), task_spec=spec, train_dataset=ds
+        )
     with pytest.raises(ValueError, match="teacher_input_ids"):
-        ConsistencyDistillationTrainer(tiny_model(spec), _args(tmp_path, quality_weighting="uniform"),
-                                       teacher_model=tiny_model(spec, seed=1), task_spec=spec,
-                                       train_dataset=ds.remove_columns("teacher_logits"))
-    for bad in (dict(quality_weighting="bleu"), dict(drop_fraction=1.0), dict(weight_normalization="row"),
-                dict(quality_weighting="uniform", weight_normalization="batch"), dict(alpha=1.5),
-                dict(temperature=0.0)):
+        ConsistencyDistillationTrainer(
+            tiny_model(spec),
+            _args(tmp_path, quality_weighting="uniform"),
+            teacher_model=tiny_model(spec, seed=1),
+            task_spec=spec,
+            train_dataset=ds.remove_columns("teacher_logits"),
+        )
+    for bad in (
+        dict(quality_weighting="bleu"),
+        dict(drop_fraction=1.0),
+        dict(weight_normalization="row"),
+        dict(quality_weighting="uniform", weight_normalization="batch"),
+        dict(alpha=1.5),
+        dict(temperature=0.0),
+    ):
         with pytest.raises(ValueError):
             _args(tmp_path, **bad)
 
@@ -242,8 +318,13 @@ def test_user_supplied_weight_column_is_used_as_is(tmp_path):
     qe = np.linspace(0.2, 1.0, len(ds)).astype(np.float32)
     ds = ds.remove_columns("disagreement").add_column("weight", qe.tolist())
     student = tiny_model(spec, seed=2)
-    tr = ConsistencyDistillationTrainer(student, _args(tmp_path, quality_weighting="column"), task_spec=spec,
-                                        train_dataset=ds, data_collator=PairedDataCollator(tok))
+    tr = ConsistencyDistillationTrainer(
+        student,
+        _args(tmp_path, quality_weighting="column"),
+        task_spec=spec,
+        train_dataset=ds,
+        data_collator=PairedDataCollator(tok),
+    )
     b = tr._prepare_inputs(next(iter(tr.get_train_dataloader())))
     student.train()
     s = student(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
@@ -258,15 +339,24 @@ def test_evaluation_on_the_labelled_target_side_needs_no_translation(tmp_path, n
     spec = SPECS["single_label"]
     ds, tok = _refinement_set(spec, tiny_model(spec, seed=1), tiny_model(spec, seed=2))
     ev, _ = _pairs(n=8, seed=5, spec=spec)
-    tr = ConsistencyDistillationTrainer(tiny_model(spec, seed=2),
-                                        _args(tmp_path, per_device_eval_batch_size=4, weight_normalization=normalization),
-                                        task_spec=spec, train_dataset=ds, eval_dataset=ev,
-                                        data_collator=PairedDataCollator(tok))
+    tr = ConsistencyDistillationTrainer(
+        tiny_model(spec, seed=2),
+        _args(tmp_path, per_device_eval_batch_size=4, weight_normalization=normalization),
+        task_spec=spec,
+        train_dataset=ds,
+        eval_dataset=ev,
+        data_collator=PairedDataCollator(tok),
+    )
     m = tr.evaluate()
     assert m["eval_loss"] > 0 and 0 <= m["eval_accuracy"] <= 1
-    plain = DistillationTrainer(tiny_model(spec, seed=2), _args(tmp_path, DistillationConfig, per_device_eval_batch_size=4),
-                                task_spec=spec, train_dataset=ds.remove_columns("disagreement"), eval_dataset=ev,
-                                data_collator=PairedDataCollator(tok))
+    plain = DistillationTrainer(
+        tiny_model(spec, seed=2),
+        _args(tmp_path, DistillationConfig, per_device_eval_batch_size=4),
+        task_spec=spec,
+        train_dataset=ds.remove_columns("disagreement"),
+        eval_dataset=ev,
+        data_collator=PairedDataCollator(tok),
+    )
     assert m["eval_loss"] == pytest.approx(plain.evaluate()["eval_loss"], rel=1e-6)  # unweighted
     # training still refuses a batch without disagreements under per-batch weights
     if normalization == "batch":

@@ -21,8 +21,9 @@ def _save(spec, seed, path, threshold):
 
 
 @pytest.mark.parametrize("weighting", ["quality", "threshold"])
-def test_consistency_run_reports_before_after_teacher_and_weight_correlations(data_dir, tmp_path, weighting,
-                                                                               monkeypatch):
+def test_consistency_run_reports_before_after_teacher_and_weight_correlations(
+    data_dir, tmp_path, weighting, monkeypatch
+):
     from hf_emo.cli import main
     from hf_emo.data import TaskSpec
 
@@ -31,12 +32,48 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     student = _save(spec, 1, tmp_path / "stage1", 0.4)
     teacher = _save(spec, 2, tmp_path / "teacher", 0.45)
     out = tmp_path / "run"
-    assert main(["consistency", "--model_name_or_path", student, "--teacher", teacher, "--data_dir", str(data_dir),
-                 "--max_train_samples", "48", "--max_steps", "3", "--per_device_train_batch_size", "16",
-                 "--per_device_eval_batch_size", "256", "--learning_rate", "1e-3", "--report_to", "none",
-                 "--save_strategy", "no", "--quality_weighting", weighting, "--drop_fraction", "0.25",
-                 "--temperature", "2", "--output_dir", str(out), "--max_length", "24", "--use_cpu", "true",
-                 "--prepared_cache_dir", str(tmp_path / "prep")]) == 0
+    assert (
+        main(
+            [
+                "consistency",
+                "--model_name_or_path",
+                student,
+                "--teacher",
+                teacher,
+                "--data_dir",
+                str(data_dir),
+                "--max_train_samples",
+                "48",
+                "--max_steps",
+                "3",
+                "--per_device_train_batch_size",
+                "16",
+                "--per_device_eval_batch_size",
+                "256",
+                "--learning_rate",
+                "1e-3",
+                "--report_to",
+                "none",
+                "--save_strategy",
+                "no",
+                "--quality_weighting",
+                weighting,
+                "--drop_fraction",
+                "0.25",
+                "--temperature",
+                "2",
+                "--output_dir",
+                str(out),
+                "--max_length",
+                "24",
+                "--use_cpu",
+                "true",
+                "--prepared_cache_dir",
+                str(tmp_path / "prep"),
+            ]
+        )
+        == 0
+    )
     m = json.loads((out / "metrics.json").read_text())
     assert len(list((tmp_path / "prep").iterdir())) == 1
     # a second run of the same student, teacher and data reuses the prepared set: no teacher / student pass
@@ -48,11 +85,40 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     real = cr._translation_logits
     monkeypatch.setattr(cr, "add_translation_disagreement", fail)  # the test split still gets the teacher's logits
     monkeypatch.setattr(cr, "_translation_logits", lambda t, ds, r, d: fail() if len(ds) == 48 else real(t, ds, r, d))
-    assert main(["consistency", "--model_name_or_path", student, "--teacher", teacher, "--data_dir", str(data_dir),
-                 "--max_train_samples", "48", "--max_steps", "1", "--per_device_train_batch_size", "16",
-                 "--report_to", "none", "--save_strategy", "no", "--quality_weighting", "uniform",
-                 "--output_dir", str(tmp_path / "run2"), "--max_length", "24", "--use_cpu", "true",
-                 "--prepared_cache_dir", str(tmp_path / "prep")]) == 0
+    assert (
+        main(
+            [
+                "consistency",
+                "--model_name_or_path",
+                student,
+                "--teacher",
+                teacher,
+                "--data_dir",
+                str(data_dir),
+                "--max_train_samples",
+                "48",
+                "--max_steps",
+                "1",
+                "--per_device_train_batch_size",
+                "16",
+                "--report_to",
+                "none",
+                "--save_strategy",
+                "no",
+                "--quality_weighting",
+                "uniform",
+                "--output_dir",
+                str(tmp_path / "run2"),
+                "--max_length",
+                "24",
+                "--use_cpu",
+                "true",
+                "--prepared_cache_dir",
+                str(tmp_path / "prep"),
+            ]
+        )
+        == 0
+    )
     monkeypatch.undo()
     assert {"test", "test_stage1", "validation", "validation_stage1", "test_teacher", "test_loyalty"} <= set(m)
     assert m["run"]["threshold"] == 0.4 and m["run"]["split_sizes"]["train"] == 48
@@ -73,17 +139,65 @@ def test_consistency_run_reports_before_after_teacher_and_weight_correlations(da
     from hf_emo.cards import render_model_card
 
     card = render_model_card(out, "me/refined")
-    for part in ("ConsistencyDistillationTrainer", "Wang et al. 2024", "student before refinement", "@inproceedings{wang2024",
-                 f"`{teacher}`", "No gold label", "per-label Bernoulli KL", "cross-lingual"):
+    for part in (
+        "ConsistencyDistillationTrainer",
+        "Wang et al. 2024",
+        "student before refinement",
+        "@inproceedings{wang2024",
+        f"`{teacher}`",
+        "No gold label",
+        "per-label Bernoulli KL",
+        "cross-lingual",
+    ):
         assert part in card, part
 
 
 def test_consistency_run_needs_a_trained_student_and_a_teacher(data_dir, tmp_path, tiny_encoder_dir, capsys):
 
-    assert re.search("not a fine-tuned classifier", cli_error(capsys, ["consistency", "--model_name_or_path", str(tiny_encoder_dir), "--teacher", "x",
-              "--output_dir", str(tmp_path), "--report_to", "none"]))
+    assert re.search(
+        "not a fine-tuned classifier",
+        cli_error(
+            capsys,
+            [
+                "consistency",
+                "--model_name_or_path",
+                str(tiny_encoder_dir),
+                "--teacher",
+                "x",
+                "--output_dir",
+                str(tmp_path),
+                "--report_to",
+                "none",
+            ],
+        ),
+    )
     spec = TASKS["xed_en_ro"]
     student = _save(spec, 1, tmp_path / "s", 0.5)
-    assert re.search("needs a --teacher", cli_error(capsys, ["consistency", "--model_name_or_path", student, "--output_dir", str(tmp_path), "--report_to", "none"]))
-    assert re.search("no translation column 'de_text'", cli_error(capsys, ["consistency", "--model_name_or_path", student, "--teacher", student, "--translation_column", "de_text",
-              "--output_dir", str(tmp_path / "refined"), "--report_to", "none", "--data_dir", str(data_dir)]))
+    assert re.search(
+        "needs a --teacher",
+        cli_error(
+            capsys,
+            ["consistency", "--model_name_or_path", student, "--output_dir", str(tmp_path), "--report_to", "none"],
+        ),
+    )
+    assert re.search(
+        "no translation column 'de_text'",
+        cli_error(
+            capsys,
+            [
+                "consistency",
+                "--model_name_or_path",
+                student,
+                "--teacher",
+                student,
+                "--translation_column",
+                "de_text",
+                "--output_dir",
+                str(tmp_path / "refined"),
+                "--report_to",
+                "none",
+                "--data_dir",
+                str(data_dir),
+            ],
+        ),
+    )

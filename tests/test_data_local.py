@@ -13,7 +13,7 @@ def _csv(path, text):
 
 
 def test_single_column_single_label_infers_sorted_names(tmp_path):
-    f = _csv(tmp_path / "a.csv", "text,emotion\nI am happy,joy\nso sad,sadness\n\"two\nlines\",anger\n")
+    f = _csv(tmp_path / "a.csv", 'text,emotion\nI am happy,joy\nso sad,sadness\n"two\nlines",anger\n')
     dd = load_local(f, text_column="text", label_columns="emotion", problem_type="single_label")
     assert dd.task_spec.label_names == ("anger", "joy", "sadness")
     assert dd["train"]["labels"] == [1, 2, 0]
@@ -43,11 +43,14 @@ def test_new_label_space_trains_nothing_else_needed(tmp_path):
     assert dd.task_spec.num_labels == 2 and dd.task_spec.name == "custom"
 
 
-@pytest.mark.parametrize("content,kwargs,match,row,column", [
-    ("text,y\nhi,joy\n,joy\n", {}, "empty text", 3, "text"),
-    ("text,y\nhi,joy\nhello,rage\n", {"label_names": ["joy"]}, "unknown label 'rage'", 3, "y"),
-    ("text,z\nhi,joy\n", {}, "missing column", None, None),
-])
+@pytest.mark.parametrize(
+    "content,kwargs,match,row,column",
+    [
+        ("text,y\nhi,joy\n,joy\n", {}, "empty text", 3, "text"),
+        ("text,y\nhi,joy\nhello,rage\n", {"label_names": ["joy"]}, "unknown label 'rage'", 3, "y"),
+        ("text,z\nhi,joy\n", {}, "missing column", None, None),
+    ],
+)
 def test_bad_single_label_files(tmp_path, content, kwargs, match, row, column):
     f = _csv(tmp_path / "bad.csv", content)
     with pytest.raises(DataError, match=match) as e:

@@ -47,7 +47,13 @@ def _counts(ds, spec):
 def test_label_counts_match_provenance(data_dir):
     dair = load_task("dair_emotion", data_dir)
     assert _counts(dair["train"], TASKS["dair_emotion"]) == {
-        "joy": 5362, "sadness": 4666, "anger": 2159, "fear": 1937, "love": 1304, "surprise": 572}
+        "joy": 5362,
+        "sadness": 4666,
+        "anger": 2159,
+        "fear": 1937,
+        "love": 1304,
+        "surprise": 572,
+    }
     sst = load_task("sst2", data_dir)
     tr = _counts(sst["train"], TASKS["sst2"])
     va = _counts(sst["validation"], TASKS["sst2"])
@@ -62,8 +68,16 @@ def test_label_counts_match_provenance(data_dir):
     assert {k: tr[k] + va[k] for k in tr} == {"negative": 6000, "positive": 6000}
     xed = load_task("xed_en_ro", data_dir)
     total = {k: sum(_counts(xed[s], TASKS["xed_en_ro"])[k] for s in xed) for k in TASKS["xed_en_ro"].label_names}
-    assert total == {"anger": 4234, "anticipation": 3656, "trust": 2769, "joy": 2694, "sadness": 2671,
-                     "surprise": 2651, "fear": 2400, "disgust": 2048}
+    assert total == {
+        "anger": 4234,
+        "anticipation": 3656,
+        "trust": 2769,
+        "joy": 2694,
+        "sadness": 2671,
+        "surprise": 2651,
+        "fear": 2400,
+        "disgust": 2048,
+    }
     red = load_task("redv2", data_dir)
     assert _counts(red["train"], TASKS["redv2"])["Neutral"] == 1045
 

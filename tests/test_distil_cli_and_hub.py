@@ -34,13 +34,33 @@ def runs(tiny_encoder_dir, files, tmp_path):  # noqa: F811
     cfg = tmp_path / "common.yaml"
     cfg.write_text(COMMON.format(**files))
     teacher, student = tmp_path / "teacher", tmp_path / "student"
-    assert main(["train", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir),
-                 "--output_dir", str(teacher)]) == 0
+    assert (
+        main(
+            ["train", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(teacher)]
+        )
+        == 0
+    )
     kd = tmp_path / "kd.yaml"
-    kd.write_text(f"teacher: [{teacher}]\ntemperature: 2.0\nalpha_schedule: linear\nalpha_start: 0.1\n"
-                  f"alpha_end: 0.7\noutput_dir: {student}\n")
-    assert main(["distil", "--config", str(cfg), "--config", str(kd), "--model_name_or_path",
-                 str(tiny_encoder_dir), "--seed", "1"]) == 0
+    kd.write_text(
+        f"teacher: [{teacher}]\ntemperature: 2.0\nalpha_schedule: linear\nalpha_start: 0.1\n"
+        f"alpha_end: 0.7\noutput_dir: {student}\n"
+    )
+    assert (
+        main(
+            [
+                "distil",
+                "--config",
+                str(cfg),
+                "--config",
+                str(kd),
+                "--model_name_or_path",
+                str(tiny_encoder_dir),
+                "--seed",
+                "1",
+            ]
+        )
+        == 0
+    )
     return teacher, student
 
 
@@ -59,8 +79,12 @@ def test_distil_writes_kd_settings_loyalty_and_curves(runs):
     assert not any(p.name.startswith("teacher") for p in student.iterdir())
 
 
-def test_distil_computes_the_teacher_logits_on_the_training_device(tiny_encoder_dir, files, tmp_path,  # noqa: F811
-                                                                    monkeypatch):
+def test_distil_computes_the_teacher_logits_on_the_training_device(
+    tiny_encoder_dir,
+    files,
+    tmp_path,  # noqa: F811
+    monkeypatch,
+):
     """Cached teacher logits are computed before the Trainer exists: on the run's device (``config.device``), not
     where the teacher was loaded (the CPU, which made every KD run on a GPU machine wait minutes)."""
     import torch
@@ -68,29 +92,83 @@ def test_distil_computes_the_teacher_logits_on_the_training_device(tiny_encoder_
     import hf_emo.jobs.train as train_job
 
     seen, real = [], train_job.cache_teacher_logits
-    monkeypatch.setattr(train_job, "cache_teacher_logits", lambda *a, **kw: seen.append(kw.get("device")) or real(*a, **kw))
+    monkeypatch.setattr(
+        train_job, "cache_teacher_logits", lambda *a, **kw: seen.append(kw.get("device")) or real(*a, **kw)
+    )
     cfg = tmp_path / "common.yaml"
     cfg.write_text(COMMON.format(**files) + "use_cpu: true\n")
     teacher = tmp_path / "teacher"
-    assert main(["train", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir),
-                 "--output_dir", str(teacher)]) == 0
-    assert main(["distil", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir),
-                 "--teacher", str(teacher), "--output_dir", str(tmp_path / "student")]) == 0
+    assert (
+        main(
+            ["train", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(teacher)]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "distil",
+                "--config",
+                str(cfg),
+                "--model_name_or_path",
+                str(tiny_encoder_dir),
+                "--teacher",
+                str(teacher),
+                "--output_dir",
+                str(tmp_path / "student"),
+            ]
+        )
+        == 0
+    )
     assert seen == [torch.device("cpu")]
 
 
 def test_evaluate_reports_loyalty_to_the_teacher(runs, files, tmp_path, capsys):  # noqa: F811
     teacher, student = runs
     out = tmp_path / "eval.json"
-    assert main(["evaluate", "--model", str(student), "--file", files["test"], "--label-columns", "emotion",
-                 "--problem-type", "single_label", "--teacher", str(teacher), "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(student),
+                "--file",
+                files["test"],
+                "--label-columns",
+                "emotion",
+                "--problem-type",
+                "single_label",
+                "--teacher",
+                str(teacher),
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     res = json.loads(out.read_text())
     m = json.loads((student / "metrics.json").read_text())
     assert res["loyalty"]["label_loyalty"] == pytest.approx(m["test_loyalty"]["label_loyalty"])
     assert res["loyalty"]["probability_loyalty"] == pytest.approx(m["test_loyalty"]["probability_loyalty"], abs=1e-4)
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(student), "--file", files["test"], "--label-columns", "emotion",
-                 "--problem-type", "single_label", "--teacher", str(student)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(student),
+                "--file",
+                files["test"],
+                "--label-columns",
+                "emotion",
+                "--problem-type",
+                "single_label",
+                "--teacher",
+                str(student),
+            ]
+        )
+        == 0
+    )
     res_self = json.loads(capsys.readouterr().out)
     assert res_self["loyalty"]["label_loyalty"] == 1.0
 
@@ -99,15 +177,36 @@ def test_model_card_and_exact_upload_file_set(runs, tmp_path):
     teacher, student = runs
     card = render_model_card(student, "me/tiny-student")
     assert "base_model:" not in card  # a local folder is no Hub id: no base_model metadata, no local path
-    for needle in ("a local model (tiny-bert)", "| train | 9 |", "T = 2.0", "teacher annealing",
-                   "| accuracy |", "@misc{matei_mtkd_romanian", "@article{hinton2015distilling",
-                   "@inproceedings{clark2019bam", "Ethics.", "hf-emo distil --config", "me/tiny-student",
-                   "knowledge-distillation"):
+    for needle in (
+        "a local model (tiny-bert)",
+        "| train | 9 |",
+        "T = 2.0",
+        "teacher annealing",
+        "| accuracy |",
+        "@misc{matei_mtkd_romanian",
+        "@article{hinton2015distilling",
+        "@inproceedings{clark2019bam",
+        "Ethics.",
+        "hf-emo distil --config",
+        "me/tiny-student",
+        "knowledge-distillation",
+    ):
         assert needle in card, needle
     staged = stage_upload(student, tmp_path / "staging", "me/tiny-student")
     names = sorted(p.name for p in staged)
-    assert names == sorted(["README.md", "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                            "metrics.json", "report.md", "confusion_matrix.png", "training_curves.png"])
+    assert names == sorted(
+        [
+            "README.md",
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "metrics.json",
+            "report.md",
+            "confusion_matrix.png",
+            "training_curves.png",
+        ]
+    )
     assert main(["push", "--output-dir", str(student), "--repo-id", "me/x", "--dry-run", str(tmp_path / "d")]) == 0
     assert (tmp_path / "d" / "README.md").read_text().startswith("---\n")
 
@@ -132,24 +231,42 @@ def test_push_without_token_or_hub_fails_clearly_and_keeps_files(runs, tmp_path,
 
 
 def test_table_commands(tmp_path, capsys):
-    for name, f1s, kd in (("base", [0.60, 0.62], None), ("kd", [0.63, 0.65], {"temperature": 1.0, "alpha": 0.5,
-                                                                               "alpha_schedule": "constant"}),
-                          ("ta", [0.64], {"temperature": 1.5, "alpha_schedule": "linear", "alpha_start": 0.1,
-                                          "alpha_end": 0.7})):
+    for name, f1s, kd in (
+        ("base", [0.60, 0.62], None),
+        ("kd", [0.63, 0.65], {"temperature": 1.0, "alpha": 0.5, "alpha_schedule": "constant"}),
+        ("ta", [0.64], {"temperature": 1.5, "alpha_schedule": "linear", "alpha_start": 0.1, "alpha_end": 0.7}),
+    ):
         for i, f in enumerate(f1s):
             d = tmp_path / f"{name}_s{i}"
             d.mkdir()
             run = {"distillation": kd} if kd else {}
             d.joinpath("metrics.json").write_text(json.dumps({"test": {"f1_micro": f}, "run": run}))
-    assert main(["table", "seeds", "--row", f"baseline={tmp_path}/base_s*", "--row", f"KD={tmp_path}/kd_s*",
-                 "--metric", "f1_micro", "--out", str(tmp_path / "t.md")]) == 0
+    assert (
+        main(
+            [
+                "table",
+                "seeds",
+                "--row",
+                f"baseline={tmp_path}/base_s*",
+                "--row",
+                f"KD={tmp_path}/kd_s*",
+                "--metric",
+                "f1_micro",
+                "--out",
+                str(tmp_path / "t.md"),
+            ]
+        )
+        == 0
+    )
     text = (tmp_path / "t.md").read_text()
     assert f"| baseline | 2 | 61.00 ± {100 * np.std([0.60, 0.62], ddof=1):.2f} |" in text
     assert "| KD | 2 | 64.00 ± 1.41 |" in text
     png = tmp_path / "grid.png"
     assert main(["table", "kd-grid", "--runs", f"{tmp_path}/*_s*", "--png", str(png)]) == 0
     out = capsys.readouterr().out
-    assert "| T \\ alpha | 0.5 | 0.1→0.7 |" in out and "| 1 | 64.00 ± 1.41 | – |" in out and "| 1.5 | – | 64.00 |" in out
+    assert (
+        "| T \\ alpha | 0.5 | 0.1→0.7 |" in out and "| 1 | 64.00 ± 1.41 | – |" in out and "| 1.5 | – | 64.00 |" in out
+    )
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -167,8 +284,12 @@ def test_seed_table_ci95_and_missing_tasks(tmp_path):
         d.mkdir()
         d.joinpath("metrics.json").write_text(json.dumps({"test": {"s_jaccard": v}}))
     half = t.ppf(0.975, 4) * 100 * np.std(vals, ddof=1) / np.sqrt(5)
-    text = seed_table({"MTL": f"{tmp_path}/mtl_s*", "STL": f"{tmp_path}/stl_s*"}, ["s_jaccard", "t_f1"],
-                      spread="ci95", allow_missing=True)
+    text = seed_table(
+        {"MTL": f"{tmp_path}/mtl_s*", "STL": f"{tmp_path}/stl_s*"},
+        ["s_jaccard", "t_f1"],
+        spread="ci95",
+        allow_missing=True,
+    )
     assert f"| MTL | 5 | 42.20 ± {half:.2f} | 70.00 ± 0.00 |" in text
     assert f"| STL | 5 | 42.20 ± {half:.2f} | – |" in text
     with pytest.raises(KeyError, match="t_f1"):
@@ -182,20 +303,26 @@ def test_seed_table_marks_only_differences_whose_paired_interval_excludes_zero(t
 
     from hf_emo.tables import paired_difference, seed_table
 
-    groups = {"stl": [0.60, 0.64, 0.62],  # mean 62, std 2
-              "steady": [0.61, 0.65, 0.63],  # +1 on every seed: interval [+1, +1]
-              "noisy": [0.58, 0.70, 0.65],  # +2.33 on average, but -2 / +6 / +3: interval holds 0
-              "down": [0.59, 0.635, 0.61],  # -1, -0.5, -1
-              "one": [0.70]}  # one pair: no interval, no mark
+    groups = {
+        "stl": [0.60, 0.64, 0.62],  # mean 62, std 2
+        "steady": [0.61, 0.65, 0.63],  # +1 on every seed: interval [+1, +1]
+        "noisy": [0.58, 0.70, 0.65],  # +2.33 on average, but -2 / +6 / +3: interval holds 0
+        "down": [0.59, 0.635, 0.61],  # -1, -0.5, -1
+        "one": [0.70],
+    }  # one pair: no interval, no mark
     for g, vals in groups.items():
         for seed, v in zip((42, 1, 2), vals):
             (tmp_path / f"{g}_s{seed}").mkdir()
-            (tmp_path / f"{g}_s{seed}" / "metrics.json").write_text(json.dumps({"test": {"f1": v},
-                                                                               "run": {"seed": seed}}))
+            (tmp_path / f"{g}_s{seed}" / "metrics.json").write_text(
+                json.dumps({"test": {"f1": v}, "run": {"seed": seed}})
+            )
     rows = {g: f"{tmp_path}/{g}_s*" for g in groups}
     text = seed_table(rows, ["f1"], baseline="stl")
-    lines = {ln.split(" | ")[0][2:]: ln for ln in text.splitlines() if ln.startswith("| ") and " | 3 | " in ln
-             or ln.startswith("| one | 1")}
+    lines = {
+        ln.split(" | ")[0][2:]: ln
+        for ln in text.splitlines()
+        if ln.startswith("| ") and " | 3 | " in ln or ln.startswith("| one | 1")
+    }
     assert lines["stl"] == "| stl | 3 | 62.00 ± 2.00 |"
     assert lines["steady"] == "| steady | 3 | 63.00 ± 2.00 ▲ |"
     assert lines["noisy"] == "| noisy | 3 | 64.33 ± 6.03 |"
@@ -219,8 +346,21 @@ def test_table_row_names_may_hold_an_equals_sign(tmp_path, capsys):
     for name, v in (("d5_s1", 0.61), ("d5_s2", 0.63), ("ens_s1", 0.7)):
         (tmp_path / name).mkdir()
         (tmp_path / name / "metrics.json").write_text(json.dumps({"test": {"f1": v}}))
-    assert main(["table", "seeds", "--metric", "f1", "--row", f"MTL D=5={tmp_path}/d5_s*",
-                 "--row", f"MTKD-TA, teacher = ensemble={tmp_path}/ens_s*"]) == 0
+    assert (
+        main(
+            [
+                "table",
+                "seeds",
+                "--metric",
+                "f1",
+                "--row",
+                f"MTL D=5={tmp_path}/d5_s*",
+                "--row",
+                f"MTKD-TA, teacher = ensemble={tmp_path}/ens_s*",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| MTL D=5 | 2 | 62.00 ± 1.41 |" in out and "| MTKD-TA, teacher = ensemble | 1 | 70.00 |" in out
 
@@ -228,14 +368,18 @@ def test_table_row_names_may_hold_an_equals_sign(tmp_path, capsys):
 def test_single_task_runs_answer_task_prefixed_metrics(tmp_path):
     from hf_emo.tables import seed_table
 
-    for name, content in (("stl", {"test": {"f1_micro": 0.6}, "run": {"task": "redv2"}}),
-                          ("mtl", {"test": {"redv2_f1_micro": 0.65, "laroseda_accuracy": 0.9},
-                                   "run": {"tasks": ["redv2", "laroseda"]}})):
+    for name, content in (
+        ("stl", {"test": {"f1_micro": 0.6}, "run": {"task": "redv2"}}),
+        ("mtl", {"test": {"redv2_f1_micro": 0.65, "laroseda_accuracy": 0.9}, "run": {"tasks": ["redv2", "laroseda"]}}),
+    ):
         d = tmp_path / name
         d.mkdir()
         d.joinpath("metrics.json").write_text(json.dumps(content))
-    text = seed_table({"baseline": str(tmp_path / "stl"), "MTL": str(tmp_path / "mtl")},
-                      ["redv2_f1_micro", "laroseda_accuracy"], allow_missing=True)
+    text = seed_table(
+        {"baseline": str(tmp_path / "stl"), "MTL": str(tmp_path / "mtl")},
+        ["redv2_f1_micro", "laroseda_accuracy"],
+        allow_missing=True,
+    )
     assert "| baseline | 1 | 60.00 | – |" in text and "| MTL | 1 | 65.00 | 90.00 |" in text
 
 
@@ -245,9 +389,15 @@ def test_seed_table_reads_another_split_per_row_and_json_table(tmp_path, capsys)
     for i, (after, before, corr) in enumerate(((0.50, 0.45, -0.2), (0.52, 0.44, -0.4))):
         d = tmp_path / f"q_s{i}"
         d.mkdir()
-        d.joinpath("metrics.json").write_text(json.dumps({
-            "test": {"f1_micro": after}, "test_stage1": {"f1_micro": before},
-            "run": {"weight_noise_correlations": {"pivot_lang=da": corr, "alignment=1:n": float("nan")}}}))
+        d.joinpath("metrics.json").write_text(
+            json.dumps(
+                {
+                    "test": {"f1_micro": after},
+                    "test_stage1": {"f1_micro": before},
+                    "run": {"weight_noise_correlations": {"pivot_lang=da": corr, "alignment=1:n": float("nan")}},
+                }
+            )
+        )
     text = seed_table({"before": f"{tmp_path}/q_s*::test_stage1", "after": f"{tmp_path}/q_s*"}, ["f1_micro"])
     assert "| before | 2 | 44.50 ± 0.71 |" in text and "| after | 2 | 51.00 ± 1.41 |" in text
     with pytest.raises(ValueError, match="different splits"):
@@ -267,22 +417,42 @@ def test_distil_from_redv2s_annotator_shares(tiny_encoder_dir, data_dir, tmp_pat
     from tests.conftest import cli_error
 
     cfg = tmp_path / "red.yaml"
-    cfg.write_text("task: redv2\nmax_train_samples: 24\nmax_length: 16\nnum_train_epochs: 1\n"
-                   "per_device_train_batch_size: 8\nlearning_rate: 5.0e-3\nsave_strategy: \"no\"\nreport_to: none\n"
-                   "dataloader_pin_memory: false\nseed: 3\n")
+    cfg.write_text(
+        "task: redv2\nmax_train_samples: 24\nmax_length: 16\nnum_train_epochs: 1\n"
+        'per_device_train_batch_size: 8\nlearning_rate: 5.0e-3\nsave_strategy: "no"\nreport_to: none\n'
+        "dataloader_pin_memory: false\nseed: 3\n"
+    )
     common = ["--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir)]
-    assert main(["distil", *common, "--teacher_column", "soft_labels", "--alpha", "0", "--output_dir",
-                 str(tmp_path / "kd")]) == 0
+    assert (
+        main(
+            ["distil", *common, "--teacher_column", "soft_labels", "--alpha", "0", "--output_dir", str(tmp_path / "kd")]
+        )
+        == 0
+    )
     assert main(["train", *common, "--output_dir", str(tmp_path / "gold")]) == 0
     m = json.loads((tmp_path / "kd" / "metrics.json").read_text())
     kd = m["run"]["method"]["settings"]
     assert kd["teacher_column"] == "soft_labels" and "teachers" not in kd
     assert 0.0 <= m["test_loyalty"]["label_loyalty"] <= 1.0 and "test_teacher" not in m
-    kd, gold = load_file(str(tmp_path / "kd" / "model.safetensors")), load_file(str(tmp_path / "gold" / "model.safetensors"))
+    kd, gold = (
+        load_file(str(tmp_path / "kd" / "model.safetensors")),
+        load_file(str(tmp_path / "gold" / "model.safetensors")),
+    )
     assert max(float((kd[k] - gold[k]).abs().max()) for k in kd) > 1e-4
     assert "the training data's `soft_labels` column" in render_model_card(tmp_path / "kd")
-    err = cli_error(capsys, ["distil", *common, "--teacher_column", "soft_labels", "--teacher", str(tmp_path / "gold"),
-                             "--output_dir", str(tmp_path / "both")])
+    err = cli_error(
+        capsys,
+        [
+            "distil",
+            *common,
+            "--teacher_column",
+            "soft_labels",
+            "--teacher",
+            str(tmp_path / "gold"),
+            "--output_dir",
+            str(tmp_path / "both"),
+        ],
+    )
     assert "not both" in err
     err = cli_error(capsys, ["distil", *common, "--teacher_column", "votes", "--output_dir", str(tmp_path / "no")])
     assert "redv2" in err and "'votes'" in err and "soft_labels" in err

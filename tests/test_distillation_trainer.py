@@ -1,6 +1,5 @@
 """DistillationTrainer on tiny models: cached vs live teachers, columns, accumulation, resume, label spaces."""
 
-
 import numpy as np
 import pytest
 import torch
@@ -15,9 +14,19 @@ from tests.test_emotion_trainer import SPECS, tiny_model, toy_dataset
 
 
 def _args(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path), max_steps=1, learning_rate=1e-2, report_to="none", save_strategy="no",
-                logging_steps=1, train_sampling_strategy="sequential", seed=0, dataloader_pin_memory=False,
-                use_cpu=True, per_device_train_batch_size=8)
+    base = dict(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        learning_rate=1e-2,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        train_sampling_strategy="sequential",
+        seed=0,
+        dataloader_pin_memory=False,
+        use_cpu=True,
+        per_device_train_batch_size=8,
+    )
     base.update(kw)
     return DistillationConfig(**base)
 
@@ -39,8 +48,13 @@ def test_cached_and_live_teacher_give_identical_losses(problem, tmp_path):
     args = _args(tmp_path, temperature=2.0, alpha=0.3)
     student = tiny_model(spec, seed=2)
     cached = DistillationTrainer(model=student, args=args, task_spec=spec, train_dataset=ds)
-    live = DistillationTrainer(model=student, args=args, task_spec=spec, teacher_model=teacher,
-                               train_dataset=ds.remove_columns("teacher_logits"))
+    live = DistillationTrainer(
+        model=student,
+        args=args,
+        task_spec=spec,
+        teacher_model=teacher,
+        train_dataset=ds.remove_columns("teacher_logits"),
+    )
     b_cached = cached._prepare_inputs(_batch(cached, ds))
     b_live = live._prepare_inputs(_batch(live, ds))
     assert "teacher_logits" in b_cached and "teacher_logits" not in b_live
@@ -62,8 +76,9 @@ def test_remove_unused_columns_keeps_teacher_logits_weight_and_task(tmp_path):
     spec = SPECS["multi_label"]
     ds, _ = _with_logits(spec, with_weight=True)
     ds = ds.add_column("task", [0] * len(ds)).add_column("junk", ["x"] * len(ds))
-    tr = DistillationTrainer(model=tiny_model(spec), args=_args(tmp_path, remove_unused_columns=True),
-                             task_spec=spec, train_dataset=ds)
+    tr = DistillationTrainer(
+        model=tiny_model(spec), args=_args(tmp_path, remove_unused_columns=True), task_spec=spec, train_dataset=ds
+    )
     batch = _batch(tr, ds)
     assert {"teacher_logits", "weight", "task", "labels", "input_ids"} <= set(batch)
     assert "junk" not in batch and "text" not in batch
@@ -76,8 +91,9 @@ def test_teacher_is_frozen_in_eval_mode_outside_the_optimizer_and_not_saved(tmp_
     teacher, student = tiny_model(spec, seed=1), tiny_model(spec, seed=2)
     teacher.train()
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
-    tr = DistillationTrainer(model=student, args=_args(tmp_path, max_steps=3), task_spec=spec,
-                             teacher_model=teacher, train_dataset=ds)
+    tr = DistillationTrainer(
+        model=student, args=_args(tmp_path, max_steps=3), task_spec=spec, teacher_model=teacher, train_dataset=ds
+    )
     tr.train()
     assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
@@ -95,24 +111,44 @@ def test_teacher_label_space_is_checked_on_names(tmp_path):
     spec = SPECS["single_label"]
     other = TaskSpec("x", "single_label", ("a", "c", "b"), "en")  # same count, other order
     with pytest.raises(ValueError, match=r"teacher: \['a', 'c', 'b'\]\n  student: \['a', 'b', 'c'\]"):
-        DistillationTrainer(model=tiny_model(spec), args=_args(tmp_path), task_spec=spec,
-                            teacher_model=tiny_model(other), train_dataset=toy_dataset(spec))
+        DistillationTrainer(
+            model=tiny_model(spec),
+            args=_args(tmp_path),
+            task_spec=spec,
+            teacher_model=tiny_model(other),
+            train_dataset=toy_dataset(spec),
+        )
     four = TaskSpec("y", "single_label", ("a", "b", "c", "d"), "en")
     with pytest.raises(ValueError, match=r"has 4 outputs, the student's task 'sl' has 3 labels"):
-        DistillationTrainer(model=tiny_model(spec), args=_args(tmp_path), task_spec=spec,
-                            teacher_model=tiny_model(four), train_dataset=toy_dataset(spec))
+        DistillationTrainer(
+            model=tiny_model(spec),
+            args=_args(tmp_path),
+            task_spec=spec,
+            teacher_model=tiny_model(four),
+            train_dataset=toy_dataset(spec),
+        )
 
 
 def test_no_teacher_and_no_cached_column_is_a_clear_error(tmp_path):
     spec = SPECS["multi_label"]
     with pytest.raises(ValueError, match="no teacher.*teacher_logits"):
-        DistillationTrainer(model=tiny_model(spec), args=_args(tmp_path), task_spec=spec,
-                            train_dataset=toy_dataset(spec))
+        DistillationTrainer(
+            model=tiny_model(spec), args=_args(tmp_path), task_spec=spec, train_dataset=toy_dataset(spec)
+        )
 
 
-@pytest.mark.parametrize("field,value", [("temperature", 0.0), ("temperature", -2.0), ("alpha", 1.2),
-                                         ("alpha_start", -0.1), ("alpha_schedule", "cosine"),
-                                         ("annealing", "mix"), ("kd_loss", "nope")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("temperature", 0.0),
+        ("temperature", -2.0),
+        ("alpha", 1.2),
+        ("alpha_start", -0.1),
+        ("alpha_schedule", "cosine"),
+        ("annealing", "mix"),
+        ("kd_loss", "nope"),
+    ],
+)
 def test_config_rejects_bad_hyper_parameters(field, value, tmp_path):
     with pytest.raises(ValueError, match=field):
         _args(tmp_path, **{field: value})
@@ -121,9 +157,19 @@ def test_config_rejects_bad_hyper_parameters(field, value, tmp_path):
 def _one_step(spec, tmp_path, bs, acc, **kw):
     ds, _ = _with_logits(spec, with_weight=True)
     model = tiny_model(spec, seed=3)
-    tr = DistillationTrainer(model=model, task_spec=spec, train_dataset=ds,
-                             args=_args(tmp_path / f"{bs}x{acc}", per_device_train_batch_size=bs, optim="sgd",
-                                        gradient_accumulation_steps=acc, temperature=2.0, **kw))
+    tr = DistillationTrainer(
+        model=model,
+        task_spec=spec,
+        train_dataset=ds,
+        args=_args(
+            tmp_path / f"{bs}x{acc}",
+            per_device_train_batch_size=bs,
+            optim="sgd",
+            gradient_accumulation_steps=acc,
+            temperature=2.0,
+            **kw,
+        ),
+    )
     out = tr.train()
     return out.training_loss, [p.detach().clone() for p in model.parameters()]
 
@@ -146,9 +192,18 @@ def test_label_free_distillation_accumulates_exactly_and_needs_alpha_zero(tmp_pa
 
     def run(bs, acc):
         model = tiny_model(spec, seed=3)
-        tr = DistillationTrainer(model=model, task_spec=spec, train_dataset=ds,
-                                 args=_args(tmp_path / f"u{bs}", per_device_train_batch_size=bs, optim="sgd",
-                                            gradient_accumulation_steps=acc, alpha=0.0))
+        tr = DistillationTrainer(
+            model=model,
+            task_spec=spec,
+            train_dataset=ds,
+            args=_args(
+                tmp_path / f"u{bs}",
+                per_device_train_batch_size=bs,
+                optim="sgd",
+                gradient_accumulation_steps=acc,
+                alpha=0.0,
+            ),
+        )
         tr.train()
         return [p.detach().clone() for p in model.parameters()]
 
@@ -161,9 +216,18 @@ def test_label_free_distillation_accumulates_exactly_and_needs_alpha_zero(tmp_pa
 
 def _final_weights(tmp_path, spec, ds, max_steps, resume_from=None, save_steps=None):
     model = tiny_model(spec, seed=4)
-    args = _args(tmp_path, max_steps=max_steps, per_device_train_batch_size=4, alpha_schedule="linear",
-                 alpha_start=0.1, alpha_end=0.7, temperature=1.5, learning_rate=5e-3,
-                 save_strategy="steps" if save_steps else "no", save_steps=save_steps or 500)
+    args = _args(
+        tmp_path,
+        max_steps=max_steps,
+        per_device_train_batch_size=4,
+        alpha_schedule="linear",
+        alpha_start=0.1,
+        alpha_end=0.7,
+        temperature=1.5,
+        learning_rate=5e-3,
+        save_strategy="steps" if save_steps else "no",
+        save_steps=save_steps or 500,
+    )
     tr = DistillationTrainer(model=model, args=args, task_spec=spec, train_dataset=ds)
     tr.train(resume_from_checkpoint=resume_from)
     return tr, [p.detach().clone() for p in model.parameters()]
@@ -189,8 +253,12 @@ def test_resume_continues_teacher_annealing_exactly(tmp_path):
 def test_logs_hard_and_kd_parts_and_alpha(tmp_path):
     spec = SPECS["multi_label"]
     ds, _ = _with_logits(spec)
-    tr = DistillationTrainer(model=tiny_model(spec), task_spec=spec, train_dataset=ds,
-                             args=_args(tmp_path, max_steps=4, per_device_train_batch_size=4, alpha=0.25))
+    tr = DistillationTrainer(
+        model=tiny_model(spec),
+        task_spec=spec,
+        train_dataset=ds,
+        args=_args(tmp_path, max_steps=4, per_device_train_batch_size=4, alpha=0.25),
+    )
     tr.train()
     logs = [h for h in tr.state.log_history if "loss" in h and "alpha" in h]
     assert len(logs) == 4
@@ -207,8 +275,12 @@ def test_several_teachers_average_kd_losses_or_probabilities(tmp_path):
     student = tiny_model(spec, seed=2)
     student.train()
     for agg in ("loss", "probs"):
-        tr = DistillationTrainer(model=student, task_spec=spec, train_dataset=ds,
-                                 args=_args(tmp_path, alpha=0.0, temperature=2.0, teacher_aggregation=agg))
+        tr = DistillationTrainer(
+            model=student,
+            task_spec=spec,
+            train_dataset=ds,
+            args=_args(tmp_path, alpha=0.0, temperature=2.0, teacher_aggregation=agg),
+        )
         b = tr._prepare_inputs(_batch(tr, ds))
         loss = tr.compute_loss(student, b)
         s = student(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
@@ -227,8 +299,9 @@ def test_target_mix_endpoints(tmp_path):
     student = tiny_model(spec, seed=2)
     student.train()
     for alpha in (0.0, 1.0):
-        tr = DistillationTrainer(model=student, task_spec=spec, train_dataset=ds,
-                                 args=_args(tmp_path, annealing="target_mix", alpha=alpha))
+        tr = DistillationTrainer(
+            model=student, task_spec=spec, train_dataset=ds, args=_args(tmp_path, annealing="target_mix", alpha=alpha)
+        )
         b = tr._prepare_inputs(_batch(tr, ds))
         loss = tr.compute_loss(student, b)
         s = student(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).logits
@@ -243,7 +316,7 @@ def test_cache_teacher_logits_with_a_tokenizer_matches_a_direct_forward():
     spec = SPECS["multi_label"]
     tok = tiny_tokenizer()
     teacher = tiny_model(spec, seed=5)
-    ds = Dataset.from_dict({"text": ["happy day", "sad angry news today", "i am afraid"], "labels": [[1., 0, 0]] * 3})
+    ds = Dataset.from_dict({"text": ["happy day", "sad angry news today", "i am afraid"], "labels": [[1.0, 0, 0]] * 3})
     out = cache_teacher_logits(teacher, ds, tok, batch_size=2)
     enc = tok(list(ds["text"]), padding=True, return_tensors="pt")
     with torch.no_grad():
@@ -257,7 +330,7 @@ def test_teacher_logits_on_disk_are_reused_for_the_same_weights_only(tmp_path, m
     spec = SPECS["multi_label"]
     tok = tiny_tokenizer()
     teacher = tiny_model(spec, seed=5)
-    ds = Dataset.from_dict({"text": ["happy day", "sad angry news today", "i am afraid"], "labels": [[1., 0, 0]] * 3})
+    ds = Dataset.from_dict({"text": ["happy day", "sad angry news today", "i am afraid"], "labels": [[1.0, 0, 0]] * 3})
     first = cache_teacher_logits(teacher, ds, tok, cache_dir=str(tmp_path / "c"))
     calls = []
     original = type(teacher).forward
@@ -273,13 +346,19 @@ def test_cosine_hidden_loss_is_added_for_a_live_teacher(tmp_path):
     spec = SPECS["multi_label"]
     ds = toy_dataset(spec)
     student, teacher = tiny_model(spec, seed=2), tiny_model(spec, seed=1)
-    tr = DistillationTrainer(model=student, task_spec=spec, train_dataset=ds, teacher_model=teacher,
-                             args=_args(tmp_path, cosine_loss_weight=1.0, max_steps=2, per_device_train_batch_size=4))
+    tr = DistillationTrainer(
+        model=student,
+        task_spec=spec,
+        train_dataset=ds,
+        teacher_model=teacher,
+        args=_args(tmp_path, cosine_loss_weight=1.0, max_steps=2, per_device_train_batch_size=4),
+    )
     tr.train()
     h = [x for x in tr.state.log_history if "loss_cosine" in x]
     assert h and all(x["loss_cosine"] > 0 for x in h)
-    assert h[0]["loss"] == pytest.approx(0.5 * h[0]["loss_hard"] + 0.5 * h[0]["loss_kd"] + h[0]["loss_cosine"],
-                                         rel=1e-4)
+    assert h[0]["loss"] == pytest.approx(
+        0.5 * h[0]["loss_hard"] + 0.5 * h[0]["loss_kd"] + h[0]["loss_cosine"], rel=1e-4
+    )
 
 
 def test_teacher_logits_from_a_probability_column_round_trip_and_refuse_bad_rows():
@@ -307,8 +386,9 @@ def test_teacher_logits_from_a_probability_column_round_trip_and_refuse_bad_rows
     entropy = -(p * p.log() + (1 - p) * (1 - p).log()).mean(-1)
     assert torch.allclose(kd_bernoulli_loss(student, t1), (bce - entropy).mean(), atol=1e-5)
     with pytest.raises(ValueError, match=r"train, row 1, column 'soft': \[1.0, 1.5, 0.0\]"):
-        teacher_logits_from_column(DatasetDict({"train": Dataset.from_dict({"soft": [shares[0], [1.0, 1.5, 0.0]]})}),
-                                   "soft", ml)
+        teacher_logits_from_column(
+            DatasetDict({"train": Dataset.from_dict({"soft": [shares[0], [1.0, 1.5, 0.0]]})}), "soft", ml
+        )
     with pytest.raises(ValueError, match=r"row 0.*summing to 1"):
         teacher_logits_from_column(Dataset.from_dict({"soft": [[0.2, 0.2, 0.2]]}), "soft", sl)
     with pytest.raises(ValueError, match=r"row 0.*is not 3 numbers"):

@@ -19,9 +19,14 @@ SPECS = {
 
 def tiny_model(spec: TaskSpec, seed: int = 0) -> PooledClassifier:
     torch.manual_seed(seed)
-    cfg = PooledClassifierConfig(encoder=tiny_bert_config().to_dict(), num_labels=spec.num_labels,
-                                 problem_type=spec.hf_problem_type, classifier_dropout=0.0,
-                                 id2label=spec.id2label, label2id=spec.label2id)
+    cfg = PooledClassifierConfig(
+        encoder=tiny_bert_config().to_dict(),
+        num_labels=spec.num_labels,
+        problem_type=spec.hf_problem_type,
+        classifier_dropout=0.0,
+        id2label=spec.id2label,
+        label2id=spec.label2id,
+    )
     return PooledClassifier(cfg)
 
 
@@ -41,9 +46,18 @@ def toy_dataset(spec: TaskSpec, n: int = 16, seed: int = 0, with_weight: bool = 
 
 
 def _args(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path), max_steps=1, learning_rate=1e-2, report_to="none", save_strategy="no",
-                logging_steps=1, train_sampling_strategy="sequential", seed=0, dataloader_pin_memory=False,
-                use_cpu=True)
+    base = dict(
+        output_dir=str(tmp_path),
+        max_steps=1,
+        learning_rate=1e-2,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        train_sampling_strategy="sequential",
+        seed=0,
+        dataloader_pin_memory=False,
+        use_cpu=True,
+    )
     base.update(kw)
     return EmotionConfig(**base)
 
@@ -51,9 +65,14 @@ def _args(tmp_path, **kw):
 def _one_step(spec, tmp_path, bs, acc, with_weight=False):
     model = tiny_model(spec)
     # SGD: Adam's first step is sign(g)-like and amplifies float noise in near-zero gradients
-    tr = EmotionTrainer(model=model, args=_args(tmp_path / f"{bs}x{acc}", per_device_train_batch_size=bs, optim="sgd",
-                                                gradient_accumulation_steps=acc),
-                        task_spec=spec, train_dataset=toy_dataset(spec, with_weight=with_weight))
+    tr = EmotionTrainer(
+        model=model,
+        args=_args(
+            tmp_path / f"{bs}x{acc}", per_device_train_batch_size=bs, optim="sgd", gradient_accumulation_steps=acc
+        ),
+        task_spec=spec,
+        train_dataset=toy_dataset(spec, with_weight=with_weight),
+    )
     out = tr.train()
     grad_norm = [h["grad_norm"] for h in tr.state.log_history if "grad_norm" in h][0]
     return out.training_loss, float(grad_norm), [p.detach().clone() for p in model.parameters()]
@@ -97,8 +116,12 @@ def test_weight_column_survives_remove_unused_columns(tmp_path):
             seen.update({k: True for k in inputs})
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
-    tr = Spy(model=tiny_model(spec), args=_args(tmp_path, per_device_train_batch_size=4, remove_unused_columns=True),
-             task_spec=spec, train_dataset=toy_dataset(spec, with_weight=True))
+    tr = Spy(
+        model=tiny_model(spec),
+        args=_args(tmp_path, per_device_train_batch_size=4, remove_unused_columns=True),
+        task_spec=spec,
+        train_dataset=toy_dataset(spec, with_weight=True),
+    )
     tr.train()
     assert "weight" in seen and "labels" in seen and "text" not in seen
 
@@ -107,8 +130,11 @@ def test_weights_change_the_loss(tmp_path):
     spec = SPECS["multi_label"]
     ds = toy_dataset(spec, with_weight=True)
     tr = EmotionTrainer(model=tiny_model(spec), args=_args(tmp_path), task_spec=spec)
-    batch = {"input_ids": torch.tensor(ds["input_ids"]), "attention_mask": torch.tensor(ds["attention_mask"]),
-             "labels": torch.tensor(ds["labels"])}
+    batch = {
+        "input_ids": torch.tensor(ds["input_ids"]),
+        "attention_mask": torch.tensor(ds["attention_mask"]),
+        "labels": torch.tensor(ds["labels"]),
+    }
     plain = tr.compute_loss(tr.model, dict(batch))
     weighted = tr.compute_loss(tr.model, {**batch, "weight": torch.tensor(ds["weight"])})
     ones = tr.compute_loss(tr.model, {**batch, "weight": torch.ones(16)})
@@ -128,11 +154,17 @@ def test_freeze_embeddings_and_head_learning_rate(tmp_path):
     spec = SPECS["multi_label"]
     model = tiny_model(spec)
     before = model.get_input_embeddings().weight.detach().clone()
-    tr = EmotionTrainer(model=model, args=_args(tmp_path, freeze_embeddings=True, head_learning_rate=0.5),
-                        task_spec=spec, train_dataset=toy_dataset(spec))
+    tr = EmotionTrainer(
+        model=model,
+        args=_args(tmp_path, freeze_embeddings=True, head_learning_rate=0.5),
+        task_spec=spec,
+        train_dataset=toy_dataset(spec),
+    )
     tr.train()
     assert torch.equal(before, model.get_input_embeddings().weight)
-    lrs = sorted({g["lr"] for g in tr.optimizer.param_groups} | {g.get("initial_lr", 0) for g in tr.optimizer.param_groups})
+    lrs = sorted(
+        {g["lr"] for g in tr.optimizer.param_groups} | {g.get("initial_lr", 0) for g in tr.optimizer.param_groups}
+    )
     assert 0.5 in lrs and 1e-2 in lrs
 
 
@@ -156,8 +188,10 @@ def test_config_validation_and_yaml(tmp_path):
     from hf_emo.jobs.arguments import parse_method_args
 
     y = tmp_path / "c.yaml"
-    y.write_text("model_name_or_path: some/model\ntask: redv1\nfreeze_embeddings: true\nthreshold: 0.3\n"
-                 "learning_rate: 3.0e-4\noutput_dir: " + str(tmp_path / "o") + "\nlabel_columns: [joy, fear]\n")
+    y.write_text(
+        "model_name_or_path: some/model\ntask: redv1\nfreeze_embeddings: true\nthreshold: 0.3\n"
+        "learning_rate: 3.0e-4\noutput_dir: " + str(tmp_path / "o") + "\nlabel_columns: [joy, fear]\n"
+    )
     run, cfg = parse_method_args("train", ["--config", str(y), "--learning_rate", "1e-3"])
     assert run.model_name_or_path == "some/model" and run.task == "redv1" and run.label_columns == ["joy", "fear"]
     assert cfg.freeze_embeddings is True and cfg.threshold == 0.3 and cfg.learning_rate == 1e-3
@@ -171,9 +205,18 @@ def test_weight_decay_form_l2_is_adam_with_coupled_decay(tmp_path, head_learning
 
     def trained(form, wd):
         model = tiny_model(spec)
-        tr = EmotionTrainer(model=model, args=_args(tmp_path / f"{form}{wd}", weight_decay_form=form, weight_decay=wd,
-                                                    head_learning_rate=head_learning_rate, max_steps=2),
-                            task_spec=spec, train_dataset=toy_dataset(spec))
+        tr = EmotionTrainer(
+            model=model,
+            args=_args(
+                tmp_path / f"{form}{wd}",
+                weight_decay_form=form,
+                weight_decay=wd,
+                head_learning_rate=head_learning_rate,
+                max_steps=2,
+            ),
+            task_spec=spec,
+            train_dataset=toy_dataset(spec),
+        )
         tr.train()
         return type(tr.optimizer.optimizer), [p.detach().clone() for p in model.parameters()], tr
 
@@ -204,8 +247,9 @@ def test_flush_denormal_follows_weight_decay_form(tmp_path):
     assert _subnormal_survives()
     EmotionTrainer(model=tiny_model(spec), args=_args(tmp_path / "w", weight_decay=0.1), task_spec=spec)
     assert _subnormal_survives()
-    EmotionTrainer(model=tiny_model(spec), args=_args(tmp_path / "l2", weight_decay_form="l2", weight_decay=0.1),
-                   task_spec=spec)
+    EmotionTrainer(
+        model=tiny_model(spec), args=_args(tmp_path / "l2", weight_decay_form="l2", weight_decay=0.1), task_spec=spec
+    )
     assert not _subnormal_survives()
     torch.set_flush_denormal(False)
     seed_everything(_args(tmp_path / "job", weight_decay_form="l2"))  # the jobs flush before building the model

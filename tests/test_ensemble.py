@@ -55,8 +55,26 @@ def test_evaluate_cli_with_several_models(tmp_path, capsys):
     f = tmp_path / "test.csv"
     f.write_text("text,emotion\ni am happy,joy\ni am sad,sadness\ni am afraid,fear\nawful day,sadness\n")
     out = tmp_path / "ens" / "metrics.json"
-    assert main(["evaluate", "--model", dirs[0], "--model", dirs[1], "--file", str(f), "--label-columns", "emotion",
-                 "--problem-type", "single_label", "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                dirs[0],
+                "--model",
+                dirs[1],
+                "--file",
+                str(f),
+                "--label-columns",
+                "emotion",
+                "--problem-type",
+                "single_label",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     res = json.loads(out.read_text())
     assert set(res["members"]) == set(dirs) and res["test"] == res["ensemble"]
     assert 0 <= res["ensemble"]["accuracy"] <= 1 and res["run"]["ensemble_of"] == dirs

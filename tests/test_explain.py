@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from hf_emo.explain import render_html, render_terminal, split_words, trigger_f1, trigger_map, trigger_scores, \
-    tune_trigger_threshold
+from hf_emo.explain import (
+    render_html,
+    render_terminal,
+    split_words,
+    trigger_f1,
+    trigger_map,
+    trigger_scores,
+    tune_trigger_threshold,
+)
 from tests.conftest import tiny_tokenizer
 from tests.test_emotion_trainer import SPECS, tiny_model
 
@@ -80,8 +87,22 @@ def test_explain_cli(tmp_path, capsys):
     model.save_pretrained(tmp_path / "m")
     tok.save_pretrained(tmp_path / "m")
     html_path = tmp_path / "x.html"
-    assert main(["explain", str(tmp_path / "m"), "happy sad day", "i hate news", "--threshold", "-1",
-                 "--html", str(html_path), "--no-color"]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                str(tmp_path / "m"),
+                "happy sad day",
+                "i hate news",
+                "--threshold",
+                "-1",
+                "--html",
+                str(html_path),
+                "--no-color",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "[happy] [sad] [day]" in out and "[i] [hate] [news]" in out
     assert html_path.read_text().count('class="w trig"') == 6

@@ -10,20 +10,39 @@ from datasets import Dataset
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding
 
 from hf_emo.data import TaskSpec
-from hf_emo.generative import (CompletionTokens, PromptFormat, build_decoder, generate_labels, label_scores,
-                               load_decoder_tokenizer, load_generative, prompt_ids, tokenize_prompt_completion)
+from hf_emo.generative import (
+    CompletionTokens,
+    PromptFormat,
+    build_decoder,
+    generate_labels,
+    label_scores,
+    load_decoder_tokenizer,
+    load_generative,
+    prompt_ids,
+    tokenize_prompt_completion,
+)
 from hf_emo.generative.scoring import completion_log_likelihoods
 from hf_emo.losses import causal_lm_loss
 from hf_emo.trainers import GenerativeConfig, GenerativeTrainer
 
-WORDS = ("below is an instruction that describes a task paired with input provides further context write response "
-         "appropriately completes the request please use one word to describe emotion expressed in given tweet "
-         "choose of for each list answer yes or no does express it joy fear sadness i am very happy sad today awful "
-         "great scared").split()
+WORDS = (
+    "below is an instruction that describes a task paired with input provides further context write response "
+    "appropriately completes the request please use one word to describe emotion expressed in given tweet "
+    "choose of for each list answer yes or no does express it joy fear sadness i am very happy sad today awful "
+    "great scared"
+).split()
 SINGLE = TaskSpec("tiny_emotion", "single_label", ("joy", "fear", "sadness"), "en")
 MULTI = TaskSpec("tiny_multi", "multi_label", ("joy", "fear", "sadness"), "en")
-TEXTS = ["i am very happy today", "i am scared", "awful sad day", "great great", "very scared today",
-         "happy happy", "sad today", "i am awful"]
+TEXTS = [
+    "i am very happy today",
+    "i am scared",
+    "awful sad day",
+    "great great",
+    "very scared today",
+    "happy happy",
+    "sad today",
+    "i am awful",
+]
 SINGLE_Y = [0, 1, 2, 0, 1, 0, 2, 2]
 MULTI_Y = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 1], [1, 0, 0], [0, 0, 1], [0, 1, 1]]
 
@@ -42,9 +61,19 @@ def decoder_dir(tmp_path):
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256, bos_token_id=0,
-                      eos_token_id=1, pad_token_id=None, tie_word_embeddings=False)
+    cfg = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=256,
+        bos_token_id=0,
+        eos_token_id=1,
+        pad_token_id=None,
+        tie_word_embeddings=False,
+    )
     d = tmp_path / "tiny-llama"
     LlamaForCausalLM(cfg).save_pretrained(d)
     fast.save_pretrained(d)
@@ -52,15 +81,29 @@ def decoder_dir(tmp_path):
 
 
 def _data(spec, tokenizer, fmt, n=8):
-    raw = Dataset.from_dict({"text": TEXTS[:n], "labels": (MULTI_Y if spec.problem_type == "multi_label"
-                                                            else SINGLE_Y)[:n]})
+    raw = Dataset.from_dict(
+        {"text": TEXTS[:n], "labels": (MULTI_Y if spec.problem_type == "multi_label" else SINGLE_Y)[:n]}
+    )
     return tokenize_prompt_completion(raw, tokenizer, fmt, max_text_tokens=16)
 
 
 def _args(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path / "out"), max_steps=12, learning_rate=2e-2, per_device_train_batch_size=4,
-                per_device_eval_batch_size=4, report_to="none", save_strategy="no", logging_steps=1, seed=0,
-                use_cpu=True, lora_r=4, lora_alpha=8, lora_dropout=0.0, dataloader_pin_memory=False)
+    base = dict(
+        output_dir=str(tmp_path / "out"),
+        max_steps=12,
+        learning_rate=2e-2,
+        per_device_train_batch_size=4,
+        per_device_eval_batch_size=4,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        seed=0,
+        use_cpu=True,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        dataloader_pin_memory=False,
+    )
     base.update(kw)
     return GenerativeConfig(**base)
 
@@ -69,20 +112,35 @@ def _trainer(decoder_dir, tmp_path, spec=SINGLE, **kw):
     args = _args(tmp_path, **kw)
     tokenizer = load_decoder_tokenizer(str(decoder_dir))
     torch.manual_seed(0)
-    model = build_decoder(str(decoder_dir), spec, tokenizer, label_mode=args.label_mode, lora_r=4, lora_alpha=8,
-                          lora_dropout=0.0, load_in_4bit=args.load_in_4bit)
+    model = build_decoder(
+        str(decoder_dir),
+        spec,
+        tokenizer,
+        label_mode=args.label_mode,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        load_in_4bit=args.load_in_4bit,
+    )
     fmt = PromptFormat(spec)
     if args.label_mode == "completion":
         data = _data(spec, tokenizer, fmt)
         collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
     else:
-        data = Dataset.from_dict({"text": TEXTS, "labels": MULTI_Y if spec.problem_type == "multi_label" else
-                                  SINGLE_Y}).map(lambda b: tokenizer(b["text"]), batched=True)
+        data = Dataset.from_dict(
+            {"text": TEXTS, "labels": MULTI_Y if spec.problem_type == "multi_label" else SINGLE_Y}
+        ).map(lambda b: tokenizer(b["text"]), batched=True)
         if spec.problem_type == "multi_label":
             data = data.map(lambda r: {"labels": [float(x) for x in r["labels"]]})
         collator = DataCollatorWithPadding(tokenizer)
-    return GenerativeTrainer(model, args, processing_class=tokenizer, train_dataset=data, eval_dataset=data,
-                             data_collator=collator), data, tokenizer, fmt
+    return (
+        GenerativeTrainer(
+            model, args, processing_class=tokenizer, train_dataset=data, eval_dataset=data, data_collator=collator
+        ),
+        data,
+        tokenizer,
+        fmt,
+    )
 
 
 # -- data: the prompt is masked, the completion and EOS are learned -------------------------------------------
@@ -94,8 +152,10 @@ def test_prompt_tokens_are_masked_and_completion_plus_eos_are_labels(decoder_dir
     row = _data(spec, tokenizer, fmt)[1]
     prompt = prompt_ids(fmt, tokenizer, TEXTS[1], 16)
     completion = CompletionTokens.build(fmt, tokenizer).completion((MULTI_Y if spec is MULTI else SINGLE_Y)[1])
-    assert row["input_ids"] == prompt + completion and row["input_ids"][:len(prompt)] == tokenizer(
-        fmt.prompt(TEXTS[1]))["input_ids"]
+    assert (
+        row["input_ids"] == prompt + completion
+        and row["input_ids"][: len(prompt)] == tokenizer(fmt.prompt(TEXTS[1]))["input_ids"]
+    )
     assert row["labels"] == [-100] * len(prompt) + completion and completion[-1] == tokenizer.eos_token_id
     text = tokenizer.decode(completion[:-1])
     assert fmt.parse(text) == ([0.0, 1.0, 0.0] if spec is MULTI else 1)
@@ -108,7 +168,9 @@ def test_causal_lm_loss_counts_completion_tokens_and_accumulates_exactly():
     labels[:, :3] = -100
     labels[1, 5] = -100
     mask = labels[:, 1:].ne(-100)
-    expected = F.cross_entropy(logits[:, :-1].reshape(-1, 11)[mask.reshape(-1)], labels[:, 1:].reshape(-1)[mask.reshape(-1)])
+    expected = F.cross_entropy(
+        logits[:, :-1].reshape(-1, 11)[mask.reshape(-1)], labels[:, 1:].reshape(-1)[mask.reshape(-1)]
+    )
     assert torch.allclose(causal_lm_loss(logits, labels), expected)
     n = int(mask.sum())
     parts = causal_lm_loss(logits[:2], labels[:2], n) + causal_lm_loss(logits[2:], labels[2:], n)
@@ -144,10 +206,17 @@ def test_qlora_nf4_trains_on_cpu_where_bitsandbytes_runs(decoder_dir, tmp_path):
 
 
 def test_gradient_accumulation_gives_the_loss_of_one_batch(decoder_dir, tmp_path):
-    one, data, tokenizer, _ = _trainer(decoder_dir, tmp_path, per_device_train_batch_size=8, max_steps=1,
-                                       train_sampling_strategy="sequential")
-    acc, *_ = _trainer(decoder_dir, tmp_path / "acc", per_device_train_batch_size=4, gradient_accumulation_steps=2,
-                       max_steps=1, train_sampling_strategy="sequential")
+    one, data, tokenizer, _ = _trainer(
+        decoder_dir, tmp_path, per_device_train_batch_size=8, max_steps=1, train_sampling_strategy="sequential"
+    )
+    acc, *_ = _trainer(
+        decoder_dir,
+        tmp_path / "acc",
+        per_device_train_batch_size=4,
+        gradient_accumulation_steps=2,
+        max_steps=1,
+        train_sampling_strategy="sequential",
+    )
     one.train()
     acc.train()
     l1 = next(h["loss"] for h in one.state.log_history if "loss" in h)
@@ -182,10 +251,21 @@ def _tiny_gemma3(vocab_size: int):
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
     torch.manual_seed(0)
-    cfg = Gemma3TextConfig(vocab_size=vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                           num_attention_heads=2, num_key_value_heads=1, head_dim=16, sliding_window=4,
-                           layer_types=["sliding_attention", "full_attention"], max_position_embeddings=256,
-                           pad_token_id=1, eos_token_id=1, bos_token_id=0)
+    cfg = Gemma3TextConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=16,
+        sliding_window=4,
+        layer_types=["sliding_attention", "full_attention"],
+        max_position_embeddings=256,
+        pad_token_id=1,
+        eos_token_id=1,
+        bos_token_id=0,
+    )
     return Gemma3ForCausalLM(cfg).eval()
 
 
@@ -196,8 +276,11 @@ def test_label_log_likelihoods_from_one_prompt_pass_equal_every_pair_scored_apar
     from hf_emo.generative.scoring import label_log_likelihoods
 
     tokenizer = load_decoder_tokenizer(str(decoder_dir))
-    model = (build_decoder(str(decoder_dir), SINGLE, tokenizer, lora_r=4).eval() if arch == "llama"
-             else _tiny_gemma3(len(tokenizer)))
+    model = (
+        build_decoder(str(decoder_dir), SINGLE, tokenizer, lora_r=4).eval()
+        if arch == "llama"
+        else _tiny_gemma3(len(tokenizer))
+    )
     fmt = PromptFormat(SINGLE)
     prompts = [prompt_ids(fmt, tokenizer, t, 16) for t in TEXTS[:3]]
     assert len({len(p) for p in prompts}) > 1  # left padding is exercised
@@ -211,8 +294,9 @@ def test_label_log_likelihoods_from_one_prompt_pass_equal_every_pair_scored_apar
         seq = p + completions[1]
         with torch.no_grad():
             lp = F.log_softmax(model(input_ids=torch.tensor([seq])).logits[0].float(), -1)
-        assert float(fast[b, 1]) == pytest.approx(sum(float(lp[k - 1, seq[k]]) for k in range(len(p), len(seq))),
-                                                  abs=1e-4)
+        assert float(fast[b, 1]) == pytest.approx(
+            sum(float(lp[k - 1, seq[k]]) for k in range(len(p), len(seq))), abs=1e-4
+        )
 
 
 def test_multi_label_yes_no_scores_equal_a_full_recomputation(decoder_dir):
@@ -237,8 +321,7 @@ def test_batched_generation_equals_one_by_one_and_invalid_outputs_are_counted(de
     model = build_decoder(str(decoder_dir), SINGLE, tokenizer, lora_r=4).eval()
     fmt = PromptFormat(SINGLE)
     batched = generate_labels(model, tokenizer, fmt, TEXTS[:4], batch_size=4, max_text_tokens=16)
-    single = [generate_labels(model, tokenizer, fmt, [t], batch_size=1, max_text_tokens=16).texts[0]
-              for t in TEXTS[:4]]
+    single = [generate_labels(model, tokenizer, fmt, [t], batch_size=1, max_text_tokens=16).texts[0] for t in TEXTS[:4]]
     assert batched.texts == single
     assert batched.invalid_rate == sum(x is None for x in batched.labels) / 4  # untrained: mostly invalid
     assert batched.invalid_rate > 0 and all(x is None or x in (0, 1, 2) for x in batched.labels)
@@ -265,8 +348,9 @@ def test_save_and_reload_the_adapter_gives_identical_predictions(decoder_dir, tm
     files = {p.name for p in out.iterdir()}
     assert {"adapter_model.safetensors", "adapter_config.json", "hf_emo_generative.json", "tokenizer.json"} <= files
     assert "model.safetensors" not in files  # the adapter, not the base weights
-    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == str(decoder_dir) \
-        or not str(tmp_path).startswith(str(__import__("pathlib").Path.home()))
+    assert json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
+        decoder_dir
+    ) or not str(tmp_path).startswith(str(__import__("pathlib").Path.home()))
     before = label_scores(trainer.model, tokenizer, fmt, TEXTS, batch_size=4, max_text_tokens=16)
     model, tokenizer2, fmt2 = load_generative(str(out))
     after = label_scores(model, tokenizer2, fmt2, TEXTS, batch_size=4, max_text_tokens=16)
@@ -323,11 +407,43 @@ def test_cli_generative_job_trains_scores_and_saves_an_adapter(decoder_dir, tmp_
 
     files = _csv(tmp_path, [(t, SINGLE.label_names[y]) for t, y in zip(TEXTS, SINGLE_Y)])
     out = tmp_path / "run"
-    rc = main(["generative", "--model_name_or_path", str(decoder_dir), "--task", "none", "--train_file",
-               files["train"], "--validation_file", files["validation"], "--test_file", files["test"],
-               "--problem_type", "single_label", "--label_mode", mode, "--max_steps", "3", "--lora_r", "4",
-               "--per_device_train_batch_size", "4", "--learning_rate", "1e-2", "--report_to", "none",
-               "--save_strategy", "no", "--use_cpu", "true", "--output_dir", str(out), "--max_text_tokens", "16"])
+    rc = main(
+        [
+            "generative",
+            "--model_name_or_path",
+            str(decoder_dir),
+            "--task",
+            "none",
+            "--train_file",
+            files["train"],
+            "--validation_file",
+            files["validation"],
+            "--test_file",
+            files["test"],
+            "--problem_type",
+            "single_label",
+            "--label_mode",
+            mode,
+            "--max_steps",
+            "3",
+            "--lora_r",
+            "4",
+            "--per_device_train_batch_size",
+            "4",
+            "--learning_rate",
+            "1e-2",
+            "--report_to",
+            "none",
+            "--save_strategy",
+            "no",
+            "--use_cpu",
+            "true",
+            "--output_dir",
+            str(out),
+            "--max_text_tokens",
+            "16",
+        ]
+    )
     assert rc == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["test"]["accuracy"] <= 1.0 and metrics["run"]["method"]["trainer"] == "GenerativeTrainer"
@@ -347,7 +463,7 @@ def test_cli_generative_job_trains_scores_and_saves_an_adapter(decoder_dir, tmp_
     assert {"adapter_model.safetensors", "adapter_config.json", "hf_emo_generative.json", "README.md"} <= names
     assert "model.safetensors" not in names and "training_args.bin" not in names
     card = (staged / "README.md").read_text()
-    assert "library_name: peft" in card and "load_generative(\"me/tiny-emotion\")" in card
+    assert "library_name: peft" in card and 'load_generative("me/tiny-emotion")' in card
     assert "### Response:" in card and "(generative baseline)" in card and "hu2022lora" in card
     assert str(tmp_path) not in card
     for name in ("adapter_config.json", "hf_emo_generative.json"):  # the uploaded copies name no local path

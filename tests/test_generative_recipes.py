@@ -14,12 +14,14 @@ import pytest
 from tests.test_generative import SINGLE, SINGLE_Y, TEXTS, decoder_dir  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = [("wang2024_consistency_kd", "generative", "xed_en_ro", True),
-           ("wang2024_consistency_kd", "generative_embedded", "xed_en_ro", False),
-           ("distilbert_emotion", "lora", "dair_emotion", False),
-           ("distilbert_emotion", "lora_embedded", "dair_emotion", False),
-           ("romanian_mtkd", "generative", "redv2", True),
-           ("romanian_mtkd", "generative_embedded", "redv2", False)]
+CONFIGS = [
+    ("wang2024_consistency_kd", "generative", "xed_en_ro", True),
+    ("wang2024_consistency_kd", "generative_embedded", "xed_en_ro", False),
+    ("distilbert_emotion", "lora", "dair_emotion", False),
+    ("distilbert_emotion", "lora_embedded", "dair_emotion", False),
+    ("romanian_mtkd", "generative", "redv2", True),
+    ("romanian_mtkd", "generative_embedded", "redv2", False),
+]
 
 
 @pytest.mark.parametrize("recipe,name,task,four_bit", CONFIGS)
@@ -28,12 +30,17 @@ def test_generative_configs_parse(recipe, name, task, four_bit):
     from hf_emo.jobs.generative import GenerativeRunArguments
     from hf_emo.trainers import GenerativeConfig
 
-    run, config = parse_config_args(["--config", str(ROOT / f"recipes/{recipe}/configs/{name}.yaml")],
-                                    (GenerativeRunArguments, GenerativeConfig))
+    run, config = parse_config_args(
+        ["--config", str(ROOT / f"recipes/{recipe}/configs/{name}.yaml")], (GenerativeRunArguments, GenerativeConfig)
+    )
     assert run.task == task and config.load_in_4bit == four_bit
     if name == "generative" and recipe == "wang2024_consistency_kd":  # Wang et al. 2024's own settings
-        assert (config.learning_rate, config.per_device_train_batch_size, config.gradient_accumulation_steps,
-                config.num_train_epochs) == (5e-5, 2, 2, 20)
+        assert (
+            config.learning_rate,
+            config.per_device_train_batch_size,
+            config.gradient_accumulation_steps,
+            config.num_train_epochs,
+        ) == (5e-5, 2, 2, 20)
         assert config.load_best_model_at_end and run.early_stopping_patience
     if name.endswith("embedded"):
         assert run.max_train_samples and run.model_name_or_path in ("SmolLM2-135M-Instruct", "gemma-3-270m")
@@ -48,17 +55,26 @@ def echo_tools(tmp_path):
     return tmp_path
 
 
-@pytest.mark.parametrize("script,profile,config,launched", [
-    ("recipes/wang2024_consistency_kd/generative.sh", "embedded", "generative_embedded.yaml", False),
-    ("recipes/wang2024_consistency_kd/generative.sh", "paper", "generative.yaml", True),
-    ("recipes/distilbert_emotion/lora.sh", "paper", "lora.yaml", True),
-    ("recipes/romanian_mtkd/11_generative.sh", "embedded", "generative_embedded.yaml", False),
-])
-def test_generative_scripts_pick_the_profile_and_launch_the_paper_one_with_accelerate(script, profile, config,
-                                                                                       launched, echo_tools):
+@pytest.mark.parametrize(
+    "script,profile,config,launched",
+    [
+        ("recipes/wang2024_consistency_kd/generative.sh", "embedded", "generative_embedded.yaml", False),
+        ("recipes/wang2024_consistency_kd/generative.sh", "paper", "generative.yaml", True),
+        ("recipes/distilbert_emotion/lora.sh", "paper", "lora.yaml", True),
+        ("recipes/romanian_mtkd/11_generative.sh", "embedded", "generative_embedded.yaml", False),
+    ],
+)
+def test_generative_scripts_pick_the_profile_and_launch_the_paper_one_with_accelerate(
+    script, profile, config, launched, echo_tools
+):
     env = {"HF_EMO_BIN": str(echo_tools / "hf-emo"), "PATH": "/usr/bin:/bin"}
-    out = subprocess.run(["bash", str(ROOT / script), "--profile", profile, "--seed", "3"], capture_output=True,
-                         text=True, env=env, check=True).stdout.strip()
+    out = subprocess.run(
+        ["bash", str(ROOT / script), "--profile", profile, "--seed", "3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout.strip()
     assert config in out and "--seed 3" in out and " generative " in f" {out} "
     if launched:
         assert out.startswith("accelerate launch --config_file") and "recipes/accelerate/one_gpu.yaml" in out
@@ -98,15 +114,49 @@ def test_the_shipped_ddp_file_runs_the_generative_job_on_two_cpu_processes(decod
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "run"
-    cmd = [accelerate, "launch", "--config_file", str(ROOT / "recipes/accelerate/ddp.yaml"), "--main_process_port",
-           str(port), "-m", "hf_emo.cli", "generative", "--model_name_or_path", str(decoder_dir), "--task", "none",
-           "--train_file", str(files["train"]), "--validation_file", str(files["validation"]), "--test_file",
-           str(files["test"]), "--problem_type", "single_label", "--max_steps", "2", "--lora_r", "4",
-           "--per_device_train_batch_size", "2", "--report_to", "none", "--save_strategy", "no", "--use_cpu", "true",
-           "--max_text_tokens", "16", "--output_dir", str(out)]
+    cmd = [
+        accelerate,
+        "launch",
+        "--config_file",
+        str(ROOT / "recipes/accelerate/ddp.yaml"),
+        "--main_process_port",
+        str(port),
+        "-m",
+        "hf_emo.cli",
+        "generative",
+        "--model_name_or_path",
+        str(decoder_dir),
+        "--task",
+        "none",
+        "--train_file",
+        str(files["train"]),
+        "--validation_file",
+        str(files["validation"]),
+        "--test_file",
+        str(files["test"]),
+        "--problem_type",
+        "single_label",
+        "--max_steps",
+        "2",
+        "--lora_r",
+        "4",
+        "--per_device_train_batch_size",
+        "2",
+        "--report_to",
+        "none",
+        "--save_strategy",
+        "no",
+        "--use_cpu",
+        "true",
+        "--max_text_tokens",
+        "16",
+        "--output_dir",
+        str(out),
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path, start_new_session=True
+    )
     try:
         _, stderr = proc.communicate(timeout=420)
     except subprocess.TimeoutExpired:

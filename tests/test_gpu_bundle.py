@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY_07 = 'OMP_NUM_THREADS=1 SEEDS="42 1 2" TABLES=0 ONLY={} bash recipes/romanian_mtkd/07_mtl_study.sh --profile embedded'
+STUDY_07 = (
+    'OMP_NUM_THREADS=1 SEEDS="42 1 2" TABLES=0 ONLY={} bash recipes/romanian_mtkd/07_mtl_study.sh --profile embedded'
+)
 
 
 def _e5_file() -> Path:
@@ -71,9 +73,17 @@ def _fake_bundle(tmp_path: Path, sha: str | None = None) -> tuple[Path, dict]:
     marker = tmp_path / "cache" / "models" / "multilingual-e5-small" / "hf_emo_zoo.json"
     marker.parent.mkdir(parents=True)
     marker.write_text("{}")
-    env = {**os.environ, "OUT": str(tmp_path / "device_out"), "SKIP_WHEELS": "1", "REQUIRE_CUDA": "0",
-           "HF_EMO_CACHE": str(tmp_path / "cache"), "GPU_SITE": str(tmp_path / "site"), "LOGS": str(tmp_path / "logs"),
-           "COLLECT": "", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "OUT": str(tmp_path / "device_out"),
+        "SKIP_WHEELS": "1",
+        "REQUIRE_CUDA": "0",
+        "HF_EMO_CACHE": str(tmp_path / "cache"),
+        "GPU_SITE": str(tmp_path / "site"),
+        "LOGS": str(tmp_path / "logs"),
+        "COLLECT": "",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     return bundle, env
 
 
@@ -83,8 +93,12 @@ def test_gpu_study_keeps_a_callers_out_away_from_the_study_scripts(tmp_path):
     bundle, env = _fake_bundle(tmp_path)
     phase = tmp_path / "phase.txt"
     phase.write_text(f'# one job\necho "OUT=${{OUT:-unset}} data=$HF_EMO_DATA_DIR" > {tmp_path}/seen\n')
-    res = subprocess.run(["bash", str(ROOT / "bench/gpu_study.sh"), str(bundle), str(tmp_path / "results"), str(phase)],
-                         env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench/gpu_study.sh"), str(bundle), str(tmp_path / "results"), str(phase)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     data = tmp_path / "site" / "data"
     assert (tmp_path / "seen").read_text().strip() == f"OUT=unset data={data}"
@@ -98,55 +112,100 @@ def test_gpu_study_stops_before_any_run_when_the_e5_file_is_not_the_bundled_one(
     bundle, env = _fake_bundle(tmp_path, sha="0" * 64)
     phase = tmp_path / "phase.txt"
     phase.write_text(f"touch {tmp_path}/ran\n")
-    res = subprocess.run(["bash", str(ROOT / "bench/gpu_study.sh"), str(bundle), str(tmp_path / "results"), str(phase)],
-                         env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        ["bash", str(ROOT / "bench/gpu_study.sh"), str(bundle), str(tmp_path / "results"), str(phase)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 3 and "unpacked e5 file sha256" in res.stderr and not (tmp_path / "ran").exists()
 
 
 def _lane_logs(folder: Path, metrics: dict) -> None:
     folder.mkdir(parents=True)
-    (folder / "summary.txt").write_text("\n".join([
-        f"ok   job1 rc=0 229s {STUDY_07.format('mtkd_s1')}",
-        f"FAIL job2 rc=2 16s {STUDY_07.format('mtkd_ta_s1')}",
-        "ok   job3 rc=0 5s bash recipes/romanian_mtkd/00_baseline.sh --profile embedded",  # another study: not read
-        f"ok   job4 rc=0 9s {STUDY_07.format('mtkd_ta_s2')}",
-    ]) + "\n")
+    (folder / "summary.txt").write_text(
+        "\n".join(
+            [
+                f"ok   job1 rc=0 229s {STUDY_07.format('mtkd_s1')}",
+                f"FAIL job2 rc=2 16s {STUDY_07.format('mtkd_ta_s1')}",
+                # another study: not read
+                "ok   job3 rc=0 5s bash recipes/romanian_mtkd/00_baseline.sh --profile embedded",
+                f"ok   job4 rc=0 9s {STUDY_07.format('mtkd_ta_s2')}",
+            ]
+        )
+        + "\n"
+    )
     (folder / "job1.log").write_text(
-        "teacher logits:  50%|█████     | 1/2\n{\n  \"an earlier object\": 1\n}\n"
-        "{'train_runtime': '181.9', 'train_loss': '0.1829'}\n" + json.dumps(metrics, indent=2) +
-        "\nreport: /root/out/mtkd_s1/report.md\n")
+        'teacher logits:  50%|█████     | 1/2\n{\n  "an earlier object": 1\n}\n'
+        "{'train_runtime': '181.9', 'train_loss': '0.1829'}\n"
+        + json.dumps(metrics, indent=2)
+        + "\nreport: /root/out/mtkd_s1/report.md\n"
+    )
     (folder / "job4.log").write_text("Traceback (most recent call last):\n  killed before its metrics\n")
 
 
 def test_records_from_logs_rebuild_what_a_finished_run_printed(tmp_path, load_bench, capsys):
     rl = load_bench("records_from_logs")
-    metrics = {"validation": {"redv2_f1_macro": 0.6}, "test": {"redv2_f1_macro": 0.61, "laroseda_accuracy": 0.96},
-               "test_tuned": {"redv2_f1_macro": 0.62}}
+    metrics = {
+        "validation": {"redv2_f1_macro": 0.6},
+        "test": {"redv2_f1_macro": 0.61, "laroseda_accuracy": 0.96},
+        "test_tuned": {"redv2_f1_macro": 0.62},
+    }
     _lane_logs(tmp_path / "gpu_phase2", metrics)
     out = tmp_path / "records.json"
-    assert rl.main(["--logs", str(tmp_path / "gpu_phase2"), "--study", "07_mtl_study.sh", "--machine", "1 x GPU",
-                    "--note", "run folders lost", "--resolve", "runs/mtl_study_embedded", "--out", str(out)]) == 0
+    assert (
+        rl.main(
+            [
+                "--logs",
+                str(tmp_path / "gpu_phase2"),
+                "--study",
+                "07_mtl_study.sh",
+                "--machine",
+                "1 x GPU",
+                "--note",
+                "run folders lost",
+                "--resolve",
+                "runs/mtl_study_embedded",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "(mtkd_ta_s1): failed with rc 2" in printed and "(mtkd_ta_s2): no metrics printed" in printed
     runs = json.loads(out.read_text())["runs"]
     assert list(runs) == ["mtkd_s1"]
     record = runs["mtkd_s1"]
-    assert record["test"] == metrics["test"] and record["test_tuned"] == metrics["test_tuned"] \
+    assert (
+        record["test"] == metrics["test"]
+        and record["test_tuned"] == metrics["test_tuned"]
         and "validation" not in record
+    )
     run = record["run"]
-    assert (run["seed"], run["train_runtime_s"], run["machine"], run["note"], run["from_log"]) == \
-        (1, 181.9, "1 x GPU", "run folders lost", "gpu_phase2/job1.log")
+    assert (run["seed"], run["train_runtime_s"], run["machine"], run["note"], run["from_log"]) == (
+        1,
+        181.9,
+        "1 x GPU",
+        "run folders lost",
+        "gpu_phase2/job1.log",
+    )
     assert run["job"] == STUDY_07.format("mtkd_s1")
     # the hf-emo command 07 runs for mtkd_s1, paths as the run itself would record them
-    assert run["command"].startswith("hf-emo mtl --config recipes/romanian_mtkd/configs/mtl_embedded.yaml --config "
-                                     "recipes/romanian_mtkd/configs/mtkd_embedded.yaml --teacher")
+    assert run["command"].startswith(
+        "hf-emo mtl --config recipes/romanian_mtkd/configs/mtl_embedded.yaml --config "
+        "recipes/romanian_mtkd/configs/mtkd_embedded.yaml --teacher"
+    )
     assert '"redv2": "runs/mtl_study_embedded/stl_redv2_s42"' in run["command"]
     assert run["command"].endswith("--seed 1 --output_dir runs/mtl_study_embedded/mtkd_s1")
     assert str(ROOT) not in json.dumps(run)
     kd = run["method"]["settings"]  # what the run itself records (MultiTaskJob.planned_method)
-    assert {k: kd[k] for k in ("temperature", "alpha_schedule", "alpha", "kd_loss")} == \
-        {"temperature": 1.0, "alpha_schedule": "constant", "alpha": 0.5,
-         "kd_loss": {"redv2": "kl_softmax", "laroseda": "kl_softmax", "ag_news": "kl_softmax"}}
+    assert {k: kd[k] for k in ("temperature", "alpha_schedule", "alpha", "kd_loss")} == {
+        "temperature": 1.0,
+        "alpha_schedule": "constant",
+        "alpha": 0.5,
+        "kd_loss": {"redv2": "kl_softmax", "laroseda": "kl_softmax", "ag_news": "kl_softmax"},
+    }
     assert kd["teachers"]["redv2"] == "runs/mtl_study_embedded/stl_redv2_s42"
 
 
@@ -157,13 +216,19 @@ def test_a_grid_rebuilt_from_records_places_each_run_in_its_cell(tmp_path, load_
 
     cr = load_bench("collect_runs")
     study = tmp_path / "study"
-    cells = [("grid_T2_a0.5_s42", {"temperature": 2.0, "alpha_schedule": "constant", "alpha": 0.5}, 0.62),
-             ("grid_T2_ta_s42", {"temperature": 2.0, "alpha_schedule": "linear", "alpha_start": 0.1,
-                                 "alpha_end": 0.7}, 0.63)]
+    cells = [
+        ("grid_T2_a0.5_s42", {"temperature": 2.0, "alpha_schedule": "constant", "alpha": 0.5}, 0.62),
+        (
+            "grid_T2_ta_s42",
+            {"temperature": 2.0, "alpha_schedule": "linear", "alpha_start": 0.1, "alpha_end": 0.7},
+            0.63,
+        ),
+    ]
     for name, kd, f1 in cells:
         (study / name).mkdir(parents=True)
-        (study / name / "metrics.json").write_text(json.dumps(
-            {"test": {"redv2_f1_macro": f1}, "run": {"seed": 42, "distillation": kd}}))
+        (study / name / "metrics.json").write_text(
+            json.dumps({"test": {"redv2_f1_macro": f1}, "run": {"seed": 42, "distillation": kd}})
+        )
     collected = tmp_path / "collected.json"
     collected.write_text(json.dumps(cr.collect([f"{study}/*"])))
     cr.restore(collected, tmp_path / "restored")

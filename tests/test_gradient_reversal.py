@@ -38,8 +38,12 @@ def test_dann_schedule():
 
 def _grads(tmp_path, name, **kw):
     model = mt_model(seed=3)
-    tr = MultiTaskTrainer(model, config(tmp_path / name, task_sampler="round_robin", **kw), train_dataset=data(),
-                          data_collator=DataCollatorWithPadding(TOK))
+    tr = MultiTaskTrainer(
+        model,
+        config(tmp_path / name, task_sampler="round_robin", **kw),
+        train_dataset=data(),
+        data_collator=DataCollatorWithPadding(TOK),
+    )
     batch = tr._prepare_inputs(next(iter(tr.get_train_dataloader())))  # round robin: the first batch is 'emo'
     assert model.task_name(batch["task"]) == "emo"
     model.train()
@@ -52,8 +56,14 @@ def _grads(tmp_path, name, **kw):
 @pytest.mark.parametrize("mode", ["gradient_reversal", "loss_sign_reversal"])
 def test_adversarial_task_gradients(tmp_path, mode):
     plain_loss, plain = _grads(tmp_path, "plain")
-    adv_loss, adv = _grads(tmp_path, mode, adversarial_tasks=["emo"], adversarial_mode=mode,
-                           adversarial_schedule="constant", adversarial_lambda=0.4)
+    adv_loss, adv = _grads(
+        tmp_path,
+        mode,
+        adversarial_tasks=["emo"],
+        adversarial_mode=mode,
+        adversarial_schedule="constant",
+        adversarial_lambda=0.4,
+    )
     assert set(adv) == set(plain)
     for n, g in plain.items():
         head = n.startswith("heads.emo")
@@ -69,8 +79,12 @@ def test_adversarial_task_gradients(tmp_path, mode):
 
 def test_adversarial_lambda_follows_the_global_step_and_is_logged(tmp_path):
     model = mt_model(seed=3)
-    tr = MultiTaskTrainer(model, config(tmp_path, adversarial_tasks=["sent"], max_steps=6),
-                          train_dataset=data(), data_collator=DataCollatorWithPadding(TOK))
+    tr = MultiTaskTrainer(
+        model,
+        config(tmp_path, adversarial_tasks=["sent"], max_steps=6),
+        train_dataset=data(),
+        data_collator=DataCollatorWithPadding(TOK),
+    )
     tr.train()
     assert model._gradient_reversal == {}  # the trained model carries no reversal layer out of training
     logged = [h["adversarial_lambda"] for h in tr.state.log_history if "adversarial_lambda" in h]
@@ -78,9 +92,17 @@ def test_adversarial_lambda_follows_the_global_step_and_is_logged(tmp_path):
     tr.state.global_step = 3
     assert tr.adversarial_lambda("sent") == pytest.approx(dann_lambda(0.5)) and tr.adversarial_lambda("emo") is None
     with pytest.raises(ValueError, match="adversarial_tasks names task 'lang'"):
-        MultiTaskTrainer(mt_model(), config(tmp_path, adversarial_tasks=["lang"]), train_dataset=data(),
-                         data_collator=DataCollatorWithPadding(TOK))
-    for bad in (dict(adversarial_mode="flip"), dict(adversarial_lambda=-1.0), dict(adversarial_schedule="x"),
-                dict(adversarial_tasks=["emo"], loss_weighting="gradnorm")):
+        MultiTaskTrainer(
+            mt_model(),
+            config(tmp_path, adversarial_tasks=["lang"]),
+            train_dataset=data(),
+            data_collator=DataCollatorWithPadding(TOK),
+        )
+    for bad in (
+        dict(adversarial_mode="flip"),
+        dict(adversarial_lambda=-1.0),
+        dict(adversarial_schedule="x"),
+        dict(adversarial_tasks=["emo"], loss_weighting="gradnorm"),
+    ):
         with pytest.raises(ValueError):
             config(tmp_path, **bad)

@@ -29,8 +29,18 @@ def config(files, tmp_path):  # noqa: F811
 
 
 def _train(config, encoder, out, *extra) -> int:
-    return main(["train", "--config", str(config), "--model_name_or_path", str(encoder), "--output_dir", str(out),
-                 *map(str, extra)])
+    return main(
+        [
+            "train",
+            "--config",
+            str(config),
+            "--model_name_or_path",
+            str(encoder),
+            "--output_dir",
+            str(out),
+            *map(str, extra),
+        ]
+    )
 
 
 def _weights(run: Path) -> dict:
@@ -66,8 +76,23 @@ def test_resume_equals_a_straight_run_and_skips_an_interrupted_checkpoint(config
     shutil.copytree(straight / "checkpoint-2", resumed / "checkpoint-2")
     shutil.copytree(straight / "checkpoint-4", resumed / "checkpoint-4")
     (resumed / "checkpoint-4" / "trainer_state.json").unlink()
-    assert main(["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
-                 "--output_dir", str(resumed), "--resume_from_checkpoint", "true", *map(str, common)]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--config",
+                str(config),
+                "--model_name_or_path",
+                str(tiny_encoder_dir),
+                "--output_dir",
+                str(resumed),
+                "--resume_from_checkpoint",
+                "true",
+                *map(str, common),
+            ]
+        )
+        == 0
+    )
     assert "skipping" in caplog.text and "checkpoint-4" in caplog.text
     m = json.loads((resumed / "metrics.json").read_text())
     assert m["run"]["resumed_from"].endswith("checkpoint-2")
@@ -79,27 +104,54 @@ def test_non_empty_output_dir_is_refused_unless_overwrite(config, tiny_encoder_d
     out = tmp_path / "run"
     assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no") == 0
     (out / "notes.txt").write_text("mine")
-    err = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
-                             "--output_dir", str(out)])
+    err = cli_error(
+        capsys,
+        ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(out)],
+    )
     assert "already holds files" in err and "--overwrite_output_dir" in err
     assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--overwrite_output_dir", "true") == 0
     assert (out / "notes.txt").read_text() == "mine"  # overwrite deletes only what the earlier run wrote
-    err = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
-                             "--output_dir", str(tmp_path / "new"), "--resume_from_checkpoint", "true"])
+    err = cli_error(
+        capsys,
+        [
+            "train",
+            "--config",
+            str(config),
+            "--model_name_or_path",
+            str(tiny_encoder_dir),
+            "--output_dir",
+            str(tmp_path / "new"),
+            "--resume_from_checkpoint",
+            "true",
+        ],
+    )
     assert "no complete checkpoint" in err
 
 
 # -- 3. push leaks --------------------------------------------------------------------------------------------
-def test_no_token_or_local_path_in_any_artefact_and_push_uploads_this_run_only(config, tiny_encoder_dir, tmp_path,
-                                                                               capsys, monkeypatch):
+def test_no_token_or_local_path_in_any_artefact_and_push_uploads_this_run_only(
+    config, tiny_encoder_dir, tmp_path, capsys, monkeypatch
+):
     from hf_emo.jobs.push import stage_upload
 
     out = tmp_path / "run"
     out.mkdir()
     (out / "old_confusion.png").write_bytes(b"\x89PNG stale")  # left by an earlier run
     monkeypatch.setenv("HOME", str(tmp_path))  # the run's paths are under the user's home
-    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--hub_token", TOKEN,
-                  "--overwrite_output_dir", "true") == 0
+    assert (
+        _train(
+            config,
+            tiny_encoder_dir,
+            out,
+            "--save_strategy",
+            "no",
+            "--hub_token",
+            TOKEN,
+            "--overwrite_output_dir",
+            "true",
+        )
+        == 0
+    )
     for f in out.iterdir():
         if f.is_file():
             assert TOKEN.encode() not in f.read_bytes(), f.name
@@ -134,8 +186,13 @@ def test_scrub_removes_tokens_and_home_paths(monkeypatch, tmp_path):
     from hf_emo.scrub import scrub
 
     monkeypatch.setenv("HOME", str(tmp_path))
-    rec = {"hub_token": TOKEN, "command": f"hf-emo train --hub_token {TOKEN} --model {tmp_path}/m",
-           "note": f"token={TOKEN}", "nested": [{"api_key": "abc"}], "push_to_hub_token": None}
+    rec = {
+        "hub_token": TOKEN,
+        "command": f"hf-emo train --hub_token {TOKEN} --model {tmp_path}/m",
+        "note": f"token={TOKEN}",
+        "nested": [{"api_key": "abc"}],
+        "push_to_hub_token": None,
+    }
     out = scrub(rec)
     assert TOKEN not in json.dumps(out) and "abc" not in json.dumps(out)
     assert out["command"] == "hf-emo train --hub_token <redacted> --model ~/m"
@@ -160,8 +217,22 @@ def test_evaluate_refuses_a_file_with_other_labels_and_matches_a_subset_by_name(
     rows = [r for r in ROWS if r[1] != "fear"]
     subset.write_text("text,emotion\n" + "".join(f"{t},{y}\n" for t, y in rows))
     capsys.readouterr()
-    assert main(["evaluate", "--model", str(trained), "--file", str(subset), "--label-columns", "emotion",
-                 "--output", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(trained),
+                "--file",
+                str(subset),
+                "--label-columns",
+                "emotion",
+                "--output",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
+    )
     res = json.loads((tmp_path / "e.json").read_text())
     from hf_emo import predict
 
@@ -189,11 +260,27 @@ def test_live_teacher_with_another_tokenizer_is_refused(config, trained, tmp_pat
     from tests.conftest import tiny_bert_config
 
     other = tmp_path / "other-encoder"
-    vocab = {t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "zz", "yy", *ROWS[0][0].split()])}
+    vocab = {
+        t: i for i, t in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "zz", "yy", *ROWS[0][0].split()])
+    }
     BertTokenizer(vocab=vocab).save_pretrained(other)
     BertModel(tiny_bert_config(vocab_size=len(vocab))).save_pretrained(other)
-    err = cli_error(capsys, ["distil", "--config", str(config), "--model_name_or_path", str(other), "--teacher",
-                             str(trained), "--teacher_mode", "live", "--output_dir", str(tmp_path / "kd")])
+    err = cli_error(
+        capsys,
+        [
+            "distil",
+            "--config",
+            str(config),
+            "--model_name_or_path",
+            str(other),
+            "--teacher",
+            str(trained),
+            "--teacher_mode",
+            "live",
+            "--output_dir",
+            str(tmp_path / "kd"),
+        ],
+    )
     assert "another tokenizer" in err and "teacher_mode cached" in err
 
 
@@ -209,8 +296,11 @@ def test_load_local_label_space_comes_from_train(tmp_path):
 
     train = _csv(tmp_path, "train.csv", "text,y\na b,joy\nc d,sad\n")
     test = _csv(tmp_path, "test.csv", "text,y\na b,joy\nc d,angry\n")
-    with pytest.raises(DataError, match=r"test.csv, row 3, column 'y': label\(s\) \['angry'\] do not occur in the "
-                                        r"train split"):
+    with pytest.raises(
+        DataError,
+        match=r"test.csv, row 3, column 'y': label\(s\) \['angry'\] do not occur in the "
+        r"train split",
+    ):
         load_local({"train": train, "test": test}, text_column="text", label_columns="y", problem_type="single_label")
     multi = _csv(tmp_path, "m.csv", "text,y\na b,joy|sad\n")
     with pytest.raises(DataError, match=r"row 2.*contains '\|' but no label_sep.*label_sep='\|'"):
@@ -224,11 +314,14 @@ def test_load_local_label_space_comes_from_train(tmp_path):
 
 
 # -- 7. files that name themselves -----------------------------------------------------------------------------
-@pytest.mark.parametrize("body, expected", [
-    (b"", r"empty.csv: the file is empty"),
-    (b"text,y\ncaf\xe9,joy\n", r"empty.csv, row 2: not UTF-8"),
-    (b'text,y\n"unclosed,joy\nx,y2\n', r"empty.csv.*(quoting|fields)"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (b"", r"empty.csv: the file is empty"),
+        (b"text,y\ncaf\xe9,joy\n", r"empty.csv, row 2: not UTF-8"),
+        (b'text,y\n"unclosed,joy\nx,y2\n', r"empty.csv.*(quoting|fields)"),
+    ],
+)
 def test_bad_csv_gives_one_error_naming_the_file(tmp_path, body, expected):
     from hf_emo import DataError, load_local
 
@@ -244,27 +337,54 @@ def test_yaml_syntax_error_and_missing_model_name_the_path(tmp_path, capsys, fil
     assert str(bad) in err and "YAML syntax error at line" in err
     cfg = tmp_path / "c.yaml"
     cfg.write_text(TRAIN.format(**files))
-    err = cli_error(capsys, ["train", "--config", str(cfg), "--model_name_or_path", str(tmp_path / "no-such-model"),
-                             "--output_dir", str(tmp_path / "o")])
+    err = cli_error(
+        capsys,
+        [
+            "train",
+            "--config",
+            str(cfg),
+            "--model_name_or_path",
+            str(tmp_path / "no-such-model"),
+            "--output_dir",
+            str(tmp_path / "o"),
+        ],
+    )
     assert f"model folder {tmp_path / 'no-such-model'} does not exist" in err
     empty = tmp_path / "empty-model"
     empty.mkdir()
-    err = cli_error(capsys, ["train", "--config", str(cfg), "--model_name_or_path", str(empty),
-                             "--output_dir", str(tmp_path / "o2")])
+    err = cli_error(
+        capsys,
+        ["train", "--config", str(cfg), "--model_name_or_path", str(empty), "--output_dir", str(tmp_path / "o2")],
+    )
     assert "has no config.json" in err
 
 
 # -- 6. early validation ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("flag, value, expected", [
-    ("--num_train_epochs", "-1", "num_train_epochs must be > 0"),
-    ("--max_length", "-5", "max_length must be a whole number >= 1"),
-    ("--per_device_train_batch_size", "0", "per_device_train_batch_size must be >= 1"),
-    ("--learning_rate", "-0.1", "learning_rate must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "flag, value, expected",
+    [
+        ("--num_train_epochs", "-1", "num_train_epochs must be > 0"),
+        ("--max_length", "-5", "max_length must be a whole number >= 1"),
+        ("--per_device_train_batch_size", "0", "per_device_train_batch_size must be >= 1"),
+        ("--learning_rate", "-0.1", "learning_rate must be >= 0"),
+    ],
+)
 def test_bad_numbers_fail_before_any_work(config, tiny_encoder_dir, tmp_path, capsys, flag, value, expected):
     out = tmp_path / "o"
-    err = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
-                             "--output_dir", str(out), flag, value])
+    err = cli_error(
+        capsys,
+        [
+            "train",
+            "--config",
+            str(config),
+            "--model_name_or_path",
+            str(tiny_encoder_dir),
+            "--output_dir",
+            str(out),
+            flag,
+            value,
+        ],
+    )
     assert expected in err and value in err
     assert not out.exists()
 
@@ -291,10 +411,17 @@ def test_gradnorm_state_is_loaded_without_running_pickled_code(tmp_path):
     marker.unlink(missing_ok=True)
     tok = tiny_tokenizer()
     specs = mt_specs()
-    args = MultiTaskConfig(output_dir=str(tmp_path / "o"), report_to="none", loss_weighting="gradnorm",
-                           task_sampler="round_robin", gradient_accumulation_steps=3, max_steps=1)
-    trainer = MultiTaskTrainer(mt_model(), args, train_dataset={s.name: mt_dataset(s, 6, 0, tok) for s in specs},
-                               processing_class=tok)
+    args = MultiTaskConfig(
+        output_dir=str(tmp_path / "o"),
+        report_to="none",
+        loss_weighting="gradnorm",
+        task_sampler="round_robin",
+        gradient_accumulation_steps=3,
+        max_steps=1,
+    )
+    trainer = MultiTaskTrainer(
+        mt_model(), args, train_dataset={s.name: mt_dataset(s, 6, 0, tok) for s in specs}, processing_class=tok
+    )
     ckpt = tmp_path / "ckpt"
     ckpt.mkdir()
     with open(ckpt / "gradnorm.pt", "wb") as fh:
@@ -309,10 +436,12 @@ def test_import_and_build_print_no_known_harmless_warnings(tiny_encoder_dir, cap
     import subprocess
     import sys
 
-    code = ("import hf_emo; from hf_emo.models import build_classifier; from hf_emo import TaskSpec; "
-            f"m = build_classifier({str(tiny_encoder_dir)!r}, TaskSpec('t', 'single_label', ('a', 'b'), 'en')); "
-            "m.save_pretrained('/tmp/hf_emo_noise_m'); from hf_emo.models import load_classifier; "
-            "load_classifier('/tmp/hf_emo_noise_m')")
+    code = (
+        "import hf_emo; from hf_emo.models import build_classifier; from hf_emo import TaskSpec; "
+        f"m = build_classifier({str(tiny_encoder_dir)!r}, TaskSpec('t', 'single_label', ('a', 'b'), 'en')); "
+        "m.save_pretrained('/tmp/hf_emo_noise_m'); from hf_emo.models import load_classifier; "
+        "load_classifier('/tmp/hf_emo_noise_m')"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     text = out.stdout + out.stderr
     assert "gemm_4bit_forward" not in text

@@ -2,8 +2,19 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from hf_emo.losses import KD_LOSSES, check_alpha, check_temperature, cosine_hidden_loss, get_kd_loss, \
-    kd_bernoulli_loss, kd_kl_loss, kd_mse_loss, mix_losses, register_kd_loss, teacher_logits_from_probs
+from hf_emo.losses import (
+    KD_LOSSES,
+    check_alpha,
+    check_temperature,
+    cosine_hidden_loss,
+    get_kd_loss,
+    kd_bernoulli_loss,
+    kd_kl_loss,
+    kd_mse_loss,
+    mix_losses,
+    register_kd_loss,
+    teacher_logits_from_probs,
+)
 
 SETTINGS = settings(max_examples=40, deadline=None)
 temps = st.floats(min_value=0.25, max_value=8.0)
@@ -48,7 +59,7 @@ def test_weights_scale_each_examples_contribution():
     s, te = _logits(3)
     w = torch.tensor([0.0, 1.0, 2.0, 1.0, 0.5])
     for fn in KD:
-        per = torch.stack([fn(s[i:i + 1], te[i:i + 1], 2.0) for i in range(5)])
+        per = torch.stack([fn(s[i : i + 1], te[i : i + 1], 2.0) for i in range(5)])
         assert torch.allclose(fn(s, te, 2.0, weight=w), (w * per).sum() / 5, atol=1e-6)
 
 

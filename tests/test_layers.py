@@ -9,10 +9,31 @@ PACKAGE = Path(__file__).resolve().parents[1] / "hf_emo"
 
 # layer of each top-level module or subpackage of hf_emo, bottom first
 LAYERS = {
-    0: ("version", "noise", "citations", "scrub", "schedules", "losses", "metrics", "data", "zoo", "gradnorm",
-        "gradient_reversal", "method"),
-    1: ("models", "generative", "features", "inference", "ensemble", "explain", "quality_weights", "teachers",
-        "translate"),
+    0: (
+        "version",
+        "noise",
+        "citations",
+        "scrub",
+        "schedules",
+        "losses",
+        "metrics",
+        "data",
+        "zoo",
+        "gradnorm",
+        "gradient_reversal",
+        "method",
+    ),
+    1: (
+        "models",
+        "generative",
+        "features",
+        "inference",
+        "ensemble",
+        "explain",
+        "quality_weights",
+        "teachers",
+        "translate",
+    ),
     2: ("report", "cards", "callbacks"),
     3: ("trainers",),
     4: ("jobs",),
@@ -42,7 +63,7 @@ def _imported(module: Path) -> set[str]:
                 elif node.module == "hf_emo":
                     out |= {a.name for a in node.names}
                 continue
-            base = package[:len(package) - (node.level - 1)] if node.level > 1 else package
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
             path = [*base, *(node.module.split(".") if node.module else [])]
             if path:
                 out.add(path[0])
@@ -52,8 +73,11 @@ def _imported(module: Path) -> set[str]:
 
 
 def test_every_module_has_a_layer():
-    names = {p.stem if p.is_file() else p.name for p in PACKAGE.iterdir()
-             if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").is_file())}
+    names = {
+        p.stem if p.is_file() else p.name
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p.is_dir() and (p / "__init__.py").is_file())
+    }
     assert names == set(RANK), f"place these in LAYERS: {sorted(names ^ set(RANK))}"
 
 

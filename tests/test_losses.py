@@ -53,7 +53,9 @@ def test_num_items_in_batch_makes_micro_batches_add_up():
     logits, multi, _ = _data(3)
     full = bce_loss(logits, multi)
     n = multi.numel()
-    parts = bce_loss(logits[:2], multi[:2], num_items_in_batch=n) + bce_loss(logits[2:], multi[2:], num_items_in_batch=n)
+    parts = bce_loss(logits[:2], multi[:2], num_items_in_batch=n) + bce_loss(
+        logits[2:], multi[2:], num_items_in_batch=n
+    )
     assert torch.allclose(full, parts)
     assert torch.allclose(reduce_items(torch.ones(3, 2), num_items_in_batch=torch.tensor(12)), torch.tensor(0.5))
 
@@ -65,8 +67,15 @@ def test_unknown_problem_type():
 
 
 # -- the supervised-loss registry -------------------------------------------------------------------------
-from hf_emo.losses import (SUPERVISED_LOSSES, bce_single_label_loss, focal_ce_loss, focal_loss,  # noqa: E402
-                           get_supervised_loss, label_smoothed_ce_loss, register_loss)
+from hf_emo.losses import (  # noqa: E402
+    SUPERVISED_LOSSES,
+    bce_single_label_loss,
+    focal_ce_loss,
+    focal_loss,
+    get_supervised_loss,
+    label_smoothed_ce_loss,
+    register_loss,
+)
 
 
 def test_auto_resolves_by_problem_type():
@@ -82,17 +91,17 @@ def test_bce_single_label_is_bce_on_one_hot_averaged_over_classes():
     assert torch.allclose(bce_single_label_loss(logits, y), expected)
     y2 = y.clone()
     y2[0] = -100
-    assert torch.allclose(bce_single_label_loss(logits, y2),
-                          F.binary_cross_entropy_with_logits(logits[1:], onehot[1:]))
+    assert torch.allclose(bce_single_label_loss(logits, y2), F.binary_cross_entropy_with_logits(logits[1:], onehot[1:]))
     # one item per example: micro-batches add up with num_items_in_batch = examples
-    parts = sum(bce_single_label_loss(logits[i:i + 3], y[i:i + 3], num_items_in_batch=6) for i in (0, 3))
+    parts = sum(bce_single_label_loss(logits[i : i + 3], y[i : i + 3], num_items_in_batch=6) for i in (0, 3))
     assert torch.allclose(parts, expected)
 
 
 def test_label_smoothed_ce_matches_torch_and_zero_is_ce():
     logits, _, y = _data(5)
-    assert torch.allclose(label_smoothed_ce_loss(logits, y, smoothing=0.2),
-                          F.cross_entropy(logits, y, label_smoothing=0.2))
+    assert torch.allclose(
+        label_smoothed_ce_loss(logits, y, smoothing=0.2), F.cross_entropy(logits, y, label_smoothing=0.2)
+    )
     assert torch.allclose(label_smoothed_ce_loss(logits, y, smoothing=0.0), ce_loss(logits, y))
     with pytest.raises(ValueError, match="smoothing"):
         label_smoothed_ce_loss(logits, y, smoothing=1.0)
@@ -105,7 +114,7 @@ def test_focal_losses_reduce_to_bce_and_ce_at_gamma_zero_and_down_weight_easy_it
     # by hand for one cell: p_t = sigmoid(x) for y = 1
     x = torch.tensor([[2.0]])
     p = torch.sigmoid(x)
-    assert torch.allclose(focal_loss(x, torch.ones(1, 1), gamma=2.0), -(1 - p) ** 2 * torch.log(p))
+    assert torch.allclose(focal_loss(x, torch.ones(1, 1), gamma=2.0), -((1 - p) ** 2) * torch.log(p))
     assert focal_loss(logits, multi, gamma=2.0) < bce_loss(logits, multi)
     with pytest.raises(ValueError, match="gamma"):
         focal_ce_loss(logits, single, gamma=-1.0)

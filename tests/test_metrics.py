@@ -2,8 +2,14 @@ import numpy as np
 import pytest
 
 from hf_emo.data import TaskSpec
-from hf_emo.metrics import (build_compute_metrics, detailed_report, multi_label_metrics, regression_metrics,
-                            single_label_metrics, tune_threshold)
+from hf_emo.metrics import (
+    build_compute_metrics,
+    detailed_report,
+    multi_label_metrics,
+    regression_metrics,
+    single_label_metrics,
+    tune_threshold,
+)
 
 
 def test_multi_label_values_by_hand():
@@ -69,8 +75,13 @@ def test_per_label_thresholds_maximise_each_labels_f1():
 
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, size=(300, 2))
-    p = np.stack([np.clip(0.25 * y[:, 0] + rng.normal(0.15, 0.04, 300), 0, 1),   # label 0 separates near 0.3
-                  np.clip(0.25 * y[:, 1] + rng.normal(0.55, 0.04, 300), 0, 1)], 1)  # label 1 near 0.7
+    p = np.stack(
+        [
+            np.clip(0.25 * y[:, 0] + rng.normal(0.15, 0.04, 300), 0, 1),  # label 0 separates near 0.3
+            np.clip(0.25 * y[:, 1] + rng.normal(0.55, 0.04, 300), 0, 1),
+        ],
+        1,
+    )  # label 1 near 0.7
     thr = tune_label_thresholds(y, p)
     assert 0.2 < thr[0] < 0.4 and 0.6 < thr[1] < 0.8
     grid = np.round(np.arange(0.05, 0.951, 0.025), 4)
@@ -96,7 +107,8 @@ def test_score_splits_tunes_per_label_on_validation_only():
     assert isinstance(thr, list) and len(thr) == 2
     lg, y = outputs["test"]
     assert results["test_tuned"]["f1_macro"] == pytest.approx(
-        multi_label_metrics(y, 1 / (1 + np.exp(-lg)), thr)["f1_macro"])
+        multi_label_metrics(y, 1 / (1 + np.exp(-lg)), thr)["f1_macro"]
+    )
     assert results["test"]["threshold"] == 0.5
 
 

@@ -38,9 +38,14 @@ def _launch(tmp_path: Path, out: Path, weighting: str, port: int) -> dict:
     cfg = tmp_path / "accelerate.yaml"
     cfg.write_text(ACCELERATE_CONFIG.format(port=port))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.Popen([accelerate, "launch", "--config_file", str(cfg), str(SCRIPT), str(out), "4", weighting],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [accelerate, "launch", "--config_file", str(cfg), str(SCRIPT), str(out), "4", weighting],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     try:
         _, stderr = proc.communicate(timeout=420)
     except subprocess.TimeoutExpired:
@@ -53,8 +58,9 @@ def _launch(tmp_path: Path, out: Path, weighting: str, port: int) -> dict:
 
 def _single(out: Path, weighting: str) -> dict:
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run([sys.executable, str(SCRIPT), str(out), "8", weighting], capture_output=True, text=True,
-                          env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), str(out), "8", weighting], capture_output=True, text=True, env=env, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return torch.load(out / "result.pt", weights_only=True)
 

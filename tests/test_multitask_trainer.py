@@ -14,22 +14,40 @@ TOK = tiny_tokenizer()
 
 
 def config(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path / "out"), per_device_train_batch_size=4, learning_rate=1e-3, report_to=[],
-                save_strategy="no", use_cpu=True, seed=0, logging_steps=1, max_steps=4, disable_tqdm=True)
+    base = dict(
+        output_dir=str(tmp_path / "out"),
+        per_device_train_batch_size=4,
+        learning_rate=1e-3,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        seed=0,
+        logging_steps=1,
+        max_steps=4,
+        disable_tqdm=True,
+    )
     base.update(kw)
     return MultiTaskConfig(**base)
 
 
 def data(sizes=(12, 16, 8), seed=0, extra=None):
-    return {s.name: mt_dataset(s, n, seed + i, TOK, (extra or {}).get(s.name))
-            for i, (s, n) in enumerate(zip(mt_specs(), sizes))}
+    return {
+        s.name: mt_dataset(s, n, seed + i, TOK, (extra or {}).get(s.name))
+        for i, (s, n) in enumerate(zip(mt_specs(), sizes))
+    }
 
 
 def trainer(tmp_path, model=None, train=None, **kw):
     teacher = kw.pop("teacher_model", None)
     ev = kw.pop("eval_dataset", None)
-    return MultiTaskTrainer(model or mt_model(), config(tmp_path, **kw), train_dataset=train or data(),
-                            eval_dataset=ev, teacher_model=teacher, data_collator=DataCollatorWithPadding(TOK))
+    return MultiTaskTrainer(
+        model or mt_model(),
+        config(tmp_path, **kw),
+        train_dataset=train or data(),
+        eval_dataset=ev,
+        teacher_model=teacher,
+        data_collator=DataCollatorWithPadding(TOK),
+    )
 
 
 def first_window(tr):
@@ -104,17 +122,26 @@ def test_evaluation_reports_every_task_with_prefixes(tmp_path):
     assert m["eval_loss"] == pytest.approx(m["eval_emo_loss"] + m["eval_sent_loss"] + m["eval_vad_loss"])
     # the per-task loss is the gold-label loss of that task's head
     model = tr.model.eval()
-    b = DataCollatorWithPadding(TOK)([{k: ev["sent"][i][k] for k in ("input_ids", "attention_mask", "labels")}
-                                      for i in range(6)])
+    b = DataCollatorWithPadding(TOK)(
+        [{k: ev["sent"][i][k] for k in ("input_ids", "attention_mask", "labels")} for i in range(6)]
+    )
     with torch.no_grad():
         ref = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], task="sent", labels=b["labels"]).loss
     assert m["eval_sent_loss"] == pytest.approx(ref.item(), abs=1e-5)
 
 
 def test_selection_metric_picks_the_best_checkpoint_by_a_task_metric(tmp_path):
-    tr = trainer(tmp_path, eval_dataset=data(sizes=(6, 6, 6), seed=10), eval_strategy="steps", eval_steps=2,
-                 save_strategy="steps", save_steps=2, load_best_model_at_end=True,
-                 metric_for_best_model="sent_accuracy", max_steps=4)
+    tr = trainer(
+        tmp_path,
+        eval_dataset=data(sizes=(6, 6, 6), seed=10),
+        eval_strategy="steps",
+        eval_steps=2,
+        save_strategy="steps",
+        save_steps=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="sent_accuracy",
+        max_steps=4,
+    )
     tr.train()
     evals = [h for h in tr.state.log_history if "eval_sent_accuracy" in h]
     assert tr.state.best_metric == max(h["eval_sent_accuracy"] for h in evals)
@@ -123,8 +150,13 @@ def test_selection_metric_picks_the_best_checkpoint_by_a_task_metric(tmp_path):
 def test_mtkd_cached_teacher_logits_give_the_kd_objective(tmp_path):
     g = torch.Generator().manual_seed(1)
     logits = torch.randn(12, 3, generator=g).tolist()
-    tr = trainer(tmp_path, train=data(extra={"emo": {"teacher_logits": logits}}), alpha=0.3, temperature=2.0,
-                 task_sampler="round_robin")
+    tr = trainer(
+        tmp_path,
+        train=data(extra={"emo": {"teacher_logits": logits}}),
+        alpha=0.3,
+        temperature=2.0,
+        task_sampler="round_robin",
+    )
     b = first_window(tr)[0]
     assert tr.model.task_name(b["task"]) == "emo"
     model = tr.model.train()
@@ -138,19 +170,28 @@ def test_mtkd_cached_teacher_logits_give_the_kd_objective(tmp_path):
 def test_task_kd_losses_set_one_tasks_form_and_leave_the_others(tmp_path):
     """12_kd_loss_form.sh compares KD forms on the emotion task of MTKD-TA: only that task's form may change."""
     logits = torch.randn(12, 3, generator=torch.Generator().manual_seed(1)).tolist()
-    tr = trainer(tmp_path, train=data(extra={"emo": {"teacher_logits": logits}}), alpha=0.3, temperature=2.0,
-                 task_sampler="round_robin", task_kd_losses='{"emo": "kl_softmax"}')
+    tr = trainer(
+        tmp_path,
+        train=data(extra={"emo": {"teacher_logits": logits}}),
+        alpha=0.3,
+        temperature=2.0,
+        task_sampler="round_robin",
+        task_kd_losses='{"emo": "kl_softmax"}',
+    )
     assert tr.kd_fns == {"emo": kd_kl_loss, "sent": kd_kl_loss, "vad": kd_mse_loss}  # sent: auto = softmax KL
     b = first_window(tr)[0]
     model = tr.model.train()
     out = model(input_ids=b["input_ids"], attention_mask=b["attention_mask"], task="emo")
     hard = supervised_loss(out.logits, b["labels"], "multi_label")
-    assert torch.allclose(tr.compute_loss(model, b), 0.3 * hard + 0.7 * kd_kl_loss(out.logits, b["teacher_logits"], 2.0),
-                          atol=1e-6)
+    assert torch.allclose(
+        tr.compute_loss(model, b), 0.3 * hard + 0.7 * kd_kl_loss(out.logits, b["teacher_logits"], 2.0), atol=1e-6
+    )
     every = trainer(tmp_path / "all", kd_loss="kl_bernoulli")  # one name for all: the single-label task too
     assert every.kd_fns["sent"] is kd_bernoulli_loss and every.kd_fns["vad"] is kd_mse_loss
-    assert config(tmp_path, kd_loss="kl_bernoulli", task_kd_losses={"sent": "auto"}).kd_loss_name(
-        "sent", "single_label") == "kl_softmax"
+    assert (
+        config(tmp_path, kd_loss="kl_bernoulli", task_kd_losses={"sent": "auto"}).kd_loss_name("sent", "single_label")
+        == "kl_softmax"
+    )
     with pytest.raises(ValueError, match=r"task_kd_losses names task.*'news'"):
         trainer(tmp_path, task_kd_losses={"news": "kl_softmax"})
 
@@ -161,8 +202,13 @@ def test_mtkd_at_alpha_one_ignores_the_temperature(tmp_path):
     weights = []
     for t in (1.0, 4.0):
         torch.manual_seed(0)
-        tr = trainer(tmp_path / str(t), model=mt_model(), train=data(extra={"emo": {"teacher_logits": logits}}),
-                     alpha=1.0, temperature=t)
+        tr = trainer(
+            tmp_path / str(t),
+            model=mt_model(),
+            train=data(extra={"emo": {"teacher_logits": logits}}),
+            alpha=1.0,
+            temperature=t,
+        )
         tr.train()
         weights.append({k: v.detach().clone() for k, v in tr.model.state_dict().items()})
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
@@ -175,8 +221,11 @@ def test_mtkd_live_teacher_matches_cached_logits(tmp_path):
 
     spec = mt_specs()[1]
     torch.manual_seed(3)
-    teacher = PooledClassifier(PooledClassifierConfig(encoder=tiny_bert_config().to_dict(), num_labels=2,
-                                                      id2label=spec.id2label, label2id=spec.label2id)).eval()
+    teacher = PooledClassifier(
+        PooledClassifierConfig(
+            encoder=tiny_bert_config().to_dict(), num_labels=2, id2label=spec.id2label, label2id=spec.label2id
+        )
+    ).eval()
     raw = mt_dataset(spec, 16, 1)
     cached = cache_teacher_logits(teacher, raw, TOK, batch_size=8)
     tok = lambda d: d.map(lambda x: TOK(x["text"]), batched=True)  # noqa: E731
@@ -184,16 +233,23 @@ def test_mtkd_live_teacher_matches_cached_logits(tmp_path):
     cach = trainer(tmp_path / "c", train={"sent": tok(cached)}, alpha=0.5)
     bl, bc = first_window(live)[0], first_window(cach)[0]
     assert torch.equal(bl["input_ids"], bc["input_ids"])
-    assert torch.allclose(live.compute_loss(live.model.train(), bl), cach.compute_loss(cach.model.train(), bc),
-                          atol=1e-5)
+    assert torch.allclose(
+        live.compute_loss(live.model.train(), bl), cach.compute_loss(cach.model.train(), bc), atol=1e-5
+    )
 
 
 def test_teacher_label_space_is_checked_per_task(tmp_path):
     from hf_emo.models import PooledClassifier, PooledClassifierConfig
     from conftest import tiny_bert_config
 
-    wrong = PooledClassifier(PooledClassifierConfig(encoder=tiny_bert_config().to_dict(), num_labels=2,
-                                                    id2label={0: "bad", 1: "good"}, label2id={"bad": 0, "good": 1}))
+    wrong = PooledClassifier(
+        PooledClassifierConfig(
+            encoder=tiny_bert_config().to_dict(),
+            num_labels=2,
+            id2label={0: "bad", 1: "good"},
+            label2id={"bad": 0, "good": 1},
+        )
+    )
     with pytest.raises(ValueError, match="bad.*good|neg.*pos"):
         trainer(tmp_path, teacher_model={"sent": wrong})
 
@@ -211,13 +267,19 @@ def test_bad_inputs_name_the_problem(tmp_path):
         MultiTaskTrainer(torch.nn.Linear(2, 2), config(tmp_path))
 
 
-@pytest.mark.parametrize("kw,msg", [({"task_sampler": "random"}, "task_sampler"),
-                                    ({"task_sampler": "capped"}, "task_cap"),
-                                    ({"task_weights": '{"a": -1}'}, "must be a number >= 0"),
-                                    ({"task_weights": "{bad"}, "not valid JSON"),
-                                    ({"loss_weighting": "gradnorm", "task_weights": {"a": 1}}, "exclude each other"),
-                                    ({"gradnorm_alpha": -1}, "gradnorm_alpha"), ({"alpha": 1.5}, "alpha"),
-                                    ({"task_kd_losses": {"emo": "kl"}}, r"task_kd_losses\['emo'\] = 'kl' is not a reg")])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        ({"task_sampler": "random"}, "task_sampler"),
+        ({"task_sampler": "capped"}, "task_cap"),
+        ({"task_weights": '{"a": -1}'}, "must be a number >= 0"),
+        ({"task_weights": "{bad"}, "not valid JSON"),
+        ({"loss_weighting": "gradnorm", "task_weights": {"a": 1}}, "exclude each other"),
+        ({"gradnorm_alpha": -1}, "gradnorm_alpha"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"task_kd_losses": {"emo": "kl"}}, r"task_kd_losses\['emo'\] = 'kl' is not a reg"),
+    ],
+)
 def test_config_validation(tmp_path, kw, msg):
     with pytest.raises(ValueError, match=msg):
         config(tmp_path, **kw)
@@ -256,8 +318,14 @@ def test_gradnorm_weights_sum_to_tasks_and_the_faster_task_loses_weight():
 
 
 def test_gradnorm_training_logs_weights_that_sum_to_three(tmp_path):
-    tr = trainer(tmp_path, loss_weighting="gradnorm", gradnorm_lr=0.05, task_sampler="round_robin",
-                 gradient_accumulation_steps=3, max_steps=4)
+    tr = trainer(
+        tmp_path,
+        loss_weighting="gradnorm",
+        gradnorm_lr=0.05,
+        task_sampler="round_robin",
+        gradient_accumulation_steps=3,
+        max_steps=4,
+    )
     tr.train()
     logs = [h for h in tr.state.log_history if "task_weight_emo" in h]
     assert len(logs) == 4
@@ -280,12 +348,23 @@ def test_gradnorm_grad_norm_is_the_shared_layer_gradient(tmp_path):
     assert torch.allclose(tr.gradnorm.grads[1], ref, atol=1e-6)
 
 
-@pytest.mark.parametrize("weighting,sampler", [("static", "temperature"), ("gradnorm", "temperature"),
-                                               ("gradnorm", "mixed")])
+@pytest.mark.parametrize(
+    "weighting,sampler", [("static", "temperature"), ("gradnorm", "temperature"), ("gradnorm", "mixed")]
+)
 def test_resume_continues_sampler_annealing_and_gradnorm_exactly(tmp_path, weighting, sampler):
-    kw = dict(loss_weighting=weighting, task_sampler=sampler, task_sampling_temperature=0.5,
-              alpha_schedule="linear", alpha_start=0.1, alpha_end=0.7, max_steps=8, save_strategy="steps",
-              save_steps=4, gradient_accumulation_steps=3, gradnorm_lr=0.05)
+    kw = dict(
+        loss_weighting=weighting,
+        task_sampler=sampler,
+        task_sampling_temperature=0.5,
+        alpha_schedule="linear",
+        alpha_start=0.1,
+        alpha_end=0.7,
+        max_steps=8,
+        save_strategy="steps",
+        save_steps=4,
+        gradient_accumulation_steps=3,
+        gradnorm_lr=0.05,
+    )
     g = torch.Generator().manual_seed(2)
     extra = {"emo": {"teacher_logits": torch.randn(12, 3, generator=g).tolist()}}
     straight = trainer(tmp_path / "a", train=data(extra=extra), **kw)
@@ -317,13 +396,15 @@ def test_cached_features_train_like_a_frozen_encoder(tmp_path):
     feats = {t: cache_encoder_features(cached_model, d, batch_size=5) for t, d in raw.items()}
     assert "features" in feats["emo"].column_names and "input_ids" not in feats["emo"].column_names
     assert len(feats["emo"][0]["features"]) == 32
-    b = MultiTaskTrainer(cached_model, config(tmp_path / "b", task_sampler="round_robin", max_steps=5),
-                         train_dataset=feats)
+    b = MultiTaskTrainer(
+        cached_model, config(tmp_path / "b", task_sampler="round_robin", max_steps=5), train_dataset=feats
+    )
     b.train()
     for (n, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters()):
         assert torch.allclose(p, q, atol=1e-5), n
-    assert torch.equal(a.model.encoder.embeddings.word_embeddings.weight,
-                       mt_model().encoder.embeddings.word_embeddings.weight)  # the encoder never moved
+    assert torch.equal(
+        a.model.encoder.embeddings.word_embeddings.weight, mt_model().encoder.embeddings.word_embeddings.weight
+    )  # the encoder never moved
 
 
 def test_feature_cache_on_disk_is_reused(tmp_path):
@@ -365,8 +446,9 @@ def test_mixed_batches_sum_task_losses_in_proportion_to_their_rows(tmp_path):
 
 def test_mixed_batches_accumulate_like_one_large_batch(tmp_path):
     a = trainer(tmp_path / "a", task_sampler="mixed", per_device_train_batch_size=12, max_steps=2)
-    b = trainer(tmp_path / "b", task_sampler="mixed", per_device_train_batch_size=4, gradient_accumulation_steps=3,
-                max_steps=2)
+    b = trainer(
+        tmp_path / "b", task_sampler="mixed", per_device_train_batch_size=4, gradient_accumulation_steps=3, max_steps=2
+    )
     a.train()
     b.train()
     for (n, p), (_, q) in zip(a.model.named_parameters(), b.model.named_parameters()):

@@ -59,8 +59,10 @@ def test_keep_layers_makes_a_distilbert_style_student_that_reloads(tiny_encoder_
     full = build_classifier(str(tiny_encoder_dir), spec)
     small = build_classifier(str(tiny_encoder_dir), spec, num_layers=1)
     assert len(small.encoder.encoder.layer) == 1 and small.config.encoder["num_hidden_layers"] == 1
-    assert torch.equal(small.encoder.encoder.layer[0].attention.self.query.weight,
-                       full.encoder.encoder.layer[0].attention.self.query.weight)
+    assert torch.equal(
+        small.encoder.encoder.layer[0].attention.self.query.weight,
+        full.encoder.encoder.layer[0].attention.self.query.weight,
+    )
     small.save_pretrained(tmp_path / "s")
     again = load_classifier(str(tmp_path / "s"))
     x = torch.tensor([[2, 7, 8, 3]])
@@ -79,12 +81,22 @@ def test_encoder_wrapper_configs_keep_their_fields_through_a_save(config_class, 
     from tests.conftest import tiny_bert_config
 
     cls = getattr(models, config_class)
-    config = cls(encoder=tiny_bert_config(), pooling="cls", classifier_dropout=0.3, text_prefix="query: ",
-                 max_seq_length=64, num_labels=3)
+    config = cls(
+        encoder=tiny_bert_config(),
+        pooling="cls",
+        classifier_dropout=0.3,
+        text_prefix="query: ",
+        max_seq_length=64,
+        num_labels=3,
+    )
     config.save_pretrained(tmp_path)
     for loaded in (config, cls.from_pretrained(tmp_path)):
-        assert (loaded.pooling, loaded.classifier_dropout, loaded.text_prefix, loaded.max_seq_length) == \
-            ("cls", 0.3, "query: ", 64)
+        assert (loaded.pooling, loaded.classifier_dropout, loaded.text_prefix, loaded.max_seq_length) == (
+            "cls",
+            0.3,
+            "query: ",
+            64,
+        )
         assert loaded.encoder_config.model_type == "bert"
         assert loaded.hidden_size == tiny_bert_config().hidden_size
     with pytest.raises(ValueError, match="pooling must be 'mean' or 'cls'"):

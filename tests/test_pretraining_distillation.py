@@ -5,30 +5,62 @@ import pytest
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
-from transformers import (AutoModelForSequenceClassification, BertConfig, BertForMaskedLM,
-                          DataCollatorForLanguageModeling, LlamaConfig, LlamaForCausalLM)
+from transformers import (
+    AutoModelForSequenceClassification,
+    BertConfig,
+    BertForMaskedLM,
+    DataCollatorForLanguageModeling,
+    LlamaConfig,
+    LlamaForCausalLM,
+)
 
 from hf_emo.losses import kd_kl_loss, token_cosine_loss
 from hf_emo.models import init_student_from_teacher
 from hf_emo.trainers import PretrainingDistillationConfig, PretrainingDistillationTrainer
 from tests.conftest import WORDS, tiny_tokenizer
 
-TEXTS = ["i am happy today", "this is a great day", "i hate this awful news", "you win the market",
-         "the team is very sad", "fear and joy today", "it is not bad", "love this great team"] * 2
+TEXTS = [
+    "i am happy today",
+    "this is a great day",
+    "i hate this awful news",
+    "you win the market",
+    "the team is very sad",
+    "fear and joy today",
+    "it is not bad",
+    "love this great team",
+] * 2
 
 
 def _bert_teacher(seed=0, layers=4):
     torch.manual_seed(seed)
-    return BertForMaskedLM(BertConfig(vocab_size=len(WORDS) + 5, hidden_size=32, num_hidden_layers=layers,
-                                      num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
-                                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
+    return BertForMaskedLM(
+        BertConfig(
+            vocab_size=len(WORDS) + 5,
+            hidden_size=32,
+            num_hidden_layers=layers,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+    )
 
 
 def _llama_teacher(seed=0, layers=4):
     torch.manual_seed(seed)
-    return LlamaForCausalLM(LlamaConfig(vocab_size=len(WORDS) + 5, hidden_size=32, intermediate_size=64,
-                                        num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
-                                        max_position_embeddings=64, pad_token_id=0))
+    return LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(WORDS) + 5,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=layers,
+            num_attention_heads=2,
+            num_key_value_heads=2,
+            max_position_embeddings=64,
+            pad_token_id=0,
+        )
+    )
 
 
 def _rows():
@@ -37,9 +69,19 @@ def _rows():
 
 
 def _args(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path), max_steps=2, learning_rate=1e-3, per_device_train_batch_size=8,
-                report_to="none", save_strategy="no", logging_steps=1, seed=0, use_cpu=True,
-                train_sampling_strategy="sequential", dataloader_pin_memory=False)
+    base = dict(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        learning_rate=1e-3,
+        per_device_train_batch_size=8,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        seed=0,
+        use_cpu=True,
+        train_sampling_strategy="sequential",
+        dataloader_pin_memory=False,
+    )
     base.update(kw)
     return PretrainingDistillationConfig(**base)
 
@@ -72,8 +114,9 @@ def test_loss_is_the_three_terms_weighted_as_configured(objective, tmp_path):
     for p in student.parameters():  # a student that differs from its teacher
         p.data.add_(0.05 * torch.randn_like(p))
     collate = DataCollatorForLanguageModeling(tok, mlm=objective == "mlm", mlm_probability=0.3)
-    trainer = PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=teacher, train_dataset=rows,
-                                             data_collator=collate)
+    trainer = PretrainingDistillationTrainer(
+        student, _args(tmp_path), teacher_model=teacher, train_dataset=rows, data_collator=collate
+    )
     assert trainer.objective == objective
     torch.manual_seed(2)
     batch = trainer._prepare_inputs(collate([rows[i] for i in range(8)]))
@@ -81,8 +124,7 @@ def test_loss_is_the_three_terms_weighted_as_configured(objective, tmp_path):
     loss = trainer.compute_loss(student, batch)
     s_out = student(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True)
     with torch.no_grad():
-        t_out = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                        output_hidden_states=True)
+        t_out = teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True)
     labels, mask = batch["labels"], batch["attention_mask"]
     s_logits, t_logits, targets = s_out.logits, t_out.logits, labels
     if objective == "clm":
@@ -92,7 +134,9 @@ def test_loss_is_the_three_terms_weighted_as_configured(objective, tmp_path):
     lm = F.cross_entropy(s_logits[sel], targets[sel])
     p_t = F.softmax(t_logits[sel] / 2, -1)
     kd = (p_t * (F.log_softmax(t_logits[sel] / 2, -1) - F.log_softmax(s_logits[sel] / 2, -1))).sum(-1).mean() * 4
-    cos = ((1 - F.cosine_similarity(s_out.hidden_states[-1], t_out.hidden_states[-1], dim=-1)) * mask).sum() / mask.sum()
+    cos = (
+        (1 - F.cosine_similarity(s_out.hidden_states[-1], t_out.hidden_states[-1], dim=-1)) * mask
+    ).sum() / mask.sum()
     assert torch.allclose(loss, 0.625 * kd + 0.25 * lm + 0.125 * cos, atol=1e-5)
     assert torch.allclose(kd_kl_loss(s_logits[sel], t_logits[sel], 2.0), kd, atol=1e-5)  # T^2 scaling inside
     assert torch.allclose(token_cosine_loss(s_out.hidden_states[-1], t_out.hidden_states[-1], mask), cos, atol=1e-6)
@@ -103,10 +147,12 @@ def test_two_identical_teachers_give_the_one_teacher_loss(tmp_path):
     teacher = _bert_teacher()
     student = init_student_from_teacher(teacher)
     collate = DataCollatorForLanguageModeling(tok, mlm_probability=0.3)
-    one = PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=teacher, train_dataset=rows,
-                                         data_collator=collate)
-    two = PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=[teacher, _bert_teacher()],
-                                         train_dataset=rows, data_collator=collate)
+    one = PretrainingDistillationTrainer(
+        student, _args(tmp_path), teacher_model=teacher, train_dataset=rows, data_collator=collate
+    )
+    two = PretrainingDistillationTrainer(
+        student, _args(tmp_path), teacher_model=[teacher, _bert_teacher()], train_dataset=rows, data_collator=collate
+    )
     torch.manual_seed(3)
     batch = one._prepare_inputs(collate([rows[i] for i in range(8)]))
     student.train()
@@ -120,12 +166,19 @@ def test_gradient_accumulation_equals_one_large_batch(tmp_path):
         teacher = _llama_teacher()
         student = init_student_from_teacher(teacher)
         trainer = PretrainingDistillationTrainer(
-            student, _args(tmp_path / f"{bs}", per_device_train_batch_size=bs, gradient_accumulation_steps=acc,
-                           max_steps=1), teacher_model=teacher, train_dataset=rows,
-            data_collator=DataCollatorForLanguageModeling(tok, mlm=False))
+            student,
+            _args(tmp_path / f"{bs}", per_device_train_batch_size=bs, gradient_accumulation_steps=acc, max_steps=1),
+            teacher_model=teacher,
+            train_dataset=rows,
+            data_collator=DataCollatorForLanguageModeling(tok, mlm=False),
+        )
         trainer.train()
-        results.append((next(h["loss"] for h in trainer.state.log_history if "loss" in h),
-                        torch.cat([p.detach().flatten() for p in student.parameters()])))
+        results.append(
+            (
+                next(h["loss"] for h in trainer.state.log_history if "loss" in h),
+                torch.cat([p.detach().flatten() for p in student.parameters()]),
+            )
+        )
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-4)
     assert torch.allclose(results[0][1], results[1][1], atol=1e-6)
 
@@ -137,10 +190,23 @@ def test_resume_equals_a_straight_run_with_random_masking(tmp_path):
     def run(out, **kw):
         teacher = _bert_teacher()
         student = init_student_from_teacher(teacher)
-        args = _args(out, max_steps=4, per_device_train_batch_size=4, save_strategy="steps", save_steps=2,
-                     train_sampling_strategy="random", logging_steps=1, **kw)
-        trainer = PretrainingDistillationTrainer(student, args, teacher_model=teacher, train_dataset=rows,
-                                                 data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.3))
+        args = _args(
+            out,
+            max_steps=4,
+            per_device_train_batch_size=4,
+            save_strategy="steps",
+            save_steps=2,
+            train_sampling_strategy="random",
+            logging_steps=1,
+            **kw,
+        )
+        trainer = PretrainingDistillationTrainer(
+            student,
+            args,
+            teacher_model=teacher,
+            train_dataset=rows,
+            data_collator=DataCollatorForLanguageModeling(tok, mlm_probability=0.3),
+        )
         return trainer, student
 
     straight, s1 = run(tmp_path / "a")
@@ -149,22 +215,37 @@ def test_resume_equals_a_straight_run_with_random_masking(tmp_path):
     resumed.train(resume_from_checkpoint=str(tmp_path / "a" / "checkpoint-2"))
     for (n, p), (_, q) in zip(s1.named_parameters(), s2.named_parameters()):
         assert torch.equal(p, q), n
-    last = [{k: h[k] for k in ("loss", "loss_kd", "loss_lm", "loss_cosine")} for h in straight.state.log_history
-            if "loss_kd" in h][-2:]
-    again = [{k: h[k] for k in ("loss", "loss_kd", "loss_lm", "loss_cosine")} for h in resumed.state.log_history
-             if "loss_kd" in h][-2:]
+    last = [
+        {k: h[k] for k in ("loss", "loss_kd", "loss_lm", "loss_cosine")}
+        for h in straight.state.log_history
+        if "loss_kd" in h
+    ][-2:]
+    again = [
+        {k: h[k] for k in ("loss", "loss_kd", "loss_lm", "loss_cosine")}
+        for h in resumed.state.log_history
+        if "loss_kd" in h
+    ][-2:]
     assert last == again
 
 
 def test_mismatched_teachers_are_refused_naming_both_sizes(tmp_path):
     rows, tok = _rows()
     student = init_student_from_teacher(_bert_teacher())
-    wide = BertForMaskedLM(BertConfig(vocab_size=len(WORDS) + 5, hidden_size=48, num_hidden_layers=2,
-                                      num_attention_heads=2, intermediate_size=64, max_position_embeddings=64))
+    wide = BertForMaskedLM(
+        BertConfig(
+            vocab_size=len(WORDS) + 5,
+            hidden_size=48,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+        )
+    )
     with pytest.raises(ValueError, match="hidden size 48, the student 32"):
         PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=wide, train_dataset=rows)
-    other_vocab = BertForMaskedLM(BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2,
-                                             num_attention_heads=2, intermediate_size=64))
+    other_vocab = BertForMaskedLM(
+        BertConfig(vocab_size=99, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    )
     with pytest.raises(ValueError, match="vocabulary of 99 pieces, the student"):
         PretrainingDistillationTrainer(student, _args(tmp_path), teacher_model=other_vocab, train_dataset=rows)
     with pytest.raises(ValueError, match="needs teacher_model"):
@@ -179,8 +260,13 @@ def test_distilled_student_saves_as_a_masked_lm_and_fine_tunes_as_a_classifier(t
     rows, tok = _rows()
     teacher = _bert_teacher()
     student = init_student_from_teacher(teacher)
-    trainer = PretrainingDistillationTrainer(student, _args(tmp_path / "d", max_steps=3), teacher_model=teacher,
-                                             train_dataset=rows, data_collator=DataCollatorForLanguageModeling(tok))
+    trainer = PretrainingDistillationTrainer(
+        student,
+        _args(tmp_path / "d", max_steps=3),
+        teacher_model=teacher,
+        train_dataset=rows,
+        data_collator=DataCollatorForLanguageModeling(tok),
+    )
     trainer.train()
     logged = [h for h in trainer.state.log_history if "loss" in h]
     assert all({"loss_kd", "loss_lm", "loss_cosine"} <= set(h) for h in logged)
@@ -194,9 +280,13 @@ def test_distilled_student_saves_as_a_masked_lm_and_fine_tunes_as_a_classifier(t
     clf = AutoModelForSequenceClassification.from_pretrained(tmp_path / "student", num_labels=2)
     assert clf.config.num_hidden_layers == 2
     labelled = rows.add_column("labels", [i % 2 for i in range(len(rows))])
-    EmotionTrainer(clf, EmotionConfig(output_dir=str(tmp_path / "ft"), max_steps=2, report_to="none", use_cpu=True,
-                                      save_strategy="no"), task_spec=spec, train_dataset=labelled,
-                   processing_class=tok).train()
+    EmotionTrainer(
+        clf,
+        EmotionConfig(output_dir=str(tmp_path / "ft"), max_steps=2, report_to="none", use_cpu=True, save_strategy="no"),
+        task_spec=spec,
+        train_dataset=labelled,
+        processing_class=tok,
+    ).train()
 
 
 def _saved_llama_teacher(folder):
@@ -208,13 +298,28 @@ def _saved_llama_teacher(folder):
     vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *WORDS])}  # within the teacher's 5 spare
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                            pad_token="<pad>").save_pretrained(folder)
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>"
+    ).save_pretrained(folder)
     return folder
 
 
-PRETRAIN_ARGS = ["--block_size", "16", "--max_steps", "2", "--per_device_train_batch_size", "4", "--logging_steps",
-                 "1", "--report_to", "none", "--save_strategy", "no", "--use_cpu", "true"]
+PRETRAIN_ARGS = [
+    "--block_size",
+    "16",
+    "--max_steps",
+    "2",
+    "--per_device_train_batch_size",
+    "4",
+    "--logging_steps",
+    "1",
+    "--report_to",
+    "none",
+    "--save_strategy",
+    "no",
+    "--use_cpu",
+    "true",
+]
 
 
 def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path, monkeypatch):
@@ -225,8 +330,23 @@ def test_cli_pretrain_distils_on_the_romanian_training_texts(data_dir, tmp_path,
     teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "student"
-    assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus_tasks", "redv2", "--max_corpus_rows", "64",
-                 *PRETRAIN_ARGS, "--output_dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "pretrain",
+                "--teacher",
+                str(teacher_dir),
+                "--corpus_tasks",
+                "redv2",
+                "--max_corpus_rows",
+                "64",
+                *PRETRAIN_ARGS,
+                "--output_dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     record = json.loads((out / "metrics.json").read_text())
     run = record["run"]
     assert run["objective"] == "clm" and run["student_layers"] == [0, 2] and run["corpus"]["split"] == "train"
@@ -269,7 +389,7 @@ def test_blocks_are_the_same_tokenised_on_the_fly():
     assert [r["input_ids"] for r in lazy] == eager["input_ids"]
     assert all(len(ids) == 8 for ids in eager["input_ids"])
     joined = [t for text in TEXTS for t in tok(text)["input_ids"] + [tok.eos_token_id]]
-    assert [t for ids in eager["input_ids"] for t in ids] == joined[:len(joined) // 8 * 8]
+    assert [t for ids in eager["input_ids"] for t in ids] == joined[: len(joined) // 8 * 8]
 
 
 def test_bad_corpus_inputs_name_the_problem(tmp_path, capsys):
@@ -287,8 +407,22 @@ def test_bad_corpus_inputs_name_the_problem(tmp_path, capsys):
     from tests.conftest import cli_error
 
     teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
-    args = ["pretrain", "--teacher", str(teacher_dir), "--corpus", str(_corpus_file(tmp_path)), "--streaming", "true",
-            *PRETRAIN_ARGS[:2], "--output_dir", str(tmp_path / "out"), "--use_cpu", "true", "--report_to", "none"]
+    args = [
+        "pretrain",
+        "--teacher",
+        str(teacher_dir),
+        "--corpus",
+        str(_corpus_file(tmp_path)),
+        "--streaming",
+        "true",
+        *PRETRAIN_ARGS[:2],
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--use_cpu",
+        "true",
+        "--report_to",
+        "none",
+    ]
     assert "set --max_steps" in cli_error(capsys, args)
 
 
@@ -302,8 +436,23 @@ def test_cli_pretrain_prunes_the_vocabulary_to_the_corpus(tmp_path, monkeypatch)
     teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "student"
-    assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus", str(_corpus_file(tmp_path)),
-                 "--prune_vocabulary", "true", *PRETRAIN_ARGS, "--output_dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "pretrain",
+                "--teacher",
+                str(teacher_dir),
+                "--corpus",
+                str(_corpus_file(tmp_path)),
+                "--prune_vocabulary",
+                "true",
+                *PRETRAIN_ARGS,
+                "--output_dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     vocabulary = json.loads((out / "metrics.json").read_text())["run"]["vocabulary"]
     used = {w for text in TEXTS for w in text.split() if w in WORDS}  # the others are <unk>, a special token
     assert vocabulary["before"] == 4 + len(WORDS) and vocabulary["after"] == 4 + len(used)
@@ -322,8 +471,23 @@ def test_cli_pretrain_streams_a_corpus_file(tmp_path, monkeypatch):
     teacher_dir = _saved_llama_teacher(tmp_path / "teacher")
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "student"
-    assert main(["pretrain", "--teacher", str(teacher_dir), "--corpus", str(_corpus_file(tmp_path)), "--streaming",
-                 "true", *PRETRAIN_ARGS, "--output_dir", str(out)]) == 0
+    assert (
+        main(
+            [
+                "pretrain",
+                "--teacher",
+                str(teacher_dir),
+                "--corpus",
+                str(_corpus_file(tmp_path)),
+                "--streaming",
+                "true",
+                *PRETRAIN_ARGS,
+                "--output_dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     corpus = json.loads((out / "metrics.json").read_text())["run"]["corpus"]
     assert corpus["streaming"] and corpus["blocks_read"] == 2 * 4 and corpus["source"] == "corpus.txt"
     assert (out / "model.safetensors").is_file()
@@ -337,14 +501,24 @@ def test_recipe_configs_parse(name, objective):
     from hf_emo.jobs.pretraining import PretrainingRunArguments
 
     root = Path(__file__).resolve().parents[1]
-    run, config = parse_config_args(["--config", str(root / f"recipes/distil_romanian_berts/configs/{name}.yaml")],
-                                    (PretrainingRunArguments, PretrainingDistillationConfig))
-    assert config.objective == objective and (config.kd_weight, config.lm_weight, config.cosine_weight) == \
-        (0.625, 0.25, 0.125) and config.temperature == 2.0
+    run, config = parse_config_args(
+        ["--config", str(root / f"recipes/distil_romanian_berts/configs/{name}.yaml")],
+        (PretrainingRunArguments, PretrainingDistillationConfig),
+    )
+    assert (
+        config.objective == objective
+        and (config.kd_weight, config.lm_weight, config.cosine_weight) == (0.625, 0.25, 0.125)
+        and config.temperature == 2.0
+    )
     if name == "distil":  # Avram et al. 2022's settings; the Romanian Wikipedia, the open part of their corpus
         assert (run.corpus, run.corpus_config) == ("wikimedia/wikipedia", "20231101.ro")
-        assert (config.learning_rate, config.weight_decay, config.warmup_steps, config.max_grad_norm,
-                config.num_train_epochs) == (5e-4, 1e-4, 0.05, 5.0, 3)
+        assert (
+            config.learning_rate,
+            config.weight_decay,
+            config.warmup_steps,
+            config.max_grad_norm,
+            config.num_train_epochs,
+        ) == (5e-4, 1e-4, 0.05, 5.0, 3)
         assert config.per_device_train_batch_size * config.gradient_accumulation_steps == 256
     else:  # the project's own Romanian training texts
         assert run.corpus is None and "redv2" in run.corpus_tasks
@@ -383,10 +557,33 @@ def test_recipe_embedded_profile_runs_end_to_end_with_a_step_cap(data_dir, tmp_p
         pytest.skip("the hf-emo entry point is not installed beside this Python")
     out = tmp_path / "student"
     env = {**os.environ, "HF_EMO_BIN": str(hf_emo)}
-    subprocess.run(["bash", str(root / "recipes/distil_romanian_berts/00_distil.sh"), "--profile", "embedded",
-                    "--teacher", str(teacher_dir), "--max_corpus_rows", "64", "--block_size", "16", "--max_steps", "2",
-                    "--logging_steps", "1", "--use_cpu", "true", "--output_dir", str(out)], check=True, capture_output=True, text=True,
-                   env=env, cwd=tmp_path)
+    subprocess.run(
+        [
+            "bash",
+            str(root / "recipes/distil_romanian_berts/00_distil.sh"),
+            "--profile",
+            "embedded",
+            "--teacher",
+            str(teacher_dir),
+            "--max_corpus_rows",
+            "64",
+            "--block_size",
+            "16",
+            "--max_steps",
+            "2",
+            "--logging_steps",
+            "1",
+            "--use_cpu",
+            "true",
+            "--output_dir",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     run = json.loads((out / "metrics.json").read_text())["run"]
     assert run["objective"] == "clm" and [h["step"] for h in run["loss_history"]] == [1, 2]
     assert run["corpus"]["texts"] == 64 and (out / "model.safetensors").is_file()

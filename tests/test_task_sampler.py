@@ -30,8 +30,10 @@ def test_batch_counts_per_strategy():
     assert np.all(np.abs(np.array(got) - expected) < 1)
 
 
-@pytest.mark.parametrize("strategy,kw", [("proportional", {}), ("temperature", {"temperature": 0.5}),
-                                         ("round_robin", {}), ("capped", {"cap": 40})])
+@pytest.mark.parametrize(
+    "strategy,kw",
+    [("proportional", {}), ("temperature", {"temperature": 0.5}), ("round_robin", {}), ("capped", {"cap": 40})],
+)
 def test_exact_task_proportions_and_one_task_per_batch(strategy, kw):
     s = MultiTaskBatchSampler(SIZES, 10, strategy, seed=3, **kw)
     batches = list(s)

@@ -13,10 +13,20 @@ from transformers import DataCollatorWithPadding, TrainingArguments
 from hf_emo.data import TaskSpec
 from hf_emo.losses import bce_single_label_loss, ce_loss, kd_bernoulli_loss
 from hf_emo.models import MultiTaskModel
-from hf_emo.trainers import (ConsistencyDistillationConfig, ConsistencyDistillationTrainer, DistillationConfig,
-                             DistillationTrainer, EmotionConfig, EmotionTrainer, GenerativeConfig, GenerativeTrainer,
-                             MultiTaskConfig, MultiTaskTrainer, PretrainingDistillationConfig,
-                             PretrainingDistillationTrainer)
+from hf_emo.trainers import (
+    ConsistencyDistillationConfig,
+    ConsistencyDistillationTrainer,
+    DistillationConfig,
+    DistillationTrainer,
+    EmotionConfig,
+    EmotionTrainer,
+    GenerativeConfig,
+    GenerativeTrainer,
+    MultiTaskConfig,
+    MultiTaskTrainer,
+    PretrainingDistillationConfig,
+    PretrainingDistillationTrainer,
+)
 from hf_emo.trainers.loss_log import LossLog
 from tests.conftest import mt_dataset, mt_model, mt_specs, tiny_bert_config, tiny_tokenizer
 from tests.test_emotion_trainer import SPECS, tiny_model, toy_dataset
@@ -26,9 +36,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _kw(tmp_path, **kw):
-    base = dict(output_dir=str(tmp_path), max_steps=2, learning_rate=1e-2, report_to="none", save_strategy="no",
-                logging_steps=1, seed=0, use_cpu=True, per_device_train_batch_size=4,
-                train_sampling_strategy="sequential")
+    base = dict(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        learning_rate=1e-2,
+        report_to="none",
+        save_strategy="no",
+        logging_steps=1,
+        seed=0,
+        use_cpu=True,
+        per_device_train_batch_size=4,
+        train_sampling_strategy="sequential",
+    )
     base.update(kw)
     return base
 
@@ -44,42 +63,62 @@ def _trainers(tmp_path, decoder_dir):
     spec = SPECS["multi_label"]
     single = SPECS["single_label"]
     yield EmotionTrainer(tiny_model(spec), EmotionConfig(**_kw(tmp_path / "e")), train_dataset=toy_dataset(spec))
-    yield DistillationTrainer(tiny_model(spec), DistillationConfig(**_kw(tmp_path / "d", alpha_schedule="linear")),
-                              train_dataset=_cached(spec))
+    yield DistillationTrainer(
+        tiny_model(spec),
+        DistillationConfig(**_kw(tmp_path / "d", alpha_schedule="linear")),
+        train_dataset=_cached(spec),
+    )
     pairs = _cached(single).add_column("disagreement", [0.1 * i for i in range(8)])
-    yield ConsistencyDistillationTrainer(tiny_model(single), ConsistencyDistillationConfig(**_kw(tmp_path / "c")),
-                                         train_dataset=pairs)
+    yield ConsistencyDistillationTrainer(
+        tiny_model(single), ConsistencyDistillationConfig(**_kw(tmp_path / "c")), train_dataset=pairs
+    )
     tok = tiny_tokenizer()
-    yield MultiTaskTrainer(mt_model(), MultiTaskConfig(**_kw(tmp_path / "m", loss_weighting="gradnorm")),
-                           train_dataset={s.name: mt_dataset(s, 8, i, tok) for i, s in enumerate(mt_specs())},
-                           data_collator=DataCollatorWithPadding(tok))
+    yield MultiTaskTrainer(
+        mt_model(),
+        MultiTaskConfig(**_kw(tmp_path / "m", loss_weighting="gradnorm")),
+        train_dataset={s.name: mt_dataset(s, 8, i, tok) for i, s in enumerate(mt_specs())},
+        data_collator=DataCollatorWithPadding(tok),
+    )
     from hf_emo.generative import PromptFormat, build_decoder, load_decoder_tokenizer, tokenize_prompt_completion
 
     decoder_tokenizer = load_decoder_tokenizer(str(decoder_dir))
-    rows = tokenize_prompt_completion(Dataset.from_dict({"text": ["i am happy", "i am sad"], "labels": [0, 2]}),
-                                      decoder_tokenizer, PromptFormat(SINGLE))
-    yield GenerativeTrainer(build_decoder(str(decoder_dir), SINGLE, decoder_tokenizer, lora_r=4),
-                            GenerativeConfig(**_kw(tmp_path / "g", load_in_4bit=True)), train_dataset=rows,
-                            processing_class=decoder_tokenizer)
+    rows = tokenize_prompt_completion(
+        Dataset.from_dict({"text": ["i am happy", "i am sad"], "labels": [0, 2]}),
+        decoder_tokenizer,
+        PromptFormat(SINGLE),
+    )
+    yield GenerativeTrainer(
+        build_decoder(str(decoder_dir), SINGLE, decoder_tokenizer, lora_r=4),
+        GenerativeConfig(**_kw(tmp_path / "g", load_in_4bit=True)),
+        train_dataset=rows,
+        processing_class=decoder_tokenizer,
+    )
     from transformers import AutoModelForCausalLM, DataCollatorForLanguageModeling
 
     from hf_emo.models import init_student_from_teacher
 
     lm_teacher = AutoModelForCausalLM.from_pretrained(decoder_dir)
     blocks = Dataset.from_dict({"input_ids": [[2, 5, 6, 7]] * 4, "attention_mask": [[1] * 4] * 4})
-    yield PretrainingDistillationTrainer(init_student_from_teacher(lm_teacher), PretrainingDistillationConfig(
-        **{k: v for k, v in _kw(tmp_path / "p").items() if k != "train_sampling_strategy"}),
-        teacher_model=lm_teacher, train_dataset=blocks,
-        data_collator=DataCollatorForLanguageModeling(decoder_tokenizer, mlm=False))
+    yield PretrainingDistillationTrainer(
+        init_student_from_teacher(lm_teacher),
+        PretrainingDistillationConfig(
+            **{k: v for k, v in _kw(tmp_path / "p").items() if k != "train_sampling_strategy"}
+        ),
+        teacher_model=lm_teacher,
+        train_dataset=blocks,
+        data_collator=DataCollatorForLanguageModeling(decoder_tokenizer, mlm=False),
+    )
 
 
 # -- 1. a method describes itself ---------------------------------------------------------------------------
-EXPECTED = {"EmotionTrainer": ("Supervised fine-tuning", ["matei_mtkd_romanian"]),
-            "DistillationTrainer": ("Knowledge distillation", ["hinton2015distilling", "clark2019bam"]),
-            "ConsistencyDistillationTrainer": ("Cross-lingual consistency distillation", ["wang2024knowledge"]),
-            "MultiTaskTrainer": ("Multi-task learning", ["mtl_disparate_labels", "chen2018gradnorm"]),
-            "GenerativeTrainer": ("Generative baseline", ["wang2024knowledge", "hu2022lora", "dettmers2023qlora"]),
-            "PretrainingDistillationTrainer": ("Pretraining distillation", ["avram2022distilling", "sanh2019distilbert"])}
+EXPECTED = {
+    "EmotionTrainer": ("Supervised fine-tuning", ["matei_mtkd_romanian"]),
+    "DistillationTrainer": ("Knowledge distillation", ["hinton2015distilling", "clark2019bam"]),
+    "ConsistencyDistillationTrainer": ("Cross-lingual consistency distillation", ["wang2024knowledge"]),
+    "MultiTaskTrainer": ("Multi-task learning", ["mtl_disparate_labels", "chen2018gradnorm"]),
+    "GenerativeTrainer": ("Generative baseline", ["wang2024knowledge", "hu2022lora", "dettmers2023qlora"]),
+    "PretrainingDistillationTrainer": ("Pretraining distillation", ["avram2022distilling", "sanh2019distilbert"]),
+}
 
 
 def test_every_exported_trainer_cards_its_own_method_and_citation(tmp_path, decoder_dir):
@@ -107,8 +146,11 @@ def test_a_distillation_record_without_kd_keys_is_still_carded_as_distillation(t
     """The card reads the method from the trainer's description, not from which metrics a run has."""
     from hf_emo.cards import render_trainer_card
 
-    trainer = DistillationTrainer(tiny_model(SPECS["multi_label"]), DistillationConfig(**_kw(tmp_path)),
-                                  train_dataset=_cached(SPECS["multi_label"]))
+    trainer = DistillationTrainer(
+        tiny_model(SPECS["multi_label"]),
+        DistillationConfig(**_kw(tmp_path)),
+        train_dataset=_cached(SPECS["multi_label"]),
+    )
     record = {"run": {"method": trainer.method_description().to_dict(), "model": "x"}}  # no 'distillation' entry
     card = render_trainer_card(record, trainer._card_config(), name="student")
     assert "Knowledge distillation" in card and "Supervised fine-tuning" not in card
@@ -117,18 +159,22 @@ def test_a_distillation_record_without_kd_keys_is_still_carded_as_distillation(t
 
 
 def test_describe_reflects_the_settings(tmp_path):
-    constant = DistillationTrainer.describe(DistillationConfig(**_kw(tmp_path, alpha=0.3, temperature=2.0)),
-                                            problem_type="single_label", teachers=1)
+    constant = DistillationTrainer.describe(
+        DistillationConfig(**_kw(tmp_path, alpha=0.3, temperature=2.0)), problem_type="single_label", teachers=1
+    )
     annealed = DistillationTrainer.describe(
         DistillationConfig(**_kw(tmp_path, alpha_schedule="linear", cosine_loss_weight=0.1)),
-        problem_type="multi_label", teachers=2)
+        problem_type="multi_label",
+        teachers=2,
+    )
     assert "constant alpha = 0.3" in constant.summary and "T = 2.0" in constant.summary
     assert constant.settings["kd_loss"] == "kl_softmax" and "clark2019" not in constant.citations
     assert "teacher annealing" in annealed.summary and "averaged over 2 teachers" in annealed.summary
     assert {"clark2019", "avram2022", "sanh2019"} <= set(annealed.citations)
     assert annealed.settings["kd_loss"] == "kl_bernoulli"
-    focal = EmotionTrainer.describe(EmotionConfig(**_kw(tmp_path, loss="focal", loss_kwargs='{"gamma": 1.0}')),
-                                    problem_type="multi_label")
+    focal = EmotionTrainer.describe(
+        EmotionConfig(**_kw(tmp_path, loss="focal", loss_kwargs='{"gamma": 1.0}')), problem_type="multi_label"
+    )
     assert "focal" in focal.summary and "lin2017" in focal.citations and focal.settings["loss_kwargs"] == {"gamma": 1.0}
 
 
@@ -148,8 +194,13 @@ def test_each_trainer_calls_its_real_parent_and_each_config_holds_its_own_fields
 def test_multitask_trainer_accepts_the_hf_label_column(tmp_path):
     tok = tiny_tokenizer()
     sets = {s.name: mt_dataset(s, 8, i, tok).rename_column("labels", "label") for i, s in enumerate(mt_specs())}
-    trainer = MultiTaskTrainer(mt_model(), MultiTaskConfig(**_kw(tmp_path)), train_dataset=sets,
-                               eval_dataset={"sent": sets["sent"]}, data_collator=DataCollatorWithPadding(tok))
+    trainer = MultiTaskTrainer(
+        mt_model(),
+        MultiTaskConfig(**_kw(tmp_path)),
+        train_dataset=sets,
+        eval_dataset={"sent": sets["sent"]},
+        data_collator=DataCollatorWithPadding(tok),
+    )
     trainer.train()
     assert all("labels" in d.column_names for d in trainer.train_sets.values())
     assert "eval_sent_accuracy" in trainer.evaluate()
@@ -171,25 +222,35 @@ def test_teachers_component_freezes_and_averages_hidden_states(tmp_path):
 # -- 3. losses and metrics by name ----------------------------------------------------------------------------
 def test_the_configured_loss_trains_and_task_losses_apply_per_task(tmp_path):
     spec = SPECS["single_label"]
-    trainer = EmotionTrainer(tiny_model(spec), EmotionConfig(**_kw(tmp_path, loss="bce_single_label")),
-                             train_dataset=toy_dataset(spec))
+    trainer = EmotionTrainer(
+        tiny_model(spec), EmotionConfig(**_kw(tmp_path, loss="bce_single_label")), train_dataset=toy_dataset(spec)
+    )
     batch = trainer._prepare_inputs(next(iter(trainer.get_train_dataloader())))
     trainer.model.train()
     logits = trainer.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     assert torch.allclose(trainer.compute_loss(trainer.model, batch), bce_single_label_loss(logits, batch["labels"]))
     with pytest.raises(ValueError, match="for \\['single_label'\\] tasks, not multi_label"):
-        EmotionTrainer(tiny_model(SPECS["multi_label"]), EmotionConfig(**_kw(tmp_path, loss="label_smoothed_ce")),
-                       train_dataset=toy_dataset(SPECS["multi_label"]))
+        EmotionTrainer(
+            tiny_model(SPECS["multi_label"]),
+            EmotionConfig(**_kw(tmp_path, loss="label_smoothed_ce")),
+            train_dataset=toy_dataset(SPECS["multi_label"]),
+        )
     with pytest.raises(ValueError, match="label_smoothing_factor.*label_smoothed_ce"):
         EmotionConfig(**_kw(tmp_path, label_smoothing_factor=0.1))
     tok = tiny_tokenizer()
-    mt = MultiTaskTrainer(mt_model(), MultiTaskConfig(**_kw(tmp_path, task_losses={"sent": "bce_single_label"})),
-                          train_dataset={s.name: mt_dataset(s, 8, i, tok) for i, s in enumerate(mt_specs())},
-                          data_collator=DataCollatorWithPadding(tok))
+    mt = MultiTaskTrainer(
+        mt_model(),
+        MultiTaskConfig(**_kw(tmp_path, task_losses={"sent": "bce_single_label"})),
+        train_dataset={s.name: mt_dataset(s, 8, i, tok) for i, s in enumerate(mt_specs())},
+        data_collator=DataCollatorWithPadding(tok),
+    )
     assert mt.task_loss_fns["sent"][0] == "bce_single_label" and mt.task_loss_fns["emo"][0] == "bce"
     with pytest.raises(ValueError, match="task_losses names task 'news'"):
-        MultiTaskTrainer(mt_model(), MultiTaskConfig(**_kw(tmp_path, task_losses={"news": "ce"})),
-                         train_dataset={"sent": mt_dataset(mt_specs()[1], 8, 0, tok)})
+        MultiTaskTrainer(
+            mt_model(),
+            MultiTaskConfig(**_kw(tmp_path, task_losses={"news": "ce"})),
+            train_dataset={"sent": mt_dataset(mt_specs()[1], 8, 0, tok)},
+        )
 
 
 def test_eval_loss_does_not_depend_on_the_alpha_schedule(tmp_path):
@@ -206,8 +267,11 @@ def test_eval_loss_does_not_depend_on_the_alpha_schedule(tmp_path):
     assert at[0]["eval_loss_kd"] == pytest.approx(at[4]["eval_loss_kd"], abs=1e-7) and at[0]["eval_loss_kd"] > 0
     model = trainer.model.eval()
     with torch.no_grad():
-        rows = trainer._prepare_inputs(DataCollatorWithPadding(tiny_tokenizer())(
-            [{k: data[i][k] for k in ("input_ids", "attention_mask", "labels", "teacher_logits")} for i in range(8)]))
+        rows = trainer._prepare_inputs(
+            DataCollatorWithPadding(tiny_tokenizer())(
+                [{k: data[i][k] for k in ("input_ids", "attention_mask", "labels", "teacher_logits")} for i in range(8)]
+            )
+        )
         logits = model(input_ids=rows["input_ids"], attention_mask=rows["attention_mask"]).logits
         gold = torch.nn.functional.binary_cross_entropy_with_logits(logits, rows["labels"].float())
         kd = kd_bernoulli_loss(logits, rows["teacher_logits"], 1.0)
@@ -229,8 +293,11 @@ def test_loss_log_averages_each_part_over_the_steps_it_occurred_in():
 
 def test_training_logs_named_parts_from_one_accumulator(tmp_path):
     spec = SPECS["multi_label"]
-    trainer = DistillationTrainer(tiny_model(spec), DistillationConfig(**_kw(tmp_path, gradient_accumulation_steps=2)),
-                                  train_dataset=_cached(spec, n=16))
+    trainer = DistillationTrainer(
+        tiny_model(spec),
+        DistillationConfig(**_kw(tmp_path, gradient_accumulation_steps=2)),
+        train_dataset=_cached(spec, n=16),
+    )
     trainer.train()
     logged = [h for h in trainer.state.log_history if "loss" in h]
     assert logged and all({"loss_hard", "loss_kd", "alpha"} <= set(h) for h in logged)
@@ -252,20 +319,40 @@ def _plain_model(num_labels=3, names=("joy", "anger", "fear"), problem_type="mul
 def _plain_rows(multi_label=True):
     tok = tiny_tokenizer()
     texts = ["i am happy today", "this is awful", "i hate it", "great day", "i am afraid", "not good"] * 2
-    labels = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0],
-              [0.0, 1.0, 0.0]] * 2
-    rows = Dataset.from_dict({"text": texts, "labels" if multi_label else "label":
-                              labels if multi_label else [max(range(3), key=lab.__getitem__) for lab in labels]})
+    labels = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]] * 2
+    rows = Dataset.from_dict(
+        {
+            "text": texts,
+            "labels" if multi_label else "label": labels
+            if multi_label
+            else [max(range(3), key=lab.__getitem__) for lab in labels],
+        }
+    )
     return rows.map(lambda b: tok(b["text"]), batched=True), tok
 
 
 def test_plain_hf_model_and_training_arguments_with_a_label_i_teacher(tmp_path):
     rows, tok = _plain_rows()
     student, teacher = _plain_model(), _plain_model(names=None, seed=1)  # teacher: LABEL_0..2 only
-    args = TrainingArguments(output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=4, report_to="none",
-                             learning_rate=1e-2, use_cpu=True, save_strategy="no", logging_steps=1)
-    trainer = DistillationTrainer(model=student, args=args, teacher_model=teacher, train_dataset=rows,
-                                  eval_dataset=rows, processing_class=tok, data_collator=DataCollatorWithPadding(tok))
+    args = TrainingArguments(
+        output_dir=str(tmp_path),
+        max_steps=2,
+        per_device_train_batch_size=4,
+        report_to="none",
+        learning_rate=1e-2,
+        use_cpu=True,
+        save_strategy="no",
+        logging_steps=1,
+    )
+    trainer = DistillationTrainer(
+        model=student,
+        args=args,
+        teacher_model=teacher,
+        train_dataset=rows,
+        eval_dataset=rows,
+        processing_class=tok,
+        data_collator=DataCollatorWithPadding(tok),
+    )
     assert isinstance(trainer.args, DistillationConfig) and trainer.args.learning_rate == 1e-2
     assert trainer.args.temperature == 1.0 and trainer.args.max_steps == 2  # the method's defaults filled in
     spec = trainer.task_spec
@@ -275,8 +362,12 @@ def test_plain_hf_model_and_training_arguments_with_a_label_i_teacher(tmp_path):
     assert {"eval_loss", "eval_loss_kd", "eval_f1_micro"} <= set(metrics)
     # single-label from an unset problem_type and the HF `label` column, as transformers decides it
     rows1, _ = _plain_rows(multi_label=False)
-    single = EmotionTrainer(model=_plain_model(problem_type=None), args=args, train_dataset=rows1,
-                            data_collator=DataCollatorWithPadding(tok))
+    single = EmotionTrainer(
+        model=_plain_model(problem_type=None),
+        args=args,
+        train_dataset=rows1,
+        data_collator=DataCollatorWithPadding(tok),
+    )
     assert single.task_spec.problem_type == "single_label"
     single.train()
 
@@ -302,10 +393,23 @@ def test_push_to_hub_uploads_the_project_card(tmp_path, monkeypatch):
 
     monkeypatch.setattr(hf_trainer, "hf_api", lambda *a, **k: FakeApi())
     rows, tok = _plain_rows()
-    args = TrainingArguments(output_dir=str(tmp_path / "student"), max_steps=1, per_device_train_batch_size=4,
-                             report_to="none", use_cpu=True, save_strategy="no", hub_token="hf_" + "x" * 30)
-    trainer = DistillationTrainer(model=_plain_model(), args=args, teacher_model=_plain_model(seed=1),
-                                  train_dataset=rows, eval_dataset=rows, data_collator=DataCollatorWithPadding(tok))
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "student"),
+        max_steps=1,
+        per_device_train_batch_size=4,
+        report_to="none",
+        use_cpu=True,
+        save_strategy="no",
+        hub_token="hf_" + "x" * 30,
+    )
+    trainer = DistillationTrainer(
+        model=_plain_model(),
+        args=args,
+        teacher_model=_plain_model(seed=1),
+        train_dataset=rows,
+        eval_dataset=rows,
+        data_collator=DataCollatorWithPadding(tok),
+    )
     trainer.train()
     trainer.evaluate()
     trainer.push_to_hub()
@@ -318,8 +422,10 @@ def test_push_to_hub_uploads_the_project_card(tmp_path, monkeypatch):
 
 # -- 5. import hygiene ----------------------------------------------------------------------------------------
 def test_import_hf_emo_loads_neither_torch_nor_transformers():
-    code = ("import sys, hf_emo; heavy = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; "
-            "print(heavy); assert not heavy; assert hf_emo.DistillationTrainer.__name__ == 'DistillationTrainer'")
+    code = (
+        "import sys, hf_emo; heavy = [m for m in ('torch', 'transformers', 'datasets') if m in sys.modules]; "
+        "print(heavy); assert not heavy; assert hf_emo.DistillationTrainer.__name__ == 'DistillationTrainer'"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stdout + out.stderr
 
@@ -343,18 +449,33 @@ def test_evaluate_modules_add_to_the_task_metrics(tmp_path):
 
     class ExactRows(evaluate.Metric):  # a real evaluate module, defined locally (evaluate.load needs the Hub)
         def _info(self):
-            return evaluate.MetricInfo(description="rows predicted exactly", citation="", inputs_description="",
-                                       features=datasets.Features({"predictions": datasets.Sequence(datasets.Value("int64")),
-                                                                   "references": datasets.Sequence(datasets.Value("int64"))}))
+            return evaluate.MetricInfo(
+                description="rows predicted exactly",
+                citation="",
+                inputs_description="",
+                features=datasets.Features(
+                    {
+                        "predictions": datasets.Sequence(datasets.Value("int64")),
+                        "references": datasets.Sequence(datasets.Value("int64")),
+                    }
+                ),
+            )
 
         def _compute(self, predictions, references):
-            return {"exact_rows": sum(p == r for p, r in zip(predictions, references)) / len(references),
-                    "subset_accuracy": -1.0}  # collides with hf_emo's own key: kept under the module's name
+            return {
+                "exact_rows": sum(p == r for p, r in zip(predictions, references)) / len(references),
+                "subset_accuracy": -1.0,
+            }  # collides with hf_emo's own key: kept under the module's name
 
     spec = SPECS["multi_label"]
     data = toy_dataset(spec)
-    trainer = EmotionTrainer(tiny_model(spec), EmotionConfig(**_kw(tmp_path)), train_dataset=data, eval_dataset=data,
-                             extra_metrics=[ExactRows()])
+    trainer = EmotionTrainer(
+        tiny_model(spec),
+        EmotionConfig(**_kw(tmp_path)),
+        train_dataset=data,
+        eval_dataset=data,
+        extra_metrics=[ExactRows()],
+    )
     metrics = trainer.evaluate()
     assert metrics["eval_exact_rows"] == pytest.approx(metrics["eval_subset_accuracy"])
     assert metrics["eval_exact_rows_subset_accuracy"] == -1.0
@@ -378,8 +499,13 @@ def test_a_new_method_is_a_config_a_trainer_and_one_registration(tmp_path):
 
         @classmethod
         def describe(cls, args, **facts):
-            return MethodDescription(cls.__name__, cls._name, f"MSE between logits, weight {args.match_weight}.",
-                                     tags=cls._tag_names, citations=cls._citations)
+            return MethodDescription(
+                cls.__name__,
+                cls._name,
+                f"MSE between logits, weight {args.match_weight}.",
+                tags=cls._tag_names,
+                citations=cls._citations,
+            )
 
     spec = SPECS["multi_label"]
     trainer = LogitMatchingTrainer(tiny_model(spec), TrainingArguments(**_kw(tmp_path)), train_dataset=_cached(spec))

@@ -7,10 +7,14 @@ from datasets import Dataset
 from hf_emo import translate as tr
 from tests.conftest import WORDS, tiny_tokenizer
 
-EN = ["The weather is very nice today and I am happy to see you.",
-      "I really hate waiting for the bus in the rain every morning."]
-RO = ["Vremea este foarte frumoasă astăzi și sunt fericit să te văd.",
-      "Chiar urăsc să aștept autobuzul în ploaie în fiecare dimineață."]
+EN = [
+    "The weather is very nice today and I am happy to see you.",
+    "I really hate waiting for the bus in the rain every morning.",
+]
+RO = [
+    "Vremea este foarte frumoasă astăzi și sunt fericit să te văd.",
+    "Chiar urăsc să aștept autobuzul în ploaie în fiecare dimineață.",
+]
 
 
 @pytest.fixture
@@ -19,10 +23,21 @@ def tiny_marian(tmp_path):
 
     torch.manual_seed(0)
     tok = tiny_tokenizer()
-    cfg = MarianConfig(vocab_size=len(WORDS) + 5, d_model=16, encoder_layers=1, decoder_layers=1,
-                       encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
-                       max_position_embeddings=64, pad_token_id=0, eos_token_id=3, decoder_start_token_id=0,
-                       forced_eos_token_id=None)
+    cfg = MarianConfig(
+        vocab_size=len(WORDS) + 5,
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=0,
+        eos_token_id=3,
+        decoder_start_token_id=0,
+        forced_eos_token_id=None,
+    )
     d = tmp_path / "tiny-marian"
     MarianMTModel(cfg).save_pretrained(d)
     tok.save_pretrained(d)
@@ -64,8 +79,9 @@ def test_translations_match_the_model_output(tiny_marian, tmp_path):
 
     model = AutoModelForSeq2SeqLM.from_pretrained(tiny_marian)
     tok = tiny_tokenizer()
-    got = tr.translate_texts(["happy day", "sad news today"], model, tok, num_beams=1, max_new_tokens=4,
-                             use_cache=False)
+    got = tr.translate_texts(
+        ["happy day", "sad news today"], model, tok, num_beams=1, max_new_tokens=4, use_cache=False
+    )
     enc = tok(["happy day", "sad news today"], padding=True, return_tensors="pt")
     enc.pop("token_type_ids")
     ref = tok.batch_decode(model.generate(**enc, num_beams=1, max_new_tokens=4), skip_special_tokens=True)
@@ -100,7 +116,16 @@ def test_translate_column_routes_only_non_english_rows(tiny_marian, tmp_path, mo
 def test_source_lang_translates_every_row(tiny_marian, tmp_path, monkeypatch):
     calls = _counting(monkeypatch)
     ds = Dataset.from_dict({"text": ["happy day", "sad news"]})
-    out = tr.translate_column(ds, "text", "en", model=str(tiny_marian), source_lang="ro", lang_column=None,
-                              num_beams=1, max_new_tokens=3, cache_dir=tmp_path / "c")
+    out = tr.translate_column(
+        ds,
+        "text",
+        "en",
+        model=str(tiny_marian),
+        source_lang="ro",
+        lang_column=None,
+        num_beams=1,
+        max_new_tokens=3,
+        cache_dir=tmp_path / "c",
+    )
     assert "lang" not in out.column_names and len(out["en"]) == 2
     assert sum(len(c) for c in calls) == 2

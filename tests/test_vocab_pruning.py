@@ -13,9 +13,18 @@ CORPUS = ["i am happy today", "this is a great day", "the team is very sad"]
 
 def _bert(vocab_size: int, seed: int = 0) -> BertForMaskedLM:
     torch.manual_seed(seed)
-    return BertForMaskedLM(BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2,
-                                      num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
-                                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
+    return BertForMaskedLM(
+        BertConfig(
+            vocab_size=vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+    )
 
 
 def _unigram_tokenizer() -> PreTrainedTokenizerFast:
@@ -24,10 +33,12 @@ def _unigram_tokenizer() -> PreTrainedTokenizerFast:
     pieces += [(f"▁{w}", -2.0) for w in WORDS] + [(c, -5.0) for c in sorted(set("".join(WORDS)))] + [("▁", -4.0)]
     backend = Tokenizer(models.Unigram(pieces, unk_id=3))
     backend.pre_tokenizer = pre_tokenizers.Metaspace()
-    backend.post_processor = processors.TemplateProcessing(single="<s> $A </s>", special_tokens=[("<s>", 0),
-                                                                                                  ("</s>", 2)])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
-                                   pad_token="<pad>")
+    backend.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<s>", eos_token="</s>", unk_token="<unk>", pad_token="<pad>"
+    )
 
 
 @pytest.mark.parametrize("make_tokenizer", [tiny_tokenizer, _unigram_tokenizer])
@@ -44,8 +55,9 @@ def test_pruned_model_gives_the_same_outputs_on_the_corpus(make_tokenizer, tmp_p
     after = new_tokenizer(CORPUS, padding=True, return_tensors="pt")
     remap = {old: new for new, old in enumerate(kept)}
     assert after["input_ids"].tolist() == [[remap[i] for i in row] for row in before["input_ids"].tolist()]
-    assert [new_tokenizer.convert_ids_to_tokens(r) for r in after["input_ids"].tolist()] == \
-        [tokenizer.convert_ids_to_tokens(r) for r in before["input_ids"].tolist()]  # the same segmentation
+    assert [new_tokenizer.convert_ids_to_tokens(r) for r in after["input_ids"].tolist()] == [
+        tokenizer.convert_ids_to_tokens(r) for r in before["input_ids"].tolist()
+    ]  # the same segmentation
     with torch.no_grad():
         out = model(**after, output_hidden_states=True)
     assert torch.allclose(out.hidden_states[-1], ref.hidden_states[-1], atol=1e-6)
@@ -73,8 +85,9 @@ def test_a_pooled_classifier_and_its_teachers_are_pruned_alike(tmp_path):
     assert teacher.get_input_embeddings().weight.shape[0] == len(kept)
     assert student.config.encoder["vocab_size"] == len(kept)
     with torch.no_grad():
-        assert torch.allclose(student(**new_tokenizer(CORPUS, padding=True, return_tensors="pt")).logits, ref,
-                              atol=1e-6)
+        assert torch.allclose(
+            student(**new_tokenizer(CORPUS, padding=True, return_tensors="pt")).logits, ref, atol=1e-6
+        )
     student.save_pretrained(tmp_path / "pruned")
     assert PooledClassifier.from_pretrained(tmp_path / "pruned").get_input_embeddings().weight.shape[0] == len(kept)
 
@@ -83,9 +96,18 @@ def _save_encoder(tmp_path, vocab_size):
     from transformers import BertModel
 
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                         intermediate_size=64, max_position_embeddings=64, hidden_dropout_prob=0.0,
-                         attention_probs_dropout_prob=0.0)).save_pretrained(tmp_path / "enc")
+    BertModel(
+        BertConfig(
+            vocab_size=vocab_size,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            max_position_embeddings=64,
+            hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0,
+        )
+    ).save_pretrained(tmp_path / "enc")
     return str(tmp_path / "enc")
 
 

@@ -59,8 +59,11 @@ def test_e5_translation_pairs_are_close(e5_dir):
 
     tok = AutoTokenizer.from_pretrained(e5_dir)
     model = AutoModel.from_pretrained(e5_dir).eval()
-    texts = ["query: Sunt foarte fericit astăzi!", "query: I am very happy today!",
-             "query: The central bank raised interest rates by half a point."]
+    texts = [
+        "query: Sunt foarte fericit astăzi!",
+        "query: I am very happy today!",
+        "query: The central bank raised interest rates by half a point.",
+    ]
     enc = tok(texts, padding=True, return_tensors="pt")
     with torch.no_grad():
         e = pool(model(**enc).last_hidden_state, enc["attention_mask"], "mean")
@@ -96,21 +99,33 @@ def test_minilm_materializes():
 def test_resolve_model_passes_hub_ids_and_folders_through(tmp_path):
     from hf_emo.zoo import resolve_model
 
-    assert resolve_model("dumitrescustefan/bert-base-romanian-cased-v1") == "dumitrescustefan/bert-base-romanian-cased-v1"
+    assert (
+        resolve_model("dumitrescustefan/bert-base-romanian-cased-v1") == "dumitrescustefan/bert-base-romanian-cased-v1"
+    )
     (tmp_path / "config.json").write_text("{}")
     assert resolve_model(str(tmp_path)) == str(tmp_path)
 
 
-@pytest.mark.parametrize("make, expected", [
-    ("missing", "does not exist"), ("empty_dir", "has no config.json"), ("file", "is a file"),
-    ("under_local_dir", "does not exist")])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        ("missing", "does not exist"),
+        ("empty_dir", "has no config.json"),
+        ("file", "is a file"),
+        ("under_local_dir", "does not exist"),
+    ],
+)
 def test_resolve_model_names_a_bad_local_path_without_asking_the_hub(tmp_path, monkeypatch, make, expected):
     from hf_emo.zoo import ModelNotFoundError, resolve_model
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()
-    path = {"missing": str(tmp_path / "nope"), "empty_dir": str(tmp_path / "runs"),
-            "file": str(tmp_path / "f.txt"), "under_local_dir": "runs/teacher"}[make]
+    path = {
+        "missing": str(tmp_path / "nope"),
+        "empty_dir": str(tmp_path / "runs"),
+        "file": str(tmp_path / "f.txt"),
+        "under_local_dir": "runs/teacher",
+    }[make]
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(ModelNotFoundError, match=expected) as e:
         resolve_model(path)

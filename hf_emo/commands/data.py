@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"{'task':16} {'type':13} {'lang':4} {'labels':>6} {'train':>7} {'valid':>6} {'test':>6}  metric")
     for n, e in out.items():
         r = e.get("rows", {})
-        print(f"{n:16} {e['problem_type']:13} {e['language']:4} {len(e['labels']):>6} {r.get('train', '-'):>7} "
-              f"{r.get('validation', '-'):>6} {r.get('test', '-'):>6}  {e['metric']}"
-              + (f"  [{e['error']}]" if "error" in e else ""))
+        print(
+            f"{n:16} {e['problem_type']:13} {e['language']:4} {len(e['labels']):>6} {r.get('train', '-'):>7} "
+            f"{r.get('validation', '-'):>6} {r.get('test', '-'):>6}  {e['metric']}"
+            + (f"  [{e['error']}]" if "error" in e else "")
+        )
     return 0

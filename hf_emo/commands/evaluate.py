@@ -15,8 +15,9 @@ def add_data_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--file", default=None, help="own labelled file instead of a registered task")
     p.add_argument("--text-column", default="text")
-    p.add_argument("--label-columns", nargs="+", default=["label"],
-                   help="one column (label names) or one column per label")
+    p.add_argument(
+        "--label-columns", nargs="+", default=["label"], help="one column (label names) or one column per label"
+    )
     p.add_argument("--problem-type", default=None, help="default: the model's")
     p.add_argument("--label-sep", default=None)
 
@@ -25,8 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, action="append", help="a fine-tuned model; repeat for an ensemble")
     add_data_arguments(p)
     p.add_argument("--threshold", type=float, default=None)
-    p.add_argument("--teacher", action="append", default=[],
-                   help="teacher model(s): also report the student's loyalty to them (Avram et al. 2022, §5)")
+    p.add_argument(
+        "--teacher",
+        action="append",
+        default=[],
+        help="teacher model(s): also report the student's loyalty to them (Avram et al. 2022, §5)",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--output", default=None, help="write the metrics JSON here")
 
@@ -36,10 +41,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.teacher and len(args.model) > 1:
         args.parser.error("--teacher goes with one --model (loyalty of one student)")
-    res = evaluate_models(args.model, teachers=args.teacher, threshold=args.threshold, split=args.split,
-                          batch_size=args.batch_size, task=args.task, data_dir=args.data_dir, file=args.file,
-                          text_column=args.text_column, label_columns=args.label_columns,
-                          problem_type=args.problem_type, label_sep=args.label_sep)
+    res = evaluate_models(
+        args.model,
+        teachers=args.teacher,
+        threshold=args.threshold,
+        split=args.split,
+        batch_size=args.batch_size,
+        task=args.task,
+        data_dir=args.data_dir,
+        file=args.file,
+        text_column=args.text_column,
+        label_columns=args.label_columns,
+        problem_type=args.problem_type,
+        label_sep=args.label_sep,
+    )
     text = json.dumps(res, indent=2)
     if args.output:
         write_json(args.output, text)

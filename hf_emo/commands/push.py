@@ -13,8 +13,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repo-id", required=True)
     p.add_argument("--private", action="store_true")
     p.add_argument("--token", default=None, help="default: HF_TOKEN or the `hf auth login` token")
-    p.add_argument("--dry-run", metavar="DIR", default=None,
-                   help="write the card and the exact file set into DIR instead of uploading")
+    p.add_argument(
+        "--dry-run",
+        metavar="DIR",
+        default=None,
+        help="write the card and the exact file set into DIR instead of uploading",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,8 +9,15 @@ from .errors import DataError
 from .registry import load_task
 
 # file suffix -> the ``datasets`` packaged builder that reads it
-_BUILDERS = {".txt": "text", ".text": "text", ".json": "json", ".jsonl": "json", ".csv": "csv", ".tsv": "csv",
-             ".parquet": "parquet"}
+_BUILDERS = {
+    ".txt": "text",
+    ".text": "text",
+    ".json": "json",
+    ".jsonl": "json",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+}
 
 
 def task_corpus(tasks: list[str], data_dir: str | None, seed: int, max_rows: int | None):
@@ -23,9 +30,17 @@ def task_corpus(tasks: list[str], data_dir: str | None, seed: int, max_rows: int
     return corpus.select(range(min(max_rows, len(corpus)))) if max_rows else corpus
 
 
-def load_text_corpus(source: str, *, split: str = "train", text_column: str = "text", config_name: str | None = None,
-                     streaming: bool = False, seed: int = 0, max_rows: int | None = None,
-                     shuffle_buffer: int = 10_000):
+def load_text_corpus(
+    source: str,
+    *,
+    split: str = "train",
+    text_column: str = "text",
+    config_name: str | None = None,
+    streaming: bool = False,
+    seed: int = 0,
+    max_rows: int | None = None,
+    shuffle_buffer: int = 10_000,
+):
     """One text column of a corpus, as a ``Dataset`` (or an ``IterableDataset`` when ``streaming``).
 
     ``source`` is a local file (``.txt``: one text per line; ``.json(l)``, ``.csv``, ``.tsv``, ``.parquet``), a
@@ -50,23 +65,32 @@ def load_text_corpus(source: str, *, split: str = "train", text_column: str = "t
             raise DataError(f"no corpus files ({', '.join(sorted(_BUILDERS))}) in the folder", file=str(path))
         kinds = {_BUILDERS.get(p.suffix) for p in files}
         if None in kinds or len(kinds) > 1:
-            raise DataError(f"corpus files must share one of the formats {sorted(set(_BUILDERS))}; got suffixes "
-                            f"{sorted({p.suffix for p in files})}", file=str(path))
+            raise DataError(
+                f"corpus files must share one of the formats {sorted(set(_BUILDERS))}; got suffixes "
+                f"{sorted({p.suffix for p in files})}",
+                file=str(path),
+            )
         builder = kinds.pop()
         kwargs = {"delimiter": "\t"} if all(p.suffix == ".tsv" for p in files) else {}
-        ds = datasets.load_dataset(builder, data_files=[str(p) for p in files], split="train", streaming=streaming,
-                                   **kwargs)
+        ds = datasets.load_dataset(
+            builder, data_files=[str(p) for p in files], split="train", streaming=streaming, **kwargs
+        )
     else:
         try:
             ds = datasets.load_dataset(source, config_name, split=split, streaming=streaming)
         except Exception as err:  # the Hub is unreachable, or no such dataset
-            raise DataError(f"corpus {source!r} is neither a local file or folder nor a loadable Hub dataset "
-                            f"({type(err).__name__}: {err})") from err
+            raise DataError(
+                f"corpus {source!r} is neither a local file or folder nor a loadable Hub dataset "
+                f"({type(err).__name__}: {err})"
+            ) from err
     # a stream's columns may be unknown until read: peek at its first row
     columns = list(ds.column_names) if ds.column_names else list(next(iter(ds), {}))
     if text_column not in columns:
-        raise DataError(f"no text column {text_column!r}; the corpus has {columns} (set corpus_text_column)",
-                        file=str(source), column=text_column)
+        raise DataError(
+            f"no text column {text_column!r}; the corpus has {columns} (set corpus_text_column)",
+            file=str(source),
+            column=text_column,
+        )
     ds = ds.select_columns([text_column])
     if text_column != "text":
         ds = ds.rename_column(text_column, "text")
@@ -88,12 +112,13 @@ def group_blocks(corpus, tokenizer, block_size: int):
         ids = [tok + eos for tok in tokenizer(batch["text"], add_special_tokens=True)["input_ids"]]
         flat = [t for seq in ids for t in seq]
         n = len(flat) // block_size * block_size
-        chunks = [flat[i:i + block_size] for i in range(0, n, block_size)]
+        chunks = [flat[i : i + block_size] for i in range(0, n, block_size)]
         return {"input_ids": chunks, "attention_mask": [[1] * block_size for _ in chunks]}
 
     import datasets
 
     if isinstance(corpus, datasets.IterableDataset):
         return corpus.map(blocks, batched=True, batch_size=1000, remove_columns=["text"])
-    return corpus.map(blocks, batched=True, batch_size=1000, remove_columns=corpus.column_names,
-                      desc=f"blocks of {block_size} tokens")
+    return corpus.map(
+        blocks, batched=True, batch_size=1000, remove_columns=corpus.column_names, desc=f"blocks of {block_size} tokens"
+    )

@@ -19,9 +19,12 @@ def _read_text(p: Path, path: str) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise DataError(f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); re-save the file as "
-                        "UTF-8", file=path, row=line) from None
+        line = raw[: e.start].count(b"\n") + 1
+        raise DataError(
+            f"not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}); re-save the file as UTF-8",
+            file=path,
+            row=line,
+        ) from None
 
 
 def _read_delimited(text: str, path: str, delimiter: str) -> tuple[list[dict], list[str]]:
@@ -46,10 +49,14 @@ def _read_delimited(text: str, path: str, delimiter: str) -> tuple[list[dict], l
             if not rec or all(not f.strip() for f in rec):
                 continue
             if len(rec) != len(header):
-                hint = " (is a text field with a comma left unquoted?)" if len(rec) > len(header) and \
-                    delimiter == "," else ""
-                raise DataError(f"{len(rec)} fields where the header has {len(header)} {header}{hint}", file=path,
-                                row=row)
+                hint = (
+                    " (is a text field with a comma left unquoted?)"
+                    if len(rec) > len(header) and delimiter == ","
+                    else ""
+                )
+                raise DataError(
+                    f"{len(rec)} fields where the header has {len(header)} {header}{hint}", file=path, row=row
+                )
             if [f.strip() for f in rec] == header:
                 raise DataError("the header row is repeated as data", file=path, row=row)
             rows.append({h: (None if f == "" else f) for h, f in zip(header, rec)} | {"_line": row})
@@ -156,25 +163,41 @@ def load_local(
                 if not label_sep:
                     seps = [c for c in SEPARATOR_HINTS if c in text]
                     if seps:
-                        hint = (f"pass label_sep={seps[0]!r} if it lists several labels" if problem_type == "multi_label"
-                                else f"a single-label task takes one label per row; for several use problem_type "
-                                     f"multi_label with label_sep={seps[0]!r}")
-                        raise DataError(f"label {text!r} contains {seps[0]!r} but no label_sep is set: {hint}",
-                                        file=files[split], row=row, column=label_columns)
+                        hint = (
+                            f"pass label_sep={seps[0]!r} if it lists several labels"
+                            if problem_type == "multi_label"
+                            else f"a single-label task takes one label per row; for several use problem_type "
+                            f"multi_label with label_sep={seps[0]!r}"
+                        )
+                        raise DataError(
+                            f"label {text!r} contains {seps[0]!r} but no label_sep is set: {hint}",
+                            file=files[split],
+                            row=row,
+                            column=label_columns,
+                        )
                 parts = text.split(label_sep) if (label_sep and problem_type == "multi_label") else [text]
                 if split == infer_split:
                     found.update(p.strip() for p in parts if p.strip())
                 else:
                     unknown = [p.strip() for p in parts if p.strip() and p.strip() not in found]
                     if unknown:
-                        raise DataError(f"label(s) {unknown} do not occur in the {infer_split} split "
-                                        f"({files[infer_split]}), whose labels are {sorted(found)}",
-                                        file=files[split], row=row, column=label_columns)
+                        raise DataError(
+                            f"label(s) {unknown} do not occur in the {infer_split} split "
+                            f"({files[infer_split]}), whose labels are {sorted(found)}",
+                            file=files[split],
+                            row=row,
+                            column=label_columns,
+                        )
         names = sorted(found)
-    spec = TaskSpec(task_name, problem_type, tuple(names), language, metric={
-        "multi_label": "f1_micro", "single_label": "f1_macro", "regression": "pearson_mean"}[problem_type],
-        split_sizes={s: len(r) for s, r in tables.items()}, split_note="user files: " + ", ".join(
-            f"{s}={Path(p).name}" for s, p in files.items()))
+    spec = TaskSpec(
+        task_name,
+        problem_type,
+        tuple(names),
+        language,
+        metric={"multi_label": "f1_micro", "single_label": "f1_macro", "regression": "pearson_mean"}[problem_type],
+        split_sizes={s: len(r) for s, r in tables.items()},
+        split_note="user files: " + ", ".join(f"{s}={Path(p).name}" for s, p in files.items()),
+    )
 
     out = {}
     for split, rows in tables.items():
@@ -189,17 +212,29 @@ def load_local(
                 try:
                     lab = [float(v) for v in lab]
                 except (TypeError, ValueError):
-                    raise DataError(f"non-numeric label value in {lab}", file=files[split], row=i,
-                                    column=str(label_columns)) from None
+                    raise DataError(
+                        f"non-numeric label value in {lab}", file=files[split], row=i, column=str(label_columns)
+                    ) from None
             else:
                 lab = r[label_columns]
-                if isinstance(lab, str) and problem_type == "single_label" and lab.strip().lstrip("-").isdigit() \
-                        and lab.strip() not in names:
+                if (
+                    isinstance(lab, str)
+                    and problem_type == "single_label"
+                    and lab.strip().lstrip("-").isdigit()
+                    and lab.strip() not in names
+                ):
                     lab = int(lab)
                 if problem_type == "regression" and not _missing(lab):
                     lab = [lab]
-            prepared.append({"text": r[text_column], "labels": lab, "_row": i, "_text_column": text_column,
-                             "_label_column": label_columns if not multi_col else None})
+            prepared.append(
+                {
+                    "text": r[text_column],
+                    "labels": lab,
+                    "_row": i,
+                    "_text_column": text_column,
+                    "_label_column": label_columns if not multi_col else None,
+                }
+            )
         out[split] = rows_to_dataset(prepared, spec, file=files[split], label_sep=label_sep)
     dd = datasets.DatasetDict(out)
     dd.task_spec = spec

@@ -82,8 +82,10 @@ def task_splits(train_dataset, eval_dataset) -> tuple[dict, dict]:
     import datasets
 
     if train_dataset is not None and not isinstance(train_dataset, Mapping):
-        raise TypeError("MultiTaskTrainer's train_dataset is a {task_name: Dataset or DatasetDict} mapping, got "
-                        f"{type(train_dataset).__name__}")
+        raise TypeError(
+            "MultiTaskTrainer's train_dataset is a {task_name: Dataset or DatasetDict} mapping, got "
+            f"{type(train_dataset).__name__}"
+        )
     train, evals = {}, {}
     train_dataset = {t: labels_column(d) for t, d in (train_dataset or {}).items()}
     if eval_dataset is not None and isinstance(eval_dataset, Mapping):
@@ -111,11 +113,14 @@ def check_task_columns(task: str, ds) -> None:
     if cols is None:
         return
     if "input_ids" not in cols and "features" not in cols:
-        raise ValueError(f"task {task!r}: the training set has neither 'input_ids' (tokenise it) nor 'features' "
-                         f"(cached encoder outputs); its columns are {cols}")
+        raise ValueError(
+            f"task {task!r}: the training set has neither 'input_ids' (tokenise it) nor 'features' "
+            f"(cached encoder outputs); its columns are {cols}"
+        )
     if "labels" not in cols and "teacher_logits" not in cols:
-        raise ValueError(f"task {task!r}: the training set has no 'labels' column and no 'teacher_logits'; its "
-                         f"columns are {cols}")
+        raise ValueError(
+            f"task {task!r}: the training set has no 'labels' column and no 'teacher_logits'; its columns are {cols}"
+        )
 
 
 def labels_column(dataset):

@@ -48,8 +48,16 @@ def read_redv1(root: Path) -> dict[str, list[dict]]:
     out = {}
     for split, fname in (("train", "train.csv"), ("validation", "val.csv"), ("test", "test.csv")):
         rows = _csv_rows(root / fname, ["Tweet", "Emotion"])
-        out[split] = [{"text": r["Tweet"], "labels": r["Emotion"], "_row": i + 1, "_text_column": "Tweet",
-                       "_label_column": "Emotion"} for i, r in enumerate(rows, start=1)]
+        out[split] = [
+            {
+                "text": r["Tweet"],
+                "labels": r["Emotion"],
+                "_row": i + 1,
+                "_text_column": "Tweet",
+                "_label_column": "Emotion",
+            }
+            for i, r in enumerate(rows, start=1)
+        ]
     return out
 
 
@@ -62,10 +70,21 @@ def read_laroseda(root: Path) -> dict[str, list[dict]]:
         for i, r in enumerate(json.loads(path.read_text(encoding="utf-8"))["reviews"], start=1):
             star = str(r.get("starRating", "")).strip()
             if star not in {"1", "2", "4", "5"}:
-                raise DataError(f"starRating {star!r} is neither negative (1-2) nor positive (4-5)",
-                                file=str(path), row=i, column="starRating")
-            rows.append({"title": r.get("title"), "content": r.get("content"),
-                         "labels": "negative" if star in {"1", "2"} else "positive", "stars": int(star), "_row": i})
+                raise DataError(
+                    f"starRating {star!r} is neither negative (1-2) nor positive (4-5)",
+                    file=str(path),
+                    row=i,
+                    column="starRating",
+                )
+            rows.append(
+                {
+                    "title": r.get("title"),
+                    "content": r.get("content"),
+                    "labels": "negative" if star in {"1", "2"} else "positive",
+                    "stars": int(star),
+                    "_row": i,
+                }
+            )
         out[split] = rows
     return out
 
@@ -92,8 +111,16 @@ def read_sst2(root: Path) -> dict[str, list[dict]]:
     out = {}
     for split, fname in (("train", "train.tsv"), ("test", "dev.tsv")):
         rows = _csv_rows(root / fname, ["sentence", "label"], delimiter="\t", quoting=csv.QUOTE_NONE)
-        out[split] = [{"text": r["sentence"], "labels": int(r["label"]), "_row": i + 1, "_text_column": "sentence",
-                       "_label_column": "label"} for i, r in enumerate(rows, start=1)]
+        out[split] = [
+            {
+                "text": r["sentence"],
+                "labels": int(r["label"]),
+                "_row": i + 1,
+                "_text_column": "sentence",
+                "_label_column": "label",
+            }
+            for i, r in enumerate(rows, start=1)
+        ]
     return out
 
 
@@ -113,17 +140,37 @@ def read_ag_news(root: Path) -> dict[str, list[dict]]:
     return {"all": rows}
 
 
-SEMEVAL_LABELS = ("anger", "anticipation", "disgust", "fear", "joy", "love", "optimism", "pessimism", "sadness",
-                  "surprise", "trust")
+SEMEVAL_LABELS = (
+    "anger",
+    "anticipation",
+    "disgust",
+    "fear",
+    "joy",
+    "love",
+    "optimism",
+    "pessimism",
+    "sadness",
+    "surprise",
+    "trust",
+)
 
 
 def read_semeval2018_ec(root: Path) -> dict[str, list[dict]]:
-    """SemEval-2018 E-c English: TSV with ``ID``, ``Tweet`` and 11 binary columns; the labelled dev set is the test split."""
+    """SemEval-2018 E-c English: TSV with ``ID``, ``Tweet`` and 11 binary columns; the labelled dev set is the
+    test split."""
     out = {}
     for split, fname in (("train", "2018-E-c-En-train.txt"), ("test", "2018-E-c-En-dev.txt")):
         rows = _csv_rows(root / fname, ["ID", "Tweet", *SEMEVAL_LABELS], delimiter="\t", quoting=csv.QUOTE_NONE)
-        out[split] = [{"text": r["Tweet"], "labels": [int(r[c]) for c in SEMEVAL_LABELS], "id": r["ID"],
-                       "_row": i + 1, "_text_column": "Tweet"} for i, r in enumerate(rows, start=1)]
+        out[split] = [
+            {
+                "text": r["Tweet"],
+                "labels": [int(r[c]) for c in SEMEVAL_LABELS],
+                "id": r["ID"],
+                "_row": i + 1,
+                "_text_column": "Tweet",
+            }
+            for i, r in enumerate(rows, start=1)
+        ]
     return out
 
 
@@ -136,8 +183,9 @@ def read_emobank(root: Path) -> dict[str, list[dict]]:
     for i, r in enumerate(rows, start=1):
         if r["split"] not in names:
             raise DataError(f"unknown split {r['split']!r}", file=str(path), row=i + 1, column="split")
-        out[names[r["split"]]].append({"text": r["text"], "labels": [r["V"], r["A"], r["D"]], "id": r["id"],
-                                       "_row": i + 1})
+        out[names[r["split"]]].append(
+            {"text": r["text"], "labels": [r["V"], r["A"], r["D"]], "id": r["id"], "_row": i + 1}
+        )
     return out
 
 
@@ -154,16 +202,26 @@ def read_xed_en_ro(root: Path) -> dict[str, list[dict]]:
         try:
             ids = [int(x) for x in r["labels"].split(",") if x.strip()]
         except ValueError:
-            raise DataError(f"labels {r['labels']!r} are not comma-separated ids 1-8", file=str(path), row=i + 1,
-                            column="labels") from None
+            raise DataError(
+                f"labels {r['labels']!r} are not comma-separated ids 1-8", file=str(path), row=i + 1, column="labels"
+            ) from None
         bad = [x for x in ids if not 1 <= x <= len(XED_LABELS)]
         if bad:
             raise DataError(f"label id(s) {bad} outside 1..8", file=str(path), row=i + 1, column="labels")
-        out.append({
-            "text": r["ro_text"], "en_text": r["en_text"], "labels": [XED_LABELS[x - 1] for x in ids],
-            "movie_id": r["movie_id"], "pivot_lang": r["pivot_lang"], "alignment": r["alignment"],
-            "en_text_source": r["en_text_source"], "pair_id": r["pair_id"], "_row": i + 1, "_text_column": "ro_text",
-        })
+        out.append(
+            {
+                "text": r["ro_text"],
+                "en_text": r["en_text"],
+                "labels": [XED_LABELS[x - 1] for x in ids],
+                "movie_id": r["movie_id"],
+                "pivot_lang": r["pivot_lang"],
+                "alignment": r["alignment"],
+                "en_text_source": r["en_text_source"],
+                "pair_id": r["pair_id"],
+                "_row": i + 1,
+                "_text_column": "ro_text",
+            }
+        )
     return {"all": out}
 
 
@@ -189,8 +247,9 @@ def read_xed_en(root: Path) -> dict[str, list[dict]]:
     detokenised (:func:`detokenize_xed`). Splits are carved later (no official split).
     """
     path = _need(root / "raw" / "en-annotated.tsv")
-    parallel = {alnum_key(r["en_text"]) for r in _csv_rows(root / "xed_en_ro_parallel.tsv", ["en_text"],
-                                                           delimiter="\t")}
+    parallel = {
+        alnum_key(r["en_text"]) for r in _csv_rows(root / "xed_en_ro_parallel.tsv", ["en_text"], delimiter="\t")
+    }
     out = []
     with open(path, encoding="utf-8", newline="") as fh:
         for i, line in enumerate(fh, start=1):
@@ -203,15 +262,17 @@ def read_xed_en(root: Path) -> dict[str, list[dict]]:
             try:
                 labels = [int(x) for x in ids.split(",") if x.strip()]
             except ValueError:
-                raise DataError(f"labels {ids!r} are not comma-separated ids 1-8", file=str(path), row=i,
-                                column="labels") from None
+                raise DataError(
+                    f"labels {ids!r} are not comma-separated ids 1-8", file=str(path), row=i, column="labels"
+                ) from None
             bad = [x for x in labels if not 1 <= x <= len(XED_LABELS)]
             if bad:
                 raise DataError(f"label id(s) {bad} outside 1..8", file=str(path), row=i, column="labels")
             if alnum_key(text) in parallel:
                 continue
-            out.append({"text": detokenize_xed(text), "labels": [XED_LABELS[x - 1] for x in sorted(set(labels))],
-                        "_row": i})
+            out.append(
+                {"text": detokenize_xed(text), "labels": [XED_LABELS[x - 1] for x in sorted(set(labels))], "_row": i}
+            )
     return {"all": out}
 
 

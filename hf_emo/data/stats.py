@@ -15,9 +15,13 @@ def task_statistics(names: list[str] | None = None, data_dir: str | None = None)
     out = {}
     for name in names or list(TASKS):
         spec = TASKS[name]
-        entry: dict[str, Any] = {"problem_type": spec.problem_type, "language": spec.language,
-                                 "labels": list(spec.label_names), "metric": spec.metric,
-                                 "split_note": spec.split_note}
+        entry: dict[str, Any] = {
+            "problem_type": spec.problem_type,
+            "language": spec.language,
+            "labels": list(spec.label_names),
+            "metric": spec.metric,
+            "split_note": spec.split_note,
+        }
         try:
             entry["source"] = task_source(name, data_dir)
             dd = load_task(name, data_dir)
@@ -26,8 +30,9 @@ def task_statistics(names: list[str] | None = None, data_dir: str | None = None)
             if spec.problem_type == "multi_label":
                 entry["train_label_counts"] = dict(zip(spec.label_names, y.sum(0).astype(int).tolist()))
             elif spec.problem_type == "single_label":
-                entry["train_label_counts"] = dict(zip(spec.label_names,
-                                                       np.bincount(y, minlength=spec.num_labels).tolist()))
+                entry["train_label_counts"] = dict(
+                    zip(spec.label_names, np.bincount(y, minlength=spec.num_labels).tolist())
+                )
             else:
                 entry["train_label_means"] = dict(zip(spec.label_names, np.round(y.mean(0), 3).tolist()))
         except (FileNotFoundError, OSError) as e:

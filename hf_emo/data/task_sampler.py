@@ -57,8 +57,14 @@ def mixed_task_slots(sizes: Sequence[int], temperature: float = 1.0) -> list[int
     return _largest_remainder(int(sum(sizes)), np.asarray(sizes, dtype=np.float64) ** temperature)
 
 
-def task_batch_counts(sizes: Sequence[int], global_batch: int, strategy: str = "proportional",
-                      temperature: float = 1.0, cap: int | None = None, drop_last: bool = False) -> list[int]:
+def task_batch_counts(
+    sizes: Sequence[int],
+    global_batch: int,
+    strategy: str = "proportional",
+    temperature: float = 1.0,
+    cap: int | None = None,
+    drop_last: bool = False,
+) -> list[int]:
     """Batches per task in one epoch under ``strategy`` (see the module docstring); ``mixed``: ``[batches]``."""
     if strategy not in TASK_SAMPLERS:
         raise ValueError(f"task sampler must be one of {TASK_SAMPLERS}, got {strategy!r}")
@@ -88,9 +94,19 @@ class MultiTaskBatchSampler:
     ``sizes``: examples per task, in task order (the dataset's order). ``batch_size`` is per device.
     """
 
-    def __init__(self, sizes: Sequence[int], batch_size: int, strategy: str = "proportional", *,
-                 temperature: float = 1.0, cap: int | None = None, seed: int = 0, num_replicas: int = 1,
-                 rank: int = 0, drop_last: bool = False) -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        batch_size: int,
+        strategy: str = "proportional",
+        *,
+        temperature: float = 1.0,
+        cap: int | None = None,
+        seed: int = 0,
+        num_replicas: int = 1,
+        rank: int = 0,
+        drop_last: bool = False,
+    ) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if not 0 <= rank < num_replicas:
@@ -133,7 +149,7 @@ class MultiTaskBatchSampler:
         while len(out) < count:
             p, off = divmod(pos, n)
             perm = np.random.default_rng([self.seed, task, p, 1]).permutation(n)
-            take = perm[off: off + count - len(out)]
+            take = perm[off : off + count - len(out)]
             out.extend(take.tolist())
             pos += len(take)
         return np.asarray(out, dtype=np.int64)
@@ -143,7 +159,8 @@ class MultiTaskBatchSampler:
         slots per task, each task's slots filled from its stream of reshuffled passes."""
         epoch = self.epoch if epoch is None else epoch
         tasks = np.random.default_rng([self.seed, epoch, 3]).permutation(
-            np.repeat(np.arange(len(self.sizes)), self.slots))
+            np.repeat(np.arange(len(self.sizes)), self.slots)
+        )
         rows = np.empty(len(tasks), dtype=np.int64)
         for t, m in enumerate(self.slots):
             rows[tasks == t] = self._stream(t, epoch * m, m) + self.offsets[t]
@@ -158,7 +175,7 @@ class MultiTaskBatchSampler:
             perms = [np.random.default_rng([self.seed, t, epoch, 2]).permutation(n) for t, n in enumerate(self.sizes)]
             used = [0] * len(self.sizes)
             for t in schedule:
-                idx = perms[t][used[t]: used[t] + G]
+                idx = perms[t][used[t] : used[t] + G]
                 used[t] += G
                 if len(idx) < G and self.num_replicas > 1:  # pad like DistributedSampler: every rank gets a batch
                     idx = np.concatenate([idx, np.resize(perms[t], G - len(idx))])
@@ -175,12 +192,15 @@ class MultiTaskBatchSampler:
         if self.strategy == "mixed":
             rows, G = self.mixed_rows(), self.global_batch
             if len(rows) < len(self) * G:  # the last batch: pad like DistributedSampler so every rank gets one
-                rows = np.concatenate([rows, np.resize(rows, len(self) * G - len(rows))]) \
-                    if self.num_replicas > 1 else rows
+                rows = (
+                    np.concatenate([rows, np.resize(rows, len(self) * G - len(rows))])
+                    if self.num_replicas > 1
+                    else rows
+                )
             for k in range(len(self)):
-                idx = rows[k * G: (k + 1) * G]
-                yield (idx[self.rank * b: (self.rank + 1) * b] if self.num_replicas > 1 else idx).tolist()
+                idx = rows[k * G : (k + 1) * G]
+                yield (idx[self.rank * b : (self.rank + 1) * b] if self.num_replicas > 1 else idx).tolist()
             return
         for t, idx in self.global_batches():
-            mine = idx[self.rank * b: (self.rank + 1) * b] if self.num_replicas > 1 else idx
+            mine = idx[self.rank * b : (self.rank + 1) * b] if self.num_replicas > 1 else idx
             yield (mine + self.offsets[t]).tolist()

@@ -10,8 +10,15 @@ import datasets
 KEEP = ("labels", "weight", "teacher_logits")
 
 
-def tokenize_dataset(ds: datasets.Dataset | datasets.DatasetDict, tokenizer, *, max_length: int | None = None,
-                     text_prefix: str = "", text_column: str = "text", keep: tuple[str, ...] = KEEP):
+def tokenize_dataset(
+    ds: datasets.Dataset | datasets.DatasetDict,
+    tokenizer,
+    *,
+    max_length: int | None = None,
+    text_prefix: str = "",
+    text_column: str = "text",
+    keep: tuple[str, ...] = KEEP,
+):
     """Add ``input_ids`` / ``attention_mask`` (and the tokenizer's other outputs); drop every other column
     except ``keep``."""
 

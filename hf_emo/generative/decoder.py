@@ -12,11 +12,17 @@ from ..zoo import resolve_model
 
 # attention projections LoRA adapts, by model_type (peft's own defaults where it has them)
 LORA_TARGETS = {
-    "llama": ["q_proj", "k_proj", "v_proj", "o_proj"], "gemma3_text": ["q_proj", "k_proj", "v_proj", "o_proj"],
-    "gemma3": ["q_proj", "k_proj", "v_proj", "o_proj"], "gemma2": ["q_proj", "k_proj", "v_proj", "o_proj"],
-    "gemma": ["q_proj", "k_proj", "v_proj", "o_proj"], "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj"],
-    "mistral": ["q_proj", "k_proj", "v_proj", "o_proj"], "bloom": ["query_key_value"],
-    "gpt_neox": ["query_key_value"], "gpt2": ["c_attn"], "opt": ["q_proj", "v_proj"],
+    "llama": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "gemma3_text": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "gemma3": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "gemma2": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "gemma": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "qwen2": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "mistral": ["q_proj", "k_proj", "v_proj", "o_proj"],
+    "bloom": ["query_key_value"],
+    "gpt_neox": ["query_key_value"],
+    "gpt2": ["c_attn"],
+    "opt": ["q_proj", "v_proj"],
 }
 LABEL_MODES = ("completion", "sequence_classification")
 GENERATIVE_FILE = "hf_emo_generative.json"  # an adapter folder's task, prompt, verbalisers, label mode, threshold
@@ -27,8 +33,10 @@ def lora_target_modules(model_type: str, requested: list[str] | None = None) -> 
     if requested:
         return list(requested)
     if model_type not in LORA_TARGETS:
-        raise ValueError(f"no default LoRA target modules for model_type {model_type!r}: set lora_target_modules "
-                         f"(e.g. the attention projections' names); known types: {sorted(LORA_TARGETS)}")
+        raise ValueError(
+            f"no default LoRA target modules for model_type {model_type!r}: set lora_target_modules "
+            f"(e.g. the attention projections' names); known types: {sorted(LORA_TARGETS)}"
+        )
     return LORA_TARGETS[model_type]
 
 
@@ -41,8 +49,9 @@ def four_bit_problem() -> str | None:
     return None
 
 
-def quantization_config(*, quant_type: str = "nf4", double_quant: bool = True, compute_dtype: str = "auto",
-                        quant_storage: str | None = None):
+def quantization_config(
+    *, quant_type: str = "nf4", double_quant: bool = True, compute_dtype: str = "auto", quant_storage: str | None = None
+):
     """``BitsAndBytesConfig`` for QLoRA: 4-bit ``quant_type`` weights, double quantisation, compute in bf16 on a
     GPU and fp32 on CPU unless ``compute_dtype`` says otherwise."""
     from transformers import BitsAndBytesConfig
@@ -55,8 +64,13 @@ def quantization_config(*, quant_type: str = "nf4", double_quant: bool = True, c
     else:
         dtype = getattr(torch, compute_dtype)
     storage = {"bnb_4bit_quant_storage": getattr(torch, quant_storage)} if quant_storage else {}
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant_type,
-                              bnb_4bit_use_double_quant=double_quant, bnb_4bit_compute_dtype=dtype, **storage)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type=quant_type,
+        bnb_4bit_use_double_quant=double_quant,
+        bnb_4bit_compute_dtype=dtype,
+        **storage,
+    )
 
 
 def load_decoder_tokenizer(name_or_path: str, pad_token: str | None = "eos"):
@@ -67,8 +81,10 @@ def load_decoder_tokenizer(name_or_path: str, pad_token: str | None = "eos"):
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(name_or_path))
     if tokenizer.pad_token_id is None:
         if pad_token is None:
-            raise ValueError(f"the tokenizer of {name_or_path!r} has no pad token: set pad_token: eos (or another "
-                             "token of its vocabulary) so that batches can be padded")
+            raise ValueError(
+                f"the tokenizer of {name_or_path!r} has no pad token: set pad_token: eos (or another "
+                "token of its vocabulary) so that batches can be padded"
+            )
         if pad_token == "eos":
             if tokenizer.eos_token is None:
                 raise ValueError(f"the tokenizer of {name_or_path!r} has neither a pad nor an EOS token")
@@ -82,10 +98,23 @@ def load_decoder_tokenizer(name_or_path: str, pad_token: str | None = "eos"):
     return tokenizer
 
 
-def build_decoder(name_or_path: str, spec: TaskSpec, tokenizer, *, label_mode: str = "completion",
-                  load_in_4bit: bool = False, quant_type: str = "nf4", double_quant: bool = True,
-                  compute_dtype: str = "auto", quant_storage: str | None = None, lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.05,
-                  lora_target_modules: list[str] | None = None, gradient_checkpointing: bool = False) -> Any:
+def build_decoder(
+    name_or_path: str,
+    spec: TaskSpec,
+    tokenizer,
+    *,
+    label_mode: str = "completion",
+    load_in_4bit: bool = False,
+    quant_type: str = "nf4",
+    double_quant: bool = True,
+    compute_dtype: str = "auto",
+    quant_storage: str | None = None,
+    lora_r: int = 8,
+    lora_alpha: int = 16,
+    lora_dropout: float = 0.05,
+    lora_target_modules: list[str] | None = None,
+    gradient_checkpointing: bool = False,
+) -> Any:
     """A decoder with a fresh LoRA adapter for ``spec``: a causal LM (``completion``: the label is generated) or a
     sequence classifier on the last real token (``sequence_classification``; the score head is trained and saved
     with the adapter). With ``load_in_4bit`` the base is loaded in 4 bits and prepared by
@@ -99,29 +128,41 @@ def build_decoder(name_or_path: str, spec: TaskSpec, tokenizer, *, label_mode: s
     config = AutoConfig.from_pretrained(path)
     kwargs: dict[str, Any] = {}
     if load_in_4bit:
-        kwargs["quantization_config"] = quantization_config(quant_type=quant_type, double_quant=double_quant,
-                                                            compute_dtype=compute_dtype, quant_storage=quant_storage)
+        kwargs["quantization_config"] = quantization_config(
+            quant_type=quant_type, double_quant=double_quant, compute_dtype=compute_dtype, quant_storage=quant_storage
+        )
     if label_mode == "completion":
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         task_type = TaskType.CAUSAL_LM
     else:
         model = AutoModelForSequenceClassification.from_pretrained(
-            path, num_labels=spec.num_labels, problem_type=spec.hf_problem_type, id2label=spec.id2label,
-            label2id=spec.label2id, **kwargs)
+            path,
+            num_labels=spec.num_labels,
+            problem_type=spec.hf_problem_type,
+            id2label=spec.id2label,
+            label2id=spec.label2id,
+            **kwargs,
+        )
         task_type = TaskType.SEQ_CLS  # peft adds the score head to modules_to_save: trained and saved
     model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools the last token that is not padding
     checkpointing = {"use_reentrant": False}
     if load_in_4bit:
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
-                                                gradient_checkpointing_kwargs=checkpointing)
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
+        )
     elif gradient_checkpointing:
         if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5.x's name
             model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing)
         else:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
         model.enable_input_require_grads()
-    lora = LoraConfig(r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, task_type=task_type,
-                      target_modules=lora_target_modules_for(config, lora_target_modules))
+    lora = LoraConfig(
+        r=lora_r,
+        lora_alpha=lora_alpha,
+        lora_dropout=lora_dropout,
+        task_type=task_type,
+        target_modules=lora_target_modules_for(config, lora_target_modules),
+    )
     model = get_peft_model(model, lora)
     model.config.hf_emo_task = spec.to_dict()
     return model
@@ -130,8 +171,10 @@ def build_decoder(name_or_path: str, spec: TaskSpec, tokenizer, *, label_mode: s
 def lora_target_modules_for(config, requested: list[str] | None) -> list[str]:
     model_type = getattr(config, "model_type", "")
     text = getattr(config, "text_config", None)
-    return lora_target_modules(getattr(text, "model_type", model_type) if text is not None and model_type not in
-                               LORA_TARGETS else model_type, requested)
+    return lora_target_modules(
+        getattr(text, "model_type", model_type) if text is not None and model_type not in LORA_TARGETS else model_type,
+        requested,
+    )
 
 
 def load_generative(path: str, *, load_in_4bit: bool = False, is_trainable: bool = False):
@@ -152,8 +195,10 @@ def load_generative(path: str, *, load_in_4bit: bool = False, is_trainable: bool
         try:
             folder = Path(snapshot_download(path))
         except Exception as e:  # noqa: BLE001  (offline, unknown repo, no access: one sentence)
-            raise ValueError(f"{path} is neither a local adapter folder nor a Hub repository that can be downloaded "
-                             f"({type(e).__name__})") from None
+            raise ValueError(
+                f"{path} is neither a local adapter folder nor a Hub repository that can be downloaded "
+                f"({type(e).__name__})"
+            ) from None
     meta_path, adapter_path = folder / GENERATIVE_FILE, folder / "adapter_config.json"
     for p in (meta_path, adapter_path):
         if not p.is_file():
@@ -169,8 +214,13 @@ def load_generative(path: str, *, load_in_4bit: bool = False, is_trainable: bool
         model = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
     else:
         model = AutoModelForSequenceClassification.from_pretrained(
-            base_path, num_labels=spec.num_labels, problem_type=spec.hf_problem_type, id2label=spec.id2label,
-            label2id=spec.label2id, **kwargs)
+            base_path,
+            num_labels=spec.num_labels,
+            problem_type=spec.hf_problem_type,
+            id2label=spec.id2label,
+            label2id=spec.label2id,
+            **kwargs,
+        )
     tokenizer = AutoTokenizer.from_pretrained(folder)
     model.config.pad_token_id = tokenizer.pad_token_id
     model = PeftModel.from_pretrained(model, folder, is_trainable=is_trainable)

@@ -18,12 +18,14 @@ from ..data.spec import TaskSpec
 WANG2024_SINGLE_LABEL = (
     "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
     "### Instruction:\nPlease use one word to describe the sentiment expressed in the given tweet.\n"
-    "Tweet: {text}\n\n### Response:\n")
+    "Tweet: {text}\n\n### Response:\n"
+)
 # The same prompt put as one yes/no question per label, for multi-label tasks (hf_emo's adaptation).
 WANG2024_MULTI_LABEL = (
     "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
     "### Instruction:\nFor each emotion in the list ({labels}), answer yes or no: is it expressed in the given "
-    "tweet?\nTweet: {text}\n\n### Response:\n")
+    "tweet?\nTweet: {text}\n\n### Response:\n"
+)
 TEMPLATES = {"wang2024": WANG2024_SINGLE_LABEL, "wang2024_multi_label": WANG2024_MULTI_LABEL}
 ANSWERS = ("yes", "no")
 
@@ -43,8 +45,10 @@ class PromptFormat:
 
     def __post_init__(self) -> None:
         if self.spec.problem_type == "regression":
-            raise ValueError(f"task {self.spec.name!r} is a regression task: the generative baselines classify; "
-                             "use an encoder (EmotionTrainer) for regression")
+            raise ValueError(
+                f"task {self.spec.name!r} is a regression task: the generative baselines classify; "
+                "use an encoder (EmotionTrainer) for regression"
+            )
         template = self.template
         if template == "auto":
             template = "wang2024_multi_label" if self.spec.problem_type == "multi_label" else "wang2024"
@@ -54,13 +58,16 @@ class PromptFormat:
             raise ValueError(f"prompt template has no {{text}} slot: {template[:80]!r}")
         unknown = slots - {"text", "labels"}
         if unknown:
-            raise ValueError(f"prompt template has unknown slot(s) {sorted(unknown)}; the slots are {{text}} and "
-                             "{labels}")
+            raise ValueError(
+                f"prompt template has unknown slot(s) {sorted(unknown)}; the slots are {{text}} and {{labels}}"
+            )
         object.__setattr__(self, "template", template)
         names = self.verbalisers or self.spec.label_names
         if len(names) != self.spec.num_labels:
-            raise ValueError(f"{len(names)} verbalisers for the {self.spec.num_labels} labels of task "
-                             f"{self.spec.name!r}: {list(self.spec.label_names)}")
+            raise ValueError(
+                f"{len(names)} verbalisers for the {self.spec.num_labels} labels of task "
+                f"{self.spec.name!r}: {list(self.spec.label_names)}"
+            )
         empty = [i for i, v in enumerate(names) if not str(v).strip()]
         if empty:
             raise ValueError(f"verbaliser(s) of label(s) {[self.spec.label_names[i] for i in empty]} are empty")
@@ -78,8 +85,9 @@ class PromptFormat:
     def completion(self, label) -> str:
         """The target text (without EOS) for a gold label: a class id, or a 0/1 vector for multi-label."""
         if self.multi_label:
-            return ", ".join(f"{v}: {ANSWERS[0] if float(y) >= 0.5 else ANSWERS[1]}"
-                             for v, y in zip(self.verbalisers, label))
+            return ", ".join(
+                f"{v}: {ANSWERS[0] if float(y) >= 0.5 else ANSWERS[1]}" for v, y in zip(self.verbalisers, label)
+            )
         return self.verbalisers[int(label)]
 
     def parse(self, generated: str) -> list[float] | int | None:

@@ -30,8 +30,8 @@ def _left_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor,
     ids = torch.full((len(rows), n), pad_id, dtype=torch.long)
     mask = torch.zeros((len(rows), n), dtype=torch.long)
     for i, r in enumerate(rows):
-        ids[i, n - len(r):] = torch.tensor(r, dtype=torch.long)
-        mask[i, n - len(r):] = 1
+        ids[i, n - len(r) :] = torch.tensor(r, dtype=torch.long)
+        mask[i, n - len(r) :] = 1
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     return ids.to(device), mask.to(device), positions.to(device)
 
@@ -54,8 +54,9 @@ def _returned_cache(out):
 
 
 @torch.inference_mode()
-def completion_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
-                               ) -> torch.Tensor:
+def completion_log_likelihoods(
+    model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
+) -> torch.Tensor:
     """``sum_j log p(c_j | prompt, c_<j)`` of each (prompt, completion) pair, in one left-padded batch whose
     logits are kept for the completion positions only."""
     seqs = [p + c for p, c in zip(prompts, completions)]
@@ -63,7 +64,7 @@ def completion_log_likelihoods(model, prompts: list[list[int]], completions: lis
     keep = max(len(c) for c in completions) + 1
     logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep).logits.float()
     logp = F.log_softmax(logits[:, :-1], dim=-1)  # position k predicts token k + 1 of the kept tail
-    targets = ids[:, -keep + 1:]
+    targets = ids[:, -keep + 1 :]
     token_lp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (n, keep - 1)
     lengths = torch.tensor([len(c) for c in completions], device=ids.device)
     cols = torch.arange(keep - 1, device=ids.device)
@@ -72,8 +73,7 @@ def completion_log_likelihoods(model, prompts: list[list[int]], completions: lis
 
 
 @torch.inference_mode()
-def label_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
-                          ) -> torch.Tensor:
+def label_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> torch.Tensor:
     """``(B, C)``: ``sum_j log p(c_j | prompt, c_<j)`` of every one of the C ``completions`` after every prompt,
     as :func:`completion_log_likelihoods` of all B x C pairs, but each prompt runs once: its KV cache is repeated C
     times and the completions (right-padded; causal attention never reads the padding) run on it."""
@@ -90,17 +90,21 @@ def label_log_likelihoods(model, prompts: list[list[int]], completions: list[lis
     targets = torch.zeros((n_labels, tail), dtype=torch.long)
     valid = torch.zeros((n_labels, tail), dtype=torch.bool)
     for c, comp in enumerate(completions):  # token k of the tail input predicts token k + 1 of the completion
-        inputs[c, :len(comp) - 1] = torch.tensor(comp[:-1])
-        targets[c, :len(comp) - 1] = torch.tensor(comp[1:])
-        valid[c, :len(comp) - 1] = True
+        inputs[c, : len(comp) - 1] = torch.tensor(comp[:-1])
+        targets[c, : len(comp) - 1] = torch.tensor(comp[1:])
+        valid[c, : len(comp) - 1] = True
     inputs, targets, valid = (t.repeat(n_prompts, 1).to(device) for t in (inputs, targets, valid))  # row b*C + c
     past = _returned_cache(out)
     past.batch_repeat_interleave(n_labels)
     tail_mask = torch.cat([mask.repeat_interleave(n_labels, dim=0), valid.long()], dim=1)
-    tail_positions = (positions[:, -1] + 1).repeat_interleave(n_labels).unsqueeze(1) + torch.arange(tail,
-                                                                                                     device=device)
-    logits = model(input_ids=inputs, attention_mask=tail_mask, position_ids=tail_positions, use_cache=True,
-                   **{_cache_argument(model): past}).logits.float()
+    tail_positions = (positions[:, -1] + 1).repeat_interleave(n_labels).unsqueeze(1) + torch.arange(tail, device=device)
+    logits = model(
+        input_ids=inputs,
+        attention_mask=tail_mask,
+        position_ids=tail_positions,
+        use_cache=True,
+        **{_cache_argument(model): past},
+    ).logits.float()
     token_lp = F.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
     token_lp = torch.where(valid, token_lp, torch.zeros_like(token_lp))  # padding rows may hold anything
     return total + token_lp.sum(-1).view(n_prompts, n_labels)
@@ -123,19 +127,34 @@ def yes_no_scores(model, prompts: list[list[int]], tokens: CompletionTokens, pad
             new = torch.cat([previous.unsqueeze(1), new], dim=1)
         mask = torch.cat([mask, torch.ones_like(new)], dim=1)
         step_positions = next_pos.unsqueeze(1) + torch.arange(new.shape[1], device=device)
-        out = model(input_ids=new, attention_mask=mask, position_ids=step_positions, use_cache=True,
-                    logits_to_keep=1, **{name: past})
+        out = model(
+            input_ids=new,
+            attention_mask=mask,
+            position_ids=step_positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **{name: past},
+        )
         past, next_pos = _returned_cache(out), next_pos + new.shape[1]
         lp = F.log_softmax(out.logits[:, -1].float(), dim=-1)
         score = lp[:, yes] - lp[:, no]
-        previous = torch.where(score >= 0, torch.full_like(score, yes, dtype=torch.long),
-                               torch.full_like(score, no, dtype=torch.long))
+        previous = torch.where(
+            score >= 0, torch.full_like(score, yes, dtype=torch.long), torch.full_like(score, no, dtype=torch.long)
+        )
         scores.append(score)
     return torch.stack(scores, dim=1)
 
 
-def label_scores(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch_size: int = 8,
-                 max_text_tokens: int | None = 128, desc: str = "scoring labels") -> np.ndarray:
+def label_scores(
+    model,
+    tokenizer,
+    fmt: PromptFormat,
+    texts: list[str],
+    *,
+    batch_size: int = 8,
+    max_text_tokens: int | None = 128,
+    desc: str = "scoring labels",
+) -> np.ndarray:
     """``(N, C)`` logits of every label for every text (see the module): log-likelihoods for single-label, yes/no
     log-odds for multi-label. The model runs in eval mode; its mode is restored after."""
     from tqdm.auto import tqdm
@@ -146,7 +165,7 @@ def label_scores(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch
     out = []
     try:
         for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
-            prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i:i + batch_size]]
+            prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i : i + batch_size]]
             if fmt.multi_label:
                 out.append(yes_no_scores(model, prompts, tokens, tokenizer.pad_token_id).cpu().numpy())
                 continue
@@ -170,9 +189,18 @@ class Generations:
 
 
 @torch.inference_mode()
-def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, batch_size: int = 8,
-                    max_text_tokens: int | None = 128, max_new_tokens: int | None = None,
-                    fuzzy: bool = False, desc: str = "generating labels") -> Generations:
+def generate_labels(
+    model,
+    tokenizer,
+    fmt: PromptFormat,
+    texts: list[str],
+    *,
+    batch_size: int = 8,
+    max_text_tokens: int | None = 128,
+    max_new_tokens: int | None = None,
+    fuzzy: bool = False,
+    desc: str = "generating labels",
+) -> Generations:
     """Greedy generation from left-padded prompts, parsed strictly (:meth:`PromptFormat.parse`). With ``fuzzy``
     (Wang et al. 2024 used Levenshtein matching) an invalid single-label output is also mapped to the closest label
     name, reported separately in ``mapped``; never silently."""
@@ -186,11 +214,17 @@ def generate_labels(model, tokenizer, fmt: PromptFormat, texts: list[str], *, ba
     generated: list[str] = []
     try:
         for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
-            prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i:i + batch_size]]
+            prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i : i + batch_size]]
             ids, mask, _ = _left_pad(prompts, tokenizer.pad_token_id, device)
-            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=limit, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
-            generated += tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=limit,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
+            )
+            generated += tokenizer.batch_decode(out[:, ids.shape[1] :], skip_special_tokens=True)
     finally:
         model.train(was_training)
     labels = [fmt.parse(g) for g in generated]

@@ -29,8 +29,10 @@ class CompletionTokens:
             pieces = tuple(ids(f"{v}:" if i == 0 else f", {v}:") for i, v in enumerate(fmt.verbalisers))
             answer_ids = [ids(f" {a}") for a in ANSWERS]
             if any(len(a) != 1 for a in answer_ids) or answer_ids[0] == answer_ids[1]:
-                raise ValueError(f"the answers {[f' {a}' for a in ANSWERS]} must each be one token of this tokenizer "
-                                 f"(they are {answer_ids}); multi-label scoring reads one token per answer")
+                raise ValueError(
+                    f"the answers {[f' {a}' for a in ANSWERS]} must each be one token of this tokenizer "
+                    f"(they are {answer_ids}); multi-label scoring reads one token per answer"
+                )
             answers = (answer_ids[0][0], answer_ids[1][0])
         else:
             pieces = tuple(ids(v) for v in fmt.verbalisers)
@@ -66,17 +68,36 @@ def prompt_ids(fmt: PromptFormat, tokenizer, text: str, max_text_tokens: int | N
     return list(tokenizer(fmt.prompt(text))["input_ids"])
 
 
-def tokenize_prompt_completion(dataset, tokenizer, fmt: PromptFormat, *, max_text_tokens: int | None = 128,
-                               text_column: str = "text", label_column: str = "labels", num_proc: int | None = None):
+def tokenize_prompt_completion(
+    dataset,
+    tokenizer,
+    fmt: PromptFormat,
+    *,
+    max_text_tokens: int | None = 128,
+    text_column: str = "text",
+    label_column: str = "labels",
+    num_proc: int | None = None,
+):
     """``input_ids`` / ``attention_mask`` / ``labels`` for causal-LM training: prompt ids then completion ids + EOS;
     ``labels`` copies the completion and masks the prompt with -100. The gold labels move to ``gold`` (for
     evaluation); the text column stays."""
     from datasets import DatasetDict
 
     if isinstance(dataset, DatasetDict):
-        return DatasetDict({k: tokenize_prompt_completion(v, tokenizer, fmt, max_text_tokens=max_text_tokens,
-                                                          text_column=text_column, label_column=label_column,
-                                                          num_proc=num_proc) for k, v in dataset.items()})
+        return DatasetDict(
+            {
+                k: tokenize_prompt_completion(
+                    v,
+                    tokenizer,
+                    fmt,
+                    max_text_tokens=max_text_tokens,
+                    text_column=text_column,
+                    label_column=label_column,
+                    num_proc=num_proc,
+                )
+                for k, v in dataset.items()
+            }
+        )
     for column in (text_column, label_column):
         if column not in dataset.column_names:
             raise ValueError(f"dataset has no {column!r} column (columns: {dataset.column_names})")
@@ -85,8 +106,12 @@ def tokenize_prompt_completion(dataset, tokenizer, fmt: PromptFormat, *, max_tex
     def encode(row):
         prompt = prompt_ids(fmt, tokenizer, row[text_column], max_text_tokens)
         completion = tokens.completion(row[label_column])
-        return {"input_ids": prompt + completion, "attention_mask": [1] * (len(prompt) + len(completion)),
-                "labels": [-100] * len(prompt) + completion, "gold": row[label_column]}
+        return {
+            "input_ids": prompt + completion,
+            "attention_mask": [1] * (len(prompt) + len(completion)),
+            "labels": [-100] * len(prompt) + completion,
+            "gold": row[label_column],
+        }
 
     keep = {text_column}
     drop = [c for c in dataset.column_names if c not in keep]

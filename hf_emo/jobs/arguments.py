@@ -15,7 +15,7 @@ def yaml_to_argv(d: dict) -> list[str]:
     argv = []
     for k, v in d.items():
         if v is None or (isinstance(v, (list, tuple)) and not v):  # null / []: the field's default (a later
-            continue                                                 # config can clear an earlier one's list)
+            continue  # config can clear an earlier one's list)
         argv.append(f"--{k}")
         if isinstance(v, (list, tuple)) and any(isinstance(x, (dict, list, tuple)) for x in v):
             argv.append(json.dumps(v))  # a list of mappings (e.g. stages) travels as one JSON value
@@ -40,8 +40,7 @@ def _read_config(path: str) -> dict:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise ValueError(f"config file {path}: YAML syntax error{where}: {getattr(e, 'problem', None) or e}") \
-            from None
+        raise ValueError(f"config file {path}: YAML syntax error{where}: {getattr(e, 'problem', None) or e}") from None
     except UnicodeDecodeError:
         raise ValueError(f"config file {path} is not UTF-8 text") from None
     if not isinstance(data, dict):
@@ -54,9 +53,14 @@ def method_argument_parser(dataclass_types: tuple, prog: str | None = None):
     from transformers import HfArgumentParser
 
     parser = HfArgumentParser(dataclass_types, prog=prog)
-    parser.add_argument("--config", action="append", default=[], metavar="FILE.yaml",
-                        help="YAML file(s) of these arguments (repeatable: later files override earlier ones; "
-                             "command-line arguments override both)")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="FILE.yaml",
+        help="YAML file(s) of these arguments (repeatable: later files override earlier ones; "
+        "command-line arguments override both)",
+    )
     return parser
 
 

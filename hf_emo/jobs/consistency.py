@@ -39,25 +39,45 @@ NOISE_SIGNALS = ("pivot_lang", "alignment", "en_text_source")
 class ConsistencyRunArguments(RunArguments):
     """``RunArguments`` for stage 2: ``model_name_or_path`` is the stage-1 student (a fine-tuned classifier)."""
 
-    task: str | None = field(default="xed_en_ro", metadata={
-        "help": "A registered task whose rows hold an original text (text_column) and its translation."})
-    teacher: list[str] = field(default_factory=list, metadata={
-        "help": "The monolingual teacher(s): fine-tuned folders or Hub ids with the task's label names."})
-    translation_column: str = field(default="en_text", metadata={
-        "help": "The translated (teacher-side) text column; hf_emo.translate.translate_column makes one."})
-    inference_batch_size: int = field(default=64, metadata={
-        "help": "Batch size of the forward passes outside training (teacher logits on the translation, the stage-1 "
-                "student's disagreement)."})
+    task: str | None = field(
+        default="xed_en_ro",
+        metadata={"help": "A registered task whose rows hold an original text (text_column) and its translation."},
+    )
+    teacher: list[str] = field(
+        default_factory=list,
+        metadata={"help": "The monolingual teacher(s): fine-tuned folders or Hub ids with the task's label names."},
+    )
+    translation_column: str = field(
+        default="en_text",
+        metadata={"help": "The translated (teacher-side) text column; hf_emo.translate.translate_column makes one."},
+    )
+    inference_batch_size: int = field(
+        default=64,
+        metadata={
+            "help": "Batch size of the forward passes outside training (teacher logits on the translation, the stage-1 "
+            "student's disagreement)."
+        },
+    )
     max_length: int = 64
-    prepared_cache_dir: str | None = field(default=None, metadata={
-        "help": "Keep the refinement set with its teacher logits and disagreements here, keyed by student, "
-                "teachers, data and settings: runs that differ only in the weighting or the optimiser reuse it."})
+    prepared_cache_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Keep the refinement set with its teacher logits and disagreements here, keyed by student, "
+            "teachers, data and settings: runs that differ only in the weighting or the optimiser reuse it."
+        },
+    )
 
 
 def _translation_logits(teachers, dataset, run: ConsistencyRunArguments, device):
-    return cache_teacher_logits(teachers, dataset, [load_tokenizer(t) for t in run.teacher],
-                                text_column=run.translation_column, batch_size=run.inference_batch_size,
-                                desc=f"teacher on {run.translation_column}", device=device)
+    return cache_teacher_logits(
+        teachers,
+        dataset,
+        [load_tokenizer(t) for t in run.teacher],
+        text_column=run.translation_column,
+        batch_size=run.inference_batch_size,
+        desc=f"teacher on {run.translation_column}",
+        device=device,
+    )
 
 
 def _model_key(path: str) -> str:
@@ -76,9 +96,17 @@ def _prepared_path(run: ConsistencyRunArguments, train) -> Path:
     data = hashlib.sha256()
     for a, b in zip(train[run.text_column], train[run.translation_column]):
         data.update(f"{a}\t{b}\n".encode())
-    key = json.dumps({"student": _model_key(run.model_name_or_path), "teachers": [_model_key(t) for t in run.teacher],
-                      "data": data.hexdigest(), "text": run.text_column, "translation": run.translation_column,
-                      "max_length": run.max_length}, sort_keys=True)
+    key = json.dumps(
+        {
+            "student": _model_key(run.model_name_or_path),
+            "teachers": [_model_key(t) for t in run.teacher],
+            "data": data.hexdigest(),
+            "text": run.text_column,
+            "translation": run.translation_column,
+            "max_length": run.max_length,
+        },
+        sort_keys=True,
+    )
     return Path(run.prepared_cache_dir) / hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -87,15 +115,19 @@ def weight_noise_correlations(dataset, weight_column: str = "weight") -> dict[st
     pivot, 1:n alignments, English text taken from the annotation, and the |log| length ratio of the pair)."""
     w = np.asarray(dataset[weight_column], dtype=float)
     out: dict[str, float] = {}
-    flags = {"pivot_lang": ("da", "pivot_lang=da"), "alignment": ("1:n", "alignment=1:n"),
-             "en_text_source": ("annotated_phrase", "en_text_source=annotated_phrase")}
+    flags = {
+        "pivot_lang": ("da", "pivot_lang=da"),
+        "alignment": ("1:n", "alignment=1:n"),
+        "en_text_source": ("annotated_phrase", "en_text_source=annotated_phrase"),
+    }
     for col, (value, name) in flags.items():
         if col in dataset.column_names:
             x = np.asarray([v == value for v in dataset[col]], dtype=float)
             out[name] = _pearson(w, x)
     if {"text", "en_text"} <= set(dataset.column_names):
-        ratio = np.array([abs(np.log(max(len(a), 1) / max(len(b), 1))) for a, b in
-                          zip(dataset["text"], dataset["en_text"])])
+        ratio = np.array(
+            [abs(np.log(max(len(a), 1) / max(len(b), 1))) for a, b in zip(dataset["text"], dataset["en_text"])]
+        )
         out["abs_log_length_ratio"] = _pearson(w, ratio)
     return out
 
@@ -144,8 +176,10 @@ class ConsistencyJob(TrainingJob):
 
     def check(self) -> None:
         if not is_classifier(self.run.model_name_or_path):
-            raise JobError(f"model_name_or_path {self.run.model_name_or_path!r} is not a fine-tuned classifier: "
-                           "stage 2 refines the stage-1 student (train it first with `hf-emo train`)")
+            raise JobError(
+                f"model_name_or_path {self.run.model_name_or_path!r} is not a fine-tuned classifier: "
+                "stage 2 refines the stage-1 student (train it first with `hf-emo train`)"
+            )
         if not self.run.teacher:
             raise JobError("consistency distillation needs a --teacher (the monolingual model on the translation)")
 
@@ -154,8 +188,10 @@ class ConsistencyJob(TrainingJob):
         dd, spec = load_data(run)
         for split in dd:
             if run.translation_column not in dd[split].column_names:
-                raise ValueError(f"task {spec.name!r} split {split!r} has no translation column "
-                                 f"{run.translation_column!r}; columns: {dd[split].column_names}")
+                raise ValueError(
+                    f"task {spec.name!r} split {split!r} has no translation column "
+                    f"{run.translation_column!r}; columns: {dd[split].column_names}"
+                )
         if run.max_train_samples:
             n = min(run.max_train_samples, len(dd["train"]))
             dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(n))
@@ -164,8 +200,9 @@ class ConsistencyJob(TrainingJob):
         check_teacher_label_space(model, spec)
         self.prefix = prefix = run.text_prefix or getattr(model.config, "text_prefix", "") or ""
         model.config.max_seq_length = run.max_length
-        self.threshold = decision_threshold(getattr(model.config, "hf_emo_threshold", config.threshold),
-                                            spec.num_labels)
+        self.threshold = decision_threshold(
+            getattr(model.config, "hf_emo_threshold", config.threshold), spec.num_labels
+        )
         self.teachers = [load_classifier(t) for t in run.teacher]
         for i, t in enumerate(self.teachers):
             check_teacher_label_space(t, spec, i)
@@ -177,23 +214,42 @@ class ConsistencyJob(TrainingJob):
             train = load_from_disk(str(cached))
         else:
             train = _translation_logits(self.teachers, dd["train"], run, config.device)
-            train = add_translation_disagreement(model, train, tokenizer, source_column=run.text_column,
-                                                 translation_column=run.translation_column,
-                                                 problem_type=spec.problem_type, max_length=run.max_length,
-                                                 batch_size=run.inference_batch_size, device=config.device)
+            train = add_translation_disagreement(
+                model,
+                train,
+                tokenizer,
+                source_column=run.text_column,
+                translation_column=run.translation_column,
+                problem_type=spec.problem_type,
+                max_length=run.max_length,
+                batch_size=run.inference_batch_size,
+                device=config.device,
+            )
             if cached is not None:
                 train.save_to_disk(str(cached))
         self.refinement_set = train
         if config.alpha == 0 and "labels" in train.column_names:
             train = train.remove_columns("labels")  # the target side needs no gold labels
         keep = ("labels", "weight", "teacher_logits", "disagreement")
-        tok_train = tokenize_dataset(train, tokenizer, max_length=run.max_length, text_prefix=prefix,
-                                     text_column=run.text_column, keep=keep)
-        self.evals = {s: tokenize_dataset(dd[s], tokenizer, max_length=run.max_length, text_prefix=prefix,
-                                          text_column=run.text_column) for s in ("validation", "test") if s in dd}
-        self.trainer = self.trainer_class(model=model, args=config, task_spec=spec, train_dataset=tok_train,
-                                          eval_dataset=self.evals.get("validation"), processing_class=tokenizer,
-                                          data_collator=PairedDataCollator(tokenizer))
+        tok_train = tokenize_dataset(
+            train, tokenizer, max_length=run.max_length, text_prefix=prefix, text_column=run.text_column, keep=keep
+        )
+        self.evals = {
+            s: tokenize_dataset(
+                dd[s], tokenizer, max_length=run.max_length, text_prefix=prefix, text_column=run.text_column
+            )
+            for s in ("validation", "test")
+            if s in dd
+        }
+        self.trainer = self.trainer_class(
+            model=model,
+            args=config,
+            task_spec=spec,
+            train_dataset=tok_train,
+            eval_dataset=self.evals.get("validation"),
+            processing_class=tokenizer,
+            data_collator=PairedDataCollator(tokenizer),
+        )
         self.stage1 = {}
         for split, ds in self.evals.items():  # the stage-1 student, before refinement
             pred = self.trainer.predict(ds, metric_key_prefix=split)
@@ -208,12 +264,15 @@ class ConsistencyJob(TrainingJob):
             logits[split] = (pred.predictions, pred.label_ids)
             results[split] = task_metrics(spec, pred.label_ids, pred.predictions, threshold)
         if "test" in self.dd:  # the teacher on the English side of the same rows: upper reference (Wang 2024, Tab. 1)
-            t_test = np.asarray(_translation_logits(self.teachers, self.dd["test"], self.run,
-                                                    config.device)["teacher_logits"])
-            t_thr = mean_threshold([getattr(t.config, "hf_emo_threshold", config.threshold) for t in self.teachers],
-                                   spec.num_labels)
-            results["test_teacher"] = task_metrics(spec, logits["test"][1], t_test if t_test.ndim == 2 else
-                                                   t_test.mean(1), t_thr)
+            t_test = np.asarray(
+                _translation_logits(self.teachers, self.dd["test"], self.run, config.device)["teacher_logits"]
+            )
+            t_thr = mean_threshold(
+                [getattr(t.config, "hf_emo_threshold", config.threshold) for t in self.teachers], spec.num_labels
+            )
+            results["test_teacher"] = task_metrics(
+                spec, logits["test"][1], t_test if t_test.ndim == 2 else t_test.mean(1), t_thr
+            )
             results["test_loyalty"] = loyalty_metrics(spec, t_test, logits["test"][0], threshold)
         detail = detailed_report(spec, logits["test"][1], logits["test"][0], threshold) if "test" in logits else {}
         return results, detail
@@ -225,28 +284,43 @@ class ConsistencyJob(TrainingJob):
         self.disagreement = dis = np.asarray(train["disagreement"], dtype=float)
         cols = [c for c in (*NOISE_SIGNALS, run.text_column, run.translation_column) if c in train.column_names]
         noise = train.select_columns(cols).add_column("weight", minmax_quality(dis).numpy().tolist())
-        noise = noise.rename_columns({k: v for k, v in ((run.text_column, "text"),
-                                                         (run.translation_column, "en_text")) if k != v})
+        noise = noise.rename_columns(
+            {k: v for k, v in ((run.text_column, "text"), (run.translation_column, "en_text")) if k != v}
+        )
         self.correlations = weight_noise_correlations(noise)
         plot_weights(noise, Path(self.config.output_dir) / "quality_weights.png")
 
     def facts(self) -> dict[str, Any]:
         dis = self.disagreement
-        return {"task": self.spec.name, "model": self.run.model_name_or_path, "text_prefix": self.prefix,
-                "max_length": self.run.max_length, "threshold": self.threshold,
-                "refinement": {"rows": self.weighted_rows, "disagreement_mean": float(dis.mean()),
-                               "disagreement_max": float(dis.max())},
-                "weight_noise_correlations": self.correlations,
-                "split_sizes": {k: len(v) for k, v in self.dd.items()}}
+        return {
+            "task": self.spec.name,
+            "model": self.run.model_name_or_path,
+            "text_prefix": self.prefix,
+            "max_length": self.run.max_length,
+            "threshold": self.threshold,
+            "refinement": {
+                "rows": self.weighted_rows,
+                "disagreement_mean": float(dis.mean()),
+                "disagreement_max": float(dis.max()),
+            },
+            "weight_noise_correlations": self.correlations,
+            "split_sizes": {k: len(v) for k, v in self.dd.items()},
+        }
 
     def method_facts(self) -> dict[str, Any]:
-        return {"translation_column": self.run.translation_column,
-                "teacher_names": [public_name(t) for t in self.run.teacher]}
+        return {
+            "translation_column": self.run.translation_column,
+            "teacher_names": [public_name(t) for t in self.run.teacher],
+        }
 
     def report(self, record: RunRecord) -> None:
-        write_report(self.config.output_dir, spec=self.spec, record=record.to_dict(),
-                     log_history=self.trainer.state.log_history)
+        write_report(
+            self.config.output_dir, spec=self.spec, record=record.to_dict(), log_history=self.trainer.state.log_history
+        )
 
 
-register_method("consistency", ConsistencyJob,
-                help="refine a multilingual student by translation-quality-weighted consistency KD (Wang et al. 2024)")
+register_method(
+    "consistency",
+    ConsistencyJob,
+    help="refine a multilingual student by translation-quality-weighted consistency KD (Wang et al. 2024)",
+)

@@ -24,17 +24,32 @@ from .train import RunArguments, load_data
 class GenerativeRunArguments(RunArguments):
     """``RunArguments`` for a decoder: its name, seeded row caps for CPU runs, and the merge option."""
 
-    model_name_or_path: str = field(default="SmolLM2-135M-Instruct", metadata={
-        "help": "A decoder: Hub id (bigscience/bloomz-7b1), local folder, or zoo name (SmolLM2-135M-Instruct, "
-                "gemma-3-270m)."})
-    max_eval_samples: int | None = field(default=None, metadata={
-        "help": "Cap the validation and test rows (a seeded subset; stated in the report). Use for quick runs only: "
-                "figures to compare must use the full splits."})
-    merge_adapter: bool = field(default=False, metadata={
-        "help": "Also save the base with the adapter merged in (merged/); lossy on a 4-bit base."})
-    early_stopping_patience: int | None = field(default=None, metadata={
-        "help": "Stop after this many evaluations without improvement of metric_for_best_model (Wang et al. 2024: "
-                "up to 20 epochs with early stopping); needs load_best_model_at_end."})
+    model_name_or_path: str = field(
+        default="SmolLM2-135M-Instruct",
+        metadata={
+            "help": "A decoder: Hub id (bigscience/bloomz-7b1), local folder, or zoo name (SmolLM2-135M-Instruct, "
+            "gemma-3-270m)."
+        },
+    )
+    max_eval_samples: int | None = field(
+        default=None,
+        metadata={
+            "help": "Cap the validation and test rows (a seeded subset; stated in the report). Use for quick runs "
+            "only: "
+            "figures to compare must use the full splits."
+        },
+    )
+    merge_adapter: bool = field(
+        default=False,
+        metadata={"help": "Also save the base with the adapter merged in (merged/); lossy on a 4-bit base."},
+    )
+    early_stopping_patience: int | None = field(
+        default=None,
+        metadata={
+            "help": "Stop after this many evaluations without improvement of metric_for_best_model (Wang et al. 2024: "
+            "up to 20 epochs with early stopping); needs load_best_model_at_end."
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -51,8 +66,9 @@ class GenerativeJob(TrainingJob):
 
     def check(self) -> None:
         if self.run.early_stopping_patience and not self.config.load_best_model_at_end:
-            raise JobError("early_stopping_patience needs load_best_model_at_end true (and matching eval and save "
-                           "strategies)")
+            raise JobError(
+                "early_stopping_patience needs load_best_model_at_end true (and matching eval and save strategies)"
+            )
 
     def prepare(self) -> None:
         run, config = self.run, self.config
@@ -68,14 +84,22 @@ class GenerativeJob(TrainingJob):
         self.dd, self.spec = dd, spec
         tokenizer = load_decoder_tokenizer(run.model_name_or_path, config.pad_token)
         self.prompt_format = fmt = PromptFormat(spec, config.prompt_template, tuple(config.verbalisers or ()))
-        self.model = build_decoder(run.model_name_or_path, spec, tokenizer, label_mode=config.label_mode,
-                                   load_in_4bit=config.load_in_4bit, quant_type=config.bnb_4bit_quant_type,
-                                   double_quant=config.bnb_4bit_use_double_quant,
-                                   compute_dtype=config.bnb_4bit_compute_dtype,
-                                   quant_storage=config.bnb_4bit_quant_storage, lora_r=config.lora_r,
-                                   lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                                   lora_target_modules=config.lora_target_modules,
-                                   gradient_checkpointing=config.activation_checkpointing)
+        self.model = build_decoder(
+            run.model_name_or_path,
+            spec,
+            tokenizer,
+            label_mode=config.label_mode,
+            load_in_4bit=config.load_in_4bit,
+            quant_type=config.bnb_4bit_quant_type,
+            double_quant=config.bnb_4bit_use_double_quant,
+            compute_dtype=config.bnb_4bit_compute_dtype,
+            quant_storage=config.bnb_4bit_quant_storage,
+            lora_r=config.lora_r,
+            lora_alpha=config.lora_alpha,
+            lora_dropout=config.lora_dropout,
+            lora_target_modules=config.lora_target_modules,
+            gradient_checkpointing=config.activation_checkpointing,
+        )
         if config.label_mode == "completion":
             self.data = tokenize_prompt_completion(dd, tokenizer, fmt, max_text_tokens=config.max_text_tokens)
             collator = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
@@ -87,10 +111,17 @@ class GenerativeJob(TrainingJob):
             from transformers import EarlyStoppingCallback
 
             callbacks.append(EarlyStoppingCallback(run.early_stopping_patience))
-        self.trainer = self.trainer_class(self.model, config, task_spec=spec, prompt_format=fmt,
-                                          processing_class=tokenizer, train_dataset=self.data["train"],
-                                          eval_dataset=self.data.get("validation"), data_collator=collator,
-                                          callbacks=callbacks)
+        self.trainer = self.trainer_class(
+            self.model,
+            config,
+            task_spec=spec,
+            prompt_format=fmt,
+            processing_class=tokenizer,
+            train_dataset=self.data["train"],
+            eval_dataset=self.data.get("validation"),
+            data_collator=collator,
+            callbacks=callbacks,
+        )
 
     def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
         config, spec = self.config, self.spec
@@ -101,13 +132,15 @@ class GenerativeJob(TrainingJob):
                 outputs[split] = (pred.predictions, pred.label_ids)
                 extra.update({k: v for k, v in pred.metrics.items() if "invalid_rate" in k or "fuzzy_" in k})
         tune = config.tune_threshold and config.scoring == "likelihood"
-        results, self.threshold = score_splits(spec, outputs, threshold=config.threshold, tune=tune,
-                                               per_label=config.threshold_tuning == "per_label")
+        results, self.threshold = score_splits(
+            spec, outputs, threshold=config.threshold, tune=tune, per_label=config.threshold_tuning == "per_label"
+        )
         for key, value in extra.items():  # generation: the invalid-output rate (and fuzzy metrics) per split
             split, name = key.split("_", 1)
             results.setdefault(split, {})[name] = value
-        detail = detailed_report(spec, outputs["test"][1], outputs["test"][0], self.threshold) \
-            if "test" in outputs else {}
+        detail = (
+            detailed_report(spec, outputs["test"][1], outputs["test"][0], self.threshold) if "test" in outputs else {}
+        )
         return results, detail
 
     def export(self) -> None:
@@ -118,20 +151,29 @@ class GenerativeJob(TrainingJob):
 
     def facts(self) -> dict[str, Any]:
         config = self.config
-        return {"task": self.spec.name, "model": self.run.model_name_or_path, "label_mode": config.label_mode,
-                "prompt": self.prompt_format.to_dict(), "max_text_tokens": config.max_text_tokens,
-                "threshold": self.threshold, "row_caps": self.caps,
-                "split_sizes": {k: len(v) for k, v in self.dd.items()}, "split_note": self.spec.split_note,
-                "trainable_parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
-                "processes": config.world_size}
+        return {
+            "task": self.spec.name,
+            "model": self.run.model_name_or_path,
+            "label_mode": config.label_mode,
+            "prompt": self.prompt_format.to_dict(),
+            "max_text_tokens": config.max_text_tokens,
+            "threshold": self.threshold,
+            "row_caps": self.caps,
+            "split_sizes": {k: len(v) for k, v in self.dd.items()},
+            "split_note": self.spec.split_note,
+            "trainable_parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
+            "processes": config.world_size,
+        }
 
     def report(self, record: RunRecord) -> None:
-        write_report(self.config.output_dir, spec=self.spec, record=record.to_dict(),
-                     log_history=self.trainer.state.log_history)
+        write_report(
+            self.config.output_dir, spec=self.spec, record=record.to_dict(), log_history=self.trainer.state.log_history
+        )
 
 
 def _record_threshold(out_dir: str, threshold: float) -> None:
-    """The tuned multi-label threshold goes into the adapter's ``hf_emo_generative.json`` (``hf-emo predict`` uses it)."""
+    """The tuned multi-label threshold goes into the adapter's ``hf_emo_generative.json`` (``hf-emo predict`` uses
+    it)."""
     import json
     from pathlib import Path
 
@@ -159,8 +201,11 @@ def _pass_on_base_terms(base: str, out_dir: str) -> None:
 
 def _save_merged(trainer: GenerativeTrainer, config: GenerativeConfig) -> None:
     if config.load_in_4bit:
-        warnings.warn("merging a LoRA adapter into a 4-bit base rounds the merged weights to the 4-bit grid again: "
-                      "the merged model is not the trained one (keep the adapter as the artefact)", stacklevel=2)
+        warnings.warn(
+            "merging a LoRA adapter into a 4-bit base rounds the merged weights to the 4-bit grid again: "
+            "the merged model is not the trained one (keep the adapter as the artefact)",
+            stacklevel=2,
+        )
     model = trainer.accelerator.unwrap_model(trainer.model)
     if not hasattr(model, "merge_and_unload"):
         raise JobError("merge_adapter needs a peft model")
@@ -169,5 +214,8 @@ def _save_merged(trainer: GenerativeTrainer, config: GenerativeConfig) -> None:
     trainer.processing_class.save_pretrained(f"{config.output_dir}/merged")
 
 
-register_method("generative", GenerativeJob,
-                help="a decoder-only baseline through a LoRA / QLoRA adapter (completion or classifier head)")
+register_method(
+    "generative",
+    GenerativeJob,
+    help="a decoder-only baseline through a LoRA / QLoRA adapter (completion or classifier head)",
+)

@@ -61,10 +61,15 @@ class TrainingJob:
         if not self.trainer.is_world_process_zero():  # under DDP every rank trained and scored; one writes
             return {"metrics": metrics, "run": {}}
         self.export()
-        info = {**self.facts(), "train_runtime_s": train_runtime, "train_loss": train_output.training_loss,
-                "resumed_from": self.start.resume_from_checkpoint}
-        record = RunRecord.for_config(self.method(), self.config, metrics=metrics, info=info, detail=detail,
-                                      command=self.command)
+        info = {
+            **self.facts(),
+            "train_runtime_s": train_runtime,
+            "train_loss": train_output.training_loss,
+            "resumed_from": self.start.resume_from_checkpoint,
+        }
+        record = RunRecord.for_config(
+            self.method(), self.config, metrics=metrics, info=info, detail=detail, command=self.command
+        )
         self.report(record)
         finish_job(self.config.output_dir, self.start)
         return {"metrics": metrics, "run": record.run}
@@ -139,8 +144,9 @@ class Method:
 METHODS: dict[str, Method] = {}
 
 
-def register_method(name: str, job: type[TrainingJob], trainer: type | None = None, *, help: str = "",
-                    overwrite: bool = False) -> Method:
+def register_method(
+    name: str, job: type[TrainingJob], trainer: type | None = None, *, help: str = "", overwrite: bool = False
+) -> Method:
     """Make ``trainer`` (default: the job's own) a command ``hf-emo NAME``, run by ``job``.
 
     The trainer must be the job's trainer or a subclass of it (the job calls its constructor), and its
@@ -148,12 +154,15 @@ def register_method(name: str, job: type[TrainingJob], trainer: type | None = No
     trainer = trainer or job.trainer_class
     base = job.trainer_class
     if not (isinstance(trainer, type) and issubclass(trainer, base)):
-        raise TypeError(f"method {name!r}: {trainer!r} is not a subclass of {base.__name__}, the trainer "
-                        f"{job.__name__} runs")
+        raise TypeError(
+            f"method {name!r}: {trainer!r} is not a subclass of {base.__name__}, the trainer {job.__name__} runs"
+        )
     config_class = getattr(trainer, "config_class", None)
     if not (isinstance(config_class, type) and issubclass(config_class, base.config_class)):
-        raise TypeError(f"method {name!r}: {trainer.__name__}.config_class must be a subclass of "
-                        f"{base.config_class.__name__}, got {config_class!r}")
+        raise TypeError(
+            f"method {name!r}: {trainer.__name__}.config_class must be a subclass of "
+            f"{base.config_class.__name__}, got {config_class!r}"
+        )
     if name in METHODS and not overwrite and (METHODS[name].job, METHODS[name].trainer) != (job, trainer):
         raise ValueError(f"a method named {name!r} is already registered (pass overwrite=True)")
     METHODS[name] = Method(name, job, trainer, help or (trainer.__doc__ or "").strip().split("\n")[0])

@@ -30,8 +30,9 @@ def predict_rows(model: str, texts: list[str], *, threshold: float | None = None
         from ..zoo import resolve_model
 
         mt = AutoModel.from_pretrained(resolve_model(model))
-        per_task = predict_multitask(mt, load_tokenizer(model), texts, threshold=threshold, batch_size=batch_size,
-                                     device=inference_device())
+        per_task = predict_multitask(
+            mt, load_tokenizer(model), texts, threshold=threshold, batch_size=batch_size, device=inference_device()
+        )
         rows = [{"text": t, "tasks": {}} for t in texts]
         for task, pred in per_task.items():
             for row, r in zip(rows, pred.rows()):

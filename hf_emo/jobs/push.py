@@ -16,8 +16,15 @@ from .run_folder import MANIFEST, read_manifest
 __all__ = ["HubError", "upload_files", "stage_upload", "push_run"]
 
 UPLOAD_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".md", ".png", ".jinja")
-NEVER_UPLOAD = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "trainer_state.json", MANIFEST,
-                "README.md")
+NEVER_UPLOAD = (
+    "training_args.bin",
+    "optimizer.pt",
+    "scheduler.pt",
+    "rng_state.pth",
+    "trainer_state.json",
+    MANIFEST,
+    "README.md",
+)
 TEXT_SUFFIXES = (".json", ".txt", ".md", ".jinja")
 
 
@@ -30,10 +37,15 @@ def upload_files(run_dir: str | Path) -> list[Path]:
     run_dir = Path(run_dir)
     names = read_manifest(run_dir)
     if names is None:
-        raise FileNotFoundError(f"{run_dir} has no {MANIFEST} (the list of files a run wrote): it is not a finished "
-                                "run of this hf_emo version; re-run the job to push it")
-    files = [run_dir / n for n in names if (run_dir / n).is_file() and Path(n).suffix in UPLOAD_SUFFIXES
-             and n not in NEVER_UPLOAD]
+        raise FileNotFoundError(
+            f"{run_dir} has no {MANIFEST} (the list of files a run wrote): it is not a finished "
+            "run of this hf_emo version; re-run the job to push it"
+        )
+    files = [
+        run_dir / n
+        for n in names
+        if (run_dir / n).is_file() and Path(n).suffix in UPLOAD_SUFFIXES and n not in NEVER_UPLOAD
+    ]
     if not any(p.suffix == ".safetensors" for p in files):
         raise FileNotFoundError(f"no *.safetensors weights among the files of the run in {run_dir}: nothing to upload")
     return files
@@ -48,8 +60,9 @@ def _check_no_secrets(files: list[Path], token: str | None) -> None:
             raise HubError(f"refusing to upload: {f.name} contains an access token; nothing was uploaded")
 
 
-def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None,
-                 token: str | None = None) -> list[Path]:
+def stage_upload(
+    run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None, token: str | None = None
+) -> list[Path]:
     """Write exactly what would be uploaded (the card as README.md + the run's files) into ``staging_dir``."""
     staging = Path(staging_dir)
     staging.mkdir(parents=True, exist_ok=True)
@@ -63,8 +76,11 @@ def stage_upload(run_dir: str | Path, staging_dir: str | Path, repo_id: str | No
 
 
 # where each uploaded file names its base model: (file, path of keys to the name)
-BASE_MODEL_FIELDS = (("adapter_config.json", ("base_model_name_or_path",)), ("hf_emo_generative.json", ("base_model",)),
-                     ("config.json", ("encoder", "_name_or_path")))
+BASE_MODEL_FIELDS = (
+    ("adapter_config.json", ("base_model_name_or_path",)),
+    ("hf_emo_generative.json", ("base_model",)),
+    ("config.json", ("encoder", "_name_or_path")),
+)
 
 
 def _public_base_model(staging: Path) -> None:
@@ -84,8 +100,14 @@ def _public_base_model(staging: Path) -> None:
             path.write_text(json.dumps(data, indent=2), encoding="utf-8")
 
 
-def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token: str | None = None,
-             commit_message: str = "Upload hf_emo student") -> str:
+def push_run(
+    run_dir: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    token: str | None = None,
+    commit_message: str = "Upload hf_emo student",
+) -> str:
     """Create ``repo_id`` (if needed) and upload the student with its card. Returns the commit URL.
 
     Raises :class:`HubError` (one sentence) without a token or when the Hub cannot be reached; the run folder is
@@ -94,8 +116,9 @@ def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token:
 
     token = token or get_token()
     if not token:
-        raise HubError("no Hugging Face token: run `hf auth login` or set HF_TOKEN (nothing was uploaded; "
-                       f"{run_dir} is unchanged)")
+        raise HubError(
+            f"no Hugging Face token: run `hf auth login` or set HF_TOKEN (nothing was uploaded; {run_dir} is unchanged)"
+        )
     with tempfile.TemporaryDirectory(prefix="hf_emo_push_") as tmp:
         stage_upload(run_dir, tmp, repo_id, token=token)
         api = HfApi(token=token)
@@ -104,6 +127,8 @@ def push_run(run_dir: str | Path, repo_id: str, *, private: bool = False, token:
             info = api.upload_folder(folder_path=tmp, repo_id=repo_id, commit_message=commit_message)
         except Exception as e:  # network, auth and HTTP errors all mean the same thing to the user
             reason = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            raise HubError(f"could not upload {run_dir} to {repo_id} ({type(e).__name__}: {reason}); nothing was "
-                           f"changed in {run_dir}") from None
+            raise HubError(
+                f"could not upload {run_dir} to {repo_id} ({type(e).__name__}: {reason}); nothing was "
+                f"changed in {run_dir}"
+            ) from None
     return str(getattr(info, "commit_url", info))

@@ -13,8 +13,15 @@ from typing import Any
 
 from ..scrub import public_name, scrub
 
-__all__ = ["RunRecord", "command_line", "machine_description", "peak_rss_mb", "versions", "config_changes",
-           "inference_device"]
+__all__ = [
+    "RunRecord",
+    "command_line",
+    "machine_description",
+    "peak_rss_mb",
+    "versions",
+    "config_changes",
+    "inference_device",
+]
 
 
 # -- the record ------------------------------------------------------------------------------------------
@@ -69,15 +76,20 @@ def config_changes(config) -> dict[str, Any]:
     for f in dataclasses.fields(config):
         if not f.init or f.name.startswith("_"):
             continue
-        default = f.default if f.default is not dataclasses.MISSING else (
-            f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else dataclasses.MISSING)
+        )
         value = getattr(config, f.name, None)
         if hasattr(value, "value"):  # enums
             value = value.value
         if hasattr(default, "value"):
             default = default.value
         if value != default:
-            changed[f.name] = value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
+            changed[f.name] = (
+                value if isinstance(value, (str, int, float, bool, type(None), list, dict)) else str(value)
+            )
     return changed
 
 
@@ -99,24 +111,45 @@ class RunRecord:
     peak_rss_mb: float = field(default_factory=lambda: round(peak_rss_mb(), 1))
 
     @classmethod
-    def for_config(cls, method, config, *, metrics: dict, info: dict, command: str,
-                   detail: dict | None = None) -> "RunRecord":
+    def for_config(
+        cls, method, config, *, metrics: dict, info: dict, command: str, detail: dict | None = None
+    ) -> "RunRecord":
         """``method``: the trainer's :class:`~hf_emo.method.MethodDescription` (or its dict)."""
         method = method.to_dict() if hasattr(method, "to_dict") else dict(method)
-        return cls(method=method, metrics=metrics, info=info, command=command, seed=config.seed,
-                   config=config_changes(config), detail=detail or {})
+        return cls(
+            method=method,
+            metrics=metrics,
+            info=info,
+            command=command,
+            seed=config.seed,
+            config=config_changes(config),
+            detail=detail or {},
+        )
 
     @property
     def run(self) -> dict[str, Any]:
         """The ``run`` entry of ``metrics.json``, scrubbed."""
-        run = {**self.info, "method": self.method, "seed": self.seed, "machine": self.machine,
-               "peak_rss_mb": self.peak_rss_mb, "versions": self.versions, "command": self.command,
-               "config": self.config}
+        run = {
+            **self.info,
+            "method": self.method,
+            "seed": self.seed,
+            "machine": self.machine,
+            "peak_rss_mb": self.peak_rss_mb,
+            "versions": self.versions,
+            "command": self.command,
+            "config": self.config,
+        }
         for key in ("model", "teachers"):
             if key in run:
-                run[key] = [public_name(v) for v in run[key]] if isinstance(run[key], list) else \
-                    ({k: public_name(v) for k, v in run[key].items()} if isinstance(run[key], dict)
-                     else public_name(run[key]))
+                run[key] = (
+                    [public_name(v) for v in run[key]]
+                    if isinstance(run[key], list)
+                    else (
+                        {k: public_name(v) for k, v in run[key].items()}
+                        if isinstance(run[key], dict)
+                        else public_name(run[key])
+                    )
+                )
         return scrub(run)
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,5 +165,3 @@ class RunRecord:
         path = out / "metrics.json"
         path.write_text(json.dumps(self.to_dict(), indent=2, default=str), encoding="utf-8")
         return path
-
-

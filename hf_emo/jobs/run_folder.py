@@ -12,9 +12,21 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JobError", "JobArguments", "seed_everything", "prepare_output_dir", "last_complete_checkpoint",
-           "checkpoint_problem", "write_manifest", "read_manifest", "MANIFEST", "start_job", "finish_job", "JobStart",
-           "snapshot"]
+__all__ = [
+    "JobError",
+    "JobArguments",
+    "seed_everything",
+    "prepare_output_dir",
+    "last_complete_checkpoint",
+    "checkpoint_problem",
+    "write_manifest",
+    "read_manifest",
+    "MANIFEST",
+    "start_job",
+    "finish_job",
+    "JobStart",
+    "snapshot",
+]
 
 MANIFEST = "run_files.json"
 
@@ -27,9 +39,13 @@ class JobError(ValueError):
 class JobArguments:
     """Settings of the job itself, shared by every method's run arguments."""
 
-    overwrite_output_dir: bool = field(default=False, metadata={
-        "help": "Replace an earlier run in output_dir (its recorded files and checkpoints are deleted first). "
-                "Without it (or --resume_from_checkpoint) a non-empty output_dir is refused."})
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={
+            "help": "Replace an earlier run in output_dir (its recorded files and checkpoints are deleted first). "
+            "Without it (or --resume_from_checkpoint) a non-empty output_dir is refused."
+        },
+    )
 
 
 # -- seeding ---------------------------------------------------------------------------------------------
@@ -110,8 +126,9 @@ def prepare_output_dir(config, *, overwrite: bool = False) -> str | None:
     if request == "last":
         ckpt = last_complete_checkpoint(out) if out.is_dir() else None
         if ckpt is None:
-            raise JobError(f"resume_from_checkpoint asks for the last checkpoint, but {out} holds no complete "
-                           "checkpoint-N folder")
+            raise JobError(
+                f"resume_from_checkpoint asks for the last checkpoint, but {out} holds no complete checkpoint-N folder"
+            )
         return str(ckpt)
     if request is not None:
         problem = checkpoint_problem(request)
@@ -120,8 +137,10 @@ def prepare_output_dir(config, *, overwrite: bool = False) -> str | None:
         return request
     if out.is_dir() and any(out.iterdir()):
         if not overwrite:
-            raise JobError(f"output_dir {out} already holds files: pass --overwrite_output_dir true to replace that "
-                           "run, --resume_from_checkpoint true to continue it, or choose another output_dir")
+            raise JobError(
+                f"output_dir {out} already holds files: pass --overwrite_output_dir true to replace that "
+                "run, --resume_from_checkpoint true to continue it, or choose another output_dir"
+            )
         _clear_previous_run(out)
     elif out.exists() and not out.is_dir():
         raise JobError(f"output_dir {out} is a file, not a folder")

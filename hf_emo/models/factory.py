@@ -18,8 +18,10 @@ def _load(loader, name_or_path: str, what: str, **kwargs):
         return loader.from_pretrained(path, **kwargs)
     except OSError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelNotFoundError(f"cannot load the {what} of {name_or_path!r}: it is not a local folder nor an offline "
-                                 f"zoo name, and the Hub did not serve it ({first})") from None
+        raise ModelNotFoundError(
+            f"cannot load the {what} of {name_or_path!r}: it is not a local folder nor an offline "
+            f"zoo name, and the Hub did not serve it ({first})"
+        ) from None
 
 
 def load_config(name_or_path: str):
@@ -33,9 +35,16 @@ def is_classifier(name_or_path: str) -> bool:
     return cfg.model_type == "hf_emo_pooled_classifier" or any(a.endswith("ForSequenceClassification") for a in archs)
 
 
-def build_classifier(name_or_path: str, spec: TaskSpec, *, pooling: str = "mean", text_prefix: str = "",
-                     max_length: int | None = None, classifier_dropout: float = 0.1,
-                     num_layers: int | None = None) -> PreTrainedModel:
+def build_classifier(
+    name_or_path: str,
+    spec: TaskSpec,
+    *,
+    pooling: str = "mean",
+    text_prefix: str = "",
+    max_length: int | None = None,
+    classifier_dropout: float = 0.1,
+    num_layers: int | None = None,
+) -> PreTrainedModel:
     """A classifier for ``spec`` on top of the encoder ``name_or_path``.
 
     ``pooling='mean'`` / ``'cls'`` wraps the encoder in :class:`PooledClassifier`; ``'pooler'`` uses the
@@ -45,14 +54,21 @@ def build_classifier(name_or_path: str, spec: TaskSpec, *, pooling: str = "mean"
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     path = resolve_model(name_or_path)
-    common = dict(num_labels=spec.num_labels, problem_type=spec.hf_problem_type, id2label=spec.id2label,
-                  label2id=spec.label2id)
+    common = dict(
+        num_labels=spec.num_labels, problem_type=spec.hf_problem_type, id2label=spec.id2label, label2id=spec.label2id
+    )
     if pooling == "pooler":
         model = AutoModelForSequenceClassification.from_pretrained(path, **common)
         model.config.text_prefix, model.config.max_seq_length = text_prefix, max_length
     else:
-        model = PooledClassifier.from_encoder(path, pooling=pooling, text_prefix=text_prefix, max_seq_length=max_length,
-                                              classifier_dropout=classifier_dropout, **common)
+        model = PooledClassifier.from_encoder(
+            path,
+            pooling=pooling,
+            text_prefix=text_prefix,
+            max_seq_length=max_length,
+            classifier_dropout=classifier_dropout,
+            **common,
+        )
     if num_layers is not None:
         if not isinstance(model, PooledClassifier):
             raise ValueError("num_layers needs pooling 'mean' or 'cls' (hf_emo's PooledClassifier)")
@@ -67,8 +83,10 @@ def load_classifier(name_or_path: str, *, require_head: bool = True) -> PreTrain
     With ``require_head`` (the default) a bare encoder is refused: loading it would give a randomly initialised
     head whose predictions mean nothing."""
     if require_head and not is_classifier(name_or_path):
-        raise ModelNotFoundError(f"model {name_or_path!r} has no trained classification head (its config names no "
-                                 "*ForSequenceClassification architecture): fine-tune it first with `hf-emo train`")
+        raise ModelNotFoundError(
+            f"model {name_or_path!r} has no trained classification head (its config names no "
+            "*ForSequenceClassification architecture): fine-tune it first with `hf-emo train`"
+        )
     return _load(AutoModelForSequenceClassification, name_or_path, "classifier")
 
 
@@ -76,8 +94,11 @@ def load_tokenizer(name_or_path: str):
     return _load(AutoTokenizer, name_or_path, "tokenizer")
 
 
-_FROM_HF_PROBLEM_TYPE = {"multi_label_classification": "multi_label", "single_label_classification": "single_label",
-                         "regression": "regression"}
+_FROM_HF_PROBLEM_TYPE = {
+    "multi_label_classification": "multi_label",
+    "single_label_classification": "single_label",
+    "regression": "regression",
+}
 _DEFAULT_METRIC = {"multi_label": "f1_micro", "single_label": "accuracy", "regression": "pearson_mean"}
 
 
@@ -85,12 +106,18 @@ def task_spec_from_config(config) -> TaskSpec:
     """The task of any ``*ForSequenceClassification`` config: ``num_labels``, ``problem_type`` (unset: single-label
     for several labels, regression for one, as transformers decides) and the ``id2label`` names."""
     n = config.num_labels
-    problem = _FROM_HF_PROBLEM_TYPE.get(getattr(config, "problem_type", None) or "",
-                                        "regression" if n == 1 else "single_label")
+    problem = _FROM_HF_PROBLEM_TYPE.get(
+        getattr(config, "problem_type", None) or "", "regression" if n == 1 else "single_label"
+    )
     id2label = getattr(config, "id2label", None) or {}
     names = tuple(str(id2label.get(i, id2label.get(str(i), f"LABEL_{i}"))) for i in range(n))
-    return TaskSpec(name=getattr(config, "finetuning_task", None) or "task", problem_type=problem, label_names=names,
-                    language=getattr(config, "language", None) or "und", metric=_DEFAULT_METRIC[problem])
+    return TaskSpec(
+        name=getattr(config, "finetuning_task", None) or "task",
+        problem_type=problem,
+        label_names=names,
+        language=getattr(config, "language", None) or "und",
+        metric=_DEFAULT_METRIC[problem],
+    )
 
 
 def task_spec_of(model: PreTrainedModel) -> TaskSpec | None:

@@ -38,10 +38,19 @@ class MultiTaskModelConfig(EncoderWrapperConfig):
 
     model_type = "hf_emo_multitask"
 
-    def __init__(self, encoder: dict | None = None, tasks: list[dict] | None = None, pooling: str = "mean",
-                 head_layout: str = "multi_head", shared_layer_size: int | None = None,
-                 classifier_dropout: float = 0.1, text_prefix: str = "", max_seq_length: int | None = None,
-                 thresholds: dict[str, float] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        encoder: dict | None = None,
+        tasks: list[dict] | None = None,
+        pooling: str = "mean",
+        head_layout: str = "multi_head",
+        shared_layer_size: int | None = None,
+        classifier_dropout: float = 0.1,
+        text_prefix: str = "",
+        max_seq_length: int | None = None,
+        thresholds: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
         if head_layout not in HEAD_LAYOUTS:
             raise ValueError(f"head_layout must be one of {HEAD_LAYOUTS}, got {head_layout!r}")
         if shared_layer_size is not None and shared_layer_size <= 0:
@@ -54,8 +63,14 @@ class MultiTaskModelConfig(EncoderWrapperConfig):
         self.head_layout = head_layout
         self.shared_layer_size = shared_layer_size
         self.thresholds = dict(thresholds or {})
-        super().__init__(encoder=encoder, pooling=pooling, classifier_dropout=classifier_dropout,
-                         text_prefix=text_prefix, max_seq_length=max_seq_length, **kwargs)
+        super().__init__(
+            encoder=encoder,
+            pooling=pooling,
+            classifier_dropout=classifier_dropout,
+            text_prefix=text_prefix,
+            max_seq_length=max_seq_length,
+            **kwargs,
+        )
 
     @property
     def task_specs(self) -> list[TaskSpec]:
@@ -120,15 +135,29 @@ class MultiTaskModel(PreTrainedModel):
 
     # -- construction ----------------------------------------------------------------------------------
     @classmethod
-    def from_encoder(cls, name_or_path: str, tasks: list[TaskSpec], *, pooling: str = "mean",
-                     head_layout: str = "multi_head", shared_layer_size: int | None = None,
-                     **config_kwargs: Any) -> "MultiTaskModel":
+    def from_encoder(
+        cls,
+        name_or_path: str,
+        tasks: list[TaskSpec],
+        *,
+        pooling: str = "mean",
+        head_layout: str = "multi_head",
+        shared_layer_size: int | None = None,
+        **config_kwargs: Any,
+    ) -> "MultiTaskModel":
         """A pretrained encoder (Hub id or folder) with fresh heads for ``tasks``."""
         kind = AutoConfig.from_pretrained(name_or_path).model_type
-        encoder = AutoModel.from_pretrained(name_or_path, **({"add_pooling_layer": False}
-                                                             if kind in _POOLER_MODEL_TYPES else {}))
-        config = MultiTaskModelConfig(encoder=encoder.config.to_dict(), tasks=list(tasks), pooling=pooling,
-                                      head_layout=head_layout, shared_layer_size=shared_layer_size, **config_kwargs)
+        encoder = AutoModel.from_pretrained(
+            name_or_path, **({"add_pooling_layer": False} if kind in _POOLER_MODEL_TYPES else {})
+        )
+        config = MultiTaskModelConfig(
+            encoder=encoder.config.to_dict(),
+            tasks=list(tasks),
+            pooling=pooling,
+            head_layout=head_layout,
+            shared_layer_size=shared_layer_size,
+            **config_kwargs,
+        )
         return cls(config, encoder=encoder)
 
     def _init_weights(self, module: nn.Module) -> None:
@@ -153,8 +182,10 @@ class MultiTaskModel(PreTrainedModel):
         if torch.is_tensor(task):
             ids = task.unique()
             if ids.numel() != 1:
-                raise ValueError(f"a batch must hold one task; it holds task ids {ids.tolist()} "
-                                 "(use hf_emo's MultiTaskBatchSampler, which yields one-task batches)")
+                raise ValueError(
+                    f"a batch must hold one task; it holds task ids {ids.tolist()} "
+                    "(use hf_emo's MultiTaskBatchSampler, which yields one-task batches)"
+                )
             task = int(ids.item())
         if isinstance(task, str):
             if task not in self._specs:
@@ -173,8 +204,14 @@ class MultiTaskModel(PreTrainedModel):
         """Stop (or restart) training the encoder (TBED-MTL trains on a frozen BERT)."""
         self.encoder.requires_grad_(not frozen)
 
-    def encode(self, input_ids=None, attention_mask=None, token_type_ids=None, inputs_embeds=None,
-               output_hidden_states: bool = False):
+    def encode(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        inputs_embeds=None,
+        output_hidden_states: bool = False,
+    ):
         """Pooled encoder outputs ``(B, H)`` (and the encoder's output object)."""
         kw = {"input_ids": input_ids, "attention_mask": attention_mask, "inputs_embeds": inputs_embeds}
         if token_type_ids is not None:
@@ -193,7 +230,7 @@ class MultiTaskModel(PreTrainedModel):
         if self.heads is not None:
             return self.heads[task](q)
         start = self._offsets[task]
-        return nn.functional.linear(q, self.shared_embedding.weight[start:start + spec.num_labels])
+        return nn.functional.linear(q, self.shared_embedding.weight[start : start + spec.num_labels])
 
     def gradnorm_parameters(self) -> list[nn.Parameter]:
         """GradNorm's shared weights ``W`` (TBED-MTL §3.4): the shared base layer, else the encoder's last layer."""
@@ -204,24 +241,39 @@ class MultiTaskModel(PreTrainedModel):
             params = [p for p in stack[-1].parameters() if p.requires_grad]
             if params:
                 return params
-        raise ValueError("GradNorm needs trainable shared weights: set shared_layer_size (TBED-MTL: 256) or train "
-                         "the encoder")
+        raise ValueError(
+            "GradNorm needs trainable shared weights: set shared_layer_size (TBED-MTL: 256) or train the encoder"
+        )
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, features=None, task=None,
-                labels=None, weight=None, inputs_embeds=None, num_items_in_batch=None, output_hidden_states=False,
-                return_dict=None, **kwargs) -> MultiTaskOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        features=None,
+        task=None,
+        labels=None,
+        weight=None,
+        inputs_embeds=None,
+        num_items_in_batch=None,
+        output_hidden_states=False,
+        return_dict=None,
+        **kwargs,
+    ) -> MultiTaskOutput:
         if features is not None:
             pooled, enc_out = features.to(self.dtype), None
         else:
-            pooled, enc_out = self.encode(input_ids, attention_mask, token_type_ids, inputs_embeds,
-                                          output_hidden_states)
+            pooled, enc_out = self.encode(
+                input_ids, attention_mask, token_type_ids, inputs_embeds, output_hidden_states
+            )
         q = self.dropout(self.shared_representation(pooled))
         hidden = enc_out.hidden_states if enc_out is not None else None
         if task is None:
             if labels is not None:
                 raise ValueError("labels were given without a task: pass task=<name or id>")
-            return MultiTaskOutput(task_logits={t: self.head_logits(q, t) for t in self.task_names},
-                                   hidden_states=hidden)
+            return MultiTaskOutput(
+                task_logits={t: self.head_logits(q, t) for t in self.task_names}, hidden_states=hidden
+            )
         name = self.task_name(task)
         reverse = self._gradient_reversal.get(name)
         if reverse is not None and self.training:  # an adversarial head: its gradient reaches the encoder reversed
@@ -250,17 +302,31 @@ class MultiTaskModel(PreTrainedModel):
         return names, np.corrcoef(w)
 
 
-def build_multitask_model(name_or_path: str, tasks: list[TaskSpec], *, pooling: str = "mean",
-                          head_layout: str = "multi_head", shared_layer_size: int | None = None,
-                          text_prefix: str = "", max_length: int | None = None, classifier_dropout: float = 0.1,
-                          freeze_encoder: bool = False) -> MultiTaskModel:
+def build_multitask_model(
+    name_or_path: str,
+    tasks: list[TaskSpec],
+    *,
+    pooling: str = "mean",
+    head_layout: str = "multi_head",
+    shared_layer_size: int | None = None,
+    text_prefix: str = "",
+    max_length: int | None = None,
+    classifier_dropout: float = 0.1,
+    freeze_encoder: bool = False,
+) -> MultiTaskModel:
     """A :class:`MultiTaskModel` over ``name_or_path`` (zoo name, Hub id or folder) for ``tasks``."""
     from ..zoo import resolve_model
 
-    model = MultiTaskModel.from_encoder(resolve_model(name_or_path), list(tasks), pooling=pooling,
-                                        head_layout=head_layout, shared_layer_size=shared_layer_size,
-                                        text_prefix=text_prefix, max_seq_length=max_length,
-                                        classifier_dropout=classifier_dropout)
+    model = MultiTaskModel.from_encoder(
+        resolve_model(name_or_path),
+        list(tasks),
+        pooling=pooling,
+        head_layout=head_layout,
+        shared_layer_size=shared_layer_size,
+        text_prefix=text_prefix,
+        max_seq_length=max_length,
+        classifier_dropout=classifier_dropout,
+    )
     if freeze_encoder:
         model.freeze_encoder()
     return model

@@ -18,16 +18,26 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 from ..losses import supervised_loss
 from ..scrub import public_name
 
-PROBLEM_FROM_HF = {"multi_label_classification": "multi_label", "single_label_classification": "single_label",
-                   "regression": "regression"}
+PROBLEM_FROM_HF = {
+    "multi_label_classification": "multi_label",
+    "single_label_classification": "single_label",
+    "regression": "regression",
+}
 
 
 class EncoderWrapperConfig(PretrainedConfig):
     """Base of the configs that wrap an HF encoder: its config (``encoder``, a dict, so that the wrapper saves and
     loads as one config), the pooling, the heads' dropout, the text prefix and the maximum length."""
 
-    def __init__(self, encoder: dict | None = None, pooling: str = "mean", classifier_dropout: float = 0.1,
-                 text_prefix: str = "", max_seq_length: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        encoder: dict | None = None,
+        pooling: str = "mean",
+        classifier_dropout: float = 0.1,
+        text_prefix: str = "",
+        max_seq_length: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
         if isinstance(encoder, PretrainedConfig):
@@ -81,8 +91,9 @@ class PooledClassifier(PreTrainedModel):
         super().__init__(config)
         if encoder is None:  # no pooler: the head reads pooled token states (an unused pooler breaks DDP)
             enc_cfg = config.encoder_config
-            encoder = AutoModel.from_config(enc_cfg, **({"add_pooling_layer": False}
-                                                        if enc_cfg.model_type in _POOLER_MODEL_TYPES else {}))
+            encoder = AutoModel.from_config(
+                enc_cfg, **({"add_pooling_layer": False} if enc_cfg.model_type in _POOLER_MODEL_TYPES else {})
+            )
         self.encoder = encoder
         hidden = self.encoder.config.hidden_size
         self.dropout = nn.Dropout(config.classifier_dropout)
@@ -98,8 +109,8 @@ class PooledClassifier(PreTrainedModel):
         return self.encoder.get_input_embeddings()
 
     def keep_layers(self, num_layers: int) -> list[int]:
-        """Keep ``num_layers`` evenly spaced transformer layers of the encoder (DistilBERT / Avram et al. 2022 §3: a student
-        initialised from every other teacher layer). Returns the kept indices; the config is updated so the
+        """Keep ``num_layers`` evenly spaced transformer layers of the encoder (DistilBERT / Avram et al. 2022 §3: a
+        student initialised from every other teacher layer). Returns the kept indices; the config is updated so the
         smaller model saves and reloads."""
         stack = getattr(getattr(self.encoder, "encoder", None), "layer", None)
         if not isinstance(stack, nn.ModuleList):
@@ -127,12 +138,22 @@ class PooledClassifier(PreTrainedModel):
         encoder = AutoModel.from_pretrained(name_or_path)
         if getattr(encoder, "pooler", None) is not None and encoder.config.model_type in _POOLER_MODEL_TYPES:
             encoder.pooler = None
-        config = PooledClassifierConfig(encoder=encoder.config.to_dict(), pooling=pooling, num_labels=num_labels,
-                                        **config_kwargs)
+        config = PooledClassifierConfig(
+            encoder=encoder.config.to_dict(), pooling=pooling, num_labels=num_labels, **config_kwargs
+        )
         return cls(config, encoder=encoder)
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, weight=None,
-                inputs_embeds=None, return_dict=None, **kwargs) -> SequenceClassifierOutput:
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        labels=None,
+        weight=None,
+        inputs_embeds=None,
+        return_dict=None,
+        **kwargs,
+    ) -> SequenceClassifierOutput:
         enc_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask, "inputs_embeds": inputs_embeds}
         if token_type_ids is not None:
             enc_kwargs["token_type_ids"] = token_type_ids
@@ -147,8 +168,9 @@ class PooledClassifier(PreTrainedModel):
             if problem is None:
                 problem = "single_label" if labels.dtype in (torch.long, torch.int) else "multi_label"
             loss = supervised_loss(logits, labels, problem, weight, kwargs.get("num_items_in_batch"))
-        return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=out.hidden_states,
-                                        attentions=out.attentions)
+        return SequenceClassifierOutput(
+            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
+        )
 
 
 _POOLER_MODEL_TYPES = {"bert", "roberta", "xlm-roberta", "camembert"}

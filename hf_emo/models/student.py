@@ -12,11 +12,17 @@ def layer_stack(model: nn.Module) -> tuple[nn.Module, str]:
     """``(parent, attribute)`` of the model's list of transformer layers: the ``nn.ModuleList`` whose length is
     ``config.num_hidden_layers`` (BERT's ``encoder.layer``, Llama's / Gemma's ``model.layers``, GPT-2's ``h``, ...)."""
     n = getattr(model.config, "num_hidden_layers", None)
-    found = [(parent, name) for parent in model.modules() for name, child in parent.named_children()
-             if isinstance(child, nn.ModuleList) and len(child) == n]
+    found = [
+        (parent, name)
+        for parent in model.modules()
+        for name, child in parent.named_children()
+        if isinstance(child, nn.ModuleList) and len(child) == n
+    ]
     if len(found) != 1:
-        raise ValueError(f"{type(model).__name__}: found {len(found)} layer lists of length num_hidden_layers={n}; "
-                         "cannot tell which one holds the transformer layers")
+        raise ValueError(
+            f"{type(model).__name__}: found {len(found)} layer lists of length num_hidden_layers={n}; "
+            "cannot tell which one holds the transformer layers"
+        )
     return found[0]
 
 

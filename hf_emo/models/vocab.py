@@ -4,8 +4,9 @@ A multilingual encoder spends most of its parameters on its embedding table: mul
 118M in 250k pieces, of which one language's text uses a few tens of thousands. Pruning keeps the special tokens
 and every piece that the tokenizer produces on the corpus, in their old order. On the corpus, the pruned tokenizer
 segments every text exactly as before (a WordPiece greedy match, a Unigram best path or a word-level lookup only
-uses pieces that occur in it), and the pruned model gives the same outputs, restricted to the kept pieces for an LM head. A text outside
-the corpus may need a removed piece: it then falls back to shorter pieces (WordPiece, Unigram) or ``unk``.
+uses pieces that occur in it), and the pruned model gives the same outputs, restricted to the kept pieces for an LM
+head. A text outside the corpus may need a removed piece: it then falls back to shorter pieces (WordPiece, Unigram)
+or ``unk``.
 
 BPE vocabularies (GPT-2, Llama, SmolLM2) are refused: their merges build pieces from other pieces, so removing one
 can break the segmentation of words that never use it directly.
@@ -39,8 +40,9 @@ def corpus_piece_ids(tokenizer, texts: Iterable[str], batch_size: int = 1000) ->
     return counts
 
 
-def prune_vocabulary(model: nn.Module | None, tokenizer, texts: Iterable[str], *, min_count: int = 1,
-                     models: Iterable[nn.Module] = ()) -> tuple[Any, list[int]]:
+def prune_vocabulary(
+    model: nn.Module | None, tokenizer, texts: Iterable[str], *, min_count: int = 1, models: Iterable[nn.Module] = ()
+) -> tuple[Any, list[int]]:
     """Keep the special tokens and the pieces occurring at least ``min_count`` times in ``texts``.
 
     ``model`` (and every model in ``models``, e.g. teachers sharing the tokenizer) is changed in place: its input
@@ -56,9 +58,11 @@ def prune_vocabulary(model: nn.Module | None, tokenizer, texts: Iterable[str], *
     spec = json.loads(tokenizer.backend_tokenizer.to_str())
     kind = spec["model"]["type"]
     if kind not in SUPPORTED_TOKENIZER_MODELS:
-        raise ValueError(f"vocabulary pruning supports {', '.join(SUPPORTED_TOKENIZER_MODELS)} tokenizers; this one "
-                         f"is {kind}, whose merges build pieces from pieces, so removing one can break words that "
-                         "never use it directly")
+        raise ValueError(
+            f"vocabulary pruning supports {', '.join(SUPPORTED_TOKENIZER_MODELS)} tokenizers; this one "
+            f"is {kind}, whose merges build pieces from pieces, so removing one can break words that "
+            "never use it directly"
+        )
     if min_count < 1:
         raise ValueError(f"min_count must be >= 1, got {min_count}")
     old_size = len(tokenizer)
@@ -66,8 +70,10 @@ def prune_vocabulary(model: nn.Module | None, tokenizer, texts: Iterable[str], *
     for target in targets:  # before anything changes
         rows = target.get_input_embeddings().weight.shape[0]
         if rows < old_size:
-            raise ValueError(f"{type(target).__name__}'s embedding table has {rows} rows, fewer than the "
-                             f"tokenizer's {old_size} pieces: not the tokenizer of this model")
+            raise ValueError(
+                f"{type(target).__name__}'s embedding table has {rows} rows, fewer than the "
+                f"tokenizer's {old_size} pieces: not the tokenizer of this model"
+            )
     counts = corpus_piece_ids(tokenizer, texts)
     if not counts:
         raise ValueError("the pruning corpus is empty: no text to count pieces in")
@@ -90,8 +96,12 @@ def prune_vocabulary(model: nn.Module | None, tokenizer, texts: Iterable[str], *
     _remap_ids(spec.get("post_processor"), new_id)
     backend = Tokenizer.from_str(json.dumps(spec))
     special = {k: v for k, v in tokenizer.special_tokens_map.items() if k != "additional_special_tokens"}
-    pruned_tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, model_max_length=tokenizer.model_max_length,
-                                               padding_side=tokenizer.padding_side, **special)
+    pruned_tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        model_max_length=tokenizer.model_max_length,
+        padding_side=tokenizer.padding_side,
+        **special,
+    )
 
     # -- the models
     for target in targets:
@@ -121,8 +131,10 @@ def _prune_model(model: nn.Module, kept: list[int], new_id: dict[int, int], old_
     tied = output is not None and output.weight is embeddings.weight
     old_bias = getattr(output, "bias", None) if output is not None else None
     with torch.no_grad():
-        embeddings.weight = nn.Parameter(embeddings.weight.index_select(0, index.to(embeddings.weight.device)).clone(),
-                                         requires_grad=embeddings.weight.requires_grad)
+        embeddings.weight = nn.Parameter(
+            embeddings.weight.index_select(0, index.to(embeddings.weight.device)).clone(),
+            requires_grad=embeddings.weight.requires_grad,
+        )
         embeddings.num_embeddings = len(kept)
         if getattr(embeddings, "padding_idx", None) is not None:
             embeddings.padding_idx = new_id.get(embeddings.padding_idx)
@@ -130,13 +142,16 @@ def _prune_model(model: nn.Module, kept: list[int], new_id: dict[int, int], old_
             if tied:
                 output.weight = embeddings.weight
             else:
-                output.weight = nn.Parameter(output.weight.index_select(0, index.to(output.weight.device)).clone(),
-                                             requires_grad=output.weight.requires_grad)
+                output.weight = nn.Parameter(
+                    output.weight.index_select(0, index.to(output.weight.device)).clone(),
+                    requires_grad=output.weight.requires_grad,
+                )
             if hasattr(output, "out_features"):
                 output.out_features = len(kept)
             if old_bias is not None:
-                new_bias = nn.Parameter(old_bias.index_select(0, index.to(old_bias.device)).clone(),
-                                        requires_grad=old_bias.requires_grad)
+                new_bias = nn.Parameter(
+                    old_bias.index_select(0, index.to(old_bias.device)).clone(), requires_grad=old_bias.requires_grad
+                )
                 for module in model.modules():  # BERT's MLM head holds the decoder's bias twice
                     if getattr(module, "bias", None) is old_bias:
                         module.bias = new_bias
@@ -145,8 +160,14 @@ def _prune_model(model: nn.Module, kept: list[int], new_id: dict[int, int], old_
         _update_config(config, len(kept), new_id, old_size)
 
 
-TOKEN_ID_FIELDS = ("pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id",
-                   "decoder_start_token_id")
+TOKEN_ID_FIELDS = (
+    "pad_token_id",
+    "bos_token_id",
+    "eos_token_id",
+    "sep_token_id",
+    "cls_token_id",
+    "decoder_start_token_id",
+)
 
 
 def _update_config(config, size: int, new_id: dict[int, int], old_size: int) -> None:

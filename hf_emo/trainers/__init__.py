@@ -13,6 +13,17 @@ from .multitask_trainer import MultiTaskTrainer
 from .pretraining_distillation_config import PretrainingDistillationConfig
 from .pretraining_distillation_trainer import PretrainingDistillationTrainer
 
-__all__ = ["EmotionConfig", "EmotionTrainer", "DistillationConfig", "DistillationTrainer", "MultiTaskConfig",
-           "MultiTaskTrainer", "ConsistencyDistillationConfig", "ConsistencyDistillationTrainer", "GenerativeConfig", "GenerativeTrainer",
-           "PretrainingDistillationConfig", "PretrainingDistillationTrainer"]
+__all__ = [
+    "EmotionConfig",
+    "EmotionTrainer",
+    "DistillationConfig",
+    "DistillationTrainer",
+    "MultiTaskConfig",
+    "MultiTaskTrainer",
+    "ConsistencyDistillationConfig",
+    "ConsistencyDistillationTrainer",
+    "GenerativeConfig",
+    "GenerativeTrainer",
+    "PretrainingDistillationConfig",
+    "PretrainingDistillationTrainer",
+]

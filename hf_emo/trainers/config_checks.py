@@ -40,6 +40,7 @@ def check_types(config) -> None:
 
 def check_ranges(config) -> None:
     """The ``TrainingArguments`` numbers every method relies on, checked before any data or model is loaded."""
+
     def need(ok: bool, name: str, rule: str) -> None:
         if not ok:
             raise ValueError(f"{name} must be {rule}, got {getattr(config, name)!r}")
@@ -55,5 +56,4 @@ def check_ranges(config) -> None:
     warmup = getattr(config, "warmup_ratio", None)
     if warmup is not None:
         need(0 <= warmup <= 1, "warmup_ratio", "in [0, 1]")
-    need(getattr(config, "warmup_steps", 0) is None or getattr(config, "warmup_steps", 0) >= 0, "warmup_steps",
-         ">= 0")
+    need(getattr(config, "warmup_steps", 0) is None or getattr(config, "warmup_steps", 0) >= 0, "warmup_steps", ">= 0")

@@ -15,7 +15,6 @@ from .emotion_trainer import EmotionTrainer, _model_inputs
 from .kd_objective import cells_per_example, distillation_objective
 
 
-
 class DistillationTrainer(EmotionTrainer):
     """Distil one or several teachers into the student (Hinton et al. 2015; Matei §3.2.3-3.2.4; Avram et al. 2022,
     Eq. 1-4).
@@ -37,16 +36,30 @@ class DistillationTrainer(EmotionTrainer):
     config_class = DistillationConfig
     extra_columns: tuple[str, ...] = ("weight", "teacher_logits", "task")
 
-    def __init__(self, model=None, args: DistillationConfig | None = None, teacher_model=None, *,
-                 task_spec: TaskSpec | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model=None,
+        args: DistillationConfig | None = None,
+        teacher_model=None,
+        *,
+        task_spec: TaskSpec | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(model=model, args=args, task_spec=task_spec, **kwargs)
         self.kd_loss_name, self.kd_loss_fn = get_kd_loss(self.args.kd_loss, self.task_spec.problem_type)
         self.teachers = Teachers(teacher_model, self.task_spec, dtype=self.args.teacher_dtype).place(
-            self.accelerator, sharded_training=self.is_deepspeed_enabled or self.is_fsdp_enabled)
-        if not len(self.teachers) and self.train_dataset is not None and hasattr(self.train_dataset, "column_names") \
-                and "teacher_logits" not in self.train_dataset.column_names:
-            raise ValueError("no teacher: pass teacher_model=..., or give train_dataset a 'teacher_logits' column "
-                             f"(hf_emo.cache_teacher_logits); its columns are {self.train_dataset.column_names}")
+            self.accelerator, sharded_training=self.is_deepspeed_enabled or self.is_fsdp_enabled
+        )
+        if (
+            not len(self.teachers)
+            and self.train_dataset is not None
+            and hasattr(self.train_dataset, "column_names")
+            and "teacher_logits" not in self.train_dataset.column_names
+        ):
+            raise ValueError(
+                "no teacher: pass teacher_model=..., or give train_dataset a 'teacher_logits' column "
+                f"(hf_emo.cache_teacher_logits); its columns are {self.train_dataset.column_names}"
+            )
         if self.args.cosine_loss_weight > 0 and not len(self.teachers):
             raise ValueError("cosine_loss_weight > 0 needs a live teacher (hidden states are not cached)")
         self._eval_kd = [0.0, 0]  # sum of batch KD losses x batch size, examples
@@ -57,22 +70,38 @@ class DistillationTrainer(EmotionTrainer):
         problem_type = facts.get("problem_type")
         kd = get_kd_loss(args.kd_loss, problem_type)[0] if problem_type else args.kd_loss
         n_teachers = facts.get("teachers", 1)
-        summary = (f"Knowledge distillation (Hinton et al. 2015; Matei §3.2.3): L = alpha * L_gold + (1 - alpha) * "
-                   f"T^2 * L_KD with T = {args.temperature} and {args.describe_alpha()}. The KD term is "
-                   f"{loss_info(kd, 'kd').summary}"
-                   + (f", {'averaged over' if args.teacher_aggregation == 'loss' else 'against the mean of'} "
-                      f"{n_teachers} teachers" if n_teachers > 1 else "") + ". "
-                   + ("Teacher logits were computed once and cached." if facts.get("cached_teacher_logits")
-                      else "Teachers ran live on every batch."))
+        summary = (
+            f"Knowledge distillation (Hinton et al. 2015; Matei §3.2.3): L = alpha * L_gold + (1 - alpha) * "
+            f"T^2 * L_KD with T = {args.temperature} and {args.describe_alpha()}. The KD term is "
+            f"{loss_info(kd, 'kd').summary}"
+            + (
+                f", {'averaged over' if args.teacher_aggregation == 'loss' else 'against the mean of'} "
+                f"{n_teachers} teachers"
+                if n_teachers > 1
+                else ""
+            )
+            + ". "
+            + (
+                "Teacher logits were computed once and cached."
+                if facts.get("cached_teacher_logits")
+                else "Teachers ran live on every batch."
+            )
+        )
         if args.annealing == "target_mix":
             summary += " Annealing form: one loss against the mixed target alpha * gold + (1 - alpha) * teacher (BAM)."
         if getattr(args, "cosine_loss_weight", 0) > 0:
-            summary += (f" Plus {args.cosine_loss_weight} times DistilBERT's cosine loss between the student's and "
-                        "the teachers' last hidden states (Sanh et al. 2019).")
-        settings = cls._common_settings(args, kd_loss=kd, temperature=args.temperature,
-                                        alpha_schedule=args.alpha_schedule, annealing=args.annealing)
-        settings.update({"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
-                        if args.alpha_schedule == "linear" else {"alpha": args.alpha})
+            summary += (
+                f" Plus {args.cosine_loss_weight} times DistilBERT's cosine loss between the student's and "
+                "the teachers' last hidden states (Sanh et al. 2019)."
+            )
+        settings = cls._common_settings(
+            args, kd_loss=kd, temperature=args.temperature, alpha_schedule=args.alpha_schedule, annealing=args.annealing
+        )
+        settings.update(
+            {"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
+            if args.alpha_schedule == "linear"
+            else {"alpha": args.alpha}
+        )
         if n_teachers > 1:
             settings["teacher_aggregation"] = args.teacher_aggregation
         if facts.get("teacher_names"):  # the teachers as the job names them (Hub ids or folder names)
@@ -81,13 +110,21 @@ class DistillationTrainer(EmotionTrainer):
             settings["teacher_column"] = facts["teacher_column"]
         if "cached_teacher_logits" in facts:
             settings["cached_teacher_logits"] = bool(facts["cached_teacher_logits"])
-        citations = cls._citations + (("clark2019",) if args.alpha_schedule == "linear" or
-                                      args.annealing == "target_mix" else ()) \
-            + (("avram2022",) if n_teachers > 1 else ()) \
+        citations = (
+            cls._citations
+            + (("clark2019",) if args.alpha_schedule == "linear" or args.annealing == "target_mix" else ())
+            + (("avram2022",) if n_teachers > 1 else ())
             + (("sanh2019",) if getattr(args, "cosine_loss_weight", 0) > 0 else ())
+        )
         loss = cls._resolved_loss(args, problem_type)
-        return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=cls._tag_names,
-                                 citations=citations + cls._loss_citations(loss, kd))
+        return MethodDescription(
+            cls.__name__,
+            cls._name,
+            summary,
+            settings=settings,
+            tags=cls._tag_names,
+            citations=citations + cls._loss_citations(loss, kd),
+        )
 
     def method_facts(self) -> dict[str, Any]:
         cached = self.train_dataset is not None and "teacher_logits" in getattr(self.train_dataset, "column_names", ())
@@ -115,8 +152,9 @@ class DistillationTrainer(EmotionTrainer):
         return n
 
     # -- teachers ------------------------------------------------------------------------------------------
-    def teacher_outputs(self, inputs: dict[str, Any], output_hidden_states: bool = False
-                        ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
+    def teacher_outputs(
+        self, inputs: dict[str, Any], output_hidden_states: bool = False
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
         """The teachers' logits for this batch (and their hidden states, live teachers only); takes the teacher
         columns out of ``inputs``. Cached ``teacher_logits`` win; ``None`` when the batch has no teacher output."""
         cached = inputs.pop("teacher_logits", None)
@@ -150,16 +188,26 @@ class DistillationTrainer(EmotionTrainer):
         else:
             alpha = self.current_alpha()
             loss, hard, kd = distillation_objective(
-                student, labels, teacher, self.task_spec.problem_type, alpha=alpha, temperature=args.temperature,
-                kd_fn=self.kd_loss_fn, annealing=args.annealing, teacher_aggregation=args.teacher_aggregation,
-                weight=weight, num_items_in_batch=num_items_in_batch,
-                hard_fn=self.supervised_loss)
+                student,
+                labels,
+                teacher,
+                self.task_spec.problem_type,
+                alpha=alpha,
+                temperature=args.temperature,
+                kd_fn=self.kd_loss_fn,
+                annealing=args.annealing,
+                teacher_aggregation=args.teacher_aggregation,
+                weight=weight,
+                num_items_in_batch=num_items_in_batch,
+                hard_fn=self.supervised_loss,
+            )
             share = self._log_share(num_items_in_batch)
             if t_hidden:
                 n_examples = None if num_items_in_batch is None else num_items_in_batch / self._cells_per_example()
                 mask = model_inputs.get("attention_mask")
-                cos = torch.stack([cosine_hidden_loss(outputs.hidden_states[-1], h, mask, weight, n_examples)
-                                   for h in t_hidden]).mean()  # averaged over teachers (Avram et al. 2022, Eq. 5)
+                cos = torch.stack(
+                    [cosine_hidden_loss(outputs.hidden_states[-1], h, mask, weight, n_examples) for h in t_hidden]
+                ).mean()  # averaged over teachers (Avram et al. 2022, Eq. 5)
                 loss = loss + args.cosine_loss_weight * cos
                 self.loss_log.add("loss_cosine", cos, share)
             self.loss_log.add("loss_hard", hard, share)
@@ -177,8 +225,14 @@ class DistillationTrainer(EmotionTrainer):
             self._eval_kd[1] += len(student)
         return self.supervised_loss(student, labels, weight) if labels is not None else kd
 
-    def evaluation_loop(self, dataloader, description: str, prediction_loss_only: bool | None = None,
-                        ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"):
+    def evaluation_loop(
+        self,
+        dataloader,
+        description: str,
+        prediction_loss_only: bool | None = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ):
         self._eval_kd = [0.0, 0]
         output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
         total, n = self._eval_kd

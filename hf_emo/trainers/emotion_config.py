@@ -37,31 +37,61 @@ class EmotionConfig(TrainingArguments):
     Every field can be set from YAML through ``HfArgumentParser`` (``hf-emo train --config FILE.yaml``).
     """
 
-    loss: str = field(default="auto", metadata={
-        "help": "Gold-label loss, a name in hf_emo.losses.SUPERVISED_LOSSES: auto (BCE multi-label, CE single-label, "
-                "MSE regression), bce_single_label, label_smoothed_ce, focal, or your own (hf_emo.register_loss)."})
-    loss_kwargs: dict | str | None = field(default=None, metadata={
-        "help": 'Keyword options of the loss, as a mapping or JSON, e.g. {"gamma": 2.0} (focal) or '
-                '{"smoothing": 0.1} (label_smoothed_ce).'})
+    loss: str = field(
+        default="auto",
+        metadata={
+            "help": "Gold-label loss, a name in hf_emo.losses.SUPERVISED_LOSSES: auto (BCE multi-label, CE "
+            "single-label, "
+            "MSE regression), bce_single_label, label_smoothed_ce, focal, or your own (hf_emo.register_loss)."
+        },
+    )
+    loss_kwargs: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": 'Keyword options of the loss, as a mapping or JSON, e.g. {"gamma": 2.0} (focal) or '
+            '{"smoothing": 0.1} (label_smoothed_ce).'
+        },
+    )
     threshold: float = field(default=0.5, metadata={"help": "Multi-label decision threshold on sigmoid outputs."})
-    tune_threshold: bool = field(default=True, metadata={
-        "help": "After training, pick the multi-label threshold that maximises the task metric on validation."})
-    threshold_tuning: str = field(default="global", metadata={
-        "help": "global: one threshold for every label (maximising the task metric); per_label: one per label, each "
-                "maximising that label's F1 on validation (and so macro F1)."})
-    freeze_embeddings: bool = field(default=False, metadata={
-        "help": "Freeze the input word-embedding matrix (most of e5-small's parameters; halves CPU step time)."})
-    head_learning_rate: float | None = field(default=None, metadata={
-        "help": "Learning rate of the classification head (defaults to learning_rate)."})
-    weight_decay_form: str = field(default="decoupled", metadata={
-        "help": "decoupled: AdamW's weight decay (Loshchilov & Hutter 2019), the Trainer's; l2: the penalty added to "
-                "the gradient before Adam's moments, torch.optim.Adam(weight_decay=...), the 'Adam with weight decay' "
-                "of papers that name Adam (TBED-MTL). l2 needs optim adamw_torch or adamw_torch_fused."})
-    flush_denormal: bool | None = field(default=None, metadata={
-        "help": "Flush subnormal floats to zero on CPU (torch.set_flush_denormal). Under weight_decay_form l2 the "
-                "decay drives the weights of units that get no data gradient (dead ReLUs) into the subnormal range, "
-                "where CPU arithmetic is 100x slower (a frozen-encoder MTL run went from 2 to 10 minutes). Default: on "
-                "with weight_decay_form l2, off otherwise (so earlier runs repeat bit for bit)."})
+    tune_threshold: bool = field(
+        default=True,
+        metadata={
+            "help": "After training, pick the multi-label threshold that maximises the task metric on validation."
+        },
+    )
+    threshold_tuning: str = field(
+        default="global",
+        metadata={
+            "help": "global: one threshold for every label (maximising the task metric); per_label: one per label, "
+            "each maximising that label's F1 on validation (and so macro F1)."
+        },
+    )
+    freeze_embeddings: bool = field(
+        default=False,
+        metadata={
+            "help": "Freeze the input word-embedding matrix (most of e5-small's parameters; halves CPU step time)."
+        },
+    )
+    head_learning_rate: float | None = field(
+        default=None, metadata={"help": "Learning rate of the classification head (defaults to learning_rate)."}
+    )
+    weight_decay_form: str = field(
+        default="decoupled",
+        metadata={
+            "help": "decoupled: AdamW's weight decay (Loshchilov & Hutter 2019), the Trainer's; l2: the penalty added "
+            "to the gradient before Adam's moments, torch.optim.Adam(weight_decay=...), the 'Adam with weight decay' "
+            "of papers that name Adam (TBED-MTL). l2 needs optim adamw_torch or adamw_torch_fused."
+        },
+    )
+    flush_denormal: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Flush subnormal floats to zero on CPU (torch.set_flush_denormal). Under weight_decay_form l2 the "
+            "decay drives the weights of units that get no data gradient (dead ReLUs) into the subnormal range, "
+            "where CPU arithmetic is 100x slower (a frozen-encoder MTL run went from 2 to 10 minutes). Default: on "
+            "with weight_decay_form l2, off otherwise (so earlier runs repeat bit for bit)."
+        },
+    )
 
     def __post_init__(self) -> None:
         check_types(self)
@@ -76,26 +106,40 @@ class EmotionConfig(TrainingArguments):
         if self.weight_decay_form not in WEIGHT_DECAY_FORMS:
             raise ValueError(f"weight_decay_form must be one of {WEIGHT_DECAY_FORMS}, got {self.weight_decay_form!r}")
         if self.weight_decay_form == "l2" and self.optim not in L2_OPTIMS:
-            raise ValueError(f"weight_decay_form='l2' swaps AdamW for torch.optim.Adam, so optim must be one of "
-                             f"{L2_OPTIMS}, got {getattr(self.optim, 'value', self.optim)!r}")
+            raise ValueError(
+                f"weight_decay_form='l2' swaps AdamW for torch.optim.Adam, so optim must be one of "
+                f"{L2_OPTIMS}, got {getattr(self.optim, 'value', self.optim)!r}"
+            )
         if self.flush_denormal is None:
             self.flush_denormal = self.weight_decay_form == "l2"
         if self.loss != "auto" and self.loss not in SUPERVISED_LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}; registered: {sorted(SUPERVISED_LOSSES)} "
-                             "(add your own with hf_emo.register_loss)")
+            raise ValueError(
+                f"unknown loss {self.loss!r}; registered: {sorted(SUPERVISED_LOSSES)} "
+                "(add your own with hf_emo.register_loss)"
+            )
         self.loss_kwargs = json_mapping(self.loss_kwargs, "loss_kwargs")
         if self.label_smoothing_factor:
-            raise ValueError(f"label_smoothing_factor={self.label_smoothing_factor} would be ignored (hf_emo's "
-                             "trainers compute their own loss): set loss='label_smoothed_ce' and loss_kwargs="
-                             f'{{"smoothing": {self.label_smoothing_factor}}} instead')
+            raise ValueError(
+                f"label_smoothing_factor={self.label_smoothing_factor} would be ignored (hf_emo's "
+                "trainers compute their own loss): set loss='label_smoothed_ce' and loss_kwargs="
+                f'{{"smoothing": {self.label_smoothing_factor}}} instead'
+            )
 
     @classmethod
     def from_training_arguments(cls, args: TrainingArguments, **overrides: Any):
         """This config with every ``TrainingArguments`` field of ``args`` and the method's defaults for the rest."""
-        values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainingArguments)
-                  if f.init and hasattr(args, f.name)}
-        values.update({f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
-                       if f.init and f.name not in values and hasattr(args, f.name)})
+        values = {
+            f.name: getattr(args, f.name)
+            for f in dataclasses.fields(TrainingArguments)
+            if f.init and hasattr(args, f.name)
+        }
+        values.update(
+            {
+                f.name: getattr(args, f.name)
+                for f in dataclasses.fields(cls)
+                if f.init and f.name not in values and hasattr(args, f.name)
+            }
+        )
         return cls(**{**values, **overrides})
 
 
@@ -108,8 +152,10 @@ def as_config(args: TrainingArguments | None, config_class: type, trainer: str) 
         return args
     if isinstance(args, TrainingArguments):
         return config_class.from_training_arguments(args)
-    raise TypeError(f"{trainer} takes its settings as a {config_class.__name__} (or a TrainingArguments, completed "
-                    f"with the method's defaults), got {type(args).__name__}")
+    raise TypeError(
+        f"{trainer} takes its settings as a {config_class.__name__} (or a TrainingArguments, completed "
+        f"with the method's defaults), got {type(args).__name__}"
+    )
 
 
 def apply_flush_denormal(args) -> None:

@@ -42,8 +42,16 @@ class EmotionTrainer(LossLogMixin, Trainer):
     config_class = EmotionConfig
     extra_columns: tuple[str, ...] = ("weight",)
 
-    def __init__(self, model=None, args: EmotionConfig | None = None, *, task_spec: TaskSpec | None = None,
-                 compute_metrics=None, extra_metrics=(), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model=None,
+        args: EmotionConfig | None = None,
+        *,
+        task_spec: TaskSpec | None = None,
+        compute_metrics=None,
+        extra_metrics=(),
+        **kwargs: Any,
+    ) -> None:
         if model is None:
             raise ValueError(f"{type(self).__name__} needs a model")
         args = as_config(args, self.config_class, type(self).__name__)
@@ -69,8 +77,9 @@ class EmotionTrainer(LossLogMixin, Trainer):
             compute_metrics = build_compute_metrics(spec, args.threshold, self.extra_metrics)
         return compute_metrics
 
-    def supervised_loss(self, logits: torch.Tensor, labels: torch.Tensor, weight=None, num_items_in_batch=None,
-                        loss_fn=None) -> torch.Tensor:
+    def supervised_loss(
+        self, logits: torch.Tensor, labels: torch.Tensor, weight=None, num_items_in_batch=None, loss_fn=None
+    ) -> torch.Tensor:
         """The configured gold-label loss with the configured options."""
         return (loss_fn or self.loss_fn)(logits, labels, weight, num_items_in_batch, **(self.args.loss_kwargs or {}))
 
@@ -83,9 +92,16 @@ class EmotionTrainer(LossLogMixin, Trainer):
         words = loss_info(loss).summary
         pooling = facts.get("pooling")
         summary = f"Supervised fine-tuning with {words}" + (
-            f" on a {pooling}-pooled encoder and a linear head." if pooling else ".")
-        return MethodDescription(cls.__name__, cls._name, summary, settings=cls._common_settings(args, loss=loss),
-                                 tags=cls._tag_names, citations=cls._citations + cls._loss_citations(loss))
+            f" on a {pooling}-pooled encoder and a linear head." if pooling else "."
+        )
+        return MethodDescription(
+            cls.__name__,
+            cls._name,
+            summary,
+            settings=cls._common_settings(args, loss=loss),
+            tags=cls._tag_names,
+            citations=cls._citations + cls._loss_citations(loss),
+        )
 
     @staticmethod
     def _resolved_loss(args, problem_type: str | None) -> str:
@@ -93,12 +109,20 @@ class EmotionTrainer(LossLogMixin, Trainer):
 
     @staticmethod
     def _common_settings(args, **extra: Any) -> dict[str, Any]:
-        steps = {"max_steps": args.max_steps} if args.max_steps and args.max_steps > 0 else \
-            {"num_train_epochs": args.num_train_epochs}
-        settings = {**extra, **({"loss_kwargs": args.loss_kwargs} if args.loss_kwargs else {}),
-                    "learning_rate": args.learning_rate, **steps,
-                    "per_device_train_batch_size": args.per_device_train_batch_size,
-                    "gradient_accumulation_steps": args.gradient_accumulation_steps, "seed": args.seed}
+        steps = (
+            {"max_steps": args.max_steps}
+            if args.max_steps and args.max_steps > 0
+            else {"num_train_epochs": args.num_train_epochs}
+        )
+        settings = {
+            **extra,
+            **({"loss_kwargs": args.loss_kwargs} if args.loss_kwargs else {}),
+            "learning_rate": args.learning_rate,
+            **steps,
+            "per_device_train_batch_size": args.per_device_train_batch_size,
+            "gradient_accumulation_steps": args.gradient_accumulation_steps,
+            "seed": args.seed,
+        }
         if getattr(args, "weight_decay_form", "decoupled") == "l2":
             settings["optimizer"] = f"Adam, L2 weight decay {args.weight_decay:g}"
         return settings
@@ -128,8 +152,12 @@ class EmotionTrainer(LossLogMixin, Trainer):
         if (out / "metrics.json").is_file() and (out / "config.json").is_file():
             card = render_model_card(out, self.hub_model_id)
         else:
-            card = render_trainer_card(self._card_record(), self._card_config(), name=kwargs.get("model_name")
-                                       or out.name, repo_id=self.hub_model_id)
+            card = render_trainer_card(
+                self._card_record(),
+                self._card_config(),
+                name=kwargs.get("model_name") or out.name,
+                repo_id=self.hub_model_id,
+            )
         (out / "README.md").write_text(card, encoding="utf-8")
 
     def _card_config(self) -> dict[str, Any]:
@@ -140,10 +168,12 @@ class EmotionTrainer(LossLogMixin, Trainer):
     def _card_record(self) -> dict[str, Any]:
         """A ``metrics.json``-shaped record of this trainer: the last evaluation's metrics and the method."""
         last_eval = next((h for h in reversed(self.state.log_history) if any(k.startswith("eval_") for k in h)), {})
-        metrics = {k[len("eval_"):]: v for k, v in last_eval.items() if k.startswith("eval_")}
+        metrics = {k[len("eval_") :]: v for k, v in last_eval.items() if k.startswith("eval_")}
         name = getattr(self.accelerator.unwrap_model(self.model).config, "_name_or_path", "")
-        return {**({"validation": metrics} if metrics else {}),
-                "run": {"method": self.method_description().to_dict(), "model": name, "seed": self.args.seed}}
+        return {
+            **({"validation": metrics} if metrics else {}),
+            "run": {"method": self.method_description().to_dict(), "model": name, "seed": self.args.seed},
+        }
 
     # -- columns -------------------------------------------------------------------------------------------
     def _set_signature_columns_if_needed(self) -> None:
@@ -170,8 +200,10 @@ class EmotionTrainer(LossLogMixin, Trainer):
         for n, p in opt_model.named_parameters():
             if p.requires_grad:
                 groups.setdefault((n.startswith(HEAD_PREFIXES), n in decay), []).append(p)
-        params = [{"params": ps, "weight_decay": self.args.weight_decay if d else 0.0,
-                   **({"lr": head_lr} if head else {})} for (head, d), ps in groups.items()]
+        params = [
+            {"params": ps, "weight_decay": self.args.weight_decay if d else 0.0, **({"lr": head_lr} if head else {})}
+            for (head, d), ps in groups.items()
+        ]
         optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
         self.optimizer = optimizer_cls(params, **optimizer_kwargs)
         return self.optimizer
@@ -214,8 +246,9 @@ def _model_inputs(inputs: dict[str, Any], drop: tuple[str, ...]) -> dict[str, An
 def _check_label_space(model, spec: TaskSpec) -> None:
     n = model.config.num_labels
     if n != spec.num_labels:
-        raise ValueError(f"model has {n} output labels but task {spec.name!r} has {spec.num_labels}: "
-                         f"{list(spec.label_names)}")
+        raise ValueError(
+            f"model has {n} output labels but task {spec.name!r} has {spec.num_labels}: {list(spec.label_names)}"
+        )
     id2label = getattr(model.config, "id2label", None) or {}
     names = [id2label.get(i, id2label.get(str(i))) for i in range(n)]
     generic = all(str(x).startswith("LABEL_") for x in names)

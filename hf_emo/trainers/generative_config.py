@@ -16,37 +16,67 @@ class GenerativeConfig(EmotionConfig):
     predictions are made. Wang et al. 2024 fine-tune BLOOMZ-7b1 with QLoRA on the Alpaca prompt at lr 5e-5, batch 2
     x accumulation 2."""
 
-    label_mode: str = field(default="completion", metadata={
-        "help": "completion: the decoder writes the label after the prompt (loss on the completion and EOS only); "
-                "sequence_classification: a score head on the last real token (AutoModelForSequenceClassification)."})
-    prompt_template: str = field(default="auto", metadata={
-        "help": "A template with a {text} slot (and optionally {labels}), or a name: wang2024 (Wang et al. 2024's "
-                "Alpaca-style prompt, Table 3, single-label), wang2024_multi_label (one yes/no per label); auto picks "
-                "by the task."})
-    verbalisers: list[str] | None = field(default=None, metadata={
-        "help": "The words the decoder writes for the labels, in label order (default: the label names)."})
+    label_mode: str = field(
+        default="completion",
+        metadata={
+            "help": "completion: the decoder writes the label after the prompt (loss on the completion and EOS only); "
+            "sequence_classification: a score head on the last real token (AutoModelForSequenceClassification)."
+        },
+    )
+    prompt_template: str = field(
+        default="auto",
+        metadata={
+            "help": "A template with a {text} slot (and optionally {labels}), or a name: wang2024 (Wang et al. 2024's "
+            "Alpaca-style prompt, Table 3, single-label), wang2024_multi_label (one yes/no per label); auto picks "
+            "by the task."
+        },
+    )
+    verbalisers: list[str] | None = field(
+        default=None,
+        metadata={"help": "The words the decoder writes for the labels, in label order (default: the label names)."},
+    )
     max_text_tokens: int = field(default=128, metadata={"help": "Texts are cut to this many tokens in the prompt."})
-    pad_token: str | None = field(default="eos", metadata={
-        "help": "Pad token for a tokenizer without one: eos (Llama / BLOOM style; EOS stays in the loss), another "
-                "token, or null to refuse."})
+    pad_token: str | None = field(
+        default="eos",
+        metadata={
+            "help": "Pad token for a tokenizer without one: eos (Llama / BLOOM style; EOS stays in the loss), another "
+            "token, or null to refuse."
+        },
+    )
     load_in_4bit: bool = field(default=False, metadata={"help": "QLoRA: load the base in 4 bits (bitsandbytes)."})
     bnb_4bit_quant_type: str = field(default="nf4", metadata={"help": "nf4 or fp4."})
     bnb_4bit_use_double_quant: bool = True
-    bnb_4bit_compute_dtype: str = field(default="auto", metadata={
-        "help": "auto: bfloat16 on a GPU, float32 on CPU; or a torch dtype name."})
-    bnb_4bit_quant_storage: str | None = field(default=None, metadata={
-        "help": "Storage dtype of the 4-bit weights; FSDP + QLoRA needs it equal to the compute dtype (bfloat16)."})
+    bnb_4bit_compute_dtype: str = field(
+        default="auto", metadata={"help": "auto: bfloat16 on a GPU, float32 on CPU; or a torch dtype name."}
+    )
+    bnb_4bit_quant_storage: str | None = field(
+        default=None,
+        metadata={
+            "help": "Storage dtype of the 4-bit weights; FSDP + QLoRA needs it equal to the compute dtype (bfloat16)."
+        },
+    )
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
-    lora_target_modules: list[str] | None = field(default=None, metadata={
-        "help": "Module names LoRA adapts (default: the attention projections of the architecture)."})
-    scoring: str = field(default="likelihood", metadata={
-        "help": "How evaluation predicts: likelihood (every label scored, gives probabilities) or generate (greedy "
-                "generation parsed strictly; the invalid-output rate is reported)."})
-    fuzzy_match: bool = field(default=False, metadata={
-        "help": "With scoring=generate: also report metrics with invalid single-label outputs mapped to the closest "
-                "label name (as Wang et al. 2024 did), next to the strict ones; never instead of them."})
+    lora_target_modules: list[str] | None = field(
+        default=None,
+        metadata={"help": "Module names LoRA adapts (default: the attention projections of the architecture)."},
+    )
+    scoring: str = field(
+        default="likelihood",
+        metadata={
+            "help": "How evaluation predicts: likelihood (every label scored, gives probabilities) or generate (greedy "
+            "generation parsed strictly; the invalid-output rate is reported)."
+        },
+    )
+    fuzzy_match: bool = field(
+        default=False,
+        metadata={
+            "help": "With scoring=generate: also report metrics with invalid single-label outputs mapped to the "
+            "closest "
+            "label name (as Wang et al. 2024 did), next to the strict ones; never instead of them."
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

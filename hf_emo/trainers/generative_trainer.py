@@ -45,16 +45,24 @@ class GenerativeTrainer(EmotionTrainer):
     config_class = GenerativeConfig
     extra_columns: tuple[str, ...] = ("weight", "gold")
 
-    def __init__(self, model=None, args: GenerativeConfig | None = None, *, task_spec: TaskSpec | None = None,
-                 prompt_format: PromptFormat | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model=None,
+        args: GenerativeConfig | None = None,
+        *,
+        task_spec: TaskSpec | None = None,
+        prompt_format: PromptFormat | None = None,
+        **kwargs: Any,
+    ) -> None:
         if kwargs.get("processing_class") is None:
             raise ValueError("GenerativeTrainer needs the decoder's tokenizer as processing_class")
         self._prompt_format = prompt_format
         super().__init__(model=model, args=args, task_spec=task_spec, **kwargs)
         trainable = [n for n, p in self.model.named_parameters() if p.requires_grad]
         if not trainable:
-            raise ValueError("the model has no trainable parameters: build it with hf_emo.generative.build_decoder "
-                             "(a LoRA adapter)")
+            raise ValueError(
+                "the model has no trainable parameters: build it with hf_emo.generative.build_decoder (a LoRA adapter)"
+            )
 
     @property
     def completion_mode(self) -> bool:
@@ -71,35 +79,52 @@ class GenerativeTrainer(EmotionTrainer):
                 raise ValueError("pass task_spec=TaskSpec(...) or a decoder built by hf_emo.generative.build_decoder")
             self.loss_name, self.loss_fn = "causal_lm", None
             compute_metrics = None
-        self.prompt_format = self._prompt_format or PromptFormat(self.task_spec, args.prompt_template,
-                                                                 tuple(args.verbalisers or ()))
+        self.prompt_format = self._prompt_format or PromptFormat(
+            self.task_spec, args.prompt_template, tuple(args.verbalisers or ())
+        )
         return compute_metrics
 
     # -- the method ------------------------------------------------------------------------------------------
     @classmethod
     def describe(cls, args: GenerativeConfig, **facts: Any) -> MethodDescription:
-        quant = (f"QLoRA (Dettmers et al. 2023): the base in 4-bit {args.bnb_4bit_quant_type}"
-                 + (" with double quantisation" if args.bnb_4bit_use_double_quant else "") + ", a LoRA adapter"
-                 if args.load_in_4bit else "LoRA (Hu et al. 2022): a low-rank adapter")
-        quant += (f" of rank {args.lora_r} (alpha {args.lora_alpha}, dropout {args.lora_dropout}) on "
-                  f"{', '.join(facts.get('lora_target_modules') or args.lora_target_modules or ['the attention projections'])}")
+        quant = (
+            f"QLoRA (Dettmers et al. 2023): the base in 4-bit {args.bnb_4bit_quant_type}"
+            + (" with double quantisation" if args.bnb_4bit_use_double_quant else "")
+            + ", a LoRA adapter"
+            if args.load_in_4bit
+            else "LoRA (Hu et al. 2022): a low-rank adapter"
+        )
+        quant += f" of rank {args.lora_r} (alpha {args.lora_alpha}, dropout {args.lora_dropout}) on " + ", ".join(
+            facts.get("lora_target_modules") or args.lora_target_modules or ["the attention projections"]
+        )
         if args.label_mode == "completion":
-            how = ("The decoder writes the label after an instruction prompt (Wang et al. 2024's Alpaca prompt by "
-                   "default); the loss covers the completion and its EOS, not the prompt. ")
-            how += ("Predictions score every label by the likelihood of its completion (single-label: a softmax over "
-                    "the labels' log-likelihoods; multi-label: p(yes) against p(no) for each label in turn)."
-                    if args.scoring == "likelihood" else
-                    "Predictions are greedy generations read strictly; outputs that are not a label count as wrong"
-                    + (" (a fuzzy mapping to the closest label is reported beside them)." if args.fuzzy_match else "."))
+            how = (
+                "The decoder writes the label after an instruction prompt (Wang et al. 2024's Alpaca prompt by "
+                "default); the loss covers the completion and its EOS, not the prompt. "
+            )
+            how += (
+                "Predictions score every label by the likelihood of its completion (single-label: a softmax over "
+                "the labels' log-likelihoods; multi-label: p(yes) against p(no) for each label in turn)."
+                if args.scoring == "likelihood"
+                else "Predictions are greedy generations read strictly; outputs that are not a label count as wrong"
+                + (" (a fuzzy mapping to the closest label is reported beside them)." if args.fuzzy_match else ".")
+            )
         else:
             how = "A score head on the decoder's last real token classifies the text; the head is trained and saved."
-        settings = cls._common_settings(args, label_mode=args.label_mode, scoring=args.scoring,
-                                        load_in_4bit=args.load_in_4bit, lora_r=args.lora_r,
-                                        lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout)
+        settings = cls._common_settings(
+            args,
+            label_mode=args.label_mode,
+            scoring=args.scoring,
+            load_in_4bit=args.load_in_4bit,
+            lora_r=args.lora_r,
+            lora_alpha=args.lora_alpha,
+            lora_dropout=args.lora_dropout,
+        )
         citations = cls._citations + (("dettmers2023",) if args.load_in_4bit else ())
         tags = cls._tag_names + (("qlora", "4-bit") if args.load_in_4bit else ())
-        return MethodDescription(cls.__name__, cls._name, f"{quant}. {how}", settings=settings, tags=tags,
-                                 citations=citations)
+        return MethodDescription(
+            cls.__name__, cls._name, f"{quant}. {how}", settings=settings, tags=tags, citations=citations
+        )
 
     def method_facts(self) -> dict[str, Any]:
         peft_config = getattr(self.accelerator.unwrap_model(self.model), "peft_config", {}).get("default")
@@ -132,8 +157,14 @@ class GenerativeTrainer(EmotionTrainer):
         finally:
             self._scored_dataset = None
 
-    def evaluation_loop(self, dataloader, description: str, prediction_loss_only: bool | None = None,
-                        ignore_keys: list[str] | None = None, metric_key_prefix: str = "eval"):
+    def evaluation_loop(
+        self,
+        dataloader,
+        description: str,
+        prediction_loss_only: bool | None = None,
+        ignore_keys: list[str] | None = None,
+        metric_key_prefix: str = "eval",
+    ):
         output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
         dataset = getattr(self, "_scored_dataset", None)
         if self.completion_mode and dataset is not None:
@@ -146,26 +177,37 @@ class GenerativeTrainer(EmotionTrainer):
         if not self.completion_mode:
             return super().predict(test_dataset, ignore_keys, metric_key_prefix)
         logits, metrics, gold = self.score(test_dataset, return_gold=True)
-        return PredictionOutput(predictions=logits, label_ids=gold,
-                                metrics={f"{metric_key_prefix}_{k}": v for k, v in metrics.items()})
+        return PredictionOutput(
+            predictions=logits, label_ids=gold, metrics={f"{metric_key_prefix}_{k}": v for k, v in metrics.items()}
+        )
 
     def score(self, dataset, return_gold: bool = False):
         """``(logits (N, C), metrics)`` of a prompt-completion dataset (it needs ``text`` and ``gold``)."""
         for column in ("text", "gold"):
             if column not in dataset.column_names:
-                raise ValueError(f"the evaluation set has no {column!r} column (columns: {dataset.column_names}); "
-                                 "build it with hf_emo.generative.tokenize_prompt_completion")
+                raise ValueError(
+                    f"the evaluation set has no {column!r} column (columns: {dataset.column_names}); "
+                    "build it with hf_emo.generative.tokenize_prompt_completion"
+                )
         model = self.accelerator.unwrap_model(self.model)
         args, spec, fmt = self.args, self.task_spec, self.prompt_format
         texts, gold = list(dataset["text"]), np.asarray(dataset["gold"])
         batch = args.per_device_eval_batch_size
         if args.scoring == "likelihood":
-            logits = label_scores(model, self.processing_class, fmt, texts, batch_size=batch,
-                                  max_text_tokens=args.max_text_tokens)
+            logits = label_scores(
+                model, self.processing_class, fmt, texts, batch_size=batch, max_text_tokens=args.max_text_tokens
+            )
             metrics = task_metrics(spec, gold, logits, args.threshold)
         else:
-            gen = generate_labels(model, self.processing_class, fmt, texts, batch_size=batch,
-                                  max_text_tokens=args.max_text_tokens, fuzzy=args.fuzzy_match)
+            gen = generate_labels(
+                model,
+                self.processing_class,
+                fmt,
+                texts,
+                batch_size=batch,
+                max_text_tokens=args.max_text_tokens,
+                fuzzy=args.fuzzy_match,
+            )
             logits = decisions_as_logits(spec, gen.labels)
             metrics = {**task_metrics(spec, gold, logits, 0.5), "invalid_rate": gen.invalid_rate}
             if gen.mapped is not None:
@@ -180,11 +222,21 @@ class GenerativeTrainer(EmotionTrainer):
         if not self.args.should_save:
             return
         model = self.accelerator.unwrap_model(self.model)
-        (out / GENERATIVE_FILE).write_text(json.dumps({
-            "label_mode": self.args.label_mode, "task": self.task_spec.to_dict(),
-            "prompt": self.prompt_format.to_dict(), "max_text_tokens": self.args.max_text_tokens,
-            "base_model": public_name(getattr(model.peft_config.get("default"), "base_model_name_or_path", ""))
-            if hasattr(model, "peft_config") else None}, indent=2), encoding="utf-8")
+        (out / GENERATIVE_FILE).write_text(
+            json.dumps(
+                {
+                    "label_mode": self.args.label_mode,
+                    "task": self.task_spec.to_dict(),
+                    "prompt": self.prompt_format.to_dict(),
+                    "max_text_tokens": self.args.max_text_tokens,
+                    "base_model": public_name(getattr(model.peft_config.get("default"), "base_model_name_or_path", ""))
+                    if hasattr(model, "peft_config")
+                    else None,
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
         adapter_config = out / "adapter_config.json"
         if adapter_config.is_file():  # a Hub id or zoo name, never a local path
             cfg = json.loads(adapter_config.read_text())

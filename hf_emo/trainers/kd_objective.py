@@ -19,11 +19,21 @@ def cells_per_example(problem_type: str, num_labels: int) -> int:
     return 1 if problem_type == "single_label" else num_labels
 
 
-def distillation_objective(student: torch.Tensor, labels: torch.Tensor | None, teacher: torch.Tensor,
-                           problem_type: str, *, alpha: float, temperature: float, kd_fn: Callable,
-                           annealing: str = "loss_mix", teacher_aggregation: str = "loss",
-                           weight: torch.Tensor | None = None, num_items_in_batch=None,
-                           hard_fn: Callable | None = None) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+def distillation_objective(
+    student: torch.Tensor,
+    labels: torch.Tensor | None,
+    teacher: torch.Tensor,
+    problem_type: str,
+    *,
+    alpha: float,
+    temperature: float,
+    kd_fn: Callable,
+    annealing: str = "loss_mix",
+    teacher_aggregation: str = "loss",
+    weight: torch.Tensor | None = None,
+    num_items_in_batch=None,
+    hard_fn: Callable | None = None,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """``(loss, hard part or None, KD part)`` for one batch.
 
     ``teacher`` is ``(B, C)`` or ``(B, K, C)`` for K teachers. ``loss_mix``: ``alpha * L_hard + (1 - alpha) * L_KD``
@@ -34,11 +44,15 @@ def distillation_objective(student: torch.Tensor, labels: torch.Tensor | None, t
     labels, weight, num_items_in_batch)`` is the gold-label loss (default: the problem type's BCE, CE or MSE).
     """
     if hard_fn is None:
+
         def hard_fn(logits, gold, w, n):
             return supervised_loss(logits, gold, problem_type, w, n)
+
     if labels is None and alpha > 0:
-        raise ValueError(f"the batch has no labels but alpha = {alpha:g} weighs a gold-label loss; set alpha=0 "
-                         "(and alpha_schedule=constant) to distil on unlabelled data")
+        raise ValueError(
+            f"the batch has no labels but alpha = {alpha:g} weighs a gold-label loss; set alpha=0 "
+            "(and alpha_schedule=constant) to distil on unlabelled data"
+        )
     pt, T = problem_type, temperature
     n_items = num_items_in_batch
     n_examples = None if n_items is None else n_items / cells_per_example(pt, student.shape[-1])

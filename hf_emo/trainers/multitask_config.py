@@ -27,38 +27,68 @@ class MultiTaskConfig(EmotionConfig, DistillationArguments):
     is every task's gold-label loss unless ``task_losses`` names another for a task.
     """
 
-    task_losses: dict | str | None = field(default=None, metadata={
-        "help": 'Gold-label loss per task, as a mapping or JSON, e.g. {"laroseda": "bce_single_label"} (Matei §3.3 '
-                "trains the auxiliary single-label tasks with BCE); unlisted tasks use `loss`."})
+    task_losses: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": 'Gold-label loss per task, as a mapping or JSON, e.g. {"laroseda": "bce_single_label"} (Matei §3.3 '
+            "trains the auxiliary single-label tasks with BCE); unlisted tasks use `loss`."
+        },
+    )
 
-    task_kd_losses: dict | str | None = field(default=None, metadata={
-        "help": 'KD loss per task, as a mapping or JSON, e.g. {"redv2": "kl_softmax"} (Matei §3.2.3\'s form on REDv2 '
-                "alone, the auxiliary tasks keeping theirs); unlisted tasks use `kd_loss` (regression tasks: mse)."})
+    task_kd_losses: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": 'KD loss per task, as a mapping or JSON, e.g. {"redv2": "kl_softmax"} (Matei §3.2.3\'s form on '
+            "REDv2 "
+            "alone, the auxiliary tasks keeping theirs); unlisted tasks use `kd_loss` (regression tasks: mse)."
+        },
+    )
 
-    task_sampler: str = field(default="proportional", metadata={
-        "help": f"Which task each batch comes from: one of {TASK_SAMPLERS}."})
-    task_sampling_temperature: float = field(default=1.0, metadata={
-        "help": "temperature sampler: draw task t with probability proportional to size_t ** tau (1 = proportional, "
-                "0 = uniform)."})
-    task_cap: int | None = field(default=None, metadata={
-        "help": "capped sampler: a task contributes at most this many examples per epoch."})
-    task_weights: dict | str | None = field(default=None, metadata={
-        "help": 'Static loss weight per task, as a mapping or JSON, e.g. {"laroseda": 0.1, "ag_news": 0.1}; '
-                "unlisted tasks weigh 1."})
-    loss_weighting: str = field(default="static", metadata={
-        "help": "static (task_weights) or gradnorm (Chen et al. 2018; TBED-MTL §3.4)."})
+    task_sampler: str = field(
+        default="proportional", metadata={"help": f"Which task each batch comes from: one of {TASK_SAMPLERS}."}
+    )
+    task_sampling_temperature: float = field(
+        default=1.0,
+        metadata={
+            "help": "temperature sampler: draw task t with probability proportional to size_t ** tau (1 = "
+            "proportional, 0 = uniform)."
+        },
+    )
+    task_cap: int | None = field(
+        default=None, metadata={"help": "capped sampler: a task contributes at most this many examples per epoch."}
+    )
+    task_weights: dict | str | None = field(
+        default=None,
+        metadata={
+            "help": 'Static loss weight per task, as a mapping or JSON, e.g. {"laroseda": 0.1, "ag_news": 0.1}; '
+            "unlisted tasks weigh 1."
+        },
+    )
+    loss_weighting: str = field(
+        default="static", metadata={"help": "static (task_weights) or gradnorm (Chen et al. 2018; TBED-MTL §3.4)."}
+    )
     gradnorm_alpha: float = field(default=1.0, metadata={"help": "GradNorm's asymmetry alpha (TBED-MTL: 1.0)."})
     gradnorm_lr: float = field(default=1e-3, metadata={"help": "Adam learning rate of the GradNorm weights."})
-    adversarial_tasks: list[str] | None = field(default=None, metadata={
-        "help": "Tasks trained adversarially, e.g. a language discriminator (Matei Fig. 2; ADAN, Chen et al. 2018); the others "
-                "(and these, when left out) train as plain tasks: the 'discriminative' variant."})
-    adversarial_mode: str = field(default="gradient_reversal", metadata={
-        "help": "gradient_reversal: the head learns to discriminate while the encoder receives -lambda times its "
-                "gradient (DANN/ADAN); loss_sign_reversal: the task's loss enters with weight -lambda, so encoder "
-                "and head both maximise it (Matei's 'loss sign reversal' variant)."})
+    adversarial_tasks: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Tasks trained adversarially, e.g. a language discriminator (Matei Fig. 2; ADAN, Chen et al. "
+            "2018); the others (and these, when left out) train as plain tasks: the 'discriminative' variant."
+        },
+    )
+    adversarial_mode: str = field(
+        default="gradient_reversal",
+        metadata={
+            "help": "gradient_reversal: the head learns to discriminate while the encoder receives -lambda times its "
+            "gradient (DANN/ADAN); loss_sign_reversal: the task's loss enters with weight -lambda, so encoder "
+            "and head both maximise it (Matei's 'loss sign reversal' variant)."
+        },
+    )
     adversarial_lambda: float = field(default=1.0, metadata={"help": "Scale of the adversarial coefficient (>= 0)."})
-    adversarial_schedule: str = field(default="dann", metadata={
-        "help": "constant, or dann: lambda * (2 / (1 + exp(-gamma * p)) - 1) over the training progress p."})
+    adversarial_schedule: str = field(
+        default="dann",
+        metadata={"help": "constant, or dann: lambda * (2 / (1 + exp(-gamma * p)) - 1) over the training progress p."},
+    )
     adversarial_gamma: float = field(default=10.0, metadata={"help": "gamma of the dann schedule."})
 
     def __post_init__(self) -> None:
@@ -67,13 +97,16 @@ class MultiTaskConfig(EmotionConfig, DistillationArguments):
         self.task_losses = json_mapping(self.task_losses, "task_losses")
         for task, name in (self.task_losses or {}).items():
             if name not in SUPERVISED_LOSSES:
-                raise ValueError(f"task_losses[{task!r}] = {name!r} is not a registered loss; registered: "
-                                 f"{sorted(SUPERVISED_LOSSES)}")
+                raise ValueError(
+                    f"task_losses[{task!r}] = {name!r} is not a registered loss; registered: "
+                    f"{sorted(SUPERVISED_LOSSES)}"
+                )
         self.task_kd_losses = json_mapping(self.task_kd_losses, "task_kd_losses")
         for task, name in (self.task_kd_losses or {}).items():
             if name != "auto" and name not in KD_LOSSES:
-                raise ValueError(f"task_kd_losses[{task!r}] = {name!r} is not a registered KD loss; registered: "
-                                 f"{sorted(KD_LOSSES)}")
+                raise ValueError(
+                    f"task_kd_losses[{task!r}] = {name!r} is not a registered KD loss; registered: {sorted(KD_LOSSES)}"
+                )
         if self.task_sampler not in TASK_SAMPLERS:
             raise ValueError(f"task_sampler must be one of {TASK_SAMPLERS}, got {self.task_sampler!r}")
         if self.task_sampling_temperature < 0:
@@ -95,11 +128,14 @@ class MultiTaskConfig(EmotionConfig, DistillationArguments):
         if self.adversarial_mode not in ADVERSARIAL_MODES:
             raise ValueError(f"adversarial_mode must be one of {ADVERSARIAL_MODES}, got {self.adversarial_mode!r}")
         if self.adversarial_schedule not in ADVERSARIAL_SCHEDULES:
-            raise ValueError(f"adversarial_schedule must be one of {ADVERSARIAL_SCHEDULES}, got "
-                             f"{self.adversarial_schedule!r}")
+            raise ValueError(
+                f"adversarial_schedule must be one of {ADVERSARIAL_SCHEDULES}, got {self.adversarial_schedule!r}"
+            )
         if self.adversarial_lambda < 0 or self.adversarial_gamma <= 0:
-            raise ValueError(f"adversarial_lambda must be >= 0 and adversarial_gamma > 0, got "
-                             f"{self.adversarial_lambda} and {self.adversarial_gamma}")
+            raise ValueError(
+                f"adversarial_lambda must be >= 0 and adversarial_gamma > 0, got "
+                f"{self.adversarial_lambda} and {self.adversarial_gamma}"
+            )
         if self.adversarial_tasks and self.loss_weighting == "gradnorm":
             raise ValueError("adversarial_tasks and loss_weighting='gradnorm' exclude each other")
         # One-task batches leave the other heads without gradients: DDP must look for unused parameters.

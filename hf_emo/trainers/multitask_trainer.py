@@ -58,8 +58,17 @@ class MultiTaskTrainer(EmotionTrainer):
     config_class = MultiTaskConfig
     extra_columns: tuple[str, ...] = ("weight", "teacher_logits", "task")
 
-    def __init__(self, model=None, args: MultiTaskConfig | None = None, train_dataset=None, eval_dataset=None,
-                 teacher_model: Mapping[str, Any] | None = None, *, compute_metrics=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        model=None,
+        args: MultiTaskConfig | None = None,
+        train_dataset=None,
+        eval_dataset=None,
+        teacher_model: Mapping[str, Any] | None = None,
+        *,
+        compute_metrics=None,
+        **kwargs: Any,
+    ) -> None:
         args = as_config(args, self.config_class, type(self).__name__)
         if model is None or not hasattr(model, "task_names") or not hasattr(model, "head_logits"):
             raise TypeError("MultiTaskTrainer needs a hf_emo MultiTaskModel (hf_emo.models.build_multitask_model)")
@@ -69,8 +78,9 @@ class MultiTaskTrainer(EmotionTrainer):
         for what, sets in (("train_dataset", train_sets), ("eval_dataset", eval_sets)):
             unknown = [t for t in sets if t not in self.task_specs]
             if unknown:
-                raise ValueError(f"{what} has task(s) {unknown} that the model does not have; its tasks are "
-                                 f"{self.task_names}")
+                raise ValueError(
+                    f"{what} has task(s) {unknown} that the model does not have; its tasks are {self.task_names}"
+                )
         for t, ds in train_sets.items():
             check_task_columns(t, ds)
         for field_name in ("task_weights", "adversarial_tasks", "task_losses", "task_kd_losses"):
@@ -79,35 +89,52 @@ class MultiTaskTrainer(EmotionTrainer):
                     raise ValueError(f"{field_name} names task {t!r}; the model's tasks are {self.task_names}")
         self.train_sets, self.eval_sets = train_sets, eval_sets
         train = MultiTaskDataset(train_sets, {t: model.task_id(t) for t in train_sets}) if train_sets else None
-        if kwargs.get("data_collator") is None and train_sets and all(
-                "input_ids" not in getattr(d, "column_names", ["input_ids"]) for d in train_sets.values()):
+        if (
+            kwargs.get("data_collator") is None
+            and train_sets
+            and all("input_ids" not in getattr(d, "column_names", ["input_ids"]) for d in train_sets.values())
+        ):
             kwargs["data_collator"] = default_data_collator  # cached encoder features: nothing to pad
-        super().__init__(model=model, args=args, train_dataset=train, eval_dataset=eval_sets or None,
-                         compute_metrics=compute_metrics, **kwargs)
+        super().__init__(
+            model=model,
+            args=args,
+            train_dataset=train,
+            eval_dataset=eval_sets or None,
+            compute_metrics=compute_metrics,
+            **kwargs,
+        )
         # -- MTKD: per-task teachers and KD losses
         unknown = [t for t in (teacher_model or {}) if t not in self.task_specs]
         if unknown:
             raise ValueError(f"teacher_model names task(s) {unknown}; the model's tasks are {self.task_names}")
         sharded = self.is_deepspeed_enabled or self.is_fsdp_enabled
         self.task_teachers: dict[str, Teachers] = {
-            t: Teachers(models, self.task_specs[t], dtype=self.args.teacher_dtype).place(self.accelerator,
-                                                                                        sharded_training=sharded)
-            for t, models in (teacher_model or {}).items()}
-        self.kd_fns = {t: get_kd_loss(self.args.kd_loss_name(t, s.problem_type))[1]
-                       for t, s in self.task_specs.items()}
+            t: Teachers(models, self.task_specs[t], dtype=self.args.teacher_dtype).place(
+                self.accelerator, sharded_training=sharded
+            )
+            for t, models in (teacher_model or {}).items()
+        }
+        self.kd_fns = {t: get_kd_loss(self.args.kd_loss_name(t, s.problem_type))[1] for t, s in self.task_specs.items()}
         # -- loss weighting
-        self.gradnorm = GradNormWeights(self.task_names, self.args.gradnorm_alpha, self.args.gradnorm_lr) \
-            if self.args.loss_weighting == "gradnorm" else None
+        self.gradnorm = (
+            GradNormWeights(self.task_names, self.args.gradnorm_alpha, self.args.gradnorm_lr)
+            if self.args.loss_weighting == "gradnorm"
+            else None
+        )
         self._task_sampler: MultiTaskBatchSampler | None = None
 
     def _setup_task(self, model, task_spec, args, compute_metrics):
         """Every task's loss and metrics (the model holds the tasks; ``task_spec`` does not apply)."""
         thresholds = getattr(model.config, "thresholds", {}) or {}
-        self.task_loss_fns = {t: get_supervised_loss((args.task_losses or {}).get(t, args.loss), s.problem_type)
-                              for t, s in self.task_specs.items()}
+        self.task_loss_fns = {
+            t: get_supervised_loss((args.task_losses or {}).get(t, args.loss), s.problem_type)
+            for t, s in self.task_specs.items()
+        }
         if compute_metrics is None:
-            compute_metrics = {t: build_compute_metrics(s, thresholds.get(t, args.threshold), self.extra_metrics)
-                               for t, s in self.task_specs.items()}
+            compute_metrics = {
+                t: build_compute_metrics(s, thresholds.get(t, args.threshold), self.extra_metrics)
+                for t, s in self.task_specs.items()
+            }
         elif callable(compute_metrics):
             compute_metrics = {t: compute_metrics for t in self.task_specs}
         self.task_compute_metrics = dict(compute_metrics)
@@ -120,18 +147,25 @@ class MultiTaskTrainer(EmotionTrainer):
         """Facts: ``head_layout``, ``shared_layer_size``, ``freeze_encoder``, ``teachers`` (tasks with teachers),
         ``kd_losses`` (their resolved KD losses), ``teacher_names``, ``teacher_columns``."""
         layout = facts.get("head_layout")
-        parts = ["Multi-task learning (Matei §3.2.2; TBED-MTL §3): one shared encoder"
-                 + (" (frozen, its features computed once)" if facts.get("freeze_encoder") else "")
-                 + (f", a shared {facts['shared_layer_size']}-unit ReLU layer" if facts.get("shared_layer_size")
-                    else "")
-                 + (", one linear head per task" if layout == "multi_head" else
-                    ", one bias-free shared-embedding output layer over all tasks' labels, masked per task"
-                    if layout else "")
-                 + (". Batches are drawn from the union of the tasks (`mixed` sampler); the loss of an optimizer step "
-                    "is the sum of the tasks' mean losses, each in proportion to its rows in the step (TBED-MTL §4)"
-                    if args.task_sampler == "mixed" else
-                    f". Batches hold one task, chosen by the `{args.task_sampler}` sampler; the loss of an optimizer "
-                    "step is the weighted sum of the tasks' mean losses")]
+        parts = [
+            "Multi-task learning (Matei §3.2.2; TBED-MTL §3): one shared encoder"
+            + (" (frozen, its features computed once)" if facts.get("freeze_encoder") else "")
+            + (f", a shared {facts['shared_layer_size']}-unit ReLU layer" if facts.get("shared_layer_size") else "")
+            + (
+                ", one linear head per task"
+                if layout == "multi_head"
+                else ", one bias-free shared-embedding output layer over all tasks' labels, masked per task"
+                if layout
+                else ""
+            )
+            + (
+                ". Batches are drawn from the union of the tasks (`mixed` sampler); the loss of an optimizer step "
+                "is the sum of the tasks' mean losses, each in proportion to its rows in the step (TBED-MTL §4)"
+                if args.task_sampler == "mixed"
+                else f". Batches hold one task, chosen by the `{args.task_sampler}` sampler; the loss of an optimizer "
+                "step is the weighted sum of the tasks' mean losses"
+            )
+        ]
         if args.loss_weighting == "gradnorm":
             parts.append("with weights learned by GradNorm (Chen et al. 2018) on the shared weights")
         elif args.task_weights:
@@ -145,17 +179,26 @@ class MultiTaskTrainer(EmotionTrainer):
         settings.update({k: getattr(args, k) for k in ("task_weights", "task_losses") if getattr(args, k)})
         tags = list(cls._tag_names)
         if kd_tasks:
-            summary += (f" Multi-task knowledge distillation (born-again multi-task network, Clark et al. 2019; Matei "
-                        f"§3.2.3-3.2.4): each task with a teacher ({', '.join(kd_tasks)}) trains on alpha * L_gold + "
-                        f"(1 - alpha) * L_KD with T = {args.temperature} and {args.describe_alpha()}; KD loss: "
-                        f"{args.kd_loss}" + (f", per task {args.task_kd_losses}" if args.task_kd_losses else "") + ".")
-            settings.update(temperature=args.temperature, alpha_schedule=args.alpha_schedule, annealing=args.annealing,
-                            teacher_aggregation=args.teacher_aggregation,
-                            kd_loss=facts.get("kd_losses") or args.kd_loss)  # per task, resolved, when known
+            summary += (
+                f" Multi-task knowledge distillation (born-again multi-task network, Clark et al. 2019; Matei "
+                f"§3.2.3-3.2.4): each task with a teacher ({', '.join(kd_tasks)}) trains on alpha * L_gold + "
+                f"(1 - alpha) * L_KD with T = {args.temperature} and {args.describe_alpha()}; KD loss: "
+                f"{args.kd_loss}" + (f", per task {args.task_kd_losses}" if args.task_kd_losses else "") + "."
+            )
+            settings.update(
+                temperature=args.temperature,
+                alpha_schedule=args.alpha_schedule,
+                annealing=args.annealing,
+                teacher_aggregation=args.teacher_aggregation,
+                kd_loss=facts.get("kd_losses") or args.kd_loss,
+            )  # per task, resolved, when known
             if args.task_kd_losses:
                 settings["task_kd_losses"] = args.task_kd_losses
-            settings.update({"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
-                            if args.alpha_schedule == "linear" else {"alpha": args.alpha})
+            settings.update(
+                {"alpha_start": args.alpha_start, "alpha_end": args.alpha_end}
+                if args.alpha_schedule == "linear"
+                else {"alpha": args.alpha}
+            )
             if facts.get("teacher_names"):  # {task: teacher or [teachers]}, as the job names them
                 settings["teachers"] = facts["teacher_names"]
             if facts.get("teacher_columns"):
@@ -166,20 +209,33 @@ class MultiTaskTrainer(EmotionTrainer):
             citations.append("chen2018")
             tags.append("gradnorm")
         if args.adversarial_tasks:
-            summary += (f" {', '.join(args.adversarial_tasks)} trained adversarially by "
-                        f"{args.adversarial_mode.replace('_', ' ')} (ADAN, Chen et al. 2018).")
+            summary += (
+                f" {', '.join(args.adversarial_tasks)} trained adversarially by "
+                f"{args.adversarial_mode.replace('_', ' ')} (ADAN, Chen et al. 2018)."
+            )
             citations.append("chen2018adan")
-        return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=tuple(tags),
-                                 citations=tuple(dict.fromkeys(citations)))
+        return MethodDescription(
+            cls.__name__,
+            cls._name,
+            summary,
+            settings=settings,
+            tags=tuple(tags),
+            citations=tuple(dict.fromkeys(citations)),
+        )
 
     def method_facts(self) -> dict[str, Any]:
         cfg = self.accelerator.unwrap_model(self.model).config
         cached = [t for t, d in self.train_sets.items() if "teacher_logits" in getattr(d, "column_names", ())]
-        return {"head_layout": getattr(cfg, "head_layout", None), "shared_layer_size":
-                getattr(cfg, "shared_layer_size", None), "freeze_encoder": getattr(cfg, "freeze_encoder", None),
-                "teachers": sorted(set(cached) | set(self.task_teachers)),
-                "kd_losses": {t: self.args.kd_loss_name(t, self.task_specs[t].problem_type)
-                              for t in sorted(set(cached) | set(self.task_teachers))}}
+        return {
+            "head_layout": getattr(cfg, "head_layout", None),
+            "shared_layer_size": getattr(cfg, "shared_layer_size", None),
+            "freeze_encoder": getattr(cfg, "freeze_encoder", None),
+            "teachers": sorted(set(cached) | set(self.task_teachers)),
+            "kd_losses": {
+                t: self.args.kd_loss_name(t, self.task_specs[t].problem_type)
+                for t in sorted(set(cached) | set(self.task_teachers))
+            },
+        }
 
     def _card_config(self) -> dict[str, Any]:
         return self.accelerator.unwrap_model(self.model).config.to_dict()
@@ -200,18 +256,29 @@ class MultiTaskTrainer(EmotionTrainer):
             raise ValueError("MultiTaskTrainer: training requires a train_dataset")
         a = self.args
         sampler = MultiTaskBatchSampler(
-            self.train_dataset.sizes, self._train_batch_size, a.task_sampler, temperature=a.task_sampling_temperature,
-            cap=a.task_cap, seed=a.data_seed if a.data_seed is not None else a.seed, num_replicas=a.world_size,
-            rank=a.process_index, drop_last=a.dataloader_drop_last)
+            self.train_dataset.sizes,
+            self._train_batch_size,
+            a.task_sampler,
+            temperature=a.task_sampling_temperature,
+            cap=a.task_cap,
+            seed=a.data_seed if a.data_seed is not None else a.seed,
+            num_replicas=a.world_size,
+            rank=a.process_index,
+            drop_last=a.dataloader_drop_last,
+        )
         self._task_sampler = sampler
         collator = self._get_collator_with_removed_columns(self.data_collator, description="training")
         if a.task_sampler == "mixed":
             collator = MixedTaskCollator(collator)
         loader = DataLoader(
-            self.train_dataset, batch_sampler=sampler, collate_fn=collator,
-            num_workers=a.dataloader_num_workers, pin_memory=self._pin_memory(),
+            self.train_dataset,
+            batch_sampler=sampler,
+            collate_fn=collator,
+            num_workers=a.dataloader_num_workers,
+            pin_memory=self._pin_memory(),
             persistent_workers=a.dataloader_persistent_workers,
-            worker_init_fn=lambda wid: seed_worker(wid, a.dataloader_num_workers, a.process_index))
+            worker_init_fn=lambda wid: seed_worker(wid, a.dataloader_num_workers, a.process_index),
+        )
         loader = self.accelerator.prepare(loader)
         # the sampler is rank-aware: neutralise the sharding wrapper Accelerate adds (as Trainer does for its own
         # rank-aware BatchRebalanceSampler), or ranks would get different tasks
@@ -230,9 +297,14 @@ class MultiTaskTrainer(EmotionTrainer):
 
     def _task_loader(self, task: str, dataset) -> DataLoader:
         ds = MultiTaskDataset({task: dataset}, {task: self.task_names.index(task)})
-        loader = DataLoader(ds, batch_size=self.args.eval_batch_size, sampler=self._get_eval_sampler(ds),
-                            collate_fn=self._get_collator_with_removed_columns(self.data_collator, "evaluation"),
-                            num_workers=self.args.dataloader_num_workers, pin_memory=self._pin_memory())
+        loader = DataLoader(
+            ds,
+            batch_size=self.args.eval_batch_size,
+            sampler=self._get_eval_sampler(ds),
+            collate_fn=self._get_collator_with_removed_columns(self.data_collator, "evaluation"),
+            num_workers=self.args.dataloader_num_workers,
+            pin_memory=self._pin_memory(),
+        )
         return self.accelerator.prepare(loader)
 
     # -- counting --------------------------------------------------------------------------------------
@@ -262,8 +334,7 @@ class MultiTaskTrainer(EmotionTrainer):
         loss = self._scale_for_devices(loss, num_items_in_batch)
         return (loss, outputs) if return_outputs else loss
 
-    def _mixed_batch_loss(self, model, task_batches: list[dict[str, Any]], return_outputs: bool,
-                          num_items_in_batch):
+    def _mixed_batch_loss(self, model, task_batches: list[dict[str, Any]], return_outputs: bool, num_items_in_batch):
         """``sum_t (n_t / N) w_t L_t`` over the tasks of a mixed batch: "the losses for each task are computed
         proportionally to the number of samples from that task in each randomly sampled batch" (TBED-MTL §4).
         ``n_t`` and ``N`` count the optimizer step's rows when the step's counts are known (then gradient
@@ -320,10 +391,19 @@ class MultiTaskTrainer(EmotionTrainer):
         if teacher is not None:
             alpha = self.current_alpha()
             loss, hard, kd = distillation_objective(
-                student, labels, teacher, spec.problem_type, alpha=alpha, temperature=self.args.temperature,
-                kd_fn=self.kd_fns[task], annealing=self.args.annealing,
-                teacher_aggregation=self.args.teacher_aggregation, weight=weight, num_items_in_batch=n_items,
-                hard_fn=lambda *a: self.supervised_loss(*a, loss_fn=loss_fn))
+                student,
+                labels,
+                teacher,
+                spec.problem_type,
+                alpha=alpha,
+                temperature=self.args.temperature,
+                kd_fn=self.kd_fns[task],
+                annealing=self.args.annealing,
+                teacher_aggregation=self.args.teacher_aggregation,
+                weight=weight,
+                num_items_in_batch=n_items,
+                hard_fn=lambda *a: self.supervised_loss(*a, loss_fn=loss_fn),
+            )
             self.loss_log.add("loss_hard", hard, share)
             self.loss_log.add("loss_kd", kd, share)
             self.loss_log.add_mean("alpha", alpha)
@@ -360,8 +440,13 @@ class MultiTaskTrainer(EmotionTrainer):
         if task not in (self.args.adversarial_tasks or ()):
             return None
         a = self.args
-        return adversarial_lambda_at(self.state.global_step, self.state.max_steps, a.adversarial_schedule,
-                                     a.adversarial_lambda, a.adversarial_gamma)
+        return adversarial_lambda_at(
+            self.state.global_step,
+            self.state.max_steps,
+            a.adversarial_schedule,
+            a.adversarial_lambda,
+            a.adversarial_gamma,
+        )
 
     # -- GradNorm: its state and bookkeeping live in hf_emo.gradnorm.GradNormWeights -------------------------
     @property
@@ -374,11 +459,13 @@ class MultiTaskTrainer(EmotionTrainer):
             distributed = self.args.world_size > 1
             # each rank holds its share of the step: losses normalised by the global item count add up across ranks
             self.gradnorm.end_step(
-                self.state.global_step + 1, device=self.args.device,
+                self.state.global_step + 1,
+                device=self.args.device,
                 num_parameters=sum(p.numel() for p in self.accelerator.unwrap_model(self.model).gradnorm_parameters()),
                 reduce=self.accelerator.reduce if distributed else None,
                 op="sum" if self.args.average_tokens_across_devices else "mean",
-                every_task=self.args.task_sampler == "mixed")
+                every_task=self.args.task_sampler == "mixed",
+            )
         super().end_optimizer_step()
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
@@ -411,9 +498,13 @@ class MultiTaskTrainer(EmotionTrainer):
         saved = self.compute_metrics
         self.compute_metrics = self.task_compute_metrics.get(task)
         try:
-            return self.evaluation_loop(self._task_loader(task, dataset), description=f"Evaluating {task}",
-                                        prediction_loss_only=False if self.compute_metrics else None,
-                                        ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
+            return self.evaluation_loop(
+                self._task_loader(task, dataset),
+                description=f"Evaluating {task}",
+                prediction_loss_only=False if self.compute_metrics else None,
+                ignore_keys=ignore_keys,
+                metric_key_prefix=metric_key_prefix,
+            )
         finally:
             self.compute_metrics = saved
 

@@ -19,15 +19,21 @@ class PretrainingDistillationConfig(TrainingArguments):
     ``L = kd_weight * L_KD + lm_weight * L_LM + cosine_weight * L_cos`` (Avram et al. 2022: 0.625, 0.25, 0.125 at
     T = 2)."""
 
-    objective: str = field(default="auto", metadata={
-        "help": "mlm (masked LM, BERT-style teachers), clm (causal LM, decoders), or auto: from the teacher."})
+    objective: str = field(
+        default="auto",
+        metadata={
+            "help": "mlm (masked LM, BERT-style teachers), clm (causal LM, decoders), or auto: from the teacher."
+        },
+    )
     temperature: float = field(default=2.0, metadata={"help": "T of the KD term (times T^2)."})
     kd_weight: float = field(default=0.625, metadata={"help": "Weight of the KD term (Avram et al. 2022: 0.625)."})
     lm_weight: float = field(default=0.25, metadata={"help": "Weight of the student's own LM loss (0.25)."})
     cosine_weight: float = field(default=0.125, metadata={"help": "Weight of the hidden-state cosine term (0.125)."})
     mlm_probability: float = field(default=0.15, metadata={"help": "MLM: share of tokens masked (80/10/10)."})
-    teacher_dtype: str | None = field(default=None, metadata={
-        "help": "Run the teachers in this dtype (bfloat16 / float16 on GPU); default: as loaded."})
+    teacher_dtype: str | None = field(
+        default=None,
+        metadata={"help": "Run the teachers in this dtype (bfloat16 / float16 on GPU); default: as loaded."},
+    )
 
     def __post_init__(self) -> None:
         check_types(self)

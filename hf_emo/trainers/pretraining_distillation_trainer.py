@@ -26,8 +26,10 @@ def objective_of(model) -> str:
         return "clm"
     if name.endswith(("ForMaskedLM", "ForPreTraining")):
         return "mlm"
-    raise ValueError(f"{name} is neither a causal nor a masked LM: pretraining distillation needs a model with its "
-                     "language-model head (AutoModelForCausalLM / AutoModelForMaskedLM)")
+    raise ValueError(
+        f"{name} is neither a causal nor a masked LM: pretraining distillation needs a model with its "
+        "language-model head (AutoModelForCausalLM / AutoModelForMaskedLM)"
+    )
 
 
 class PretrainingDistillationTrainer(LossLogMixin, Trainer):
@@ -59,8 +61,9 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
     _citations: tuple[str, ...] = ("avram2022", "sanh2019", "hinton2015")
     config_class = PretrainingDistillationConfig
 
-    def __init__(self, model=None, args: PretrainingDistillationConfig | None = None, teacher_model=None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, model=None, args: PretrainingDistillationConfig | None = None, teacher_model=None, **kwargs: Any
+    ) -> None:
         if model is None:
             raise ValueError("PretrainingDistillationTrainer needs a student model")
         args = as_config(args, self.config_class, type(self).__name__)
@@ -72,8 +75,9 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
         self.objective = objective_of(model) if args.objective == "auto" else args.objective
         from ..teachers import as_teacher_list
 
-        self.teachers = Teachers([_load_lm(t, self.objective) for t in as_teacher_list(teacher_model)], None,
-                                 dtype=args.teacher_dtype)
+        self.teachers = Teachers(
+            [_load_lm(t, self.objective) for t in as_teacher_list(teacher_model)], None, dtype=args.teacher_dtype
+        )
         if not len(self.teachers):
             raise ValueError("pretraining distillation needs teacher_model=... (one model, a folder, or a list)")
         for i, teacher in enumerate(self.teachers):
@@ -92,27 +96,51 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
         objective = facts.get("objective", args.objective)
         lm = {"mlm": "masked-LM", "clm": "causal-LM"}.get(objective, "language-model")
         n = facts.get("teachers", 1)
-        summary = (f"Task-agnostic distillation of a language model (Sanh et al. 2019; Avram et al. 2022, Eq. 1-5): "
-                   f"L = {args.kd_weight} * L_KD + {args.lm_weight} * L_{lm} + {args.cosine_weight} * L_cos, with "
-                   f"L_KD = T^2 KL(softmax(t/T) || softmax(s/T)) at T = {args.temperature} on the positions the "
-                   f"{lm} loss scores and L_cos = 1 - cos of the last hidden states on every token"
-                   + (f", both averaged over {n} teachers." if n > 1 else ".")
-                   + (f" The student started as {facts['student_layers']} of the teacher's layers."
-                      if facts.get("student_layers") else ""))
-        steps = {"max_steps": args.max_steps} if args.max_steps and args.max_steps > 0 else \
-            {"num_train_epochs": args.num_train_epochs}
-        settings = {"objective": objective, "temperature": args.temperature, "kd_weight": args.kd_weight,
-                    "lm_weight": args.lm_weight, "cosine_weight": args.cosine_weight, "learning_rate": args.learning_rate,
-                    **steps, "per_device_train_batch_size": args.per_device_train_batch_size, "seed": args.seed}
+        summary = (
+            f"Task-agnostic distillation of a language model (Sanh et al. 2019; Avram et al. 2022, Eq. 1-5): "
+            f"L = {args.kd_weight} * L_KD + {args.lm_weight} * L_{lm} + {args.cosine_weight} * L_cos, with "
+            f"L_KD = T^2 KL(softmax(t/T) || softmax(s/T)) at T = {args.temperature} on the positions the "
+            f"{lm} loss scores and L_cos = 1 - cos of the last hidden states on every token"
+            + (f", both averaged over {n} teachers." if n > 1 else ".")
+            + (
+                f" The student started as {facts['student_layers']} of the teacher's layers."
+                if facts.get("student_layers")
+                else ""
+            )
+        )
+        steps = (
+            {"max_steps": args.max_steps}
+            if args.max_steps and args.max_steps > 0
+            else {"num_train_epochs": args.num_train_epochs}
+        )
+        settings = {
+            "objective": objective,
+            "temperature": args.temperature,
+            "kd_weight": args.kd_weight,
+            "lm_weight": args.lm_weight,
+            "cosine_weight": args.cosine_weight,
+            "learning_rate": args.learning_rate,
+            **steps,
+            "per_device_train_batch_size": args.per_device_train_batch_size,
+            "seed": args.seed,
+        }
         if objective == "mlm":
             settings["mlm_probability"] = args.mlm_probability
-        return MethodDescription(cls.__name__, cls._name, summary, settings=settings, tags=cls._tag_names,
-                                 citations=cls._citations)
+        return MethodDescription(
+            cls.__name__, cls._name, summary, settings=settings, tags=cls._tag_names, citations=cls._citations
+        )
 
     def method_description(self, **facts: Any) -> MethodDescription:
         student = getattr(self.accelerator.unwrap_model(self.model).config, "hf_emo_student_of", None) or {}
-        return type(self).describe(self.args, **{"objective": self.objective, "teachers": len(self.teachers),
-                                                 "student_layers": student.get("layers"), **facts})
+        return type(self).describe(
+            self.args,
+            **{
+                "objective": self.objective,
+                "teachers": len(self.teachers),
+                "student_layers": student.get("layers"),
+                **facts,
+            },
+        )
 
     def create_model_card(self, *args: Any, **kwargs: Any) -> None:
         """A card with the method, its settings and citations (the student has no task yet: fine-tune it next)."""
@@ -124,10 +152,12 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
         name = kwargs.get("model_name") or Path(self.args.output_dir).name
         rows = "\n".join(f"| {k} | `{v}` |" for k, v in method.settings.items())
         data = ModelCardData(library_name="transformers", tags=list(method.tags), model_name=name)
-        text = (f"---\n{data.to_yaml()}\n---\n\n# {name}\n\nA student language model distilled by hf_emo's "
-                f"`{method.trainer}` ({method.name.lower()}). Fine-tune it for a task, e.g. with `EmotionTrainer`."
-                f"\n\n## Method\n\n{method.summary}\n\n| setting | value |\n|---|---|\n{rows}\n\n## Citation\n\n"
-                f"```bibtex\n{method.bibtex()}\n```\n")
+        text = (
+            f"---\n{data.to_yaml()}\n---\n\n# {name}\n\nA student language model distilled by hf_emo's "
+            f"`{method.trainer}` ({method.name.lower()}). Fine-tune it for a task, e.g. with `EmotionTrainer`."
+            f"\n\n## Method\n\n{method.summary}\n\n| setting | value |\n|---|---|\n{rows}\n\n## Citation\n\n"
+            f"```bibtex\n{method.bibtex()}\n```\n"
+        )
         (Path(self.args.output_dir) / "README.md").write_text(str(ModelCard(text)), encoding="utf-8")
 
     # -- counting ----------------------------------------------------------------------------------------------
@@ -167,8 +197,9 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
             t_logits = t_logits[:, :-1] if self.objective == "clm" else t_logits
             kd_terms.append(kd_kl_loss(student_logits[scored], t_logits[scored], args.temperature, None, n_lm))
             if args.cosine_weight > 0:
-                cos_terms.append(token_cosine_loss(out.hidden_states[-1], t_out.hidden_states[-1].float().clone(),
-                                                   mask, n_tok))
+                cos_terms.append(
+                    token_cosine_loss(out.hidden_states[-1], t_out.hidden_states[-1].float().clone(), mask, n_tok)
+                )
         kd = torch.stack(kd_terms).mean()  # Avram et al. 2022, Eq. 4: the teachers' KD losses averaged
         cos = torch.stack(cos_terms).mean() if cos_terms else torch.zeros((), device=lm.device)  # Eq. 5
         loss = args.kd_weight * kd + args.lm_weight * lm + args.cosine_weight * cos
@@ -193,7 +224,7 @@ class SeededMasking:
         ids = [list(e["input_ids"]) if isinstance(e, dict) else list(e) for e in examples]
         digest = hashlib.sha256(repr((self.seed, self.epoch, ids)).encode()).digest()
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int.from_bytes(digest[:8], "little") & (2 ** 63 - 1))
+            torch.manual_seed(int.from_bytes(digest[:8], "little") & (2**63 - 1))
             return self.collator(examples)
 
     def __getattr__(self, name: str) -> Any:  # tokenizer, mlm, ... of the wrapped collator
@@ -211,16 +242,21 @@ def _load_lm(teacher, objective: str):
     from ..zoo import resolve_model
 
     return (AutoModelForCausalLM if objective == "clm" else AutoModelForMaskedLM).from_pretrained(
-        resolve_model(teacher))
+        resolve_model(teacher)
+    )
 
 
 def _check_compatible(student, teacher, index: int, *, needs_hidden: bool) -> None:
     where = f"teacher {index} ({getattr(teacher.config, '_name_or_path', '') or type(teacher).__name__})"
     sv, tv = student.config.vocab_size, teacher.config.vocab_size
     if sv != tv:
-        raise ValueError(f"{where} has a vocabulary of {tv} pieces, the student {sv}: token-level KD needs one "
-                         "vocabulary (a teacher with another tokenizer is not supported by this trainer)")
+        raise ValueError(
+            f"{where} has a vocabulary of {tv} pieces, the student {sv}: token-level KD needs one "
+            "vocabulary (a teacher with another tokenizer is not supported by this trainer)"
+        )
     sh, th = student.config.hidden_size, teacher.config.hidden_size
     if needs_hidden and sh != th:
-        raise ValueError(f"{where} has hidden size {th}, the student {sh}: the cosine term needs equal sizes (set "
-                         "cosine_weight 0, or distil into a student of the teacher's width)")
+        raise ValueError(
+            f"{where} has hidden size {th}, the student {sh}: the cosine term needs equal sizes (set "
+            "cosine_weight 0, or distil into a student of the teacher's width)"
+        )

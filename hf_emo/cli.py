@@ -12,13 +12,16 @@ from .commands import NAMES, command_module
 
 def usage() -> str:
     """``hf-emo --help``: every registered method and command with its one-line help."""
-    from .jobs.methods import METHODS
+    from .jobs.methods import METHODS, ordered_methods
 
-    rows = [(m.name, m.help) for m in METHODS.values()] + [(n, command_module(n).HELP) for n in NAMES]
+    rows = [(m.name, m.help) for m in ordered_methods()] + [(n, command_module(n).HELP) for n in NAMES]
     width = max(len(n) for n, _ in rows) + 2
-    return ("usage: hf-emo COMMAND [--help] ...\n\ntraining methods (--config FILE.yaml [--key value ...]):\n"
-            + "\n".join(f"  {n:{width}}{h}" for n, h in rows[:len(METHODS)])
-            + "\n\nother commands:\n" + "\n".join(f"  {n:{width}}{h}" for n, h in rows[len(METHODS):]))
+    return (
+        "usage: hf-emo COMMAND [--help] ...\n\ntraining methods (--config FILE.yaml [--key value ...]):\n"
+        + "\n".join(f"  {n:{width}}{h}" for n, h in rows[: len(METHODS)])
+        + "\n\nother commands:\n"
+        + "\n".join(f"  {n:{width}}{h}" for n, h in rows[len(METHODS) :])
+    )
 
 
 def run_command(name: str, argv: list[str]) -> int:

@@ -11,5 +11,29 @@ from .consistency import ConsistencyJob
 from .generative import GenerativeJob
 from .pretraining import PretrainingJob
 
-__all__ = ["METHODS", "Method", "get_method", "method_for_config", "register_method", "SingleTaskJob", "DistillationJob",
-           "MultiTaskJob", "StagedJob", "ConsistencyJob", "GenerativeJob", "PretrainingJob"]
+# the built-in methods in the order `hf-emo --help` and the README list them (registration order depends on which
+# job module was imported first)
+BUILTIN_METHODS = ("train", "distil", "mtl", "stages", "consistency", "generative", "pretrain")
+
+
+def ordered_methods() -> list[Method]:
+    """The built-in methods in :data:`BUILTIN_METHODS` order, then any other registered method as registered."""
+    return [METHODS[n] for n in BUILTIN_METHODS] + [m for n, m in METHODS.items() if n not in BUILTIN_METHODS]
+
+
+__all__ = [
+    "BUILTIN_METHODS",
+    "ordered_methods",
+    "METHODS",
+    "Method",
+    "get_method",
+    "method_for_config",
+    "register_method",
+    "SingleTaskJob",
+    "DistillationJob",
+    "MultiTaskJob",
+    "StagedJob",
+    "ConsistencyJob",
+    "GenerativeJob",
+    "PretrainingJob",
+]

@@ -34,19 +34,32 @@ from .pipeline import register_method
 from .record import RunRecord
 from .run_folder import JobError
 
-STAGE_KEYS = {"name", "tasks", "num_train_epochs", "learning_rate", "task_weights", "adversarial_tasks",
-              "adversarial_mode", "task_sampler"}
+STAGE_KEYS = {
+    "name",
+    "tasks",
+    "num_train_epochs",
+    "learning_rate",
+    "task_weights",
+    "adversarial_tasks",
+    "adversarial_mode",
+    "task_sampler",
+}
 
 
 @dataclass
 class StagedRunArguments(MultiTaskRunArguments):
     """``MultiTaskRunArguments`` (``tasks`` = every task of any stage) plus the stage schedule."""
 
-    stages: str | None = field(default=None, metadata={
-        "help": 'The schedule, JSON or YAML list: [{"name": "english", "tasks": {"dair_emotion": null}, '
-                '"num_train_epochs": 1}, {"tasks": {"redv2": null}}].'})
-    eval_tasks: list[str] | None = field(default=None, metadata={
-        "help": "Tasks evaluated after the last stage (default: the primary task)."})
+    stages: str | None = field(
+        default=None,
+        metadata={
+            "help": 'The schedule, JSON or YAML list: [{"name": "english", "tasks": {"dair_emotion": null}, '
+            '"num_train_epochs": 1}, {"tasks": {"redv2": null}}].'
+        },
+    )
+    eval_tasks: list[str] | None = field(
+        default=None, metadata={"help": "Tasks evaluated after the last stage (default: the primary task)."}
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,8 +74,10 @@ class StagedRunArguments(MultiTaskRunArguments):
         if unknown:
             raise ValueError(f"eval_tasks {unknown} are not among tasks {self.tasks}")
         if self.freeze_encoder or self.teacher or self.teacher_columns:
-            raise ValueError("staged runs fine-tune the encoder without teachers: freeze_encoder, teacher and "
-                             "teacher_columns are not supported here")
+            raise ValueError(
+                "staged runs fine-tune the encoder without teachers: freeze_encoder, teacher and "
+                "teacher_columns are not supported here"
+            )
 
 
 def validate_stages(stages, tasks: list[str]) -> list[dict]:
@@ -80,11 +95,16 @@ def validate_stages(stages, tasks: list[str]) -> list[dict]:
         for t, size in st["tasks"].items():
             if t not in tasks:
                 raise ValueError(f"{where}: task {t!r} is not among the run's tasks {tasks}")
-            ok = size is None or (isinstance(size, int) and not isinstance(size, bool) and size > 0) or \
-                (isinstance(size, float) and 0 < size <= 1)
+            ok = (
+                size is None
+                or (isinstance(size, int) and not isinstance(size, bool) and size > 0)
+                or (isinstance(size, float) and 0 < size <= 1)
+            )
             if not ok:
-                raise ValueError(f"{where}: size of {t!r} must be null (all rows), a positive row count or a "
-                                 f"fraction in (0, 1], got {size!r}")
+                raise ValueError(
+                    f"{where}: size of {t!r} must be null (all rows), a positive row count or a "
+                    f"fraction in (0, 1], got {size!r}"
+                )
         if "num_train_epochs" in st and not float(st["num_train_epochs"]) > 0:
             raise ValueError(f"{where}: num_train_epochs must be > 0, got {st['num_train_epochs']!r}")
         out.append({**st, "name": st.get("name") or f"stage{i + 1}"})
@@ -102,8 +122,18 @@ def stage_rows(n: int, size) -> int:
 
 def stage_config(config: MultiTaskConfig, stage: dict) -> MultiTaskConfig:
     """The run's config with the stage's overrides (epochs, learning rate, task weights, adversarial tasks)."""
-    over = {k: stage[k] for k in ("num_train_epochs", "learning_rate", "task_weights", "adversarial_tasks",
-                                  "adversarial_mode", "task_sampler") if k in stage}
+    over = {
+        k: stage[k]
+        for k in (
+            "num_train_epochs",
+            "learning_rate",
+            "task_weights",
+            "adversarial_tasks",
+            "adversarial_mode",
+            "task_sampler",
+        )
+        if k in stage
+    }
     if "task_weights" in over:
         over["task_weights"] = {t: w for t, w in (over["task_weights"] or {}).items() if t in stage["tasks"]}
     return dataclasses.replace(config, **over)
@@ -116,20 +146,31 @@ class StagedJob(MultiTaskJob):
     run_arguments = StagedRunArguments
 
     def check(self) -> None:
+        super().check()
         if self.config.resume_from_checkpoint:
-            raise JobError("staged runs cannot resume from a checkpoint (each stage starts its own trainer): re-run "
-                           "with --overwrite_output_dir true")
+            raise JobError(
+                "staged runs cannot resume from a checkpoint (each stage starts its own trainer): re-run "
+                "with --overwrite_output_dir true"
+            )
 
     def prepare(self) -> None:
         run = self.run
         specs = [TASKS[t] for t in run.tasks]
         self.tokenizer = load_tokenizer(run.model_name_or_path)
-        self.model = build_multitask_model(run.model_name_or_path, specs, pooling=run.pooling,
-                                           head_layout=run.head_layout, shared_layer_size=run.shared_layer_size,
-                                           text_prefix=run.text_prefix, max_length=run.max_length)
+        self.model = build_multitask_model(
+            run.model_name_or_path,
+            specs,
+            pooling=run.pooling,
+            head_layout=run.head_layout,
+            shared_layer_size=run.shared_layer_size,
+            text_prefix=run.text_prefix,
+            max_length=run.max_length,
+        )
         self.data = {t: load_task(t, run.data_dir) for t in run.tasks}
-        self.tokenized = {t: tokenize_dataset(dd, self.tokenizer, max_length=run.max_length,
-                                              text_prefix=run.text_prefix) for t, dd in self.data.items()}
+        self.tokenized = {
+            t: tokenize_dataset(dd, self.tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
+            for t, dd in self.data.items()
+        }
 
     def train(self):
         """Every stage with its own trainer (its config overrides, its seeded subsets); ``self.trainer`` is the last."""
@@ -144,37 +185,61 @@ class StagedJob(MultiTaskJob):
                 # a different seeded subset per stage, so a shrinking source share still sees varied examples
                 train[t] = ds if k == len(ds) else ds.shuffle(seed=config.seed + i).select(range(k))
             evals = {t: self.tokenized[t]["validation"] for t in st["tasks"] if "validation" in self.tokenized[t]}
-            self.trainer = self.trainer_class(self.model, cfg, train_dataset=train, eval_dataset=evals or None,
-                                              data_collator=collator, processing_class=self.tokenizer)
+            self.trainer = self.trainer_class(
+                self.model,
+                cfg,
+                train_dataset=train,
+                eval_dataset=evals or None,
+                data_collator=collator,
+                processing_class=self.tokenizer,
+            )
             output = self.trainer.train()
             self.history += [{**h, "stage": st["name"]} for h in self.trainer.state.log_history]
-            self.stage_info.append({"name": st["name"], "rows": {t: len(d) for t, d in train.items()},
-                                    "num_train_epochs": cfg.num_train_epochs, "learning_rate": cfg.learning_rate,
-                                    "steps": self.trainer.state.global_step, "task_weights": cfg.task_weights or {},
-                                    "adversarial_tasks": cfg.adversarial_tasks or [],
-                                    "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
-                                    "train_loss": output.training_loss})
+            self.stage_info.append(
+                {
+                    "name": st["name"],
+                    "rows": {t: len(d) for t, d in train.items()},
+                    "num_train_epochs": cfg.num_train_epochs,
+                    "learning_rate": cfg.learning_rate,
+                    "steps": self.trainer.state.global_step,
+                    "task_weights": cfg.task_weights or {},
+                    "adversarial_tasks": cfg.adversarial_tasks or [],
+                    "adversarial_mode": cfg.adversarial_mode if cfg.adversarial_tasks else None,
+                    "train_loss": output.training_loss,
+                }
+            )
         return output  # the last stage's: its training loss is the run's
 
     def facts(self) -> dict[str, Any]:
         run = self.run
-        return {"model": run.model_name_or_path, "tasks": run.tasks, "primary_task": run.primary_task,
-                "eval_tasks": run.eval_tasks, "stages": self.stage_info, "head_layout": run.head_layout,
-                "shared_layer_size": run.shared_layer_size, "pooling": run.pooling, "max_length": run.max_length,
-                "thresholds": self.thresholds, "task_sampler": self.config.task_sampler,
-                "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()}}
+        return {
+            "model": run.model_name_or_path,
+            "tasks": run.tasks,
+            "primary_task": run.primary_task,
+            "eval_tasks": run.eval_tasks,
+            "stages": self.stage_info,
+            "head_layout": run.head_layout,
+            "shared_layer_size": run.shared_layer_size,
+            "pooling": run.pooling,
+            "max_length": run.max_length,
+            "thresholds": self.thresholds,
+            "task_sampler": self.config.task_sampler,
+            "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()},
+        }
 
     def method(self) -> MethodDescription:
         """The multi-task method of the run's config (not the last stage's overrides; adversarial tasks are the
         stages' to say), then every stage."""
-        base = self.trainer_class.describe(dataclasses.replace(self.config, adversarial_tasks=None),
-                                           **self.trainer.method_facts())
+        base = self.trainer_class.describe(
+            dataclasses.replace(self.config, adversarial_tasks=None), **self.trainer.method_facts()
+        )
         words, citations = describe_stages(self.stage_info, self.run.eval_tasks)
         return dataclasses.replace(base, summary=base.summary + words, citations=(*base.citations, *citations))
 
     def report(self, record: RunRecord) -> None:
-        write_multitask_report(self.config.output_dir, model=self.model, record=record.to_dict(),
-                               log_history=self.history)
+        write_multitask_report(
+            self.config.output_dir, model=self.model, record=record.to_dict(), log_history=self.history
+        )
         _append_stages(Path(self.config.output_dir) / "report.md", self.stage_info)
 
 
@@ -184,28 +249,42 @@ def describe_stages(stages: list[dict], eval_tasks: list[str] | None = None) -> 
     adversarial = any(st.get("adversarial_tasks") for st in stages)
     desc = []
     for st in stages:
-        d = (f"`{st['name']}` ({', '.join(f'{t}: {n} rows' for t, n in st['rows'].items())}; "
-             f"{st['num_train_epochs']:g} epochs at lr {st['learning_rate']:g}")
+        d = (
+            f"`{st['name']}` ({', '.join(f'{t}: {n} rows' for t, n in st['rows'].items())}; "
+            f"{st['num_train_epochs']:g} epochs at lr {st['learning_rate']:g}"
+        )
         if st.get("adversarial_tasks"):
             d += f"; {', '.join(st['adversarial_tasks'])} trained by {st['adversarial_mode'].replace('_', ' ')}"
         desc.append(d + ")")
-    words = (" Trained in stages, each continuing from the previous one's weights (Matei §2.3: multi-stage / gradual "
-             "fine-tuning, Xu et al. 2021"
-             + ("; a language discriminator against the shared encoder, ADAN, Chen et al. 2018" if adversarial else "")
-             + "): " + "; then ".join(desc) + (f". Evaluated on {', '.join(eval_tasks)}." if eval_tasks else "."))
+    words = (
+        " Trained in stages, each continuing from the previous one's weights (Matei §2.3: multi-stage / gradual "
+        "fine-tuning, Xu et al. 2021"
+        + ("; a language discriminator against the shared encoder, ADAN, Chen et al. 2018" if adversarial else "")
+        + "): "
+        + "; then ".join(desc)
+        + (f". Evaluated on {', '.join(eval_tasks)}." if eval_tasks else ".")
+    )
     return words, ("xu2021", *(("chen2018adan",) if adversarial else ()))
 
 
 def _append_stages(report: Path, stages: list[dict]) -> None:
-    lines = ["", "## Stages", "", "| stage | rows per task | epochs | lr | steps | adversarial | train loss |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "## Stages",
+        "",
+        "| stage | rows per task | epochs | lr | steps | adversarial | train loss |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for s in stages:
         adv = f"{', '.join(s['adversarial_tasks'])} ({s['adversarial_mode']})" if s["adversarial_tasks"] else "–"
-        lines.append(f"| {s['name']} | {s['rows']} | {s['num_train_epochs']:g} | {s['learning_rate']:g} | "
-                     f"{s['steps']} | {adv} | {s['train_loss']:.4f} |")
+        lines.append(
+            f"| {s['name']} | {s['rows']} | {s['num_train_epochs']:g} | {s['learning_rate']:g} | "
+            f"{s['steps']} | {adv} | {s['train_loss']:.4f} |"
+        )
     with open(report, "a", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
 
 
-register_method("stages", StagedJob,
-                help="one model through a schedule of stages (multi-stage / gradual / cross-lingual MTL)")
+register_method(
+    "stages", StagedJob, help="one model through a schedule of stages (multi-stage / gradual / cross-lingual MTL)"
+)

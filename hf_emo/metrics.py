@@ -28,6 +28,7 @@ from .data.spec import TaskSpec
 
 __all__ = [
     "score_splits",
+    "extra_metric_arguments",
     "multi_label_metrics",
     "single_label_metrics",
     "regression_metrics",
@@ -177,9 +178,13 @@ def decisions(spec: TaskSpec, logits: np.ndarray, threshold: float | Sequence[fl
 def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5, extra_metrics: Sequence[Any] = ()) -> Callable:
     """A ``compute_metrics`` for ``transformers.Trainer`` driven by the task spec.
 
-    ``extra_metrics``: ``evaluate`` modules (``evaluate.load("f1", "multilabel")``, ``evaluate.combine([...])``, or
-    your own ``evaluate.Metric``), each called as ``compute(predictions=decisions, references=labels)``; their
-    results join hf_emo's, prefixed with the module's name where a key would collide."""
+    ``extra_metrics``: ``evaluate`` modules (``evaluate.load("f1")``, ``evaluate.load("f1", "multilabel")``,
+    ``evaluate.combine([...])``, or your own ``evaluate.Metric``), or ``(module, kwargs)`` pairs, each called as
+    ``compute(predictions=decisions, references=labels, **kwargs)``; a module that takes ``average`` gets the task's
+    (:func:`extra_metric_arguments`) unless the pair gives one. Their results join hf_emo's, prefixed with the
+    module's name where a key would collide."""
+    modules = [m if isinstance(m, tuple) else (m, None) for m in extra_metrics]
+    modules = [(m, extra_metric_arguments(m, spec) if kw is None else dict(kw)) for m, kw in modules]
 
     def compute_metrics(eval_pred) -> dict[str, float]:
         logits = eval_pred.predictions[0] if isinstance(eval_pred.predictions, tuple) else eval_pred.predictions
@@ -188,13 +193,39 @@ def build_compute_metrics(spec: TaskSpec, threshold: float = 0.5, extra_metrics:
             preds = decisions(spec, logits, threshold)
             refs = np.asarray(eval_pred.label_ids)
             refs = refs.astype(int) if spec.problem_type != "regression" else refs
-            for module in extra_metrics:
-                for key, value in (module.compute(predictions=preds.tolist(), references=refs.tolist()) or {}).items():
+            for module, kwargs in modules:
+                result = module.compute(predictions=preds.tolist(), references=refs.tolist(), **kwargs)
+                for key, value in (result or {}).items():
                     name = key if key not in out else f"{getattr(module, 'name', 'evaluate')}_{key}"
                     out[name] = float(value) if np.isscalar(value) else value
         return out
 
     return compute_metrics
+
+
+def extra_metric_arguments(module: Any, spec: TaskSpec) -> dict[str, Any]:
+    """The keyword arguments an ``evaluate`` module needs for ``spec``'s decisions: ``average`` for a module whose
+    ``compute`` takes one (evaluate's ``f1``, ``precision`` and ``recall`` default to ``binary``, which refuses
+    multi-class and multi-label data) when the task is multi-label or has more than two classes: the averaging of
+    the task's own metric (``f1_macro`` -> ``macro``), else ``macro`` (single-label) or ``micro`` (multi-label)."""
+    import inspect
+
+    compute = getattr(module, "_compute", None)
+    try:
+        takes_average = compute is not None and "average" in inspect.signature(compute).parameters
+    except (TypeError, ValueError):
+        takes_average = False
+    if not takes_average or spec.problem_type == "regression":
+        return {}
+    if spec.problem_type == "single_label" and spec.num_labels <= 2:
+        return {}
+    suffix = spec.metric.rsplit("_", 1)[-1]
+    average = (
+        suffix
+        if suffix in ("micro", "macro", "weighted", "samples")
+        else ("micro" if spec.problem_type == "multi_label" else "macro")
+    )
+    return {"average": average}
 
 
 def detailed_report(

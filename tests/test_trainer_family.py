@@ -521,3 +521,73 @@ def test_a_new_method_is_a_config_a_trainer_and_one_registration(tmp_path):
         assert method_for_config(DistillationConfig(**_kw(tmp_path))).trainer is DistillationTrainer
     finally:
         METHODS.pop("logit-matching", None)
+
+
+@pytest.mark.parametrize("problem_type", ["multi_label", "single_label", "regression"])
+def test_an_evaluate_f1_module_gets_the_average_its_task_needs(tmp_path, problem_type):
+    """evaluate's f1 (here a local copy of its compute: sklearn's f1_score, average='binary' by default) failed on
+    every multi-class and multi-label task; the trainer passes the task's averaging, and a (module, kwargs) pair
+    chooses its own. A module without ``average`` (regression: pearson-like) is called as it is."""
+    evaluate = pytest.importorskip("evaluate")
+    import datasets
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from hf_emo.metrics import decisions, extra_metric_arguments
+
+    class LocalF1(evaluate.Metric):  # evaluate.load("f1") needs the Hub; its _compute is this
+        def _info(self):
+            feature = datasets.Sequence(datasets.Value("int32")) if problem_type == "multi_label" else \
+                datasets.Value("int32")  # fmt: skip
+            return evaluate.MetricInfo(
+                description="f1",
+                citation="",
+                inputs_description="",
+                features=datasets.Features({"predictions": feature, "references": feature}),
+            )
+
+        def _compute(self, predictions, references, labels=None, pos_label=1, average="binary", sample_weight=None):
+            return {
+                "f1": float(
+                    f1_score(
+                        references,
+                        predictions,
+                        labels=labels,
+                        pos_label=pos_label,
+                        average=average,
+                        sample_weight=sample_weight,
+                    )
+                )
+            }
+
+    class MeanError(evaluate.Metric):
+        def _info(self):
+            return evaluate.MetricInfo(description="", citation="", inputs_description="", features=datasets.Features(
+                {"predictions": datasets.Sequence(datasets.Value("float32")),
+                 "references": datasets.Sequence(datasets.Value("float32"))}))  # fmt: skip
+
+        def _compute(self, predictions, references):
+            return {"mean_error": float(np.mean(np.asarray(predictions) - np.asarray(references)))}
+
+    spec = SPECS[problem_type]
+    data = toy_dataset(spec)
+    # two instances of one module need their own experiment_id (evaluate keys its cache files by name and id)
+    modules = (
+        [MeanError()]
+        if problem_type == "regression"
+        else [LocalF1(experiment_id="task"), (LocalF1(experiment_id="weighted"), {"average": "weighted"})]
+    )
+    trainer = EmotionTrainer(tiny_model(spec), EmotionConfig(**_kw(tmp_path)), train_dataset=data, eval_dataset=data,
+                             extra_metrics=modules)  # fmt: skip
+    metrics = trainer.evaluate()
+    if problem_type == "regression":
+        assert "eval_mean_error" in metrics and extra_metric_arguments(MeanError(), spec) == {}
+        return
+    task = trainer.task_spec  # the trainer's task (from the model's config): its metric decides the averaging
+    average = extra_metric_arguments(LocalF1(), task)["average"]
+    suffix = task.metric.rsplit("_", 1)[-1]
+    assert average == (suffix if suffix in ("micro", "macro", "weighted", "samples") else "macro")
+    pred = trainer.predict(data)
+    chosen, gold = decisions(spec, pred.predictions, 0.5), np.asarray(pred.label_ids).astype(int)
+    assert metrics["eval_f1"] == pytest.approx(f1_score(gold, chosen, average=average))
+    assert metrics["eval_local_f1_f1"] == pytest.approx(f1_score(gold, chosen, average="weighted"))  # the pair's own

@@ -471,3 +471,38 @@ def test_machine_description_of_a_gpu_names_the_card_and_the_torch_version(monke
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: "NVIDIA H200")
     assert machine_description() == f"1 x NVIDIA H200, torch {torch.__version__}"
+
+
+# -- CLI conventions (issue 38 item 6) ---------------------------------------------------------------------------
+def test_quick_runs_cap_the_evaluated_rows_and_say_so(config, tiny_encoder_dir, tmp_path):
+    """`--max_eval_samples` / `--max_test_samples` cut validation and test to a seeded subset (a 3-step run spent
+    minutes scoring thousands of rows); the record states the cut."""
+    out = tmp_path / "capped"
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--max_eval_samples", "3",
+                  "--max_test_samples", "4") == 0  # fmt: skip
+    run = json.loads((out / "metrics.json").read_text())["run"]
+    assert run["row_caps"] == {"validation": 3, "test": 4}
+    assert run["split_sizes"]["validation"] == 3 and run["split_sizes"]["test"] == 4
+    full = tmp_path / "full"
+    assert _train(config, tiny_encoder_dir, full, "--save_strategy", "no") == 0
+    assert "row_caps" not in json.loads((full / "metrics.json").read_text())["run"]
+
+
+def test_problem_type_reads_transformers_names_and_push_reads_output_dir_with_an_underscore(
+    config, tiny_encoder_dir, tmp_path, capsys
+):
+    from hf_emo.data.spec import problem_type_name
+    from hf_emo.jobs.train import RunArguments
+
+    assert RunArguments(problem_type="multi_label_classification").problem_type == "multi_label"
+    assert RunArguments(problem_type="single_label_classification").problem_type == "single_label"
+    assert problem_type_name("regression") == "regression" and problem_type_name(None) is None
+    with pytest.raises(ValueError, match="multi_label_classification"):
+        RunArguments(problem_type="multilabel")
+    out = tmp_path / "run"
+    # a config written the HF way (the fixture's config says single_label; the override uses transformers' name)
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--problem_type",
+                  "single_label_classification") == 0  # fmt: skip
+    assert json.loads((out / "config.json").read_text())["problem_type"] == "single_label_classification"
+    assert main(["push", "--output_dir", str(out), "--repo-id", "me/x", "--dry-run", str(tmp_path / "up")]) == 0
+    assert (tmp_path / "up" / "README.md").is_file()

@@ -395,9 +395,11 @@ def test_recipe_05_runs_its_documented_task_subset_in_both_profiles(tiny_encoder
         ["bash", "recipes/romanian_mtkd/05_mtl.sh", "--profile", profile, "--tasks", "redv2", "ag_news",
          "--model_name_or_path", str(tiny_encoder_dir), "--max_train_samples", '{"redv2": 16, "ag_news": 16}',
          "--max_steps", "2", "--per_device_train_batch_size", "8", "--per_device_eval_batch_size", "256",
-         "--max_length", "16", "--eval_strategy", "no", "--use_cpu", "true", "--output_dir", str(out)],
+         "--max_length", "16", "--eval_strategy", "no", "--use_cpu", "true", "--max_eval_samples", "8",
+         "--max_test_samples", "8", "--output_dir", str(out)],
         cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "['laroseda'] ignored: not among this run's tasks" in proc.stderr
     run = json.loads((out / "metrics.json").read_text())["run"]
     assert run["tasks"] == ["redv2", "ag_news"] and run["task_weights"] == {"ag_news": 0.1}
+    assert run["row_caps"] == {t: {"validation": 8, "test": 8} for t in ("redv2", "ag_news")}  # quick-run caps

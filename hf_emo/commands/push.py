@@ -9,7 +9,8 @@ HELP = "upload a trained student with its model card (--dry-run DIR writes it lo
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output-dir", required=True, help="the run folder (hf-emo train / distil output_dir)")
+    p.add_argument("--output-dir", "--output_dir", dest="output_dir", required=True,
+                   help="the run folder (the training job's output_dir; both spellings are read)")  # fmt: skip
     p.add_argument("--repo-id", required=True)
     p.add_argument("--private", action="store_true")
     p.add_argument("--token", default=None, help="default: HF_TOKEN or the `hf auth login` token")

@@ -127,3 +127,14 @@ def rows_to_dataset(
     if not cols["text"]:
         raise DataError("no rows", file=file)
     return datasets.Dataset.from_dict(cols, features=_features(spec, extra))
+
+
+def cap_rows(dd, caps: dict[str, int | None], seed: int) -> dict[str, int]:
+    """Cut each split named in ``caps`` to a seeded random subset of that many rows, in place (a split already that
+    small, or a cap of ``None``, is left alone); returns ``{split: rows kept}`` of the splits cut, for the record."""
+    cut = {}
+    for split, cap in caps.items():
+        if cap is not None and split in dd and cap < len(dd[split]):
+            dd[split] = dd[split].shuffle(seed=seed).select(range(cap))
+            cut[split] = cap
+    return cut

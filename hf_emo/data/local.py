@@ -9,7 +9,7 @@ import datasets
 
 from .build import rows_to_dataset
 from .errors import DataError
-from .spec import PROBLEM_TYPES, TaskSpec
+from .spec import TaskSpec, problem_type_name
 
 
 def _read_text(p: Path, path: str) -> str:
@@ -120,8 +120,7 @@ def load_local(
     column per dimension for regression; the column names are then the label names). Label names are
     inferred in sorted order when not given. The resulting ``TaskSpec`` is attached as ``ds.task_spec``.
     """
-    if problem_type not in PROBLEM_TYPES:
-        raise ValueError(f"problem_type {problem_type!r} not in {PROBLEM_TYPES}")
+    problem_type = problem_type_name(problem_type)
     files = {"train": data_files} if isinstance(data_files, str) else dict(data_files)
     if not files:
         raise ValueError("data_files is empty")

@@ -14,6 +14,19 @@ HF_PROBLEM_TYPE = {
 }
 
 
+def problem_type_name(value: str | None) -> str | None:
+    """hf_emo's name of a problem type, given in hf_emo's words (``multi_label``, ``single_label``, ``regression``)
+    or in transformers' (``multi_label_classification``, ``single_label_classification``, ``regression``);
+    ``None`` stays ``None``. Anything else is refused, naming both vocabularies."""
+    if value is None:
+        return None
+    hf = {v: k for k, v in HF_PROBLEM_TYPE.items()}
+    name = value if value in PROBLEM_TYPES else hf.get(value)
+    if name is None:
+        raise ValueError(f"problem_type must be one of {PROBLEM_TYPES} (or transformers' {tuple(hf)}), got {value!r}")
+    return name
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """A task: its label space, language, how its text is built, its default metric and its splits.

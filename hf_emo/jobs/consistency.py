@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.build import cap_rows
 from ..data.paired_collator import PairedDataCollator
 from ..data.tokenize import tokenize_dataset
 from ..inference import decision_threshold, mean_threshold
@@ -195,6 +196,7 @@ class ConsistencyJob(TrainingJob):
         if run.max_train_samples:
             n = min(run.max_train_samples, len(dd["train"]))
             dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(n))
+        self.row_caps = cap_rows(dd, {"validation": run.max_eval_samples, "test": run.max_test_samples}, config.seed)
         self.dd, self.spec = dd, spec
         model, tokenizer = load_classifier(run.model_name_or_path), load_tokenizer(run.model_name_or_path)
         check_teacher_label_space(model, spec)
@@ -305,6 +307,7 @@ class ConsistencyJob(TrainingJob):
             },
             "weight_noise_correlations": self.correlations,
             "split_sizes": {k: len(v) for k, v in self.dd.items()},
+            **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 
     def method_facts(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import TASKS, load_local, load_task
-from ..data.spec import TaskSpec
+from ..data.spec import TaskSpec, problem_type_name
 from ..ensemble import evaluate_ensemble
 from ..inference import decision_threshold, mean_threshold, model_task_spec, predict
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
@@ -59,7 +59,7 @@ def load_eval_split(
 def _load_file_for(spec: TaskSpec | None, *, file: str, text_column: str, label_columns, problem_type, label_sep):
     if isinstance(label_columns, (list, tuple)) and len(label_columns) == 1:
         label_columns = label_columns[0]
-    problem_type = problem_type or (spec.problem_type if spec is not None else None)
+    problem_type = problem_type_name(problem_type) or (spec.problem_type if spec is not None else None)
     if problem_type is None:
         raise JobError("--problem-type is needed to read a labelled file for a model without an hf_emo task spec")
     if spec is not None and problem_type != spec.problem_type:

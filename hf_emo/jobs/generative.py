@@ -9,6 +9,7 @@ from typing import Any
 
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding
 
+from ..data.build import cap_rows
 from ..data.tokenize import tokenize_dataset
 from ..generative import PromptFormat, build_decoder, load_decoder_tokenizer, tokenize_prompt_completion
 from ..metrics import detailed_report, score_splits
@@ -34,9 +35,8 @@ class GenerativeRunArguments(RunArguments):
     max_eval_samples: int | None = field(
         default=None,
         metadata={
-            "help": "Cap the validation and test rows (a seeded subset; stated in the report). Use for quick runs "
-            "only: "
-            "figures to compare must use the full splits."
+            "help": "Cap the validation rows, and the test rows unless max_test_samples says otherwise (a seeded "
+            "subset; stated in the report). Use for quick runs only: figures to compare must use the full splits."
         },
     )
     merge_adapter: bool = field(
@@ -50,11 +50,6 @@ class GenerativeRunArguments(RunArguments):
             "up to 20 epochs with early stopping); needs load_best_model_at_end."
         },
     )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if self.max_eval_samples is not None and self.max_eval_samples < 1:
-            raise ValueError(f"max_eval_samples must be >= 1, got {self.max_eval_samples!r}")
 
 
 class GenerativeJob(TrainingJob):
@@ -77,10 +72,8 @@ class GenerativeJob(TrainingJob):
         if run.max_train_samples and run.max_train_samples < len(dd["train"]):
             dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(run.max_train_samples))
             self.caps["train"] = run.max_train_samples
-        for split in ("validation", "test"):
-            if run.max_eval_samples and split in dd and run.max_eval_samples < len(dd[split]):
-                dd[split] = dd[split].shuffle(seed=config.seed).select(range(run.max_eval_samples))
-                self.caps[split] = run.max_eval_samples
+        test_cap = run.max_test_samples if run.max_test_samples is not None else run.max_eval_samples
+        self.caps.update(cap_rows(dd, {"validation": run.max_eval_samples, "test": test_cap}, config.seed))
         self.dd, self.spec = dd, spec
         tokenizer = load_decoder_tokenizer(run.model_name_or_path, config.pad_token)
         self.prompt_format = fmt = PromptFormat(spec, config.prompt_template, tuple(config.verbalisers or ()))

@@ -17,6 +17,7 @@ from typing import Any
 from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_task
+from ..data.build import cap_rows
 from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_classifier, load_tokenizer
 from ..report import method_section
@@ -78,6 +79,14 @@ class MultiTaskRunArguments(JobArguments):
         default=None,
         metadata={"help": 'Cap per task, JSON, e.g. {"laroseda": 2000}: a seeded random subset of the training rows.'},
     )
+    max_eval_samples: int | None = field(
+        default=None,
+        metadata={"help": "Cap every task's validation rows (a seeded subset, stated in the record): quick runs only."},
+    )
+    max_test_samples: int | None = field(
+        default=None,
+        metadata={"help": "Cap every task's test rows (a seeded subset, stated in the record): quick runs only."},
+    )
     train_fraction: dict | str | None = field(
         default=None,
         metadata={
@@ -124,6 +133,10 @@ class MultiTaskRunArguments(JobArguments):
     )
 
     def __post_init__(self) -> None:
+        for name in ("max_eval_samples", "max_test_samples"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
         self.train_fraction = _mapping(self.train_fraction, "train_fraction")
         self.teacher = _mapping(self.teacher, "teacher")
@@ -202,7 +215,7 @@ class MultiTaskJob(TrainingJob):
             max_length=run.max_length,
             freeze_encoder=run.freeze_encoder,
         )
-        data = {t: load_task(t, run.data_dir) for t in run.tasks}
+        data = self.load_tasks()
         if run.freeze_encoder:  # features of the full splits, computed once (and kept on disk across seeds)
             from ..features import cache_encoder_features
 
@@ -252,6 +265,14 @@ class MultiTaskJob(TrainingJob):
             callbacks=callbacks,
         )
 
+    def load_tasks(self) -> dict:
+        """Every task's splits, validation and test cut to ``max_eval_samples`` / ``max_test_samples`` rows."""
+        run = self.run
+        data = {t: load_task(t, run.data_dir) for t in run.tasks}
+        caps = {"validation": run.max_eval_samples, "test": run.max_test_samples}
+        self.row_caps = {t: cut for t, dd in data.items() if (cut := cap_rows(dd, caps, self.config.seed))}
+        return data
+
     def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
         results, self.thresholds = evaluate_tasks(
             self.trainer, self.tokenized, self.config, getattr(self.run, "eval_tasks", None)
@@ -283,6 +304,7 @@ class MultiTaskJob(TrainingJob):
             "train_fraction": run.train_fraction,
             "max_train_samples": run.max_train_samples,
             "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()},
+            **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 
     def method_facts(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from transformers import DataCollatorWithPadding
 
-from ..data import TASKS, load_task
+from ..data import TASKS
 from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_tokenizer
 from ..method import MethodDescription
@@ -166,7 +166,7 @@ class StagedJob(MultiTaskJob):
             text_prefix=run.text_prefix,
             max_length=run.max_length,
         )
-        self.data = {t: load_task(t, run.data_dir) for t in run.tasks}
+        self.data = self.load_tasks()
         self.tokenized = {
             t: tokenize_dataset(dd, self.tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)
             for t, dd in self.data.items()
@@ -225,6 +225,7 @@ class StagedJob(MultiTaskJob):
             "thresholds": self.thresholds,
             "task_sampler": self.config.task_sampler,
             "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()},
+            **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 
     def method(self) -> MethodDescription:

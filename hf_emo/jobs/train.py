@@ -10,6 +10,7 @@ import numpy as np
 from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_local, load_task
+from ..data.build import cap_rows
 from ..data.tokenize import tokenize_dataset
 from ..metrics import detailed_report, loyalty_metrics, score_splits, task_metrics
 from ..models import build_classifier, is_classifier, load_classifier, load_tokenizer
@@ -47,28 +48,43 @@ class RunArguments(JobArguments):
         default_factory=lambda: ["label"],
         metadata={"help": "One column (label names) or several (one per label / dimension)."},
     )
-    problem_type: str | None = field(default=None, metadata={"help": "multi_label, single_label or regression."})
+    problem_type: str | None = field(
+        default=None,
+        metadata={
+            "help": "multi_label, single_label or regression (transformers' multi_label_classification and "
+            "single_label_classification are read too)."
+        },
+    )
     label_sep: str | None = None
     pooling: str = field(default="mean", metadata={"help": "mean, cls, or pooler (the architecture's own head)."})
     text_prefix: str = field(default="", metadata={"help": "Prepended to every text, e.g. 'query: ' for E5."})
     max_length: int = 128
     max_train_samples: int | None = field(default=None, metadata={"help": "Cap the training rows (quick runs)."})
+    max_eval_samples: int | None = field(
+        default=None,
+        metadata={
+            "help": "Cap the validation rows (a seeded subset, stated in the record): for quick runs only, figures "
+            "to compare must use the full splits."
+        },
+    )
+    max_test_samples: int | None = field(
+        default=None, metadata={"help": "Cap the test rows (a seeded subset, stated in the record): quick runs only."}
+    )
     num_layers: int | None = field(
         default=None,
         metadata={"help": "Keep this many evenly spaced encoder layers (DistilBERT-style student: every other layer)."},
     )
 
     def __post_init__(self) -> None:
-        from ..data.spec import PROBLEM_TYPES
+        from ..data.spec import problem_type_name
 
-        for name in ("max_length", "max_train_samples", "num_layers"):
+        for name in ("max_length", "max_train_samples", "max_eval_samples", "max_test_samples", "num_layers"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
-        if self.problem_type is not None and self.problem_type not in PROBLEM_TYPES:
-            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {self.problem_type!r}")
+        self.problem_type = problem_type_name(self.problem_type)  # transformers' names are read too
         if not self.label_columns:
             raise ValueError("label_columns is empty")
 
@@ -157,6 +173,7 @@ class SingleTaskJob(TrainingJob):
             dd["train"] = (
                 dd["train"].shuffle(seed=config.seed).select(range(min(run.max_train_samples, len(dd["train"]))))
             )
+        self.row_caps = cap_rows(dd, {"validation": run.max_eval_samples, "test": run.max_test_samples}, config.seed)
         self.tokenizer = tokenizer = load_tokenizer(run.model_name_or_path)
         if is_classifier(run.model_name_or_path):
             self.model = load_classifier(run.model_name_or_path)
@@ -224,6 +241,7 @@ class SingleTaskJob(TrainingJob):
             "threshold": self.threshold,
             "split_sizes": {k: len(v) for k, v in self.dd.items()},
             "split_note": self.spec.split_note,
+            **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 
     def report(self, record: RunRecord) -> None:

@@ -506,3 +506,22 @@ def test_problem_type_reads_transformers_names_and_push_reads_output_dir_with_an
     assert json.loads((out / "config.json").read_text())["problem_type"] == "single_label_classification"
     assert main(["push", "--output_dir", str(out), "--repo-id", "me/x", "--dry-run", str(tmp_path / "up")]) == 0
     assert (tmp_path / "up" / "README.md").is_file()
+
+
+def test_a_tracker_that_is_not_installed_is_one_sentence_before_any_work(config, tiny_encoder_dir, tmp_path, capsys,
+                                                                          monkeypatch):  # fmt: skip
+    """`--report_to tensorboard` without tensorboard raised transformers' RuntimeError from Trainer.__init__, a trace
+    after the data and the model had loaded; now one line naming the extra, and nothing written."""
+    import transformers.integrations as integrations
+
+    monkeypatch.setattr(integrations, "get_available_reporting_integrations", lambda: [])
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(out)]
+    line = cli_error(capsys, [*argv, "--report_to", "tensorboard"])
+    assert "report_to tensorboard: not installed; pip install 'hf_emo[tracking]'" in line and not out.exists()
+    assert "pip install mlflow" in cli_error(capsys, [*argv, "--report_to", "mlflow"])
+    monkeypatch.setattr(integrations, "get_available_reporting_integrations", lambda: ["tensorboard"])
+    from hf_emo.jobs.pipeline import check_trackers
+    from hf_emo.trainers import EmotionConfig
+
+    check_trackers(EmotionConfig(output_dir=str(out), report_to="tensorboard"))  # installed: no error

@@ -51,6 +51,7 @@ class TrainingJob:
     # -- the pipeline --------------------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
         """Run every step; returns ``{"metrics": ..., "run": ...}`` as written to ``metrics.json``."""
+        check_trackers(self.config)
         self.check()
         self.start = start_job(self.config, self.run)
         self.prepare()
@@ -115,6 +116,26 @@ class TrainingJob:
     def report(self, record: RunRecord) -> None:
         """Write ``metrics.json`` and the report."""
         record.save(self.config.output_dir)
+
+
+TRACKER_EXTRA = ("tensorboard", "wandb", "trackio")  # what `pip install 'hf_emo[tracking]'` brings
+
+
+def check_trackers(config: Any) -> None:
+    """Refuse, in one sentence and before any work, a ``report_to`` tracker whose package is not installed
+    (transformers raises a RuntimeError from inside ``Trainer.__init__``, after the data and the model loaded)."""
+    wanted = [r for r in (getattr(config, "report_to", None) or []) if r not in ("none", "all")]
+    if not wanted:
+        return
+    from transformers.integrations import get_available_reporting_integrations
+
+    missing = [r for r in wanted if r not in get_available_reporting_integrations()]
+    if missing:
+        extra = " or ".join(
+            "pip install 'hf_emo[tracking]' (tensorboard, wandb and trackio)" if r in TRACKER_EXTRA
+            else f"pip install {r.replace('_', '-')}" for r in missing[:1]
+        )  # fmt: skip
+        raise JobError(f"report_to {', '.join(missing)}: not installed; {extra}, or pass --report_to none")
 
 
 # -- the registry ----------------------------------------------------------------------------------------------

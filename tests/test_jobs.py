@@ -525,3 +525,87 @@ def test_a_tracker_that_is_not_installed_is_one_sentence_before_any_work(config,
     from hf_emo.trainers import EmotionConfig
 
     check_trackers(EmotionConfig(output_dir=str(out), report_to="tensorboard"))  # installed: no error
+
+
+# -- nothing already on disk is lost (issue 37, class 1) ----------------------------------------------------------
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_replacement_that_fails_to_start_leaves_the_earlier_run_intact(config, tiny_encoder_dir, tmp_path, capsys):
+    """--overwrite_output_dir with a training file that does not parse deleted the earlier run before reading the
+    data; now the inputs are read first and the earlier run is set aside only then (and put back on failure)."""
+    out = tmp_path / "run"
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no") == 0
+    before = _files(out)
+    bad = tmp_path / "bad.csv"
+    bad.write_text('text,emotion\n"unclosed,joy\n', encoding="utf-8")
+    argv = ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(out)]
+    line = cli_error(capsys, [*argv, "--overwrite_output_dir", "true", "--train_file", str(bad)])
+    assert "bad.csv" in line
+    assert _files(out) == before  # every file, byte for byte; no lock left behind
+
+
+def test_a_replacement_that_fails_mid_training_puts_the_earlier_run_back(config, tiny_encoder_dir, tmp_path,
+                                                                          monkeypatch):  # fmt: skip
+    from hf_emo.trainers import EmotionTrainer
+
+    out = tmp_path / "run"
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no") == 0
+    before = _files(out)
+
+    def boom(self, *a, **k):
+        raise RuntimeError("killed mid-training")
+
+    monkeypatch.setattr(EmotionTrainer, "train", boom)
+    with pytest.raises(RuntimeError, match="killed mid-training"):
+        _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--overwrite_output_dir", "true")
+    assert _files(out) == before
+    monkeypatch.undo()
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--overwrite_output_dir", "true") == 0
+    assert not (out / ".previous_run").exists() and not (out / ".hf_emo.lock").exists()
+    assert (out / "model.safetensors").read_bytes() == before["model.safetensors"]  # same seed, same run
+
+
+def test_a_checkpoint_of_another_run_is_not_resumed_into_a_finished_run(config, tiny_encoder_dir, tmp_path, capsys):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _train(config, tiny_encoder_dir, a, "--save_strategy", "steps", "--save_steps", "1") == 0
+    assert _train(config, tiny_encoder_dir, b, "--save_strategy", "no") == 0
+    before = _files(b)
+    ckpt = sorted(a.glob("checkpoint-*"))[0]
+    line = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
+                              "--output_dir", str(b), "--resume_from_checkpoint", str(ckpt)])  # fmt: skip
+    assert f"cannot resume {ckpt} into output_dir {b}" in line and _files(b) == before
+
+
+def test_a_second_run_into_a_busy_folder_is_refused_naming_the_holder_and_a_dead_holder_is_taken_over(
+    config, tiny_encoder_dir, tmp_path, capsys
+):
+    import socket
+    import subprocess
+
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen(["sleep", "60"])  # a live process on this host holds the folder
+    try:
+        (out / ".hf_emo.lock").write_text(json.dumps({"pid": holder.pid, "host": socket.gethostname(),
+                                                       "started": "2026-12-06 10:00:00"}))  # fmt: skip
+        line = cli_error(capsys, ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir),
+                                  "--output_dir", str(out)])  # fmt: skip
+        assert f"in use by another hf-emo run (pid {holder.pid}" in line
+        assert sorted(p.name for p in out.iterdir()) == [".hf_emo.lock"]  # nothing written
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without releasing its lock: the next run takes it over, trains, and releases it
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no") == 0
+    assert (out / "model.safetensors").is_file() and not (out / ".hf_emo.lock").exists()
+    assert ".hf_emo.lock" not in json.loads((out / "run_files.json").read_text())["files"]
+
+
+def test_a_dry_run_push_never_overwrites_a_folder_that_holds_files(trained, tmp_path, capsys):
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    (staged / "README.md").write_text("my own notes")
+    line = cli_error(capsys, ["push", "--output-dir", str(trained), "--repo-id", "me/x", "--dry-run", str(staged)])
+    assert "already holds files" in line and (staged / "README.md").read_text() == "my own notes"

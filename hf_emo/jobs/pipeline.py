@@ -54,7 +54,15 @@ class TrainingJob:
         check_trackers(self.config)
         self.check()
         self.start = start_job(self.config, self.run)
+        try:
+            return self._run()
+        except BaseException:  # an earlier run set aside comes back; the lock goes
+            self.start.abort()
+            raise
+
+    def _run(self) -> dict[str, Any]:
         self.prepare()
+        self.start.set_aside()  # an earlier run being replaced, only now that every input has been read
         train_output = self.train()
         train_runtime = self.start.elapsed()
         metrics, detail = self.score()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..cards import public_base_model, render_model_card
 from ..scrub import TOKEN_VALUE
-from .run_folder import MANIFEST, read_manifest
+from .run_folder import MANIFEST, JobError, read_manifest
 
 __all__ = ["HubError", "upload_files", "stage_upload", "push_run"]
 
@@ -63,8 +63,11 @@ def _check_no_secrets(files: list[Path], token: str | None) -> None:
 def stage_upload(
     run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None, token: str | None = None
 ) -> list[Path]:
-    """Write exactly what would be uploaded (the card as README.md + the run's files) into ``staging_dir``."""
+    """Write exactly what would be uploaded (the card as README.md + the run's files) into ``staging_dir``, which
+    must be empty or new (a dry run never overwrites files that are already there)."""
     staging = Path(staging_dir)
+    if staging.exists() and (not staging.is_dir() or any(staging.iterdir())):
+        raise JobError(f"--dry-run {staging} already holds files: give an empty or new folder (nothing was written)")
     staging.mkdir(parents=True, exist_ok=True)
     card = render_model_card(run_dir, repo_id)
     out = [Path(shutil.copy2(f, staging / f.name)) for f in upload_files(run_dir)]

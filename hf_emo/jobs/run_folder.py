@@ -29,6 +29,8 @@ __all__ = [
 ]
 
 MANIFEST = "run_files.json"
+LOCK = ".hf_emo.lock"  # the run writing into a folder (pid, host, start)
+PREVIOUS = ".previous_run"  # a replaced run's files, kept until the run replacing it finishes
 
 
 class JobError(ValueError):
@@ -115,13 +117,22 @@ def _resume_request(value) -> str | None:
     return "last" if text.lower() in ("true", "yes", "1", "last", "latest") else text
 
 
-def prepare_output_dir(config, *, overwrite: bool = False) -> str | None:
-    """Check ``config.output_dir`` before any work and return the checkpoint to resume from (or ``None``).
+def prepare_output_dir(config, *, overwrite: bool = False) -> tuple[str | None, bool]:
+    """Check ``config.output_dir`` before any work; touch nothing. Returns ``(checkpoint to resume from or None,
+    whether an earlier run is to be replaced)``.
 
     ``config.resume_from_checkpoint``: ``true`` / ``last`` = the newest complete checkpoint in ``output_dir``, or a
-    checkpoint folder. A non-empty ``output_dir`` is refused unless resuming or ``overwrite`` (which deletes the
-    files the earlier run recorded in its manifest and its checkpoints, nothing else)."""
+    checkpoint folder. A non-empty ``output_dir`` is refused unless resuming from one of its own checkpoints or
+    ``overwrite`` (the earlier run's recorded files and checkpoints are then set aside once the new run has read its
+    inputs, and deleted only when it finishes: :meth:`JobStart.set_aside`)."""
     out = Path(config.output_dir)
+    if out.exists() and not out.is_dir():
+        raise JobError(f"output_dir {out} is a file, not a folder")
+    if (out / PREVIOUS).exists():
+        raise JobError(
+            f"output_dir {out} holds {PREVIOUS}/, the files of a run that a replacement run set aside and did not "
+            f"finish: move them back into {out} to keep that run, or delete {out / PREVIOUS}, then start again"
+        )
     request = _resume_request(getattr(config, "resume_from_checkpoint", None))
     if request == "last":
         ckpt = last_complete_checkpoint(out) if out.is_dir() else None
@@ -129,32 +140,74 @@ def prepare_output_dir(config, *, overwrite: bool = False) -> str | None:
             raise JobError(
                 f"resume_from_checkpoint asks for the last checkpoint, but {out} holds no complete checkpoint-N folder"
             )
-        return str(ckpt)
+        return str(ckpt), False
+    holds_files = out.is_dir() and any(p.name != LOCK for p in out.iterdir())
     if request is not None:
         problem = checkpoint_problem(request)
         if problem is not None:
             raise JobError(f"cannot resume from {request}: {problem}")
-        return request
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
+        inside = out.is_dir() and Path(request).resolve().parent == out.resolve()
+        if holds_files and not inside and not overwrite:
             raise JobError(
-                f"output_dir {out} already holds files: pass --overwrite_output_dir true to replace that "
-                "run, --resume_from_checkpoint true to continue it, or choose another output_dir"
+                f"cannot resume {request} into output_dir {out}: that folder holds another run's files; resume "
+                "into an empty output_dir, or pass --overwrite_output_dir true to replace that run"
             )
-        _clear_previous_run(out)
-    elif out.exists() and not out.is_dir():
-        raise JobError(f"output_dir {out} is a file, not a folder")
-    return None
+        return request, holds_files and not inside
+    if holds_files and not overwrite:
+        raise JobError(
+            f"output_dir {out} already holds files: pass --overwrite_output_dir true to replace that "
+            "run, --resume_from_checkpoint true to continue it, or choose another output_dir"
+        )
+    return None, holds_files
 
 
-def _clear_previous_run(out: Path) -> None:
-    for name in read_manifest(out) or []:
-        p = out / name
-        if p.is_file():
-            p.unlink()
-    for d in _checkpoints(out):
-        shutil.rmtree(d)
-    (out / MANIFEST).unlink(missing_ok=True)
+def _previous_run_entries(out: Path) -> list[Path]:
+    """What replacing the run in ``out`` moves: the files its manifest lists, its checkpoints and the manifest."""
+    entries = [out / n for n in read_manifest(out) or [] if (out / n).is_file()]
+    return entries + _checkpoints(out) + ([out / MANIFEST] if (out / MANIFEST).is_file() else [])
+
+
+# -- one run at a time in a folder --------------------------------------------------------------------------
+def acquire_lock(out: Path) -> Path:
+    """Create ``out/.hf_emo.lock`` (the holder's pid, host and start), atomically; a lock whose process is gone
+    (same host) is taken over with a warning. Another live holder: a :class:`JobError` naming it."""
+    import socket
+    import time
+
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                holder = {}
+            if holder.get("host") == me["host"] and not _alive(holder.get("pid")):
+                logger.warning("taking over the lock of pid %s in %s: that process is gone", holder.get("pid"), out)
+                path.unlink(missing_ok=True)
+                continue
+            raise JobError(
+                f"output_dir {out} is in use by another hf-emo run (pid {holder.get('pid', '?')} on "
+                f"{holder.get('host', '?')} since {holder.get('started', '?')}): wait for it to finish or choose "
+                f"another output_dir (a lock left by a run that died on another machine can be deleted: {path})"
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(me, fh)
+        return path
+    raise JobError(f"could not take the lock {path}")
+
+
+def _alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 # -- the files of a run ----------------------------------------------------------------------------------
@@ -171,7 +224,7 @@ def write_manifest(out_dir: str | Path, before: dict[str, tuple[int, int]]) -> l
     ``hf-emo push`` uploads from this list only, never a stale file of an earlier run."""
     out = Path(out_dir)
     now = snapshot(out)
-    names = sorted(n for n, sig in now.items() if n != MANIFEST and before.get(n) != sig)
+    names = sorted(n for n, sig in now.items() if n not in (MANIFEST, LOCK) and before.get(n) != sig)
     (out / MANIFEST).write_text(json.dumps({"files": names}, indent=1) + "\n", encoding="utf-8")
     return names
 
@@ -189,34 +242,94 @@ def read_manifest(out_dir: str | Path) -> list[str] | None:
 # -- the steps around every job ------------------------------------------------------------------------
 @dataclass
 class JobStart:
-    """What :func:`start_job` found: the checkpoint to resume from, the folder's files before the run, the clock."""
+    """What :func:`start_job` found and holds: the checkpoint to resume from, whether an earlier run is to be
+    replaced, the folder's files before the run, the clock, and the folder's lock (main process)."""
 
     resume_from_checkpoint: str | None
     files_before: dict[str, tuple[int, int]]
     started: float
+    output_dir: Path | None = None
+    replace: bool = False
+    lock: Path | None = None
+    created_folder: bool = False
+    moved: list[str] = field(default_factory=list)
 
     def elapsed(self) -> float:
         import time
 
         return round(time.time() - self.started, 1)
 
+    def set_aside(self) -> None:
+        """Move the earlier run's files into ``.previous_run/`` (main process), now that the new run has read every
+        input and built its model: a run that fails to start never touches the earlier one."""
+        if not self.replace or self.lock is None:
+            return
+        keep = self.output_dir / PREVIOUS
+        keep.mkdir()
+        for entry in _previous_run_entries(self.output_dir):
+            entry.rename(keep / entry.name)
+            self.moved.append(entry.name)
+        self.files_before = snapshot(self.output_dir)
+
+    def abort(self) -> None:
+        """The run failed or was interrupted: put the earlier run's files back (over any of the same name the new
+        run wrote), release the lock, and remove the folder if this run created it and left it empty."""
+        if self.lock is None:
+            return
+        keep = self.output_dir / PREVIOUS
+        for name in self.moved:
+            target = self.output_dir / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            (keep / name).replace(target)
+        if keep.is_dir() and not any(keep.iterdir()):
+            keep.rmdir()
+        self.release()
+        if self.created_folder and self.output_dir.is_dir() and not any(self.output_dir.iterdir()):
+            self.output_dir.rmdir()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.unlink(missing_ok=True)
+            self.lock = None
+
 
 def start_job(config, job: JobArguments | None = None) -> JobStart:
-    """Before any work: check the output folder (refuse a non-empty one unless overwriting or resuming), take the
-    Hub token out of the config (it would be pickled into ``training_args.bin``; ``push_to_hub`` reads it from
-    ``HF_TOKEN`` instead), and seed everything, so the model and its head are built from the seed."""
+    """Before any work: take the folder's lock, check the output folder (refuse a non-empty one unless overwriting
+    or resuming; nothing is deleted here), take the Hub token out of the config (it would be pickled into
+    ``training_args.bin``; ``push_to_hub`` reads it from ``HF_TOKEN`` instead), and seed everything, so the model and
+    its head are built from the seed."""
     import time
 
-    resume = prepare_output_dir(config, overwrite=bool(job and job.overwrite_output_dir))
+    out = Path(config.output_dir)
+    main = getattr(config, "process_index", 0) == 0
+    created = not out.exists()
+    if out.exists() and not out.is_dir():
+        raise JobError(f"output_dir {out} is a file, not a folder")
+    lock = acquire_lock(out) if main else None
+    try:
+        resume, replace = prepare_output_dir(config, overwrite=bool(job and job.overwrite_output_dir))
+    except BaseException:
+        if lock is not None:
+            lock.unlink(missing_ok=True)
+            if created and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+        raise
     token = getattr(config, "hub_token", None)
     if token:
         if getattr(config, "push_to_hub", False):
             os.environ["HF_TOKEN"] = token
         config.hub_token = None
     seed_everything(config)
-    return JobStart(resume, snapshot(config.output_dir), time.time())
+    return JobStart(resume, snapshot(out), time.time(), output_dir=out, replace=replace, lock=lock,
+                    created_folder=created)  # fmt: skip
 
 
 def finish_job(out_dir: str | Path, start: JobStart) -> list[str]:
-    """After the last file is written: the manifest of this run's files."""
-    return write_manifest(out_dir, start.files_before)
+    """After the last file is written: the manifest of this run's files; the replaced run's files go; the lock
+    is released."""
+    names = write_manifest(out_dir, start.files_before)
+    if start.moved:
+        shutil.rmtree(Path(out_dir) / PREVIOUS, ignore_errors=True)
+    start.release()
+    return names

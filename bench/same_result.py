@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -112,191 +113,40 @@ def commands(
 ) -> dict[str, list[str]]:
     """``{name: hf-emo argv}`` in the order they run (``distil``, ``mtl`` read the ``train`` run; ``consistency``
     the ``stage1`` run)."""
-    enc, dec = models["encoder"], models["decoder"]
-    short = ["--max_steps", "4", "--per_device_train_batch_size", "8", "--learning_rate", "1e-3", *COMMON]
-    taught = str(runs / "train")
-    stages = json.dumps(
-        [
-            {"name": "english", "tasks": {"dair_emotion": 32}},
-            {
-                "name": "romanian",
-                "tasks": {"redv2": 32, "xed_language": 16},
-                "adversarial_tasks": ["xed_language"],
-                "task_weights": {"xed_language": 0.5},
-            },
-        ]
-    )
-    out = {
-        "train": [
-            "train",
-            "--model_name_or_path",
-            enc,
-            "--task",
-            "redv2",
-            "--max_train_samples",
-            "64",
-            "--max_length",
-            "32",
-            "--tune_threshold",
-            "true",
-            *short,
-        ],
-        "distil": [
-            "distil",
-            "--model_name_or_path",
-            enc,
-            "--task",
-            "redv2",
-            "--max_train_samples",
-            "64",
-            "--max_length",
-            "32",
-            "--teacher",
-            taught,
-            "--temperature",
-            "2",
-            "--alpha_schedule",
-            "linear",
-            *short,
-        ],
-        "mtl": [
-            "mtl",
-            "--model_name_or_path",
-            enc,
-            "--tasks",
-            "redv2",
-            "laroseda",
-            "--max_train_samples",
-            json.dumps({"redv2": 64, "laroseda": 64}),
-            "--max_length",
-            "32",
-            "--teacher",
-            json.dumps({"redv2": taught}),
-            "--temperature",
-            "2",
-            *short,
-        ],
-        "mtl_gradnorm": [
-            "mtl",
-            "--model_name_or_path",
-            enc,
-            "--tasks",
-            "redv2",
-            "laroseda",
-            "--max_train_samples",
-            json.dumps({"redv2": 64, "laroseda": 64}),
-            "--max_length",
-            "32",
-            "--loss_weighting",
-            "gradnorm",
-            "--task_sampler",
-            "round_robin",
-            "--gradient_accumulation_steps",
-            "2",
-            *short,
-        ],
-        "stages": [
-            "stages",
-            "--model_name_or_path",
-            enc,
-            "--tasks",
-            "redv2",
-            "dair_emotion",
-            "xed_language",
-            "--primary_task",
-            "redv2",
-            "--max_length",
-            "16",
-            "--stages",
-            stages,
-            *short,
-        ],
-        "stage1": [
-            "train",
-            "--model_name_or_path",
-            enc,
-            "--task",
-            "xed_en",
-            "--max_train_samples",
-            "64",
-            "--max_length",
-            "24",
-            *short,
-        ],
-        "consistency": [
-            "consistency",
-            "--model_name_or_path",
-            str(runs / "stage1"),
-            "--teacher",
-            str(runs / "stage1"),
-            "--max_train_samples",
-            "48",
-            "--max_length",
-            "24",
-            "--temperature",
-            "2",
-            *short,
-        ],
-        "generative": [
-            "generative",
-            "--model_name_or_path",
-            dec,
-            "--task",
-            "dair_emotion",
-            "--max_train_samples",
-            "16",
-            "--max_eval_samples",
-            "16",
-            "--lora_r",
-            "4",
-            "--max_text_tokens",
-            "16",
-            "--per_device_eval_batch_size",
-            "8",
-            *short[:-2],
-        ],
-        "pretrain": [
-            "pretrain",
-            "--teacher",
-            dec,
-            "--corpus_tasks",
-            "redv2",
-            "--max_corpus_rows",
-            "64",
-            "--block_size",
-            "16",
-            "--max_steps",
-            "2",
-            "--per_device_train_batch_size",
-            "4",
-            "--logging_steps",
-            "1",
-            *COMMON[:-2],
-        ],
+    q = shlex.quote
+    enc, dec, taught, stage1 = (q(str(p)) for p in (models["encoder"], models["decoder"], runs / "train",
+                                                      runs / "stage1"))  # fmt: skip
+    common = " ".join(COMMON)
+    short = f"--max_steps 4 --per_device_train_batch_size 8 --learning_rate 1e-3 {common}"
+    redv2 = f"--model_name_or_path {enc} --task redv2 --max_train_samples 64 --max_length 32"
+    caps = q(json.dumps({"redv2": 64, "laroseda": 64}))
+    two_tasks = f"mtl --model_name_or_path {enc} --tasks redv2 laroseda --max_train_samples {caps} --max_length 32"
+    second = {"name": "romanian", "tasks": {"redv2": 32, "xed_language": 16}, "adversarial_tasks": ["xed_language"],
+              "task_weights": {"xed_language": 0.5}}  # fmt: skip
+    stages = q(json.dumps([{"name": "english", "tasks": {"dair_emotion": 32}}, second]))
+    lines = {
+        "train": f"train {redv2} --tune_threshold true {short}",
+        "distil": f"distil {redv2} --teacher {taught} --temperature 2 --alpha_schedule linear {short}",
+        "mtl": f"{two_tasks} --teacher {q(json.dumps({'redv2': str(runs / 'train')}))} --temperature 2 {short}",
+        "mtl_gradnorm": f"{two_tasks} --loss_weighting gradnorm --task_sampler round_robin "
+        f"--gradient_accumulation_steps 2 {short}",
+        "stages": f"stages --model_name_or_path {enc} --tasks redv2 dair_emotion xed_language --primary_task redv2 "
+        f"--max_length 16 --stages {stages} {short}",
+        "stage1": f"train --model_name_or_path {enc} --task xed_en --max_train_samples 64 --max_length 24 {short}",
+        "consistency": f"consistency --model_name_or_path {stage1} --teacher {stage1} --max_train_samples 48 "
+        f"--max_length 24 --temperature 2 {short}",
+        "generative": f"generative --model_name_or_path {dec} --task dair_emotion --max_train_samples 16 "
+        "--max_eval_samples 16 --lora_r 4 --max_text_tokens 16 --per_device_eval_batch_size 8 --max_steps 4 "
+        f"--per_device_train_batch_size 8 --learning_rate 1e-3 {' '.join(COMMON[:-2])}",
+        "pretrain": f"pretrain --teacher {dec} --corpus_tasks redv2 --max_corpus_rows 64 --block_size 16 --max_steps 2 "
+        f"--per_device_train_batch_size 4 --logging_steps 1 {' '.join(COMMON[:-2])}",
     }
     if teacher:
-        real = [
-            "--max_train_samples",
-            str(rows),
-            "--num_train_epochs",
-            str(epochs),
-            "--seed",
-            "7",
-            "--report_to",
-            "none",
-        ]
-        out["e5_train"] = ["train", "--config", str(CONFIGS / "baseline_embedded.yaml"), *real]
-        out["e5_distil"] = [
-            "distil",
-            "--config",
-            str(CONFIGS / "baseline_embedded.yaml"),
-            "--config",
-            str(CONFIGS / "kd_embedded.yaml"),
-            "--teacher",
-            teacher,
-            *real,
-        ]
-    return out
+        real = f"--max_train_samples {rows} --num_train_epochs {epochs} --seed 7 --report_to none"
+        base = f"--config {CONFIGS / 'baseline_embedded.yaml'}"
+        lines["e5_train"] = f"train {base} {real}"
+        lines["e5_distil"] = f"distil {base} --config {CONFIGS / 'kd_embedded.yaml'} --teacher {q(teacher)} {real}"
+    return {name: shlex.split(line) for name, line in lines.items()}
 
 
 def sha256(path: Path) -> str:

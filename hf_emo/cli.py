@@ -58,8 +58,15 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("HF_EMO_DEBUG"):
             raise
         message = str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+        _close_progress_bars()  # an error raised mid-bar starts its own line
         print(f"hf-emo {name}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _close_progress_bars() -> None:
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", None) or ()):
+        bar.close()
 
 
 if __name__ == "__main__":

@@ -609,3 +609,31 @@ def test_a_dry_run_push_never_overwrites_a_folder_that_holds_files(trained, tmp_
     (staged / "README.md").write_text("my own notes")
     line = cli_error(capsys, ["push", "--output-dir", str(trained), "--repo-id", "me/x", "--dry-run", str(staged)])
     assert "already holds files" in line and (staged / "README.md").read_text() == "my own notes"
+
+
+# -- no silent degradation: training that diverges (issue 37, class 2) --------------------------------------------
+def test_a_diverging_run_stops_at_its_step_and_saves_no_model(config, tiny_encoder_dir, tmp_path, capsys):
+    """A learning rate of 1e30 trained to all-NaN weights, logged train_loss 0.0 and wrote metrics with rc 0."""
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(out)]
+    line = cli_error(capsys, [*argv, "--learning_rate", "1e30", "--save_strategy", "no"])
+    assert re.search(r"training diverged: the loss is (nan|inf) at step \d+ .*no model was saved", line), line
+    assert not (out / "model.safetensors").exists() and not (out / "metrics.json").exists()
+
+
+def test_non_finite_weights_are_refused_before_a_save_and_inf_targets_at_load(tmp_path):
+    from hf_emo.data import load_local
+    from hf_emo.data.errors import DataError
+    from hf_emo.trainers.loss_log import TrainingDiverged, check_finite_weights
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+    check_finite_weights(model, 3)
+    with torch.no_grad():
+        model[1].weight[0, 1] = float("inf")
+    with pytest.raises(TrainingDiverged, match=r"weight 1\.weight holds non-finite values after step 3"):
+        check_finite_weights(model, 3)
+    data = tmp_path / "vad.csv"
+    data.write_text("text,v\ngood day,0.5\nbad day,inf\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"row 3.*column 'v'.*non-finite target 'inf'|non-finite target") as err:
+        load_local({"train": str(data)}, text_column="text", label_columns=["v"], problem_type="regression")
+    assert "vad.csv" in str(err.value)

@@ -80,8 +80,8 @@ def encode_label(value: Any, spec: TaskSpec, *, file: str, row: int, column: str
             f = float(v)
         except (TypeError, ValueError):
             fail(f"target {v!r} is not a number")
-        if math.isnan(f):
-            fail(f"NaN target in {vec}")
+        if not math.isfinite(f):  # inf trains to all-NaN weights
+            fail(f"non-finite target {v!r} in {vec}: every regression target must be a finite number")
         out.append(f)
     return out
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..method import MethodDescription
+from ..trainers.loss_log import check_finite_weights
 from .record import RunRecord, command_line
 from .run_folder import JobArguments, JobError, JobStart, finish_job, start_job
 
@@ -99,7 +100,9 @@ class TrainingJob:
         return {}, {}
 
     def save(self) -> None:
-        """Save the model (every process: sharded models gather here)."""
+        """Save the model (every process: sharded models gather here); a model with a non-finite weight is refused,
+        never saved."""
+        check_finite_weights(self.trainer.accelerator.unwrap_model(self.trainer.model), self.trainer.state.global_step)
         self.trainer.save_model(self.config.output_dir)
 
     def export(self) -> None:

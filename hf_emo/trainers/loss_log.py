@@ -49,14 +49,40 @@ class LossLog:
         return out
 
 
+class TrainingDiverged(ValueError):
+    """The training loss (or a weight) stopped being a finite number: the run stops at that step."""
+
+
+def check_finite_weights(model: torch.nn.Module, step: int) -> None:
+    """Refuse to go on with a model holding a NaN or infinite weight (a last update can diverge after the last loss
+    was computed): :class:`TrainingDiverged` names the first such weight."""
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if param.is_floating_point() and not bool(torch.isfinite(param).all()):
+                raise TrainingDiverged(
+                    f"training diverged: weight {name} holds non-finite values after step {step}; lower the "
+                    "learning rate or check the data for extreme values (no model was saved)"
+                )
+
+
 class LossLogMixin:
     """For a ``transformers.Trainer`` subclass: ``self.loss_log`` closed at every optimizer step and its averages added
-    to each training log line. Subclasses add to it in ``compute_loss`` and may extend ``end_optimizer_step``."""
+    to each training log line. Subclasses add to it in ``compute_loss`` and may extend ``end_optimizer_step``.
+
+    A non-finite loss stops training with :class:`TrainingDiverged` naming the step (transformers' default
+    ``logging_nan_inf_filter`` would otherwise log the earlier steps' mean in its place, and the run would go on to
+    save NaN weights)."""
 
     loss_log: LossLog
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         loss = super().training_step(model, inputs, num_items_in_batch)
+        if not bool(torch.isfinite(loss).all()):  # one sync per micro-batch, as logging_nan_inf_filter's own check
+            raise TrainingDiverged(
+                f"training diverged: the loss is {float(loss.detach().float().mean())} at step "
+                f"{self.state.global_step + 1} (epoch {self.state.epoch or 0:.2f}); lower the learning rate or check "
+                "the data for extreme values (no model was saved)"
+            )
         if self.accelerator.sync_gradients:  # the last micro-batch of the optimizer step
             self.end_optimizer_step()
         return loss

@@ -78,3 +78,25 @@ def test_bad_problem_type(tmp_path):
     f = _csv(tmp_path / "a.csv", "text,y\na,b\n")
     with pytest.raises(ValueError, match="problem_type"):
         load_local(f, text_column="text", label_columns="y", problem_type="ordinal")
+
+
+def test_numeric_labels_keep_their_numeric_order(tmp_path):
+    """Integer labels were sorted as strings ('10' < '2'), so class 2 was saved as '10' (issue 37)."""
+    p = tmp_path / "t.csv"
+    p.write_text("text,y\n" + "".join(f"text {i},{y}\n" for i, y in enumerate([2, 10, 1, 2, 10, 1])), encoding="utf-8")
+    dd = load_local({"train": str(p)}, text_column="text", label_columns="y", problem_type="single_label")
+    assert dd.task_spec.label_names == ("1", "2", "10")
+    assert dd["train"]["labels"] == [1, 2, 0, 1, 2, 0]
+
+
+def test_a_label_sep_that_splits_nothing_names_the_separator_the_values_use(tmp_path):
+    """label_sep ';' on values joined by ',' made every combination its own class with rc 0 (issue 37)."""
+    p = tmp_path / "t.csv"
+    p.write_text('text,y\na,"joy,anger"\nb,joy\nc,"anger,fear"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"label_sep ';' splits no label value, but values such as 'joy,anger' "
+                                        r"contain ',': pass label_sep=','"):  # fmt: skip
+        load_local({"train": str(p)}, text_column="text", label_columns="y", problem_type="multi_label",
+                   label_sep=";")  # fmt: skip
+    dd = load_local({"train": str(p)}, text_column="text", label_columns="y", problem_type="multi_label",
+                    label_sep=",")  # fmt: skip
+    assert dd.task_spec.label_names == ("anger", "fear", "joy")

@@ -152,6 +152,7 @@ def load_local(
         # validation or test is an error, not a new class
         infer_split = "train" if "train" in tables else next(iter(tables))
         found: set[str] = set()
+        splits_any, other_sep = False, None  # does label_sep split any value; another separator seen instead
         for split, rows in sorted(tables.items(), key=lambda kv: kv[0] != infer_split):
             for i, r in enumerate(rows, start=2):
                 row = r.get("_line", i)
@@ -175,6 +176,11 @@ def load_local(
                             column=label_columns,
                         )
                 parts = text.split(label_sep) if (label_sep and problem_type == "multi_label") else [text]
+                if label_sep and problem_type == "multi_label":
+                    splits_any = splits_any or len(parts) > 1
+                    other_sep = other_sep or next(
+                        ((c, text) for c in SEPARATOR_HINTS if c != label_sep and c in text), None
+                    )
                 if split == infer_split:
                     found.update(p.strip() for p in parts if p.strip())
                 else:
@@ -187,7 +193,15 @@ def load_local(
                             row=row,
                             column=label_columns,
                         )
-        names = sorted(found)
+        if label_sep and problem_type == "multi_label" and not splits_any and other_sep:
+            sep, example = other_sep
+            raise DataError(
+                f"label_sep {label_sep!r} splits no label value, but values such as {example!r} contain {sep!r}: "
+                f"pass label_sep={sep!r} (else every combination of labels becomes a class of its own)",
+                file=files[infer_split],
+                column=label_columns,
+            )
+        names = sorted(found, key=_label_order)
     spec = TaskSpec(
         task_name,
         problem_type,
@@ -238,3 +252,11 @@ def load_local(
     dd = datasets.DatasetDict(out)
     dd.task_spec = spec
     return dd
+
+
+def _label_order(name: str) -> tuple:
+    """Label names in numeric order when every name is a number ('2' before '10'), else in text order."""
+    try:
+        return (0, float(name), name)
+    except ValueError:
+        return (1, 0.0, name)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .data.spec import TaskSpec
-from .metrics import probabilities
+from .metrics import check_threshold, probabilities
 from .models.factory import load_classifier, load_tokenizer, task_spec_from_config, task_spec_of
 from .generative.decoder import GENERATIVE_FILE
 from .models.forward import batched_logits
@@ -58,11 +58,9 @@ def decision_threshold(value, num_labels: int) -> float | list[float]:
     ``None`` gives 0.5."""
     if value is None:
         return 0.5
-    if isinstance(value, (list, tuple)):
-        if len(value) != num_labels:
-            raise ValueError(f"{len(value)} per-label thresholds for {num_labels} labels")
-        return [float(v) for v in value]
-    return float(value)
+    if isinstance(value, (list, tuple)) and len(value) != num_labels:
+        raise ValueError(f"{len(value)} per-label thresholds for {num_labels} labels")
+    return check_threshold(value)
 
 
 def mean_threshold(values, num_labels: int) -> float | list[float]:

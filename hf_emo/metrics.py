@@ -7,6 +7,8 @@ weighted; ``bench/f1_averaging.py``).
 
 from __future__ import annotations
 
+import logging
+
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -26,8 +28,11 @@ from sklearn.metrics import (
 
 from .data.spec import TaskSpec
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "score_splits",
+    "check_threshold",
     "extra_metric_arguments",
     "multi_label_metrics",
     "single_label_metrics",
@@ -348,6 +353,16 @@ def loyalty_metrics(
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
+def check_threshold(value: float | Sequence[float], name: str = "threshold") -> float | list[float]:
+    """A multi-label decision threshold (one, or one per label) in (0, 1): the one check every job and command
+    that takes a threshold shares (a threshold of 1.5 gave all-zero metrics with rc 0 in ``evaluate``)."""
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.floating)) or not 0.0 < float(v) < 1.0:
+            raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return [float(v) for v in values] if isinstance(value, (list, tuple, np.ndarray)) else float(value)
+
+
 # -- scoring the splits of a run ------------------------------------------------------------------------
 def _sigmoid64(x) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
@@ -366,6 +381,8 @@ def score_splits(
     maximises the task metric on ``tune_split`` (``per_label``: one per label, each maximising that label's F1) and
     a ``<split>_tuned`` entry per split. Returns ``(results, threshold)``, the tuned threshold(s) or the given one."""
     results = {split: task_metrics(spec, y, lg, threshold) for split, (lg, y) in outputs.items()}
+    if tune and spec.problem_type == "multi_label" and tune_split not in outputs:
+        logger.warning("tune_threshold: there is no %s split to tune on; the threshold stays %s", tune_split, threshold)
     if tune and spec.problem_type == "multi_label" and tune_split in outputs:
         lg, y = outputs[tune_split]
         threshold = (

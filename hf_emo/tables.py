@@ -104,6 +104,11 @@ def seed_table(
             raise ValueError(f"row {name!r}: its patterns name different splits {sorted(splits)}")
         split = splits.pop() if splits else default_split
         runs = _expand([str(p).partition("::")[0] for p in patterns])
+        if not runs and not allow_missing:
+            raise FileNotFoundError(
+                f"row {name!r}: {', '.join(map(str, patterns))} matches no finished run (a folder with "
+                "metrics.json); check the pattern, or pass --allow-missing to show the row as '–'"
+            )
         res = [_with_task_prefix(load_run(r), split) for r in runs]
         counts[name], values[name] = len(runs), {}
         seeds[name] = [x.get("run", {}).get("seed") for x in res]

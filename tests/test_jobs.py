@@ -637,3 +637,32 @@ def test_non_finite_weights_are_refused_before_a_save_and_inf_targets_at_load(tm
     with pytest.raises(DataError, match=r"row 3.*column 'v'.*non-finite target 'inf'|non-finite target") as err:
         load_local({"train": str(data)}, text_column="text", label_columns=["v"], problem_type="regression")
     assert "vad.csv" in str(err.value)
+
+
+# -- no silent degradation: options quietly ignored (issue 37, class 2) ---------------------------------------------
+def test_one_threshold_check_for_every_command_and_a_table_row_that_matches_nothing(trained, tmp_path, capsys):
+    """A threshold of 1.5 was refused by train but gave all-zero metrics with rc 0 in evaluate and predict; a table
+    row whose pattern matches no run printed an empty row."""
+    from hf_emo.metrics import check_threshold
+
+    for cmd in (["evaluate", "--model", str(trained), "--file", str(trained.parent / "test.csv"), "--label-columns",
+                 "emotion"], ["predict", "--model", str(trained), "i am happy"]):  # fmt: skip
+        assert "threshold must be in (0, 1), got 1.5" in cli_error(capsys, [*cmd, "--threshold", "1.5"])
+    assert check_threshold([0.2, 0.4]) == [0.2, 0.4] and check_threshold(0.3) == 0.3
+    with pytest.raises(ValueError, match="threshold must be in"):
+        check_threshold([0.2, 1.0])
+    line = cli_error(capsys, ["table", "seeds", "--row", f"KD={tmp_path}/nothing_s*", "--metric", "f1_micro"])
+    assert "row 'KD'" in line and "matches no finished run" in line
+    assert main(["table", "seeds", "--row", f"KD={tmp_path}/nothing_s*", "--metric", "f1_micro",
+                 "--allow-missing"]) == 0  # fmt: skip
+
+
+def test_tuning_the_threshold_without_a_validation_split_says_so(caplog):
+    from hf_emo.data import TaskSpec
+    from hf_emo.metrics import score_splits
+
+    spec = TaskSpec("t", "multi_label", ("a", "b"), "en")
+    test = (np.array([[2.0, -1.0], [-1.0, 2.0]]), np.array([[1, 0], [0, 1]]))
+    with caplog.at_level("WARNING"):
+        _, threshold = score_splits(spec, {"test": test}, threshold=0.5, tune=True)
+    assert threshold == 0.5 and "no validation split to tune on; the threshold stays 0.5" in caplog.text

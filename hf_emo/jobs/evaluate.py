@@ -125,7 +125,7 @@ def evaluate_models(
     }
     if len(models) > 1:
         thr = (
-            threshold
+            decision_threshold(threshold, spec.num_labels)
             if threshold is not None
             else mean_threshold([getattr(m.config, "hf_emo_threshold", None) for m in loaded], spec.num_labels)
         )
@@ -138,11 +138,8 @@ def evaluate_models(
             "run": {"task": spec.name, "ensemble_of": list(models)},
         }
     student = logits[models[0]]
-    thr = (
-        threshold
-        if threshold is not None
-        else decision_threshold(getattr(loaded[0].config, "hf_emo_threshold", None), spec.num_labels)
-    )
+    saved = getattr(loaded[0].config, "hf_emo_threshold", None)
+    thr = decision_threshold(threshold if threshold is not None else saved, spec.num_labels)
     res = {"split": split, "threshold": thr, **task_metrics(spec, labels, student, thr)}
     if teachers:
         t_logits = []

@@ -9,6 +9,7 @@ from typing import Any
 
 from transformers import TrainingArguments
 
+from ..metrics import check_threshold
 from ..losses import SUPERVISED_LOSSES
 from .config_checks import check_ranges, check_types
 
@@ -97,8 +98,7 @@ class EmotionConfig(TrainingArguments):
         check_types(self)
         super().__post_init__()
         check_ranges(self)
-        if not 0.0 < self.threshold < 1.0:
-            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        check_threshold(self.threshold)
         if self.threshold_tuning not in THRESHOLD_TUNINGS:
             raise ValueError(f"threshold_tuning must be one of {THRESHOLD_TUNINGS}, got {self.threshold_tuning!r}")
         if self.head_learning_rate is not None and self.head_learning_rate <= 0:

@@ -41,6 +41,17 @@ def teacher_label_names(teacher) -> list[str] | None:
     return None if all(n.startswith("LABEL_") for n in names) else names
 
 
+def teacher_problem_type(teacher) -> str | None:
+    """The problem type a model was trained for: its hf_emo task, else transformers' ``config.problem_type``;
+    ``None`` when neither says (a plain head whose problem type transformers infers only at the first loss)."""
+    spec = getattr(teacher.config, "hf_emo_task", None)
+    if spec:
+        return spec.get("problem_type") if isinstance(spec, dict) else getattr(spec, "problem_type", None)
+    hf = getattr(teacher.config, "problem_type", None)
+    return {"multi_label_classification": "multi_label", "single_label_classification": "single_label",
+            "regression": "regression"}.get(hf or "")  # fmt: skip
+
+
 def check_teacher_label_space(teacher, spec: TaskSpec, index: int = 0) -> None:
     """Fail unless the teacher predicts the student's labels in the same order: names must match when the teacher has
     names; a teacher with only ``LABEL_i`` names is taken on the count alone (the terms the student gets)."""
@@ -51,6 +62,13 @@ def check_teacher_label_space(teacher, spec: TaskSpec, index: int = 0) -> None:
         raise ValueError(
             f"{where} has {teacher.config.num_labels} outputs, the student's task {spec.name!r} has "
             f"{len(student)} labels {student}"
+        )
+    problem = teacher_problem_type(teacher)
+    if problem is not None and problem != spec.problem_type:
+        raise ValueError(
+            f"{where} was trained for a {problem} task and the student's task {spec.name!r} is {spec.problem_type}: "
+            "its outputs mean other things (a softmax over the labels is not one sigmoid per label); distil from a "
+            f"{spec.problem_type} teacher"
         )
     generic_student = all(n.startswith("LABEL_") for n in student)
     if names is not None and not generic_student and names != student:

@@ -395,3 +395,22 @@ def test_teacher_logits_from_a_probability_column_round_trip_and_refuse_bad_rows
         teacher_logits_from_column(Dataset.from_dict({"soft": [[0.2, 0.2]]}), "soft", ml)
     with pytest.raises(ValueError, match=r"no teacher-probability column 'shares'; its columns are \['soft'\]"):
         teacher_logits_from_column(Dataset.from_dict({"soft": shares}), "shares", ml)
+
+
+def test_a_teacher_of_another_problem_type_is_refused_naming_both():
+    """A single-label (softmax) teacher distilled into a multi-label student as independent sigmoids with rc 0: the
+    label-space check compared names and counts only (issue 37)."""
+    from hf_emo.data import TaskSpec
+    from hf_emo.teachers import check_teacher_label_space
+    from tests.test_emotion_trainer import tiny_model
+
+    names = ("a", "b", "c")
+    teacher = tiny_model(TaskSpec("t", "single_label", names, "en"))
+    teacher.config.hf_emo_task = TaskSpec("t", "single_label", names, "en").to_dict()
+    with pytest.raises(ValueError, match=r"trained for a single_label task and the student's task 's' is multi_label"):
+        check_teacher_label_space(teacher, TaskSpec("s", "multi_label", names, "en"))
+    check_teacher_label_space(teacher, TaskSpec("s", "single_label", names, "en"))  # same kind: fine
+    teacher.config.hf_emo_task = None
+    teacher.config.problem_type = "multi_label_classification"  # a plain HF head says it in transformers' words
+    with pytest.raises(ValueError, match="trained for a multi_label task"):
+        check_teacher_label_space(teacher, TaskSpec("s", "single_label", names, "en"))

@@ -168,6 +168,13 @@ def write_report(
         + ", ".join(f"{k} {v}" for k, v in run_info.get("split_sizes", {}).items())
         + (f" ({spec.split_note})" if spec.split_note else ""),
     ]
+    shared = {pair: n for pair, n in (run_info.get("split_overlap") or {}).items() if n}
+    if shared:
+        lines.append(
+            "- **texts in two splits:** "
+            + ", ".join(f"{n} of {pair}" for pair, n in shared.items())
+            + " (exact duplicates: those scores are not held-out scores)"
+        )
     for k in (
         "model",
         "pooling",

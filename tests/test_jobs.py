@@ -666,3 +666,24 @@ def test_tuning_the_threshold_without_a_validation_split_says_so(caplog):
     with caplog.at_level("WARNING"):
         _, threshold = score_splits(spec, {"test": test}, threshold=0.5, tune=True)
     assert threshold == 0.5 and "no validation split to tune on; the threshold stays 0.5" in caplog.text
+
+
+def test_texts_shared_by_two_splits_are_counted_in_the_record_and_the_report(trained):
+    """Identical train and test files gave "held-out" test scores without a word (issue 37, leakage): the fixture's
+    three splits are one file, so every distinct text is counted in each pair."""
+    from tests.test_cli import ROWS
+
+    run = json.loads((trained / "metrics.json").read_text())["run"]
+    n = len({t for t, _ in ROWS})
+    assert run["split_overlap"] == {"train/validation": n, "train/test": n, "validation/test": n}
+    assert f"{n} of train/test" in (trained / "report.md").read_text()
+
+
+def test_split_overlap_counts_exact_duplicates_after_stripping():
+    from datasets import Dataset, DatasetDict
+
+    from hf_emo.data.stats import split_overlap
+
+    dd = DatasetDict({"train": Dataset.from_dict({"text": ["a b", "c", "d "]}),
+                      "test": Dataset.from_dict({"text": ["d", "e", "a  b"]})})  # fmt: skip
+    assert split_overlap(dd) == {"train/test": 1}  # "d " = "d"; "a  b" is another text

@@ -39,3 +39,23 @@ def task_statistics(names: list[str] | None = None, data_dir: str | None = None)
             entry["error"] = str(e)
         out[name] = entry
     return out
+
+
+def split_overlap(dd, text_column: str = "text") -> dict[str, int]:
+    """How many distinct texts of each later split also occur, exactly (after stripping spaces), in an earlier one:
+    ``{"train/validation": n, "train/test": n, "validation/test": n}`` for the splits present. A "held-out" score
+    on texts the model trained on is no held-out score."""
+    order = [s for s in ("train", "validation", "test") if s in dd and text_column in dd[s].column_names]
+    texts = {s: {str(t).strip() for t in dd[s][text_column]} for s in order}
+    return {f"{a}/{b}": len(texts[a] & texts[b]) for i, a in enumerate(order) for b in order[i + 1 :]}
+
+
+def warn_about_overlap(overlap: dict[str, int], where: str = "") -> None:
+    """Log a warning for every pair of splits that share texts."""
+    import logging
+
+    for pair, n in overlap.items():
+        if n:
+            logging.getLogger(__name__).warning(
+                "%s%d texts of %s occur in both splits: their scores are not held-out scores", where, n, pair
+            )

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..data.build import cap_rows
+from ..data.stats import split_overlap, warn_about_overlap
 from ..data.paired_collator import PairedDataCollator
 from ..data.tokenize import tokenize_dataset
 from ..inference import decision_threshold, mean_threshold
@@ -197,6 +198,8 @@ class ConsistencyJob(TrainingJob):
             n = min(run.max_train_samples, len(dd["train"]))
             dd["train"] = dd["train"].shuffle(seed=config.seed).select(range(n))
         self.row_caps = cap_rows(dd, {"validation": run.max_eval_samples, "test": run.max_test_samples}, config.seed)
+        self.overlap = split_overlap(dd, run.text_column)
+        warn_about_overlap(self.overlap)
         self.dd, self.spec = dd, spec
         model, tokenizer = load_classifier(run.model_name_or_path), load_tokenizer(run.model_name_or_path)
         check_teacher_label_space(model, spec)
@@ -307,6 +310,7 @@ class ConsistencyJob(TrainingJob):
             },
             "weight_noise_correlations": self.correlations,
             "split_sizes": {k: len(v) for k, v in self.dd.items()},
+            "split_overlap": self.overlap,
             **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 

@@ -10,6 +10,7 @@ from typing import Any
 from transformers import DataCollatorForSeq2Seq, DataCollatorWithPadding
 
 from ..data.build import cap_rows
+from ..data.stats import split_overlap, warn_about_overlap
 from ..data.tokenize import tokenize_dataset
 from ..generative import PromptFormat, build_decoder, load_decoder_tokenizer, tokenize_prompt_completion
 from ..metrics import detailed_report, score_splits
@@ -74,6 +75,8 @@ class GenerativeJob(TrainingJob):
             self.caps["train"] = run.max_train_samples
         test_cap = run.max_test_samples if run.max_test_samples is not None else run.max_eval_samples
         self.caps.update(cap_rows(dd, {"validation": run.max_eval_samples, "test": test_cap}, config.seed))
+        self.overlap = split_overlap(dd)
+        warn_about_overlap(self.overlap)
         self.dd, self.spec = dd, spec
         tokenizer = load_decoder_tokenizer(run.model_name_or_path, config.pad_token)
         self.prompt_format = fmt = PromptFormat(spec, config.prompt_template, tuple(config.verbalisers or ()))
@@ -154,6 +157,7 @@ class GenerativeJob(TrainingJob):
             "row_caps": self.caps,
             "split_sizes": {k: len(v) for k, v in self.dd.items()},
             "split_note": self.spec.split_note,
+            "split_overlap": self.overlap,
             "trainable_parameters": sum(p.numel() for p in self.model.parameters() if p.requires_grad),
             "processes": config.world_size,
         }

@@ -18,6 +18,7 @@ from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_task
 from ..data.build import cap_rows
+from ..data.stats import split_overlap, warn_about_overlap
 from ..data.tokenize import tokenize_dataset
 from ..models import build_multitask_model, load_classifier, load_tokenizer
 from ..report import method_section
@@ -271,6 +272,9 @@ class MultiTaskJob(TrainingJob):
         data = {t: load_task(t, run.data_dir) for t in run.tasks}
         caps = {"validation": run.max_eval_samples, "test": run.max_test_samples}
         self.row_caps = {t: cut for t, dd in data.items() if (cut := cap_rows(dd, caps, self.config.seed))}
+        self.overlap = {t: split_overlap(dd) for t, dd in data.items()}
+        for t, overlap in self.overlap.items():
+            warn_about_overlap(overlap, f"task {t}: ")
         return data
 
     def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
@@ -304,6 +308,7 @@ class MultiTaskJob(TrainingJob):
             "train_fraction": run.train_fraction,
             "max_train_samples": run.max_train_samples,
             "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()},
+            "split_overlap": self.overlap,
             **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 

@@ -225,6 +225,7 @@ class StagedJob(MultiTaskJob):
             "thresholds": self.thresholds,
             "task_sampler": self.config.task_sampler,
             "split_sizes": {t: {k: len(v) for k, v in dd.items()} for t, dd in self.data.items()},
+            "split_overlap": self.overlap,
             **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 

@@ -11,6 +11,7 @@ from transformers import DataCollatorWithPadding
 
 from ..data import TASKS, load_local, load_task
 from ..data.build import cap_rows
+from ..data.stats import split_overlap, warn_about_overlap
 from ..data.tokenize import tokenize_dataset
 from ..metrics import detailed_report, loyalty_metrics, score_splits, task_metrics
 from ..models import build_classifier, is_classifier, load_classifier, load_tokenizer
@@ -174,6 +175,8 @@ class SingleTaskJob(TrainingJob):
                 dd["train"].shuffle(seed=config.seed).select(range(min(run.max_train_samples, len(dd["train"]))))
             )
         self.row_caps = cap_rows(dd, {"validation": run.max_eval_samples, "test": run.max_test_samples}, config.seed)
+        self.overlap = split_overlap(dd)
+        warn_about_overlap(self.overlap)
         self.tokenizer = tokenizer = load_tokenizer(run.model_name_or_path)
         if is_classifier(run.model_name_or_path):
             self.model = load_classifier(run.model_name_or_path)
@@ -241,6 +244,7 @@ class SingleTaskJob(TrainingJob):
             "threshold": self.threshold,
             "split_sizes": {k: len(v) for k, v in self.dd.items()},
             "split_note": self.spec.split_note,
+            "split_overlap": self.overlap,
             **({"row_caps": self.row_caps} if self.row_caps else {}),
         }
 

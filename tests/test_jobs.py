@@ -687,3 +687,45 @@ def test_split_overlap_counts_exact_duplicates_after_stripping():
     dd = DatasetDict({"train": Dataset.from_dict({"text": ["a b", "c", "d "]}),
                       "test": Dataset.from_dict({"text": ["d", "e", "a  b"]})})  # fmt: skip
     assert split_overlap(dd) == {"train/test": 1}  # "d " = "d"; "a  b" is another text
+
+
+# -- secrets and paths (issue 37, class 4) -------------------------------------------------------------------------
+def test_a_short_token_through_an_abbreviated_flag_never_reaches_the_record(config, tiny_encoder_dir, tmp_path):
+    out = tmp_path / "run"
+    assert _train(config, tiny_encoder_dir, out, "--save_strategy", "no", "--hub_tok", "hf_short1") == 0
+    for name in ("metrics.json", "report.md", "config.json", "training_args.bin"):
+        assert b"hf_short1" not in (out / name).read_bytes(), name
+    record = json.loads((out / "metrics.json").read_text())["run"]
+    assert "--hub_tok '<redacted>'" in record["command"]
+    assert str(tmp_path) not in json.dumps(record) and str(tmp_path) not in (out / "report.md").read_text()
+    assert f"--output_dir {out.name}" in record["command"]  # a /tmp path outside cwd and home: its name only
+
+
+def test_redact_by_resolved_argument_name_and_tokens_of_any_length():
+    from hf_emo.scrub import redact_secret_arguments, scrub
+
+    fields = ["hub_token", "hub_model_id", "output_dir"]
+    argv = ["--hub_tok", "abc", "--hub_token=xyz", "--hub_model", "me/x", "--output_dir", "runs/a"]
+    assert redact_secret_arguments(argv, fields) == ["--hub_tok", "<redacted>", "--hub_token=<redacted>",
+                                                     "--hub_model", "me/x", "--output_dir", "runs/a"]  # fmt: skip
+    assert scrub("token hf_Ab1 in hf_emo_task of hf_emo") == "token <redacted> in hf_emo_task of hf_emo"
+
+
+def test_push_stages_only_files_inside_the_run_and_the_dry_run_refuses_what_the_push_would(trained, tmp_path,
+                                                                                             capsys):  # fmt: skip
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "credentials.json").write_text('{"secret": 1}')
+    manifest = json.loads((trained / "run_files.json").read_text())
+    (trained / "run_files.json").write_text(json.dumps({"files": [*manifest["files"],
+                                                                  "../outside/credentials.json"]}))  # fmt: skip
+    line = cli_error(capsys, ["push", "--output-dir", str(trained), "--repo-id", "me/x", "--dry-run",
+                              str(tmp_path / "up")])  # fmt: skip
+    assert "outside the run folder" in line and not (tmp_path / "up" / "credentials.json").exists()
+    (trained / "run_files.json").write_text(json.dumps(manifest))
+    (trained / "report.md").write_text((trained / "report.md").read_text() + "\nmy token: shortsecret42\n")
+    capsys.readouterr()
+    rc = main(["push", "--output-dir", str(trained), "--repo-id", "me/x", "--dry-run", str(tmp_path / "up2"),
+               "--token", "shortsecret42"])  # fmt: skip
+    assert rc == 1 and "report.md contains an access token" in capsys.readouterr().err
+    assert not any((tmp_path / "up2").iterdir())  # nothing staged, as the push would upload nothing

@@ -587,3 +587,20 @@ def test_recipe_embedded_profile_runs_end_to_end_with_a_step_cap(data_dir, tmp_p
     run = json.loads((out / "metrics.json").read_text())["run"]
     assert run["objective"] == "clm" and [h["step"] for h in run["loss_history"]] == [1, 2]
     assert run["corpus"]["texts"] == 64 and (out / "model.safetensors").is_file()
+
+
+def test_a_step_whose_masking_drew_no_position_has_a_finite_zero_lm_and_kd_loss(tmp_path):
+    """MLM can mask no token of a whole optimizer step on short texts: the sums were divided by a count of 0 and every
+    weight became NaN without a word (the non-finite loss check found it in the test above)."""
+    rows, tok = _rows()
+    teacher = _bert_teacher()
+    trainer = PretrainingDistillationTrainer(
+        init_student_from_teacher(teacher), _args(tmp_path, max_steps=1), teacher_model=teacher, train_dataset=rows,
+        data_collator=DataCollatorForLanguageModeling(tok),
+    )  # fmt: skip
+    batch = DataCollatorForLanguageModeling(tok)([rows[i] for i in range(4)])
+    batch["labels"] = torch.full_like(batch["labels"], -100)  # nothing masked
+    counts = trainer._get_num_items_in_batch([batch], torch.device("cpu"))
+    assert counts[0] == 1  # no position: divide by 1, not 0
+    loss = trainer.compute_loss(trainer.model.train(), batch, num_items_in_batch=counts)
+    assert torch.isfinite(loss) and trainer.loss_log.pop() is not None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ def run_method(name: str, argv: list[str]) -> int:
     from ..jobs.arguments import method_argument_parser, parse_config_args
     from ..jobs.methods import get_method
     from ..jobs.record import command_line
+    from ..scrub import redact_secret_arguments
 
     method = get_method(name)
     if any(a in ("-h", "--help") for a in argv):
@@ -22,8 +24,10 @@ def run_method(name: str, argv: list[str]) -> int:
         parser.print_help()
         return 0
     run, config = parse_config_args(argv, method.argument_classes)
+    fields = [f.name for cls in method.argument_classes for f in dataclasses.fields(cls)]
+    command = command_line(f"hf-emo {name}", redact_secret_arguments(argv, fields))
     try:
-        out = method.run(run, config, command=command_line(f"hf-emo {name}", argv))
+        out = method.run(run, config, command=command)
     finally:
         _end_process_group()
     if config.process_index == 0:

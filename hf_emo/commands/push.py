@@ -25,8 +25,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..jobs.push import HubError, push_run, stage_upload
 
-    if args.dry_run:
-        for f in stage_upload(args.output_dir, args.dry_run, args.repo_id):
+    if args.dry_run:  # the same checks as the push, with the token it would use
+        from huggingface_hub import get_token
+
+        try:
+            staged = stage_upload(args.output_dir, args.dry_run, args.repo_id, token=args.token or get_token())
+        except HubError as e:
+            print(f"hf-emo push: {e}", file=sys.stderr)
+            return 1
+        for f in staged:
             print(f)
         return 0
     try:

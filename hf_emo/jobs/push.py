@@ -41,6 +41,12 @@ def upload_files(run_dir: str | Path) -> list[Path]:
             f"{run_dir} has no {MANIFEST} (the list of files a run wrote): it is not a finished "
             "run of this hf_emo version; re-run the job to push it"
         )
+    outside = [n for n in names if Path(n).is_absolute() or ".." in Path(n).parts or len(Path(n).parts) != 1]
+    if outside:
+        raise JobError(
+            f"{run_dir / MANIFEST} lists {outside}, outside the run folder: only files directly in it are uploaded "
+            "(nothing was staged)"
+        )
     files = [
         run_dir / n
         for n in names
@@ -74,7 +80,12 @@ def stage_upload(
     _public_base_model(staging)
     (staging / "README.md").write_text(card, encoding="utf-8")
     out = sorted(out + [staging / "README.md"])
-    _check_no_secrets(out, token)
+    try:
+        _check_no_secrets(out, token)
+    except HubError:  # as the push would: nothing staged, nothing left with the secret in it
+        for f in out:
+            f.unlink(missing_ok=True)
+        raise
     return out
 
 

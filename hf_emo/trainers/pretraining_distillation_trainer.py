@@ -174,7 +174,9 @@ class PretrainingDistillationTrainer(LossLogMixin, Trainer):
             counts[1] += int(b["attention_mask"].sum())
         if self.args.average_tokens_across_devices and self.args.world_size > 1:
             counts = self.accelerator.gather(counts).view(-1, 2).sum(0)
-        return counts
+        # a step whose masking drew no position has sums of 0: divided by 1 they stay 0 (0 / 0 made every weight
+        # NaN, silently, until the loss check stopped it)
+        return counts.clamp(min=1)
 
     # -- loss ----------------------------------------------------------------------------------------------------
     def compute_loss(self, model, inputs: dict[str, Any], return_outputs: bool = False, num_items_in_batch=None):

@@ -14,6 +14,8 @@ import argparse
 import contextlib
 import io
 import json
+import os
+import socket
 import sys
 import tempfile
 import time
@@ -327,9 +329,92 @@ def main() -> None:
                 ),
                 "metrics.json",
             ),
+            # -- issue 37: what a new user tried and the list above did not hold
+            (
+                "output",
+                "overwrite with a training file that fails to parse (earlier run kept)",
+                lambda: run_cli(
+                    train(
+                        "--overwrite_output_dir",
+                        "true",
+                        "--train_file",
+                        f("broken.csv", 'text,emotion\n"a,joy\n'),
+                        out=str(old_run),
+                    )
+                ),
+                "broken.csv",
+            ),
+            (
+                "output",
+                "a second run into a folder another live run holds",
+                lambda: (
+                    (root / "busy").mkdir(exist_ok=True),
+                    (root / "busy" / ".hf_emo.lock").write_text(
+                        json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": "now"})
+                    ),
+                    run_cli(train(out=str(root / "busy"))),
+                )[-1],
+                "in use by another hf-emo run",
+            ),
+            (
+                "config",
+                "learning rate 1e30 (training diverges)",
+                lambda: run_cli(train("--learning_rate", "1e30")),
+                "training diverged",
+            ),
+            (
+                "config",
+                "report_to a tracker that is not installed",
+                lambda: run_cli(train("--report_to", "comet_ml")),
+                "not installed",
+            ),
+            (
+                "data",
+                "regression target inf",
+                local(f("inf.csv", "text,y\na,0.5\nb,inf\n"), problem_type="regression"),
+                "non-finite target",
+            ),
+            (
+                "data",
+                "label_sep ';' on values joined by ','",
+                local(f("sep.csv", 'text,y\na,"joy,anger"\nb,joy\n'), problem_type="multi_label", label_sep=";"),
+                "splits no label value",
+            ),
+            (
+                "evaluate",
+                "threshold 1.5",
+                lambda: run_cli(
+                    [
+                        "evaluate",
+                        "--model",
+                        str(run),
+                        "--file",
+                        str(good),
+                        "--label-columns",
+                        "emotion",
+                        "--threshold",
+                        "1.5",
+                    ]
+                ),
+                "threshold must be in",
+            ),
+            (
+                "table",
+                "a row that matches no run",
+                lambda: run_cli(["table", "seeds", "--row", f"X={root}/none_s*", "--metric", "f1_micro"]),
+                "matches no finished run",
+            ),
+            (
+                "push",
+                "dry run into a folder that holds files",
+                lambda: (
+                    (root / "full").mkdir(exist_ok=True),
+                    (root / "full" / "notes.md").write_text("mine"),
+                    run_cli(["push", "--output-dir", str(run), "--repo-id", "me/x", "--dry-run", str(root / "full")]),
+                )[-1],
+                "already holds files",
+            ),
         ]
-        import os
-
         os.environ["HF_HUB_OFFLINE"] = "1"
         results = []
         for area, what, how, expect in cases:

@@ -729,3 +729,26 @@ def test_push_stages_only_files_inside_the_run_and_the_dry_run_refuses_what_the_
                "--token", "shortsecret42"])  # fmt: skip
     assert rc == 1 and "report.md contains an access token" in capsys.readouterr().err
     assert not any((tmp_path / "up2").iterdir())  # nothing staged, as the push would upload nothing
+
+
+# -- one clear sentence, never a trace (issue 37, class 3 in part) -------------------------------------------------
+def test_max_length_past_the_position_limit_a_one_class_set_and_batch_size_0_are_one_sentence(
+    config, tiny_encoder_dir, trained, tmp_path, capsys
+):
+    from hf_emo.models.factory import position_limit
+    from transformers import AutoConfig, XLMRobertaConfig
+
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(config), "--model_name_or_path", str(tiny_encoder_dir), "--output_dir", str(out)]
+    line = cli_error(capsys, [*argv, "--max_length", "1000"])  # the tiny BERT has 64 positions
+    assert "max_length 1000 is past" in line and "position limit of 64 tokens: pass --max_length 64 or less" in line
+    assert not out.exists()
+    assert position_limit(AutoConfig.from_pretrained(tiny_encoder_dir)) == 64
+    assert position_limit(XLMRobertaConfig(max_position_embeddings=514)) == 512  # E5 / XLM-R: padding offset
+    one = tmp_path / "one.csv"
+    one.write_text("text,emotion\ni am happy,joy\nso happy,joy\n", encoding="utf-8")
+    line = cli_error(capsys, [*argv, "--train_file", str(one), "--validation_file", str(one), "--test_file", str(one)])
+    assert "holds one class (['joy']): a classifier needs at least two" in line and "one.csv" in line
+    with pytest.raises(SystemExit) as stop:
+        main(["predict", "--model", str(trained), "--batch-size", "0", "i am happy"])
+    assert stop.value.code == 2 and "--batch-size: must be a whole number >= 1, got '0'" in capsys.readouterr().err

@@ -13,3 +13,16 @@ NAMES = ("evaluate", "predict", "explain", "table", "push", "data", "zoo")
 
 def command_module(name: str) -> ModuleType:
     return importlib.import_module(f".{name}", __name__)
+
+
+def positive_int(value: str) -> int:
+    """An ``argparse`` type: a whole number >= 1 (a batch size of 0 gave a trace from deep inside the model)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value!r}")
+    return number

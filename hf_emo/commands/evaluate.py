@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from . import positive_int
+
 HELP = "metrics of a fine-tuned model on a split (several --model: their ensemble too)"
 
 
@@ -32,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         help="teacher model(s): also report the student's loyalty to them (Avram et al. 2022, §5)",
     )
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--output", default=None, help="write the metrics JSON here")
 
 

@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import positive_int
+
 HELP = "trigger words of a classifier, highlighted in the terminal and as HTML"
 
 
@@ -28,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--html", default=None, help="also write the highlights to this HTML file")
     p.add_argument("--no-color", action="store_true", help="mark triggers as [word] instead of ANSI colours")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
 
 
 def run(args: argparse.Namespace) -> int:

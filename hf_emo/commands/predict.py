@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import positive_int
+
 HELP = "labels and probabilities for texts (table or JSON)"
 
 
@@ -16,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", default=None, help="a text file, one text per line (blank lines are skipped)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--threshold", type=float, default=None)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
 
 
 def run(args: argparse.Namespace) -> int:

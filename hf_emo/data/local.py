@@ -250,6 +250,13 @@ def load_local(
             )
         out[split] = rows_to_dataset(prepared, spec, file=files[split], label_sep=label_sep)
     dd = datasets.DatasetDict(out)
+    if problem_type == "single_label" and spec.num_labels < 2 and "train" in files:  # scoring one class is fine
+        raise DataError(
+            f"the training split holds one class ({list(spec.label_names)}): a classifier needs at least two; add "
+            "rows of the other classes, or use problem_type multi_label for a yes/no label",
+            file=files["train"],
+            column=label_columns,
+        )
     dd.task_spec = spec
     return dd
 

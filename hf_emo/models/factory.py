@@ -35,6 +35,30 @@ def is_classifier(name_or_path: str) -> bool:
     return cfg.model_type == "hf_emo_pooled_classifier" or any(a.endswith("ForSequenceClassification") for a in archs)
 
 
+# architectures whose position ids start after the padding index: max_position_embeddings - 2 usable positions
+OFFSET_POSITIONS = ("roberta", "xlm-roberta", "camembert", "xlm-roberta-xl", "bertweet", "phobert")
+
+
+def position_limit(config) -> int | None:
+    """How many tokens a model reads at most (its position embeddings), or ``None`` when its config does not say
+    (relative positions, rotary decoders without a table)."""
+    inner = getattr(config, "encoder_config", None) or getattr(config, "encoder_config_for_limit", None) or config
+    limit = getattr(inner, "max_position_embeddings", None)
+    if not isinstance(limit, int):
+        return None
+    return limit - 2 if getattr(inner, "model_type", "") in OFFSET_POSITIONS else limit
+
+
+def check_max_length(config, max_length: int | None, name: str = "the model") -> None:
+    """Refuse a ``max_length`` past the model's position limit (a bare index error in the middle of training)."""
+    limit = position_limit(config)
+    if max_length is not None and limit is not None and max_length > limit:
+        raise ValueError(
+            f"max_length {max_length} is past {name}'s position limit of {limit} tokens: pass --max_length {limit} "
+            "or less"
+        )
+
+
 def build_classifier(
     name_or_path: str,
     spec: TaskSpec,
@@ -54,6 +78,7 @@ def build_classifier(
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
     path = resolve_model(name_or_path)
+    check_max_length(AutoConfig.from_pretrained(path), max_length, repr(name_or_path))
     common = dict(
         num_labels=spec.num_labels, problem_type=spec.hf_problem_type, id2label=spec.id2label, label2id=spec.label2id
     )

@@ -316,7 +316,9 @@ def build_multitask_model(
 ) -> MultiTaskModel:
     """A :class:`MultiTaskModel` over ``name_or_path`` (zoo name, Hub id or folder) for ``tasks``."""
     from ..zoo import resolve_model
+    from .factory import check_max_length
 
+    check_max_length(AutoConfig.from_pretrained(resolve_model(name_or_path)), max_length, repr(name_or_path))
     model = MultiTaskModel.from_encoder(
         resolve_model(name_or_path),
         list(tasks),

@@ -44,8 +44,9 @@ class JobArguments:
     overwrite_output_dir: bool = field(
         default=False,
         metadata={
-            "help": "Replace an earlier run in output_dir (its recorded files and checkpoints are deleted first). "
-            "Without it (or --resume_from_checkpoint) a non-empty output_dir is refused."
+            "help": "Replace an earlier run in output_dir: its recorded files and checkpoints are set aside once the "
+            "new run has read its inputs, and deleted when it finishes (put back if it fails). Without it (or "
+            "--resume_from_checkpoint) a non-empty output_dir is refused."
         },
     )
 

@@ -604,3 +604,20 @@ def test_a_step_whose_masking_drew_no_position_has_a_finite_zero_lm_and_kd_loss(
     assert counts[0] == 1  # no position: divide by 1, not 0
     loss = trainer.compute_loss(trainer.model.train(), batch, num_items_in_batch=counts)
     assert torch.isfinite(loss) and trainer.loss_log.pop() is not None
+
+
+def test_a_teacher_without_its_language_model_head_is_refused_naming_a_missing_weight(tmp_path):
+    """A bare encoder as the teacher trained against a freshly initialised head, with only transformers' load report
+    on stderr (issue 37)."""
+    from transformers import BertModel
+
+    from hf_emo.trainers.pretraining_distillation_trainer import _load_lm
+    from tests.conftest import tiny_bert_config
+
+    BertModel(tiny_bert_config()).save_pretrained(tmp_path / "bare")
+    with pytest.raises(
+        ValueError, match=r"has no trained language-model head \(\d+ of its weights are missing, e\.g\. cls"
+    ):
+        _load_lm(str(tmp_path / "bare"), "mlm")
+    _bert_teacher().save_pretrained(tmp_path / "mlm")
+    assert _load_lm(str(tmp_path / "mlm"), "mlm").config.model_type == "bert"  # with its head: fine

@@ -243,9 +243,18 @@ def _load_lm(teacher, objective: str):
 
     from ..zoo import resolve_model
 
-    return (AutoModelForCausalLM if objective == "clm" else AutoModelForMaskedLM).from_pretrained(
-        resolve_model(teacher)
+    model, info = (AutoModelForCausalLM if objective == "clm" else AutoModelForMaskedLM).from_pretrained(
+        resolve_model(teacher), output_loading_info=True
     )
+    prefix = getattr(model, "base_model_prefix", "") + "."
+    head = [k for k in info.get("missing_keys", ()) if not k.startswith(prefix)]
+    if head:  # transformers would start it from random weights, with only a load report on stderr
+        raise ValueError(
+            f"teacher {teacher!r} has no trained language-model head ({len(head)} of its weights are missing, e.g. "
+            f"{head[0]}): pretraining distillation reads the teacher's token predictions; give a checkpoint saved "
+            "with its head (a *ForMaskedLM or *ForCausalLM model)"
+        )
+    return model
 
 
 def _check_compatible(student, teacher, index: int, *, needs_hidden: bool) -> None:

@@ -202,20 +202,25 @@ class MultiTaskJob(TrainingJob):
     def check(self) -> None:
         self.config = drop_other_tasks(self.config, self.run.tasks)
 
-    def prepare(self) -> None:
-        run, config = self.run, self.config
-        specs = [TASKS[t] for t in run.tasks]
-        self.tokenizer = tokenizer = load_tokenizer(run.model_name_or_path)
-        self.model = build_multitask_model(
+    def build_model(self, **extra: Any):
+        """The tokenizer (``self.tokenizer``) and the multi-task model of the run's encoder, tasks and head layout."""
+        run = self.run
+        self.tokenizer = load_tokenizer(run.model_name_or_path)
+        return build_multitask_model(
             run.model_name_or_path,
-            specs,
+            [TASKS[t] for t in run.tasks],
             pooling=run.pooling,
             head_layout=run.head_layout,
             shared_layer_size=run.shared_layer_size,
             text_prefix=run.text_prefix,
             max_length=run.max_length,
-            freeze_encoder=run.freeze_encoder,
+            **extra,
         )
+
+    def prepare(self) -> None:
+        run, config = self.run, self.config
+        self.model = self.build_model(freeze_encoder=run.freeze_encoder)
+        tokenizer = self.tokenizer
         data = self.load_tasks()
         if run.freeze_encoder:  # features of the full splits, computed once (and kept on disk across seeds)
             from ..features import cache_encoder_features

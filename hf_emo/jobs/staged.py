@@ -24,9 +24,7 @@ from typing import Any
 
 from transformers import DataCollatorWithPadding
 
-from ..data import TASKS
 from ..data.tokenize import tokenize_dataset
-from ..models import build_multitask_model, load_tokenizer
 from ..method import MethodDescription
 from ..trainers import MultiTaskConfig
 from .multitask import MultiTaskJob, MultiTaskRunArguments, write_multitask_report
@@ -155,17 +153,7 @@ class StagedJob(MultiTaskJob):
 
     def prepare(self) -> None:
         run = self.run
-        specs = [TASKS[t] for t in run.tasks]
-        self.tokenizer = load_tokenizer(run.model_name_or_path)
-        self.model = build_multitask_model(
-            run.model_name_or_path,
-            specs,
-            pooling=run.pooling,
-            head_layout=run.head_layout,
-            shared_layer_size=run.shared_layer_size,
-            text_prefix=run.text_prefix,
-            max_length=run.max_length,
-        )
+        self.model = self.build_model()
         self.data = self.load_tasks()
         self.tokenized = {
             t: tokenize_dataset(dd, self.tokenizer, max_length=run.max_length, text_prefix=run.text_prefix)

@@ -53,7 +53,12 @@ def test_first_epoch_probe_ends_every_process_under_the_command(tmp_path):
     (2026-12-04) the command itself ran its next step in between. It now ends the command's process group at once."""
     (tmp_path / "grandchild.sh").write_text(f"echo $$ > {tmp_path}/grandchild.pid; sleep 60\n")
     (tmp_path / "child.sh").write_text(f"bash {tmp_path}/grandchild.sh; true\n")
-    fake = f"echo \"{{'eval_loss': '0.41'}}\"; bash {tmp_path}/child.sh; touch {tmp_path}/went_on"
+    # the evaluation line only once the grandchild runs (it printed first, and on a loaded machine the probe could end
+    # the group before the grandchild had started: no pid file, a flaky test)
+    fake = (
+        f"bash {tmp_path}/child.sh & while [ ! -s {tmp_path}/grandchild.pid ]; do sleep 0.05; done; "
+        f"echo \"{{'eval_loss': '0.41'}}\"; wait; touch {tmp_path}/went_on"
+    )
     res = subprocess.run(
         ["bash", str(ROOT / "bench/first_epoch_probe.sh"), str(tmp_path / "p"), "bash", "-c", fake],
         capture_output=True,

@@ -13,6 +13,7 @@ the model, the threshold, the timings.
 
 from __future__ import annotations
 
+import abc
 import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -25,7 +26,7 @@ from .run_folder import JobArguments, JobError, JobStart, finish_job, start_job
 __all__ = ["TrainingJob", "Method", "METHODS", "register_method", "get_method", "method_for_config"]
 
 
-class TrainingJob:
+class TrainingJob(abc.ABC):
     """One run of one method, from arguments to ``metrics.json``, ``report.md`` and the saved model.
 
     Subclasses set ``run_arguments`` (the dataclass of what to train on and from) and ``trainer_class`` (the default
@@ -88,9 +89,9 @@ class TrainingJob:
     def check(self) -> None:
         """Refuse arguments that cannot run, before the output folder is touched."""
 
+    @abc.abstractmethod
     def prepare(self) -> None:
-        """Load the data, build the model and ``self.trainer``."""
-        raise NotImplementedError
+        """Load the data, build the model and ``self.trainer`` (every job defines it)."""
 
     def train(self):
         return self.trainer.train(resume_from_checkpoint=self.start.resume_from_checkpoint)

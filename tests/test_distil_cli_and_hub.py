@@ -200,6 +200,7 @@ def test_model_card_and_exact_upload_file_set(runs, tmp_path):
             "README.md",
             "config.json",
             "model.safetensors",
+            "modeling_hf_emo.py",
             "tokenizer.json",
             "tokenizer_config.json",
             "metrics.json",

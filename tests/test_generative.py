@@ -468,6 +468,10 @@ def test_cli_generative_job_trains_scores_and_saves_an_adapter(decoder_dir, tmp_
     assert str(tmp_path) not in card
     for name in ("adapter_config.json", "hf_emo_generative.json"):  # the uploaded copies name no local path
         assert str(tmp_path) not in (staged / name).read_text()
+    for f in out.iterdir():  # nor does a text file of the run folder that a user might upload by hand (peft's README)
+        if f.suffix in (".json", ".md", ".txt", ".py", ".jinja"):
+            assert str(tmp_path) not in f.read_text(encoding="utf-8"), f.name
+    assert f"pipeline_tag: {'text-generation' if mode == 'completion' else 'text-classification'}" in card
 
 
 def test_a_gemma_base_passes_its_notice_and_terms_on(tmp_path):

@@ -13,6 +13,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the run folder (the training job's output_dir; both spellings are read)")  # fmt: skip
     p.add_argument("--repo-id", required=True)
     p.add_argument("--private", action="store_true")
+    p.add_argument(
+        "--task",
+        default=None,
+        help="of a multi-task run: upload this task's head as a standalone classifier (default: the whole model)",
+    )
     p.add_argument("--token", default=None, help="default: HF_TOKEN or the `hf auth login` token")
     p.add_argument(
         "--dry-run",
@@ -29,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
         from huggingface_hub import get_token
 
         try:
-            staged = stage_upload(args.output_dir, args.dry_run, args.repo_id, token=args.token or get_token())
+            staged = stage_upload(
+                args.output_dir, args.dry_run, args.repo_id, token=args.token or get_token(), task=args.task
+            )
         except HubError as e:
             print(f"hf-emo push: {e}", file=sys.stderr)
             return 1
@@ -37,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             print(f)
         return 0
     try:
-        print(push_run(args.output_dir, args.repo_id, private=args.private, token=args.token))
+        print(push_run(args.output_dir, args.repo_id, private=args.private, token=args.token, task=args.task))
     except HubError as e:
         print(f"hf-emo push: {e}", file=sys.stderr)
         return 1

@@ -10,12 +10,13 @@ import tempfile
 from pathlib import Path
 
 from ..cards import public_base_model, render_model_card
+from ..models.portable import CODE_FILE, make_portable
 from ..scrub import TOKEN_VALUE
 from .run_folder import MANIFEST, JobError, read_manifest
 
 __all__ = ["HubError", "upload_files", "stage_upload", "push_run"]
 
-UPLOAD_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".md", ".png", ".jinja")
+UPLOAD_SUFFIXES = (".json", ".safetensors", ".txt", ".model", ".md", ".png", ".jinja", ".py")
 NEVER_UPLOAD = (
     "training_args.bin",
     "optimizer.pt",
@@ -25,7 +26,7 @@ NEVER_UPLOAD = (
     MANIFEST,
     "README.md",
 )
-TEXT_SUFFIXES = (".json", ".txt", ".md", ".jinja")
+TEXT_SUFFIXES = (".json", ".txt", ".md", ".jinja", ".py")
 
 
 class HubError(RuntimeError):
@@ -67,16 +68,29 @@ def _check_no_secrets(files: list[Path], token: str | None) -> None:
 
 
 def stage_upload(
-    run_dir: str | Path, staging_dir: str | Path, repo_id: str | None = None, token: str | None = None
+    run_dir: str | Path,
+    staging_dir: str | Path,
+    repo_id: str | None = None,
+    token: str | None = None,
+    task: str | None = None,
 ) -> list[Path]:
-    """Write exactly what would be uploaded (the card as README.md + the run's files) into ``staging_dir``, which
-    must be empty or new (a dry run never overwrites files that are already there)."""
+    """Write exactly what would be uploaded (the card as README.md + the run's files, with the custom code that
+    loads them with transformers alone) into ``staging_dir``, which must be empty or new (a dry run never
+    overwrites files that are already there). ``task`` exports that task's head of a multi-task run as a
+    standalone classifier. A run folder of an earlier hf_emo version is upgraded in the staged copy."""
     staging = Path(staging_dir)
     if staging.exists() and (not staging.is_dir() or any(staging.iterdir())):
         raise JobError(f"--dry-run {staging} already holds files: give an empty or new folder (nothing was written)")
+    files = upload_files(run_dir)
+    if task is not None:
+        _check_task(run_dir, task)
+    card = render_model_card(run_dir, repo_id, task=task)
     staging.mkdir(parents=True, exist_ok=True)
-    card = render_model_card(run_dir, repo_id)
-    out = [Path(shutil.copy2(f, staging / f.name)) for f in upload_files(run_dir)]
+    if task is not None:
+        out = _stage_task(run_dir, task, files, staging)
+    else:
+        out = [Path(shutil.copy2(f, staging / f.name)) for f in files if f.name != CODE_FILE]
+    out += [p for p in make_portable(staging) if p not in out]
     _public_base_model(staging)
     (staging / "README.md").write_text(card, encoding="utf-8")
     out = sorted(out + [staging / "README.md"])
@@ -87,6 +101,31 @@ def stage_upload(
             f.unlink(missing_ok=True)
         raise
     return out
+
+
+def _task_names(run_dir: str | Path) -> list[str] | None:
+    config = json.loads((Path(run_dir) / "config.json").read_text(encoding="utf-8"))
+    return [t["name"] for t in config.get("tasks", [])] if config.get("model_type") == "hf_emo_multitask" else None
+
+
+def _check_task(run_dir: str | Path, task: str) -> None:
+    names = _task_names(run_dir) if (Path(run_dir) / "config.json").is_file() else None
+    if names is None:
+        raise JobError(f"--task {task}: {run_dir} holds a single-task model; --task picks a head of a multi-task model")
+    if task not in names:
+        raise JobError(f"--task {task}: the multi-task model in {run_dir} has the tasks {names}")
+
+
+def _stage_task(run_dir: str | Path, task: str, files: list[Path], staging: Path) -> list[Path]:
+    """``task``'s head of the multi-task model in ``run_dir`` saved as a standalone classifier in ``staging``,
+    with the run's tokenizer and report files."""
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(run_dir))
+    model.task_classifier(task).save_pretrained(staging)
+    out = sorted(staging.iterdir())
+    model_files = {"config.json", CODE_FILE} | {f.name for f in files if f.suffix == ".safetensors"}
+    return out + [Path(shutil.copy2(f, staging / f.name)) for f in files if f.name not in model_files]
 
 
 # where each uploaded file names its base model: (file, path of keys to the name)
@@ -121,6 +160,7 @@ def push_run(
     private: bool = False,
     token: str | None = None,
     commit_message: str = "Upload hf_emo student",
+    task: str | None = None,
 ) -> str:
     """Create ``repo_id`` (if needed) and upload the student with its card. Returns the commit URL.
 
@@ -134,7 +174,7 @@ def push_run(
             f"no Hugging Face token: run `hf auth login` or set HF_TOKEN (nothing was uploaded; {run_dir} is unchanged)"
         )
     with tempfile.TemporaryDirectory(prefix="hf_emo_push_") as tmp:
-        stage_upload(run_dir, tmp, repo_id, token=token)
+        stage_upload(run_dir, tmp, repo_id, token=token, task=task)
         api = HfApi(token=token)
         try:
             api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")

@@ -57,6 +57,10 @@ class RunArguments(JobArguments):
         },
     )
     label_sep: str | None = None
+    task_name: str = field(default="custom", metadata={"help": "Own data: the task's name (in the card and record)."})
+    language: str = field(
+        default="und", metadata={"help": "Own data: the texts' language, an ISO 639-1 code such as ro (in the card)."}
+    )
     pooling: str = field(default="mean", metadata={"help": "mean, cls, or pooler (the architecture's own head)."})
     text_prefix: str = field(default="", metadata={"help": "Prepended to every text, e.g. 'query: ' for E5."})
     max_length: int = 128
@@ -151,6 +155,8 @@ def load_data(run: RunArguments) -> tuple:
             label_columns=cols,
             problem_type=run.problem_type,
             label_sep=run.label_sep,
+            task_name=run.task_name,
+            language=run.language,
         )
         return dd, dd.task_spec
     if not run.task:

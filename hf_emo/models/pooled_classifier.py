@@ -2,8 +2,9 @@
 
 E5 / BGE-style encoders are trained with mean pooling and ship no trained pooler; putting BERT's
 untrained pooler in front of the head costs about 10 micro-F1 points on REDv2 (``../shared/FACTS.md``).
-The model is an ordinary ``PreTrainedModel``: registered with ``AutoConfig`` and
-``AutoModelForSequenceClassification`` when ``hf_emo`` is imported, it saves, loads and pushes normally.
+The weights and the forward pass are those of :mod:`hf_emo.models.modeling_hf_emo` (the custom code saved with
+every model, so that it loads with transformers alone); this class adds hf_emo's losses and its student tools, and
+is registered with ``AutoConfig`` and ``AutoModelForSequenceClassification`` when ``hf_emo`` is imported.
 """
 
 from __future__ import annotations
@@ -12,101 +13,32 @@ from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, PretrainedConfig, PreTrainedModel
-from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
 
 from ..losses import supervised_loss
-from ..scrub import public_name
+from .modeling_hf_emo import (
+    POOLER_MODEL_TYPES,
+    SHORT_PROBLEM_TYPES,
+    EncoderWrapperConfig,
+    PooledClassifierConfig,
+    pool,
+)
+from .modeling_hf_emo import PooledClassifier as PortablePooledClassifier
 
-PROBLEM_FROM_HF = {
-    "multi_label_classification": "multi_label",
-    "single_label_classification": "single_label",
-    "regression": "regression",
-}
-
-
-class EncoderWrapperConfig(PretrainedConfig):
-    """Base of the configs that wrap an HF encoder: its config (``encoder``, a dict, so that the wrapper saves and
-    loads as one config), the pooling, the heads' dropout, the text prefix and the maximum length."""
-
-    def __init__(
-        self,
-        encoder: dict | None = None,
-        pooling: str = "mean",
-        classifier_dropout: float = 0.1,
-        text_prefix: str = "",
-        max_seq_length: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if pooling not in ("mean", "cls"):
-            raise ValueError(f"pooling must be 'mean' or 'cls', got {pooling!r}")
-        if isinstance(encoder, PretrainedConfig):
-            encoder = encoder.to_dict()
-        encoder = dict(encoder or {})
-        if encoder.get("_name_or_path"):  # where the encoder was loaded from: saved in config.json, so no local path
-            encoder["_name_or_path"] = public_name(encoder["_name_or_path"])
-        self.encoder = encoder
-        self.pooling = pooling
-        self.classifier_dropout = classifier_dropout
-        self.text_prefix = text_prefix
-        self.max_seq_length = max_seq_length
-        super().__init__(**kwargs)
-
-    @property
-    def encoder_config(self) -> PretrainedConfig:
-        enc = dict(self.encoder)
-        return AutoConfig.for_model(enc.pop("model_type"), **enc)
-
-    @property
-    def hidden_size(self) -> int:  # used by Trainer/DeepSpeed auto settings
-        return int(self.encoder.get("hidden_size", 0))
+__all__ = ["EncoderWrapperConfig", "PooledClassifier", "PooledClassifierConfig", "pool"]
 
 
-class PooledClassifierConfig(EncoderWrapperConfig):
-    """Config: the wrapped encoder's config (``encoder``, a dict), ``pooling`` and the head's dropout."""
+class PooledClassifier(PortablePooledClassifier):
+    """:class:`~hf_emo.models.modeling_hf_emo.PooledClassifier` with hf_emo's gold-label loss (per-example weights,
+    ``num_items_in_batch``) and the student tools (wrap a pretrained encoder, keep every other layer)."""
 
-    model_type = "hf_emo_pooled_classifier"
-    # transformers 5 makes each config class a dataclass, and one without an ``__init__`` of its own gets a generated
-    # one that never runs its base's: name the base's here.
-    __init__ = EncoderWrapperConfig.__init__
-
-
-def pool(hidden: torch.Tensor, attention_mask: torch.Tensor | None, how: str) -> torch.Tensor:
-    """Mean of the non-padding token states (E5's pooling), or the first token's state."""
-    if how == "cls":
-        return hidden[:, 0]
-    if attention_mask is None:
-        return hidden.mean(1)
-    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-
-
-class PooledClassifier(PreTrainedModel):
-    config_class = PooledClassifierConfig
-    base_model_prefix = "encoder"
-    supports_gradient_checkpointing = True
-    _supports_sdpa = True
-
-    def __init__(self, config: PooledClassifierConfig, encoder: PreTrainedModel | None = None) -> None:
-        super().__init__(config)
-        if encoder is None:  # no pooler: the head reads pooled token states (an unused pooler breaks DDP)
-            enc_cfg = config.encoder_config
-            encoder = AutoModel.from_config(
-                enc_cfg, **({"add_pooling_layer": False} if enc_cfg.model_type in _POOLER_MODEL_TYPES else {})
-            )
-        self.encoder = encoder
-        hidden = self.encoder.config.hidden_size
-        self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(hidden, config.num_labels)
-        self.post_init()
-
-    def _init_weights(self, module: nn.Module) -> None:
-        if module is getattr(self, "classifier", None):
-            nn.init.normal_(module.weight, std=0.02)
-            nn.init.zeros_(module.bias)
-
-    def get_input_embeddings(self) -> nn.Module:
-        return self.encoder.get_input_embeddings()
+    def classification_loss(
+        self, logits: torch.Tensor, labels: torch.Tensor, weight=None, num_items_in_batch=None
+    ) -> torch.Tensor:
+        problem = SHORT_PROBLEM_TYPES.get(self.config.problem_type or "")
+        if problem is None:
+            problem = "single_label" if labels.dtype in (torch.long, torch.int) else "multi_label"
+        return supervised_loss(logits, labels, problem, weight, num_items_in_batch)
 
     def keep_layers(self, num_layers: int) -> list[int]:
         """Keep ``num_layers`` evenly spaced transformer layers of the encoder (DistilBERT / Avram et al. 2022 §3: a
@@ -136,44 +68,23 @@ class PooledClassifier(PreTrainedModel):
         # BERT-family encoders build a pooler by default; E5 ships none and the head does not use it.
         # Loaded whole and the pooler dropped afterwards: loading without it would report its weights as unexpected.
         encoder = AutoModel.from_pretrained(name_or_path)
-        if getattr(encoder, "pooler", None) is not None and encoder.config.model_type in _POOLER_MODEL_TYPES:
+        if getattr(encoder, "pooler", None) is not None and encoder.config.model_type in POOLER_MODEL_TYPES:
             encoder.pooler = None
         config = PooledClassifierConfig(
-            encoder=encoder.config.to_dict(), pooling=pooling, num_labels=num_labels, **config_kwargs
+            encoder=encoder_config_dict(encoder), pooling=pooling, num_labels=num_labels, **config_kwargs
         )
         return cls(config, encoder=encoder)
 
-    def forward(
-        self,
-        input_ids=None,
-        attention_mask=None,
-        token_type_ids=None,
-        labels=None,
-        weight=None,
-        inputs_embeds=None,
-        return_dict=None,
-        **kwargs,
-    ) -> SequenceClassifierOutput:
-        enc_kwargs = {"input_ids": input_ids, "attention_mask": attention_mask, "inputs_embeds": inputs_embeds}
-        if token_type_ids is not None:
-            enc_kwargs["token_type_ids"] = token_type_ids
-        if kwargs.get("output_hidden_states"):
-            enc_kwargs["output_hidden_states"] = True
-        out = self.encoder(**enc_kwargs)
-        pooled = pool(out.last_hidden_state, attention_mask, self.config.pooling)
-        logits = self.classifier(self.dropout(pooled))
-        loss = None
-        if labels is not None:
-            problem = PROBLEM_FROM_HF.get(self.config.problem_type or "", None)
-            if problem is None:
-                problem = "single_label" if labels.dtype in (torch.long, torch.int) else "multi_label"
-            loss = supervised_loss(logits, labels, problem, weight, kwargs.get("num_items_in_batch"))
-        return SequenceClassifierOutput(
-            loss=loss, logits=logits, hidden_states=out.hidden_states, attentions=out.attentions
-        )
 
+def encoder_config_dict(encoder) -> dict[str, Any]:
+    """The wrapped encoder's config as the wrapper saves it: a dict that names where the encoder came from by its
+    Hub id or folder name, never a local path."""
+    from ..scrub import public_name
 
-_POOLER_MODEL_TYPES = {"bert", "roberta", "xlm-roberta", "camembert"}
+    enc = encoder.config.to_dict()
+    if enc.get("_name_or_path"):
+        enc["_name_or_path"] = public_name(enc["_name_or_path"])
+    return enc
 
 
 AutoConfig.register(PooledClassifierConfig.model_type, PooledClassifierConfig, exist_ok=True)

@@ -15,6 +15,7 @@ from ..losses import get_supervised_loss, loss_info
 from ..method import MethodDescription
 from ..metrics import build_compute_metrics
 from ..models.factory import task_spec_from_config, task_spec_of
+from ..models.portable import make_portable
 from .emotion_config import EmotionConfig, apply_flush_denormal, as_config
 from .loss_log import LossLog, LossLogMixin
 
@@ -143,11 +144,14 @@ class EmotionTrainer(LossLogMixin, Trainer):
 
     def create_model_card(self, *args: Any, **kwargs: Any) -> None:
         """hf_emo's card (method, task, metrics, citation): from the run folder when ``output_dir`` holds a finished
-        job's ``metrics.json``, else from what this trainer knows (its method, task and last evaluation)."""
+        job's ``metrics.json``, else from what this trainer knows (its method, task, data sizes and last
+        evaluation). ``Trainer.create_model_card``'s arguments (``language``, ``license``, ``tags``, ``model_name``,
+        ``finetuned_from``, ``tasks``, ``dataset_tags``, ``dataset``, ``dataset_args``) set the card's metadata."""
         if not self.is_world_process_zero():
             return
-        from ..cards import render_model_card, render_trainer_card
+        from ..cards import CARD_OVERRIDES, render_model_card, render_trainer_card
 
+        overrides = {**dict(zip(CARD_OVERRIDES, args)), **{k: v for k, v in kwargs.items() if k in CARD_OVERRIDES}}
         out = Path(self.args.output_dir)
         if (out / "metrics.json").is_file() and (out / "config.json").is_file():
             card = render_model_card(out, self.hub_model_id)
@@ -155,8 +159,9 @@ class EmotionTrainer(LossLogMixin, Trainer):
             card = render_trainer_card(
                 self._card_record(),
                 self._card_config(),
-                name=kwargs.get("model_name") or out.name,
+                name=overrides.get("model_name") or out.name,
                 repo_id=self.hub_model_id,
+                overrides=overrides,
             )
         (out / "README.md").write_text(card, encoding="utf-8")
 
@@ -170,10 +175,27 @@ class EmotionTrainer(LossLogMixin, Trainer):
         last_eval = next((h for h in reversed(self.state.log_history) if any(k.startswith("eval_") for k in h)), {})
         metrics = {k[len("eval_") :]: v for k, v in last_eval.items() if k.startswith("eval_")}
         name = getattr(self.accelerator.unwrap_model(self.model).config, "_name_or_path", "")
+        sizes = {
+            split: len(data)
+            for split, data in (("train", self.train_dataset), ("validation", self.eval_dataset))
+            if data is not None and not isinstance(data, dict) and has_length(data)
+        }
         return {
             **({"validation": metrics} if metrics else {}),
-            "run": {"method": self.method_description().to_dict(), "model": name, "seed": self.args.seed},
+            "run": {
+                "method": self.method_description().to_dict(),
+                "model": name,
+                "seed": self.args.seed,
+                "split_sizes": sizes,
+            },
         }
+
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        """Save as Trainer does, with the custom code that loads the classifier with transformers alone
+        (:func:`~hf_emo.models.portable.make_portable`): every checkpoint, ``save_model`` and ``push_to_hub``."""
+        super()._save(output_dir, state_dict)
+        if self.args.should_save:
+            make_portable(output_dir or self.args.output_dir)
 
     # -- columns -------------------------------------------------------------------------------------------
     def _set_signature_columns_if_needed(self) -> None:

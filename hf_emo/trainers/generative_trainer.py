@@ -242,6 +242,21 @@ class GenerativeTrainer(EmotionTrainer):
             cfg = json.loads(adapter_config.read_text())
             cfg["base_model_name_or_path"] = public_name(cfg.get("base_model_name_or_path"))
             adapter_config.write_text(json.dumps(cfg, indent=2), encoding="utf-8")
+        readme = out / "README.md"
+        if readme.is_file():  # peft's card names the base model by the path it was loaded from: a Hub id or nothing
+            from huggingface_hub import ModelCard
+
+            from ..cards import hub_base_model
+
+            card = ModelCard.load(readme)
+            path = str(card.data.base_model or "")
+            hub_id = hub_base_model(public_name(path)) or None
+            card.data.base_model = hub_id
+            card.data.tags = [t for t in card.data.tags or [] if not t.startswith("base_model:")] + (
+                [f"base_model:adapter:{hub_id}"] if hub_id else []
+            )
+            text = str(card)
+            readme.write_text(text.replace(path, hub_id or Path(path).name) if path else text, encoding="utf-8")
 
     def check_tokenizer(self) -> CompletionTokens:
         """Every completion is writable with this tokenizer (raises naming the label otherwise)."""

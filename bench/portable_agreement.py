@@ -125,8 +125,8 @@ def main() -> None:
         f"# {record['what']}",
         "",
         f"`{record['command']}`, {started}, {record['machine']}; hf_emo {__version__}, transformers "
-        f"{transformers.__version__}, torch {torch.__version__}. Student: {args.model}, {args.train_rows} training rows, "
-        "1 epoch, seed 0.",
+        f"{transformers.__version__}, torch {torch.__version__}. Student: {args.model}, {args.train_rows} "
+        "training rows, 1 epoch, seed 0.",
         "",
         "| kind | task | test texts | labels identical | max score difference | card metadata keys |",
         "|---|---|---|---|---|---|",

@@ -146,3 +146,24 @@ def load_bench():
         return module
 
     return load
+
+
+def answer_without_hf_emo(code: str, texts: list[str], cwd=None) -> list:
+    """Run ``code`` (a card's or the README's snippet, ending in ``print(classify([...]))``) in a Python process
+    where ``import hf_emo`` fails, on ``texts`` instead of the snippet's example; returns ``classify(texts)``."""
+    import json
+    import re
+    import subprocess
+    import sys
+
+    call = re.search(r"^print\(classify\(.*\)\).*$", code, re.M)
+    assert call, code
+    answer = f"import json\nprint('ANSWER', json.dumps(classify({json.dumps(texts)})))"
+    hidden = 'import sys\nsys.modules["hf_emo"] = None  # as where hf_emo is not installed\n'
+    program = hidden + code[: call.start()] + answer + code[call.end() :]
+    proc = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, cwd=cwd
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("ANSWER "))
+    return json.loads(line[len("ANSWER ") :])

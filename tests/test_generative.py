@@ -1,6 +1,7 @@
 """Decoder-only baselines on a tiny random Llama: masking, LoRA / QLoRA training, scoring, generation, save/load."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -23,7 +24,9 @@ from hf_emo.generative import (
 )
 from hf_emo.generative.scoring import completion_log_likelihoods
 from hf_emo.losses import causal_lm_loss
+from hf_emo.inference import predict
 from hf_emo.trainers import GenerativeConfig, GenerativeTrainer
+from tests.conftest import answer_without_hf_emo
 
 WORDS = (
     "below is an instruction that describes a task paired with input provides further context write response "
@@ -472,6 +475,13 @@ def test_cli_generative_job_trains_scores_and_saves_an_adapter(decoder_dir, tmp_
         if f.suffix in (".json", ".md", ".txt", ".py", ".jinja"):
             assert str(tmp_path) not in f.read_text(encoding="utf-8"), f.name
     assert f"pipeline_tag: {'text-generation' if mode == 'completion' else 'text-classification'}" in card
+    # the card's call, where only transformers and peft are installed, gives hf-emo predict's answer
+    code = re.search(r"```python\n(.*?)```", card, re.S).group(1).replace('"me/tiny-emotion"', json.dumps(str(staged)))
+    answer = answer_without_hf_emo(code, TEXTS[:5], cwd=tmp_path)
+    expected = predict(str(out), texts=TEXTS[:5])
+    assert [a["labels"] for a in answer] == expected.labels
+    got = np.array([[a["scores"][n] for n in expected.label_names] for a in answer])
+    np.testing.assert_allclose(got, expected.probabilities, atol=1e-6, rtol=0)
 
 
 def test_a_gemma_base_passes_its_notice_and_terms_on(tmp_path):
@@ -492,6 +502,16 @@ def test_predict_reads_an_adapter_folder(decoder_dir, tmp_path):
     expected = label_scores(trainer.model, tokenizer, fmt, TEXTS[:3], max_text_tokens=16)
     assert np.allclose(pred.logits, expected, atol=1e-5) and pred.label_names == ["joy", "fear", "sadness"]
     assert all(set(labels) <= {"joy", "fear", "sadness"} for labels in pred.labels)
+    # a multi-label adapter, loaded on a local copy of its base model, where hf_emo is not installed
+    adapter = str(tmp_path / "adapter")
+    code = (
+        "from transformers.dynamic_module_utils import get_class_from_dynamic_module\n"
+        f"Classifier = get_class_from_dynamic_module('modeling_hf_emo.GenerativeEmotionClassifier', {adapter!r})\n"
+        f"classify = Classifier.from_pretrained({adapter!r}, base_model={str(decoder_dir)!r})\n"
+        "print(classify(['x']))\n"
+    )
+    answer = answer_without_hf_emo(code, TEXTS[:3])
+    assert [a["labels"] for a in answer] == predict(str(tmp_path / "adapter"), texts=TEXTS[:3]).labels
 
 
 def test_activation_checkpointing_keeps_the_adapter_gradients(decoder_dir, tmp_path):

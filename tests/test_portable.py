@@ -18,7 +18,7 @@ from hf_emo.cli import main
 from hf_emo.inference import predict, predict_multitask
 from hf_emo.models import load_tokenizer
 from hf_emo.models.portable import CODE_FILE, is_portable, make_portable
-from tests.conftest import tiny_bert_config, tiny_tokenizer
+from tests.conftest import answer_without_hf_emo, tiny_bert_config, tiny_tokenizer
 
 COMMON = [
     "--max_train_samples", "48", "--max_eval_samples", "48", "--max_test_samples", "16",
@@ -86,17 +86,7 @@ def _card_snippet(staged: Path) -> str:
 
 
 def _run_hidden(code: str) -> list:
-    """Run ``code`` where ``import hf_emo`` fails; its ``classify(TEXTS)`` answer, as JSON."""
-    call = re.search(r"^print\(classify\(.*\)\).*$", code, re.M)
-    assert call, code
-    answer = f"import json\nprint('ANSWER', json.dumps(classify({json.dumps(TEXTS)})))"
-    code = code[: call.start()] + answer + code[call.end() :]
-    proc = subprocess.run(
-        [sys.executable, "-c", HIDDEN + code], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("ANSWER "))
-    return json.loads(line[len("ANSWER ") :])
+    return answer_without_hf_emo(code, TEXTS)
 
 
 def _assert_same(answer: list[dict], expected) -> None:

@@ -25,7 +25,7 @@ LORA_TARGETS = {
     "opt": ["q_proj", "v_proj"],
 }
 LABEL_MODES = ("completion", "sequence_classification")
-GENERATIVE_FILE = "hf_emo_generative.json"  # an adapter folder's task, prompt, verbalisers, label mode, threshold
+from ..models.modeling_hf_emo import GENERATIVE_FILE  # noqa: E402  (an adapter folder's task, prompt, label mode, threshold)
 
 
 def lora_target_modules(model_type: str, requested: list[str] | None = None) -> list[str]:
@@ -183,9 +183,7 @@ def load_generative(path: str, *, load_in_4bit: bool = False, is_trainable: bool
     import json
     from pathlib import Path
 
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
-
+    from ..models.modeling_hf_emo import load_adapter
     from .prompts import PromptFormat
 
     folder = Path(path).expanduser()
@@ -210,20 +208,7 @@ def load_generative(path: str, *, load_in_4bit: bool = False, is_trainable: bool
     spec = TaskSpec.from_dict(meta["task"])
     kwargs: dict[str, Any] = {"quantization_config": quantization_config()} if load_in_4bit else {}
     base_path = resolve_model(str(Path(base).expanduser()) if base.startswith("~") else base)
-    if meta["label_mode"] == "completion":
-        model = AutoModelForCausalLM.from_pretrained(base_path, **kwargs)
-    else:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            base_path,
-            num_labels=spec.num_labels,
-            problem_type=spec.hf_problem_type,
-            id2label=spec.id2label,
-            label2id=spec.label2id,
-            **kwargs,
-        )
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model.config.pad_token_id = tokenizer.pad_token_id
-    model = PeftModel.from_pretrained(model, folder, is_trainable=is_trainable)
+    model, tokenizer, _ = load_adapter(folder, base_path, is_trainable=is_trainable, **kwargs)
     model.config.hf_emo_task = spec.to_dict()
     fmt = PromptFormat(spec, meta["prompt"]["template"], tuple(meta["prompt"]["verbalisers"]))
     return model, tokenizer, fmt

@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass
 
 from ..data.spec import TaskSpec
+from ..models.modeling_hf_emo import ANSWERS
 
 # Wang et al. 2024 (Table 3) fine-tune BLOOMZ with this Alpaca-style prompt, verbatim (their task's labels are
 # emotions although the sentence says "sentiment"; the completion is an emotion label name).
@@ -27,7 +28,6 @@ WANG2024_MULTI_LABEL = (
     "tweet?\nTweet: {text}\n\n### Response:\n"
 )
 TEMPLATES = {"wang2024": WANG2024_SINGLE_LABEL, "wang2024_multi_label": WANG2024_MULTI_LABEL}
-ANSWERS = ("yes", "no")
 
 
 def template_slots(template: str) -> set[str]:

@@ -19,130 +19,17 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from ..models.modeling_hf_emo import (  # noqa: F401  (the scoring passes, shipped with every adapter)
+    _device,
+    completion_log_likelihoods,
+    label_log_likelihoods,
+    label_logits,
+    left_pad,
+    yes_no_scores,
+)
 from .prompts import PromptFormat
 from .tokens import CompletionTokens, prompt_ids
-
-
-def _left_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    n = max(len(r) for r in rows)
-    ids = torch.full((len(rows), n), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), n), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, n - len(r) :] = torch.tensor(r, dtype=torch.long)
-        mask[i, n - len(r) :] = 1
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    return ids.to(device), mask.to(device), positions.to(device)
-
-
-def _device(model) -> torch.device:
-    return next(p.device for p in model.parameters())
-
-
-def _cache_argument(model) -> str:
-    """transformers 5.x renamed ``past_key_values`` to ``cache``; older architectures still take the old name."""
-    import inspect
-
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
-
-
-def _returned_cache(out):
-    cache = getattr(out, "cache", None)
-    return cache if cache is not None else out.past_key_values
-
-
-@torch.inference_mode()
-def completion_log_likelihoods(
-    model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
-) -> torch.Tensor:
-    """``sum_j log p(c_j | prompt, c_<j)`` of each (prompt, completion) pair, in one left-padded batch whose
-    logits are kept for the completion positions only."""
-    seqs = [p + c for p, c in zip(prompts, completions)]
-    ids, mask, positions = _left_pad(seqs, pad_id, _device(model))
-    keep = max(len(c) for c in completions) + 1
-    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep).logits.float()
-    logp = F.log_softmax(logits[:, :-1], dim=-1)  # position k predicts token k + 1 of the kept tail
-    targets = ids[:, -keep + 1 :]
-    token_lp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (n, keep - 1)
-    lengths = torch.tensor([len(c) for c in completions], device=ids.device)
-    cols = torch.arange(keep - 1, device=ids.device)
-    in_completion = cols.unsqueeze(0) >= (keep - 1 - lengths).unsqueeze(1)
-    return (token_lp * in_completion).sum(-1)
-
-
-@torch.inference_mode()
-def label_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> torch.Tensor:
-    """``(B, C)``: ``sum_j log p(c_j | prompt, c_<j)`` of every one of the C ``completions`` after every prompt,
-    as :func:`completion_log_likelihoods` of all B x C pairs, but each prompt runs once: its KV cache is repeated C
-    times and the completions (right-padded; causal attention never reads the padding) run on it."""
-    device = _device(model)
-    n_prompts, n_labels = len(prompts), len(completions)
-    ids, mask, positions = _left_pad(prompts, pad_id, device)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-    first = F.log_softmax(out.logits[:, -1].float(), dim=-1)
-    total = first[:, torch.tensor([c[0] for c in completions], device=device)]  # (B, C): each first token
-    tail = max(len(c) for c in completions) - 1
-    if tail == 0:
-        return total
-    inputs = torch.full((n_labels, tail), pad_id, dtype=torch.long)
-    targets = torch.zeros((n_labels, tail), dtype=torch.long)
-    valid = torch.zeros((n_labels, tail), dtype=torch.bool)
-    for c, comp in enumerate(completions):  # token k of the tail input predicts token k + 1 of the completion
-        inputs[c, : len(comp) - 1] = torch.tensor(comp[:-1])
-        targets[c, : len(comp) - 1] = torch.tensor(comp[1:])
-        valid[c, : len(comp) - 1] = True
-    inputs, targets, valid = (t.repeat(n_prompts, 1).to(device) for t in (inputs, targets, valid))  # row b*C + c
-    past = _returned_cache(out)
-    past.batch_repeat_interleave(n_labels)
-    tail_mask = torch.cat([mask.repeat_interleave(n_labels, dim=0), valid.long()], dim=1)
-    tail_positions = (positions[:, -1] + 1).repeat_interleave(n_labels).unsqueeze(1) + torch.arange(tail, device=device)
-    logits = model(
-        input_ids=inputs,
-        attention_mask=tail_mask,
-        position_ids=tail_positions,
-        use_cache=True,
-        **{_cache_argument(model): past},
-    ).logits.float()
-    token_lp = F.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-    token_lp = torch.where(valid, token_lp, torch.zeros_like(token_lp))  # padding rows may hold anything
-    return total + token_lp.sum(-1).view(n_prompts, n_labels)
-
-
-@torch.inference_mode()
-def yes_no_scores(model, prompts: list[list[int]], tokens: CompletionTokens, pad_id: int) -> torch.Tensor:
-    """Multi-label: ``log p(yes) - log p(no)`` per label, ``(B, C)``, answering the labels in order (see module)."""
-    device = _device(model)
-    ids, mask, positions = _left_pad(prompts, pad_id, device)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
-    name = _cache_argument(model)
-    past, next_pos = _returned_cache(out), positions[:, -1] + 1
-    yes, no = tokens.answers
-    previous = None
-    scores = []
-    for piece in tokens.verbalisers:
-        new = torch.tensor(piece, device=device).expand(len(prompts), -1)
-        if previous is not None:
-            new = torch.cat([previous.unsqueeze(1), new], dim=1)
-        mask = torch.cat([mask, torch.ones_like(new)], dim=1)
-        step_positions = next_pos.unsqueeze(1) + torch.arange(new.shape[1], device=device)
-        out = model(
-            input_ids=new,
-            attention_mask=mask,
-            position_ids=step_positions,
-            use_cache=True,
-            logits_to_keep=1,
-            **{name: past},
-        )
-        past, next_pos = _returned_cache(out), next_pos + new.shape[1]
-        lp = F.log_softmax(out.logits[:, -1].float(), dim=-1)
-        score = lp[:, yes] - lp[:, no]
-        previous = torch.where(
-            score >= 0, torch.full_like(score, yes, dtype=torch.long), torch.full_like(score, no, dtype=torch.long)
-        )
-        scores.append(score)
-    return torch.stack(scores, dim=1)
 
 
 def label_scores(
@@ -166,12 +53,9 @@ def label_scores(
     try:
         for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
             prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i : i + batch_size]]
-            if fmt.multi_label:
-                out.append(yes_no_scores(model, prompts, tokens, tokenizer.pad_token_id).cpu().numpy())
-                continue
-            completions = [[*piece, tokens.eos] for piece in tokens.verbalisers]
-            ll = label_log_likelihoods(model, prompts, completions, tokenizer.pad_token_id)
-            out.append(F.log_softmax(ll, dim=-1).cpu().numpy())
+            logits = label_logits(model, prompts, tokens.verbalisers, tokens.answers, tokens.eos, fmt.multi_label,
+                                  tokenizer.pad_token_id)  # fmt: skip
+            out.append(logits.cpu().numpy())
     finally:
         model.train(was_training)
     return np.concatenate(out) if out else np.zeros((0, fmt.spec.num_labels), np.float32)
@@ -215,7 +99,7 @@ def generate_labels(
     try:
         for i in tqdm(range(0, len(texts), batch_size), desc=desc, disable=len(texts) <= batch_size):
             prompts = [prompt_ids(fmt, tokenizer, t, max_text_tokens) for t in texts[i : i + batch_size]]
-            ids, mask, _ = _left_pad(prompts, tokenizer.pad_token_id, device)
+            ids, mask, _ = left_pad(prompts, tokenizer.pad_token_id, device)
             out = model.generate(
                 input_ids=ids,
                 attention_mask=mask,

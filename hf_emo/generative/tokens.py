@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..models.modeling_hf_emo import completion_pieces
+from ..models.modeling_hf_emo import prompt_ids as portable_prompt_ids
 from .prompts import ANSWERS, PromptFormat
 
 
@@ -22,12 +24,9 @@ class CompletionTokens:
 
     @classmethod
     def build(cls, fmt: PromptFormat, tokenizer) -> "CompletionTokens":
-        def ids(text: str) -> tuple[int, ...]:
-            return tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
-
+        pieces, answer_ids = completion_pieces(tokenizer, list(fmt.verbalisers), fmt.multi_label)
+        pieces = tuple(pieces)
         if fmt.multi_label:
-            pieces = tuple(ids(f"{v}:" if i == 0 else f", {v}:") for i, v in enumerate(fmt.verbalisers))
-            answer_ids = [ids(f" {a}") for a in ANSWERS]
             if any(len(a) != 1 for a in answer_ids) or answer_ids[0] == answer_ids[1]:
                 raise ValueError(
                     f"the answers {[f' {a}' for a in ANSWERS]} must each be one token of this tokenizer "
@@ -35,7 +34,6 @@ class CompletionTokens:
                 )
             answers = (answer_ids[0][0], answer_ids[1][0])
         else:
-            pieces = tuple(ids(v) for v in fmt.verbalisers)
             answers = (-1, -1)
         empty = [fmt.spec.label_names[i] for i, p in enumerate(pieces) if not p]
         if empty:
@@ -62,10 +60,7 @@ class CompletionTokens:
 def prompt_ids(fmt: PromptFormat, tokenizer, text: str, max_text_tokens: int | None = None) -> list[int]:
     """The prompt's ids (with the tokenizer's own special tokens, e.g. BOS); the text is cut to ``max_text_tokens``
     pieces first, so the instruction and the response marker are never cut off."""
-    if max_text_tokens is not None:
-        cut = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_text_tokens)["input_ids"]
-        text = tokenizer.decode(cut, skip_special_tokens=True)
-    return list(tokenizer(fmt.prompt(text))["input_ids"])
+    return portable_prompt_ids(fmt.template, list(fmt.verbalisers), tokenizer, text, max_text_tokens)
 
 
 def tokenize_prompt_completion(

@@ -1,4 +1,4 @@
-"""hf_emo's classifiers and its prediction pipeline as transformers custom code.
+"""hf_emo's classifiers, its prediction pipeline and its generative classifier as transformers custom code.
 
 This file imports only torch and transformers. hf_emo saves it beside every classifier it trains (``config.json``
 names it in ``auto_map`` and ``custom_pipelines``), so that a student loads and predicts where hf_emo is not
@@ -11,20 +11,45 @@ installed, with the text prefix, length limit, problem type and tuned thresholds
 
     AutoModelForSequenceClassification.from_pretrained("user/student", trust_remote_code=True)  # the model alone
 
-Inside hf_emo the training classes (``hf_emo.models``) subclass these and add its losses and training tools; the
-weights and the forward pass are the ones defined here.
+A LoRA / QLoRA adapter of ``hf-emo generative`` ships this file too (peft then is needed, as for any adapter)::
+
+    from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+    Classifier = get_class_from_dynamic_module("modeling_hf_emo.GenerativeEmotionClassifier", "user/adapter")
+    classify = Classifier.from_pretrained("user/adapter")  # the base model named by the adapter, with the adapter
+    classify(["What a lovely day!"])  # labels scored by likelihood, as `hf-emo predict` scores them
+
+Inside hf_emo the training classes (``hf_emo.models``) subclass these and add its losses and training tools, and
+the generative scoring (``hf_emo.generative``) runs the passes defined here.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from transformers import AutoConfig, AutoModel, Pipeline, PretrainedConfig, PreTrainedModel
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    AutoModelForCausalLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    Pipeline,
+    PretrainedConfig,
+    PreTrainedModel,
+)
 from transformers.modeling_outputs import SequenceClassifierOutput
 from transformers.utils import ModelOutput
+
+try:  # only an adapter needs peft; transformers' check of remote code skips imports inside a try
+    from peft import PeftModel
+except ImportError:  # pragma: no cover
+    PeftModel = None
 
 POOLINGS = ("mean", "cls")
 HEAD_LAYOUTS = ("multi_head", "shared_embedding")
@@ -444,3 +469,252 @@ class EmotionClassificationPipeline(Pipeline):
             problem,
             threshold if threshold is not None else saved,
         )[0]
+
+
+# -- generative classifiers: a decoder with a LoRA adapter ------------------------------------------------------
+GENERATIVE_FILE = "hf_emo_generative.json"  # the adapter's task, prompt, verbalisers and label mode
+ANSWERS = ("yes", "no")  # a multi-label completion answers each label with one of these
+
+
+def left_pad(rows: list[list[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    n = max(len(r) for r in rows)
+    ids = torch.full((len(rows), n), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), n), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, n - len(r) :] = torch.tensor(r, dtype=torch.long)
+        mask[i, n - len(r) :] = 1
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    return ids.to(device), mask.to(device), positions.to(device)
+
+
+def _device(model) -> torch.device:
+    return next(p.device for p in model.parameters())
+
+
+def _cache_argument(model) -> str:
+    """transformers 5.x renamed ``past_key_values`` to ``cache``; older architectures still take the old name."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(base.forward).parameters else "past_key_values"
+
+
+def _returned_cache(out):
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else out.past_key_values
+
+
+@torch.inference_mode()
+def completion_log_likelihoods(
+    model, prompts: list[list[int]], completions: list[list[int]], pad_id: int
+) -> torch.Tensor:
+    """``sum_j log p(c_j | prompt, c_<j)`` of each (prompt, completion) pair, in one left-padded batch whose
+    logits are kept for the completion positions only."""
+    seqs = [p + c for p, c in zip(prompts, completions)]
+    ids, mask, positions = left_pad(seqs, pad_id, _device(model))
+    keep = max(len(c) for c in completions) + 1
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep).logits.float()
+    logp = nn.functional.log_softmax(logits[:, :-1], dim=-1)  # position k predicts token k + 1 of the kept tail
+    targets = ids[:, -keep + 1 :]
+    token_lp = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1)  # (n, keep - 1)
+    lengths = torch.tensor([len(c) for c in completions], device=ids.device)
+    cols = torch.arange(keep - 1, device=ids.device)
+    in_completion = cols.unsqueeze(0) >= (keep - 1 - lengths).unsqueeze(1)
+    return (token_lp * in_completion).sum(-1)
+
+
+@torch.inference_mode()
+def label_log_likelihoods(model, prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> torch.Tensor:
+    """``(B, C)``: ``sum_j log p(c_j | prompt, c_<j)`` of every one of the C ``completions`` after every prompt,
+    as :func:`completion_log_likelihoods` of all B x C pairs, but each prompt runs once: its KV cache is repeated C
+    times and the completions (right-padded; causal attention never reads the padding) run on it."""
+    device = _device(model)
+    n_prompts, n_labels = len(prompts), len(completions)
+    ids, mask, positions = left_pad(prompts, pad_id, device)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+    first = nn.functional.log_softmax(out.logits[:, -1].float(), dim=-1)
+    total = first[:, torch.tensor([c[0] for c in completions], device=device)]  # (B, C): each first token
+    tail = max(len(c) for c in completions) - 1
+    if tail == 0:
+        return total
+    inputs = torch.full((n_labels, tail), pad_id, dtype=torch.long)
+    targets = torch.zeros((n_labels, tail), dtype=torch.long)
+    valid = torch.zeros((n_labels, tail), dtype=torch.bool)
+    for c, comp in enumerate(completions):  # token k of the tail input predicts token k + 1 of the completion
+        inputs[c, : len(comp) - 1] = torch.tensor(comp[:-1])
+        targets[c, : len(comp) - 1] = torch.tensor(comp[1:])
+        valid[c, : len(comp) - 1] = True
+    inputs, targets, valid = (t.repeat(n_prompts, 1).to(device) for t in (inputs, targets, valid))  # row b*C + c
+    past = _returned_cache(out)
+    past.batch_repeat_interleave(n_labels)
+    tail_mask = torch.cat([mask.repeat_interleave(n_labels, dim=0), valid.long()], dim=1)
+    tail_positions = (positions[:, -1] + 1).repeat_interleave(n_labels).unsqueeze(1) + torch.arange(tail, device=device)
+    logits = model(
+        input_ids=inputs,
+        attention_mask=tail_mask,
+        position_ids=tail_positions,
+        use_cache=True,
+        **{_cache_argument(model): past},
+    ).logits.float()
+    token_lp = nn.functional.log_softmax(logits, dim=-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    token_lp = torch.where(valid, token_lp, torch.zeros_like(token_lp))  # padding rows may hold anything
+    return total + token_lp.sum(-1).view(n_prompts, n_labels)
+
+
+@torch.inference_mode()
+def yes_no_scores(
+    model, prompts: list[list[int]], pieces: list[list[int]], answers: tuple[int, int], pad_id: int
+) -> torch.Tensor:
+    """Multi-label: ``log p(yes) - log p(no)`` per label, ``(B, C)``, answering the labels in order (see module)."""
+    device = _device(model)
+    ids, mask, positions = left_pad(prompts, pad_id, device)
+    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1)
+    name = _cache_argument(model)
+    past, next_pos = _returned_cache(out), positions[:, -1] + 1
+    yes, no = answers
+    previous = None
+    scores = []
+    for piece in pieces:
+        new = torch.tensor(piece, device=device).expand(len(prompts), -1)
+        if previous is not None:
+            new = torch.cat([previous.unsqueeze(1), new], dim=1)
+        mask = torch.cat([mask, torch.ones_like(new)], dim=1)
+        step_positions = next_pos.unsqueeze(1) + torch.arange(new.shape[1], device=device)
+        out = model(
+            input_ids=new,
+            attention_mask=mask,
+            position_ids=step_positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **{name: past},
+        )
+        past, next_pos = _returned_cache(out), next_pos + new.shape[1]
+        lp = nn.functional.log_softmax(out.logits[:, -1].float(), dim=-1)
+        score = lp[:, yes] - lp[:, no]
+        previous = torch.where(
+            score >= 0, torch.full_like(score, yes, dtype=torch.long), torch.full_like(score, no, dtype=torch.long)
+        )
+        scores.append(score)
+    return torch.stack(scores, dim=1)
+
+
+def completion_pieces(tokenizer, verbalisers: list[str], multi_label: bool) -> tuple[list[tuple[int, ...]], list]:
+    """The token ids of each label's completion piece (single-label: the verbaliser; multi-label: ``joy:``, then
+    ``, anger:``, ...) and, for multi-label, of each answer (`` yes``, `` no``)."""
+
+    def ids(text: str) -> tuple[int, ...]:
+        return tuple(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    if multi_label:
+        return [ids(f"{v}:" if i == 0 else f", {v}:") for i, v in enumerate(verbalisers)], [
+            ids(f" {a}") for a in ANSWERS
+        ]
+    return [ids(v) for v in verbalisers], []
+
+
+def prompt_ids(template: str, verbalisers: list[str], tokenizer, text: str, max_text_tokens: int | None) -> list[int]:
+    """The prompt's ids (with the tokenizer's own special tokens, e.g. BOS); the text is cut to ``max_text_tokens``
+    pieces first, so the instruction and the response marker are never cut off."""
+    if max_text_tokens is not None:
+        cut = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_text_tokens)["input_ids"]
+        text = tokenizer.decode(cut, skip_special_tokens=True)
+    return list(tokenizer(template.format(text=text, labels=", ".join(verbalisers)))["input_ids"])
+
+
+@torch.inference_mode()
+def label_logits(
+    model, prompts: list[list[int]], pieces, answers: tuple[int, int], eos: int, multi_label: bool, pad_id: int
+) -> torch.Tensor:
+    """``(B, C)`` logits of every label after every prompt: the log-softmax over the labels of each completion's
+    log-likelihood (single-label; completion = verbaliser + EOS), or ``log p(yes) - log p(no)`` per label
+    (multi-label)."""
+    if multi_label:
+        return yes_no_scores(model, prompts, pieces, answers, pad_id)
+    completions = [[*piece, eos] for piece in pieces]
+    return nn.functional.log_softmax(label_log_likelihoods(model, prompts, completions, pad_id), dim=-1)
+
+
+def load_adapter(folder: str | Path, base_model: str, *, is_trainable: bool = False, **model_kwargs: Any):
+    """``(model, tokenizer, meta)`` of an adapter folder saved by hf_emo's ``GenerativeTrainer``: ``base_model`` (a
+    Hub id or folder) as a causal LM (completion mode) or a sequence classifier, with the adapter on top."""
+    if PeftModel is None:
+        raise ImportError("an hf_emo adapter needs peft: pip install peft")
+    folder = Path(folder)
+    meta = json.loads((folder / GENERATIVE_FILE).read_text(encoding="utf-8"))
+    task = meta["task"]
+    if meta["label_mode"] == "completion":
+        model = AutoModelForCausalLM.from_pretrained(base_model, **model_kwargs)
+    else:
+        names = list(task["label_names"])
+        model = AutoModelForSequenceClassification.from_pretrained(
+            base_model,
+            num_labels=len(names),
+            problem_type=HF_PROBLEM_TYPES[task["problem_type"]],
+            id2label=dict(enumerate(names)),
+            label2id={n: i for i, n in enumerate(names)},
+            **model_kwargs,
+        )
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return PeftModel.from_pretrained(model, folder, is_trainable=is_trainable), tokenizer, meta
+
+
+class GenerativeEmotionClassifier:
+    """A decoder with an hf_emo LoRA adapter that answers as ``hf-emo predict``: in completion mode each label is
+    scored by the likelihood of its completion after the training prompt (single-label: softmax over the labels;
+    multi-label: ``p(yes) / (p(yes) + p(no))`` per label, answered in order), in sequence-classification mode by
+    the score head; multi-label decisions at the tuned threshold."""
+
+    def __init__(self, model, tokenizer, meta: dict[str, Any]) -> None:
+        self.model, self.tokenizer, self.meta = model.eval(), tokenizer, meta
+        task, prompt = meta["task"], meta["prompt"]
+        self.label_names = list(task["label_names"])
+        self.problem_type = task["problem_type"]
+        self.template, self.verbalisers = prompt["template"], list(prompt["verbalisers"])
+
+    @classmethod
+    def from_pretrained(cls, repo_or_folder: str, base_model: str | None = None, **model_kwargs: Any):
+        """The adapter of a Hub repository or folder on the base model its ``adapter_config.json`` names (or on
+        ``base_model``, e.g. a local copy of it)."""
+        folder = Path(repo_or_folder).expanduser()
+        if not folder.is_dir():
+            from huggingface_hub import snapshot_download
+
+            folder = Path(snapshot_download(repo_or_folder))
+        if base_model is None:
+            config = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+            base_model = config["base_model_name_or_path"]
+        return cls(*load_adapter(folder, base_model, **model_kwargs))
+
+    def logits(self, texts: list[str], batch_size: int = 8) -> torch.Tensor:
+        """``(N, C)`` label logits of ``texts``."""
+        out = []
+        if self.meta["label_mode"] != "completion":
+            for i in range(0, len(texts), batch_size):
+                enc = self.tokenizer(
+                    texts[i : i + batch_size], truncation=True, max_length=DEFAULT_MAX_LENGTH, padding=True,
+                    return_tensors="pt",
+                )  # fmt: skip
+                with torch.inference_mode():
+                    out.append(self.model(**enc.to(_device(self.model))).logits.float().cpu())
+            return torch.cat(out)
+        multi = self.problem_type == "multi_label"
+        pieces, answers = completion_pieces(self.tokenizer, self.verbalisers, multi)
+        answers = (answers[0][0], answers[1][0]) if multi else (-1, -1)
+        limit, tokenizer = self.meta.get("max_text_tokens"), self.tokenizer
+        for i in range(0, len(texts), batch_size):
+            prompts = [
+                prompt_ids(self.template, self.verbalisers, tokenizer, t, limit) for t in texts[i : i + batch_size]
+            ]
+            logits = label_logits(
+                self.model, prompts, pieces, answers, tokenizer.eos_token_id, multi, tokenizer.pad_token_id
+            )
+            out.append(logits.cpu())
+        return torch.cat(out)
+
+    def __call__(self, texts: list[str], threshold: Any = None, batch_size: int = 8) -> list[dict[str, Any]]:
+        """``[{"labels", "scores"}]`` per text, as ``hf-emo predict`` gives them."""
+        return scores_and_labels(
+            self.logits(list(texts), batch_size),
+            self.label_names,
+            self.problem_type,
+            threshold if threshold is not None else self.meta.get("threshold"),
+        )

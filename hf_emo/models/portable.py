@@ -52,11 +52,20 @@ def portable_config(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _write_code(folder: Path) -> Path:
+    code = folder / CODE_FILE
+    code.write_text(Path(modeling_hf_emo.__file__).read_text(encoding="utf-8"), encoding="utf-8")
+    return code
+
+
 def make_portable(folder: str | Path) -> list[Path]:
-    """Write :data:`CODE_FILE` into ``folder`` and point its ``config.json`` at it (a classifier's folder; any other
-    folder is left as it is). Returns the files written."""
+    """Write :data:`CODE_FILE` into ``folder`` and point its ``config.json`` at it (a classifier's folder), or write
+    it beside an hf_emo adapter (``GenerativeEmotionClassifier``); any other folder is left as it is. Returns the
+    files written."""
     folder = Path(folder)
     path = folder / "config.json"
+    if (folder / modeling_hf_emo.GENERATIVE_FILE).is_file() and (folder / "adapter_config.json").is_file():
+        return [_write_code(folder)]
     if not path.is_file():
         return []
     config = json.loads(path.read_text(encoding="utf-8"))
@@ -65,17 +74,19 @@ def make_portable(folder: str | Path) -> list[Path]:
         return []
     if new != config:
         path.write_text(json.dumps(new, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    code = folder / CODE_FILE
-    code.write_text(Path(modeling_hf_emo.__file__).read_text(encoding="utf-8"), encoding="utf-8")
-    return [path, code]
+    return [path, _write_code(folder)]
 
 
 def is_portable(folder: str | Path) -> bool:
     """Whether ``folder`` holds the current :data:`CODE_FILE` and a ``config.json`` that names it."""
     folder = Path(folder)
     try:
+        current = (folder / CODE_FILE).read_text(encoding="utf-8") == Path(modeling_hf_emo.__file__).read_text(
+            encoding="utf-8"
+        )
+        if (folder / modeling_hf_emo.GENERATIVE_FILE).is_file():
+            return current
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        code = (folder / CODE_FILE).read_text(encoding="utf-8")
     except (OSError, ValueError):
         return False
-    return portable_config(config) == config and code == Path(modeling_hf_emo.__file__).read_text(encoding="utf-8")
+    return current and portable_config(config) == config

@@ -13,6 +13,7 @@ from transformers.trainer_utils import PredictionOutput
 from ..data.spec import TaskSpec
 from ..generative.decoder import GENERATIVE_FILE
 from ..generative.prompts import PromptFormat
+from ..models.portable import make_portable
 from ..generative.scoring import decisions_as_logits, generate_labels, label_scores
 from ..generative.tokens import CompletionTokens
 from ..losses import causal_lm_loss
@@ -257,6 +258,7 @@ class GenerativeTrainer(EmotionTrainer):
             )
             text = str(card)
             readme.write_text(text.replace(path, hub_id or Path(path).name) if path else text, encoding="utf-8")
+        make_portable(out)  # the scoring code, so that the adapter answers without hf_emo
 
     def check_tokenizer(self) -> CompletionTokens:
         """Every completion is writable with this tokenizer (raises naming the label otherwise)."""

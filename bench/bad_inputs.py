@@ -112,6 +112,20 @@ def main() -> None:
         m.resize_token_embeddings(len(vocab))
         m.save_pretrained(other_tok)
 
+        def damaged(source: Path, name: str, truncate: bool) -> str:
+            """A copy of a finished run with half its weights, or without its tokenizer files."""
+            import shutil
+
+            copy = root / name
+            shutil.copytree(source, copy)
+            if truncate:
+                weights = copy / "model.safetensors"
+                weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+            else:
+                for f in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+                    (copy / f).unlink(missing_ok=True)
+            return str(copy)
+
         cases = [
             # (area, what, how, expected substring)
             (
@@ -413,6 +427,18 @@ def main() -> None:
                     run_cli(["push", "--output-dir", str(run), "--repo-id", "me/x", "--dry-run", str(root / "full")]),
                 )[-1],
                 "already holds files",
+            ),
+            (
+                "model",
+                "predict with truncated weights",
+                lambda: run_cli(["predict", "--model", damaged(run, "truncated", truncate=True), "i am happy"]),
+                "damaged or truncated",
+            ),
+            (
+                "model",
+                "predict from a folder without its tokenizer",
+                lambda: run_cli(["predict", "--model", damaged(run, "no_tokenizer", truncate=False), "i am happy"]),
+                "holds no usable tokenizer",
             ),
         ]
         os.environ["HF_HUB_OFFLINE"] = "1"

@@ -33,6 +33,7 @@ def _read_delimited(text: str, path: str, delimiter: str) -> tuple[list[dict], l
     import csv
     import io
 
+    csv.field_size_limit(2**31 - 1)  # a long text is a text: the module's 128 KB default refused it
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader)
@@ -96,6 +97,31 @@ def _read_table(path: str) -> tuple[list[dict], list[str]]:
 
 
 SEPARATOR_HINTS = ("|", ";", ",")
+LIST_SEP = "\x1f"  # joins a JSON list of labels (the unit separator: in no label name)
+
+
+def _join_label_lists(tables: dict, files: dict, column: str, problem_type: str, label_sep: str | None) -> str | None:
+    """A JSON / JSONL label column may hold a list of label names per row (multi-label; ``[]`` is no label): each
+    list becomes one ``label_sep``-joined value. Returns the separator to split on (``label_sep`` as given when no
+    value is a list)."""
+    listed = [
+        (split, r) for split, rows in tables.items() for r in rows if isinstance(r.get(column), (list, tuple))
+    ]
+    if not listed:
+        return label_sep
+    if problem_type != "multi_label":
+        split, row = listed[0]
+        raise DataError(
+            f"the label is a list ({row[column]!r}): a {problem_type} task takes one label per row; for several use "
+            "problem_type multi_label",
+            file=files[split],
+            row=row.get("_line", tables[split].index(row) + 1),
+            column=column,
+        )
+    sep = label_sep or LIST_SEP
+    for _, row in listed:
+        row[column] = sep.join(str(x) for x in row[column])
+    return sep
 
 
 def _missing(v) -> bool:
@@ -138,6 +164,8 @@ def load_local(
         if missing:
             raise DataError(f"missing column(s) {missing}; the file has {cols}", file=path)
         tables[split] = rows
+    if not multi_col:
+        label_sep = _join_label_lists(tables, files, label_columns, problem_type, label_sep)
 
     if multi_col:
         names = list(label_names) if label_names else list(label_columns)

@@ -94,7 +94,17 @@ class TrainingJob(abc.ABC):
         """Load the data, build the model and ``self.trainer`` (every job defines it)."""
 
     def train(self):
-        return self.trainer.train(resume_from_checkpoint=self.start.resume_from_checkpoint)
+        checkpoint = self.start.resume_from_checkpoint
+        try:
+            return self.trainer.train(resume_from_checkpoint=checkpoint)
+        except RuntimeError as e:  # a checkpoint of another model (other labels, layers or encoder): one sentence
+            if checkpoint is None or "Error(s) in loading state_dict" not in str(e):
+                raise
+            mismatch = next((ln.strip() for ln in str(e).splitlines() if "size mismatch" in ln or "Missing" in ln), "")
+            raise JobError(
+                f"checkpoint {checkpoint} holds another model than this run builds ({mismatch[:200]}): resume a "
+                "checkpoint of the same model, task and labels"
+            ) from None
 
     def score(self) -> tuple[dict[str, dict], dict[str, Any]]:
         """``(metrics per split, detail of the test split)``."""

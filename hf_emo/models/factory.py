@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel
 
 from ..data.spec import TaskSpec
@@ -13,15 +15,32 @@ POOLINGS = ("mean", "cls", "pooler")
 
 def _load(loader, name_or_path: str, what: str, **kwargs):
     """``loader.from_pretrained`` with one clear sentence instead of a network trace when it cannot load."""
+    from safetensors import SafetensorError
+
     path = resolve_model(name_or_path)
     try:
         return loader.from_pretrained(path, **kwargs)
     except OSError as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelNotFoundError(
             f"cannot load the {what} of {name_or_path!r}: it is not a local folder nor an offline "
-            f"zoo name, and the Hub did not serve it ({first})"
+            f"zoo name, and the Hub did not serve it ({_first_line(e)})"
         ) from None
+    except SafetensorError as e:
+        raise ModelNotFoundError(
+            f"the weights of {name_or_path!r} cannot be read ({_first_line(e)}): the file is damaged or truncated; "
+            "run the job again or copy the model again"
+        ) from None
+    except ValueError as e:
+        if what == "tokenizer" and Path(path).is_dir():
+            raise ModelNotFoundError(
+                f"{name_or_path!r} holds no usable tokenizer (tokenizer.json, or tokenizer_config.json with its "
+                f"vocabulary): copy the tokenizer files of its base model into it ({_first_line(e)})"
+            ) from None
+        raise
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0].rstrip(": ") if str(error).strip() else type(error).__name__
 
 
 def load_config(name_or_path: str):

@@ -120,3 +120,17 @@ profile_suffix() {
     *) echo "unknown profile '$1' (one of: embedded paper)" >&2; exit 2 ;;
   esac
 }
+
+# `runs_dir PATTERN ARGS...`: the folder a tables script reads: RUNS_DIR as given, or, with `--profile NAME`, the
+# study's own folder (PATTERN with {profile} replaced by NAME; OUT overrides it, as in the study script).
+runs_dir() {
+  local pattern="$1"; shift
+  if [[ "${1:-}" == "--profile" ]]; then
+    profile_suffix "${2:-}" > /dev/null || return 2
+    echo "${OUT:-${pattern//\{profile\}/$2}}"
+  elif [[ -n "${1:-}" ]]; then
+    echo "$1"
+  else
+    echo "usage: $(basename "$0") RUNS_DIR | --profile embedded|paper" >&2; return 2
+  fi
+}

@@ -50,6 +50,10 @@ def load_text_corpus(
     """
     import datasets
 
+    from ..zoo import hub_map
+
+    local = hub_map()
+    source = local.get(f"{source}:{config_name}", local.get(str(source), source))
     path = Path(source).expanduser()
     if path.is_dir() and (path / "dataset_info.json").is_file():
         ds = datasets.load_from_disk(str(path))

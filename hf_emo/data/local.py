@@ -104,9 +104,7 @@ def _join_label_lists(tables: dict, files: dict, column: str, problem_type: str,
     """A JSON / JSONL label column may hold a list of label names per row (multi-label; ``[]`` is no label): each
     list becomes one ``label_sep``-joined value. Returns the separator to split on (``label_sep`` as given when no
     value is a list)."""
-    listed = [
-        (split, r) for split, rows in tables.items() for r in rows if isinstance(r.get(column), (list, tuple))
-    ]
+    listed = [(split, r) for split, rows in tables.items() for r in rows if isinstance(r.get(column), (list, tuple))]
     if not listed:
         return label_sep
     if problem_type != "multi_label":

@@ -78,7 +78,10 @@ class MultiTaskRunArguments(JobArguments):
     )
     max_train_samples: dict | str | None = field(
         default=None,
-        metadata={"help": 'Cap per task, JSON, e.g. {"laroseda": 2000}: a seeded random subset of the training rows.'},
+        metadata={
+            "help": 'Cap per task, JSON, e.g. {"laroseda": 2000}, or one number for every task: a seeded random '
+            "subset of the training rows."
+        },
     )
     max_eval_samples: int | None = field(
         default=None,
@@ -138,6 +141,12 @@ class MultiTaskRunArguments(JobArguments):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+        if isinstance(self.max_train_samples, str) and self.max_train_samples.strip().isdigit():
+            self.max_train_samples = int(self.max_train_samples)
+        if isinstance(self.max_train_samples, int) and not isinstance(self.max_train_samples, bool):
+            if self.max_train_samples < 1:
+                raise ValueError(f"max_train_samples must be >= 1, got {self.max_train_samples}")
+            self.max_train_samples = {t: self.max_train_samples for t in self.tasks}  # one cap for every task
         self.max_train_samples = _mapping(self.max_train_samples, "max_train_samples")
         self.train_fraction = _mapping(self.train_fraction, "train_fraction")
         self.teacher = _mapping(self.teacher, "teacher")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data.corpus import group_blocks, load_text_corpus, task_corpus
+from ..models.factory import check_max_length
 from ..models.student import init_student_from_teacher
 from ..models.vocab import prune_vocabulary
 from ..report import plot_loss_parts
@@ -109,6 +110,8 @@ class PretrainingJob(TrainingJob):
         first = _load_lm(run.teacher[0], "clm" if config.objective != "mlm" else "mlm")
         self.objective = objective = objective_of(first) if config.objective == "auto" else config.objective
         teachers = [first] + [_load_lm(t, objective) for t in run.teacher[1:]]
+        for name, teacher in zip(run.teacher, teachers):  # a block past the positions: an index error mid-training
+            check_max_length(teacher.config, run.block_size, repr(name), option="block_size")
         tokenizer = (
             load_decoder_tokenizer(run.teacher[0])
             if objective == "clm"

@@ -68,13 +68,13 @@ def position_limit(config) -> int | None:
     return limit - 2 if getattr(inner, "model_type", "") in OFFSET_POSITIONS else limit
 
 
-def check_max_length(config, max_length: int | None, name: str = "the model") -> None:
-    """Refuse a ``max_length`` past the model's position limit (a bare index error in the middle of training)."""
+def check_max_length(config, max_length: int | None, name: str = "the model", option: str = "max_length") -> None:
+    """Refuse a ``max_length`` (or another ``option`` counting tokens) past the model's position limit (a bare
+    index error in the middle of training)."""
     limit = position_limit(config)
     if max_length is not None and limit is not None and max_length > limit:
         raise ValueError(
-            f"max_length {max_length} is past {name}'s position limit of {limit} tokens: pass --max_length {limit} "
-            "or less"
+            f"{option} {max_length} is past {name}'s position limit of {limit} tokens: pass --{option} {limit} or less"
         )
 
 

@@ -197,6 +197,27 @@ def _records_only_hint(folder: Path) -> str:
     return "; it holds a finished run's metrics.json without its weights"
 
 
+HUB_MAP_ENV = "HF_EMO_HUB_MAP"
+
+
+def hub_map() -> dict[str, str]:
+    """``$HF_EMO_HUB_MAP``: a JSON file ``{"Hub id": "local folder or file", ...}`` that every model load and every
+    corpus load read first (a corpus key may be ``id:config``): an offline mirror of the Hub models and data sets a
+    recipe names, or the tiny stand-ins of the recipes' test (``tests/test_paper_profiles.py``). Relative paths are
+    read from the file's own folder."""
+    path = os.environ.get(HUB_MAP_ENV)
+    if not path:
+        return {}
+    try:
+        mapping = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ModelNotFoundError(f"{HUB_MAP_ENV}={path} is not a readable JSON file ({e})") from None
+    if not isinstance(mapping, dict):
+        raise ModelNotFoundError(f"{HUB_MAP_ENV}={path} must hold a JSON object mapping model names to folders")
+    base = Path(path).resolve().parent
+    return {str(k): str(base / v) if not Path(str(v)).is_absolute() else str(v) for k, v in mapping.items()}
+
+
 def resolve_model(name_or_path: str | os.PathLike) -> str:
     """Zoo name -> materialised folder; an existing model folder or a Hub id is returned unchanged.
 
@@ -204,6 +225,9 @@ def resolve_model(name_or_path: str | os.PathLike) -> str:
     under a local folder such as ``runs/x``) raises :class:`ModelNotFoundError` naming the path, instead of a
     network look-up for a Hub repository of that name."""
     s = str(name_or_path)
+    mapped = hub_map().get(s)
+    if mapped is not None:
+        return resolve_model(mapped)
     if s in ZOO and not Path(s).exists():
         return str(materialize(s))
     p = Path(s).expanduser()

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Gather the runs of run.sh into paper 002's Tables 2-3 (mean ± 95% CI over seeds), the GradNorm weight curves
 # (Fig. 3, averaged over seeds) and the label correlation heat map of the shared embedding (Fig. 4/7).
-#   bash recipes/mtl_disparate_labels/tables.sh runs/mtl_disparate_embedded
+#   bash recipes/mtl_disparate_labels/tables.sh runs/mtl_disparate_embedded_mixed   # or: --profile embedded|paper
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
 root="$(cd "$here/../.." && pwd)"
-out="${1:?usage: tables.sh RUNS_DIR}"
+out="$(runs_dir "runs/mtl_disparate_{profile}_${SCHEDULE:-mixed}" "$@")"
 cd "$root"
 bin="$(hf_emo_bin "$root")"
 M=(--metric dair_emotion_f1_micro --metric emobank_pearson_mean --metric semeval2018_ec_jaccard_samples)

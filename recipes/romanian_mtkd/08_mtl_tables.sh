@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Gather 07_mtl_study.sh's runs into Markdown tables shaped like paper 000's Tables 2-6 (mean ± std over seeds).
-#   bash recipes/romanian_mtkd/08_mtl_tables.sh runs/mtl_study_embedded
+#   bash recipes/romanian_mtkd/08_mtl_tables.sh runs/mtl_study_embedded   # or: --profile embedded|paper
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
 root="$(cd "$here/../.." && pwd)"
-out="${1:?usage: 08_mtl_tables.sh RUNS_DIR}"
+out="$(runs_dir "runs/mtl_study_{profile}" "$@")"
 cd "$root"
 bin="$(hf_emo_bin "$root")"
 # REDv2: the paper's averaging (macro F1 / P / R, BENCHMARKS.md "Which F1 paper 000 reports") first, then the others

@@ -43,8 +43,12 @@ teachers_ens="{\"redv2\": [${red_ensemble%, }], \"laroseda\": \"$out/stl_larosed
 teachers_aux="{\"laroseda\": \"$out/stl_laroseda_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_sent="{\"redv2\": \"$out/stl_redv2_s$t0\", \"ag_news\": \"$out/stl_ag_news_s$t0\"}"
 teachers_no_news="{\"redv2\": \"$out/stl_redv2_s$t0\", \"laroseda\": \"$out/stl_laroseda_s$t0\"}"
+# the REDv2 single-task run: the paper's 7 epochs (§3.3) in the paper profile; the embedded profile trains it 3, the
+# budget of its MTL runs (README, "Where the paper profile differs")
+stl_epochs=()
+[[ "$profile" == embedded ]] && stl_epochs=(--num_train_epochs 3)
 for s in "${seeds[@]}"; do
-  run "stl_redv2_s$s" 00_baseline.sh --num_train_epochs 3 "$@" --seed "$s"
+  run "stl_redv2_s$s" 00_baseline.sh "${stl_epochs[@]}" "$@" --seed "$s"
   for task in laroseda ag_news; do
     run "stl_${task}_s$s" 04_single_task.sh --task "$task" "$@" --seed "$s"
   done

@@ -167,3 +167,54 @@ def test_the_shipped_ddp_file_runs_the_generative_job_on_two_cpu_processes(decod
     metrics = json.loads((out / "metrics.json").read_text())
     assert "accuracy" in metrics["test"] and (out / "adapter_model.safetensors").is_file()
     assert metrics["run"]["processes"] == 2  # two ranks trained (gloo on the CPU), rank 0 wrote
+
+
+def test_fsdp_qlora_prepares_one_dtype_per_wrap_unit(tmp_path):
+    """FSDP flattens each wrap unit (a decoder layer; the rest at the root) into tensors of one dtype. The QLoRA
+    preparation for FSDP stores the 4-bit weights, the other weights and the adapter in the compute dtype; the
+    single-GPU preparation (``prepare_model_for_kbit_training``: fp32 norms beside bf16 storage) would be refused
+    ("Must flatten tensors with uniform dtype")."""
+    import torch
+
+    from hf_emo.data import TaskSpec
+    from hf_emo.generative import build_decoder, load_decoder_tokenizer
+    from hf_emo.generative.decoder import four_bit_problem, fsdp_units
+    from tests.standins import build
+
+    if four_bit_problem():
+        pytest.skip(four_bit_problem())
+    build("bloom", tmp_path / "bloom", ["joy fear sadness yes no, tweet response instruction"] * 50)
+    tokenizer = load_decoder_tokenizer(str(tmp_path / "bloom"))
+    spec = TaskSpec("t", "multi_label", ("joy", "fear", "sadness"), "en")
+    common = dict(load_in_4bit=True, compute_dtype="bfloat16", gradient_checkpointing=True)
+    sharded = build_decoder(str(tmp_path / "bloom"), spec, tokenizer, fsdp=True, **common)
+    units = fsdp_units(sharded)
+    assert len(units) == 3  # two decoder layers and the root
+    assert all(dtypes == {torch.bfloat16} for dtypes in units.values()), units
+    assert any(p.requires_grad for p in sharded.parameters())
+    single_gpu = build_decoder(str(tmp_path / "bloom"), spec, tokenizer, fsdp=False, quant_storage="bfloat16", **common)
+    assert any(len(dtypes) > 1 for dtypes in fsdp_units(single_gpu).values())
+
+
+def test_the_deepspeed_zero3_file_loads_into_accelerates_plugin():
+    import yaml
+    from accelerate.utils import DeepSpeedPlugin
+
+    cfg = yaml.safe_load((ROOT / "recipes/accelerate/deepspeed_zero3.yaml").read_text())
+    plugin = DeepSpeedPlugin(**cfg["deepspeed_config"])
+    zero = plugin.deepspeed_config["zero_optimization"]
+    assert plugin.zero_stage == 3 and zero["stage"] == 3 and zero["stage3_gather_16bit_weights_on_model_save"]
+    assert plugin.deepspeed_config["gradient_accumulation_steps"] == "auto"  # filled from the training arguments
+    assert cfg["mixed_precision"] == "bf16" and cfg["num_processes"] >= 1
+
+
+def test_the_gpu_smoke_script_names_files_that_exist():
+    """bench/gpu_smoke.sh runs only where a GPU is lent: here, check that it parses and that every config and
+    accelerate file it names exists (a renamed config would otherwise surface only on the GPU)."""
+    import re
+
+    script = ROOT / "bench" / "gpu_smoke.sh"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    named = set(re.findall(r"recipes/[\w/]+\.yaml", script.read_text()))
+    assert {"recipes/accelerate/fsdp_qlora.yaml", "recipes/accelerate/ddp.yaml"} <= named
+    assert all((ROOT / path).is_file() for path in named), named

@@ -114,11 +114,17 @@ def build_decoder(
     lora_dropout: float = 0.05,
     lora_target_modules: list[str] | None = None,
     gradient_checkpointing: bool = False,
+    fsdp: bool = False,
 ) -> Any:
     """A decoder with a fresh LoRA adapter for ``spec``: a causal LM (``completion``: the label is generated) or a
     sequence classifier on the last real token (``sequence_classification``; the score head is trained and saved
     with the adapter). With ``load_in_4bit`` the base is loaded in 4 bits and prepared by
-    ``peft.prepare_model_for_kbit_training`` (QLoRA)."""
+    ``peft.prepare_model_for_kbit_training`` (QLoRA).
+
+    ``fsdp`` (QLoRA sharded by FSDP, as peft's and TRL's FSDP + QLoRA recipes do it): FSDP flattens each wrap unit
+    into tensors of one dtype, so the 4-bit weights are stored in the compute dtype (``quant_storage`` defaults to
+    it), every other weight is loaded in that dtype, the layer norms are not upcast to fp32 (no
+    ``prepare_model_for_kbit_training``) and the LoRA weights are cast to it too."""
     from peft import LoraConfig, TaskType, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
@@ -127,10 +133,16 @@ def build_decoder(
     path = resolve_model(name_or_path)
     config = AutoConfig.from_pretrained(path)
     kwargs: dict[str, Any] = {}
+    storage = None
     if load_in_4bit:
-        kwargs["quantization_config"] = quantization_config(
+        bnb = quantization_config(
             quant_type=quant_type, double_quant=double_quant, compute_dtype=compute_dtype, quant_storage=quant_storage
         )
+        if fsdp:  # one dtype per FSDP unit: the 4-bit storage, the other weights and the adapter in the compute dtype
+            storage = getattr(torch, quant_storage) if quant_storage else bnb.bnb_4bit_compute_dtype
+            bnb.bnb_4bit_quant_storage = storage
+            kwargs["dtype"] = storage
+        kwargs["quantization_config"] = bnb
     if label_mode == "completion":
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         task_type = TaskType.CAUSAL_LM
@@ -146,7 +158,7 @@ def build_decoder(
         task_type = TaskType.SEQ_CLS  # peft adds the score head to modules_to_save: trained and saved
     model.config.pad_token_id = tokenizer.pad_token_id  # the classifier pools the last token that is not padding
     checkpointing = {"use_reentrant": False}
-    if load_in_4bit:
+    if load_in_4bit and not fsdp:
         model = prepare_model_for_kbit_training(
             model, use_gradient_checkpointing=gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
         )
@@ -164,8 +176,27 @@ def build_decoder(
         target_modules=lora_target_modules_for(config, lora_target_modules),
     )
     model = get_peft_model(model, lora)
+    if storage is not None:
+        for param in model.parameters():
+            if param.requires_grad:  # LoRA matrices and a score head: peft creates them in fp32
+                param.data = param.data.to(storage)
     model.config.hf_emo_task = spec.to_dict()
     return model
+
+
+def fsdp_units(model) -> dict[str, set]:
+    """``{wrap unit: {dtypes of its own parameters}}`` as FSDP's transformer-based auto wrap would flatten ``model``:
+    each decoder layer (the classes in ``_no_split_modules``) is a unit, everything else the root's."""
+    names = set(getattr(getattr(model, "get_base_model", lambda: model)(), "_no_split_modules", None) or [])
+    units: dict[str, set] = {}
+    claimed: set[int] = set()
+    for name, module in model.named_modules():
+        if type(module).__name__ in names:
+            params = list(module.parameters())
+            units[name] = {p.dtype for p in params}
+            claimed |= {id(p) for p in params}
+    units["<root>"] = {p.dtype for p in model.parameters() if id(p) not in claimed}
+    return units
 
 
 def lora_target_modules_for(config, requested: list[str] | None) -> list[str]:

@@ -95,6 +95,7 @@ class GenerativeJob(TrainingJob):
             lora_dropout=config.lora_dropout,
             lora_target_modules=config.lora_target_modules,
             gradient_checkpointing=config.activation_checkpointing,
+            fsdp=uses_fsdp(config),
         )
         if config.label_mode == "completion":
             self.data = tokenize_prompt_completion(dd, tokenizer, fmt, max_text_tokens=config.max_text_tokens)
@@ -166,6 +167,16 @@ class GenerativeJob(TrainingJob):
         write_report(
             self.config.output_dir, spec=self.spec, record=record.to_dict(), log_history=self.trainer.state.log_history
         )
+
+
+def uses_fsdp(config) -> bool:
+    """Whether the run is sharded by FSDP: ``accelerate launch`` with an FSDP file (which sets
+    ``ACCELERATE_USE_FSDP``), or ``fsdp`` in the training arguments."""
+    import os
+
+    return os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true") or bool(
+        getattr(config, "fsdp", None)
+    )
 
 
 def _record_threshold(out_dir: str, threshold: float) -> None:

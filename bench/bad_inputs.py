@@ -341,7 +341,7 @@ def main() -> None:
                 lambda: run_cli(
                     ["push", "--output-dir", str(root), "--repo-id", "me/x", "--dry-run", str(root / "dry2")]
                 ),
-                "metrics.json",
+                "not a finished run",
             ),
             # -- issue 37: what a new user tried and the list above did not hold
             (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from typing import Any
@@ -52,7 +53,8 @@ HUB_METRICS: dict[str, tuple[str, str, dict | None]] = {
     "spearman_mean": ("spearmanr", "Spearman rho (mean over dimensions)", None),
     "mse": ("mse", "MSE", None),
 }
-# the licences of the base models in the zoo and the recipes, as their Hub cards state them
+# the licences of the base models in the zoo and the recipes, as their Hub cards state them (by lower-case Hub id;
+# an id of the Hub's first models, e.g. bert-base-uncased, reaches its entry through hub_base_model)
 BASE_MODEL_LICENCES = {
     "intfloat/multilingual-e5-small": "mit",
     "intfloat/multilingual-e5-base": "mit",
@@ -62,22 +64,20 @@ BASE_MODEL_LICENCES = {
     "huggingfacetb/smollm2-135m-instruct": "apache-2.0",
     "dumitrescustefan/bert-base-romanian-cased-v1": "mit",
     "dumitrescustefan/bert-base-romanian-uncased-v1": "mit",
-    "bert-base-uncased": "apache-2.0",
-    "bert-base-cased": "apache-2.0",
-    "bert-base-multilingual-cased": "apache-2.0",
-    "distilbert-base-uncased": "apache-2.0",
-    "distilbert-base-multilingual-cased": "apache-2.0",
-    "roberta-base": "mit",
-    "roberta-large": "mit",
-    "xlm-roberta-base": "mit",
-    "xlm-roberta-large": "mit",
+    "google-bert/bert-base-uncased": "apache-2.0",
+    "google-bert/bert-base-cased": "apache-2.0",
+    "google-bert/bert-base-multilingual-cased": "apache-2.0",
+    "distilbert/distilbert-base-uncased": "apache-2.0",
+    "distilbert/distilbert-base-multilingual-cased": "apache-2.0",
+    "facebookai/roberta-base": "mit",
+    "facebookai/roberta-large": "mit",
+    "facebookai/xlm-roberta-base": "mit",
+    "facebookai/xlm-roberta-large": "mit",
     "facebook/xlm-roberta-xl": "mit",
     "eleutherai/pythia-410m": "apache-2.0",
     "bigscience/bloom-7b1": "bigscience-bloom-rail-1.0",
     "bigscience/bloomz-7b1": "bigscience-bloom-rail-1.0",
 }
-# organisation prefixes the Hub added to older ids (bert-base-uncased is google-bert/bert-base-uncased)
-_LEGACY_ORGS = ("google-bert/", "distilbert/", "facebookai/")
 
 
 def card_template_path(name: str = "student.md") -> Path:
@@ -202,8 +202,6 @@ def licence_of(base: str | None) -> tuple[str, str]:
     if base and "gemma" in str(base).lower():
         return "gemma", GEMMA_TERMS_NOTE
     hub_id = (hub_base_model(base or "") or "").lower()
-    for org in _LEGACY_ORGS:
-        hub_id = hub_id.removeprefix(org)
     if hub_id in BASE_MODEL_LICENCES:
         return BASE_MODEL_LICENCES[hub_id], ""
     shown = hub_base_model(base or "") or Path(base or "").name or "the base model"
@@ -241,6 +239,11 @@ CARD_OVERRIDES = ("language", "license", "tags", "model_name", "finetuned_from",
                   "dataset_args")  # fmt: skip
 
 
+def _first_value(value: str | list | None) -> str | None:
+    """``Trainer.create_model_card`` takes one value or a list for a data-set argument: the (first) value."""
+    return value if isinstance(value, str) or value is None else next(iter(value), None)
+
+
 def card_data(
     specs: list[TaskSpec],
     results: dict[str, tuple[dict[str, Any], str]],
@@ -261,15 +264,12 @@ def card_data(
     given = {k: v for k, v in (overrides or {}).items() if k in CARD_OVERRIDES and v not in (None, "", [])}
     if given.get("dataset") or given.get("dataset_tags") or given.get("dataset_args"):
         first = specs[0]
-        as_list = lambda v: v if isinstance(v, str) else (list(v)[0] if v else None)  # noqa: E731
         specs = [
-            TaskSpec(
-                **{
-                    **first.__dict__,
-                    "name": as_list(given.get("dataset")) or first.name,
-                    "hub_id": as_list(given.get("dataset_tags")) or first.hub_id,
-                    "hub_config": as_list(given.get("dataset_args")) or first.hub_config,
-                }
+            replace(
+                first,
+                name=_first_value(given.get("dataset")) or first.name,
+                hub_id=_first_value(given.get("dataset_tags")) or first.hub_id,
+                hub_config=_first_value(given.get("dataset_args")) or first.hub_config,
             ),
             *specs[1:],
         ]

@@ -8,6 +8,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 
 from ..data.spec import TaskSpec
 from ..zoo import ModelNotFoundError, resolve_model
+from .modeling_hf_emo import SHORT_PROBLEM_TYPES
 from .pooled_classifier import PooledClassifier
 
 POOLINGS = ("mean", "cls", "pooler")
@@ -138,11 +139,6 @@ def load_tokenizer(name_or_path: str):
     return _load(AutoTokenizer, name_or_path, "tokenizer")
 
 
-_FROM_HF_PROBLEM_TYPE = {
-    "multi_label_classification": "multi_label",
-    "single_label_classification": "single_label",
-    "regression": "regression",
-}
 _DEFAULT_METRIC = {"multi_label": "f1_micro", "single_label": "accuracy", "regression": "pearson_mean"}
 
 
@@ -150,7 +146,7 @@ def task_spec_from_config(config) -> TaskSpec:
     """The task of any ``*ForSequenceClassification`` config: ``num_labels``, ``problem_type`` (unset: single-label
     for several labels, regression for one, as transformers decides) and the ``id2label`` names."""
     n = config.num_labels
-    problem = _FROM_HF_PROBLEM_TYPE.get(
+    problem = SHORT_PROBLEM_TYPES.get(
         getattr(config, "problem_type", None) or "", "regression" if n == 1 else "single_label"
     )
     id2label = getattr(config, "id2label", None) or {}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .data.spec import TaskSpec
+from .export import is_exported, load_exported
 from .metrics import check_threshold, probabilities
 from .models.factory import load_classifier, load_tokenizer, task_spec_from_config, task_spec_of
 from .generative.decoder import GENERATIVE_FILE
@@ -114,6 +115,8 @@ def predict(
     training (``config.hf_emo_threshold``) or 0.5."""
     if isinstance(model, str) and (Path(model) / GENERATIVE_FILE).is_file():
         return _predict_generative(model, texts, threshold=threshold, batch_size=batch_size)
+    if isinstance(model, str) and is_exported(model):
+        return _predict_exported(model, texts, threshold=threshold, batch_size=batch_size, desc=desc)
     model, tokenizer = load_predictor(model, tokenizer)
     texts = _check_texts(texts)
     spec = model_task_spec(model)
@@ -125,16 +128,32 @@ def predict(
     )
     if isinstance(logits, dict):
         raise ValueError("this is a multi-task model: use predict_multitask")
+    return _decoded(texts, logits, spec, thr)
+
+
+def _decoded(texts, logits, spec: TaskSpec, threshold) -> Predictions:
     probs = probabilities(logits, spec.problem_type)
     return Predictions(
         texts,
         logits,
         probs,
-        decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
+        decode_labels(probs, list(spec.label_names), spec.problem_type, threshold),
         list(spec.label_names),
         spec.problem_type,
-        thr,
+        threshold,
     )
+
+
+def _predict_exported(path: str, texts: list[str], *, threshold: float | None, batch_size: int, desc: str):
+    """An export folder of ``hf-emo export`` (ONNX Runtime, or PyTorch int8), decoded as its source model is."""
+    exported = load_exported(path)
+    texts = _check_texts(texts)
+    spec = task_spec_of(exported) or task_spec_from_config(exported.config)
+    thr = decision_threshold(
+        threshold if threshold is not None else getattr(exported.config, "hf_emo_threshold", None),
+        len(spec.label_names),
+    )
+    return _decoded(texts, exported.logits(texts, batch_size=batch_size, desc=desc), spec, thr)
 
 
 def _predict_generative(path: str, texts: list[str], *, threshold: float | None, batch_size: int) -> Predictions:
@@ -155,16 +174,7 @@ def _predict_generative(path: str, texts: list[str], *, threshold: float | None,
     else:
         logits = batched_logits(model, tokenizer, texts, batch_size=batch_size)
     thr = decision_threshold(threshold if threshold is not None else meta.get("threshold"), len(spec.label_names))
-    probs = probabilities(logits, spec.problem_type)
-    return Predictions(
-        texts,
-        logits,
-        probs,
-        decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
-        list(spec.label_names),
-        spec.problem_type,
-        thr,
-    )
+    return _decoded(texts, logits, spec, thr)
 
 
 def predict_multitask(
@@ -180,14 +190,5 @@ def predict_multitask(
         thr = decision_threshold(
             threshold if threshold is not None else (model.config.thresholds or {}).get(task), len(spec.label_names)
         )
-        probs = probabilities(logits[task], spec.problem_type)
-        out[task] = Predictions(
-            texts,
-            logits[task],
-            probs,
-            decode_labels(probs, list(spec.label_names), spec.problem_type, thr),
-            list(spec.label_names),
-            spec.problem_type,
-            thr,
-        )
+        out[task] = _decoded(texts, logits[task], spec, thr)
     return out

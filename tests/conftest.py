@@ -167,3 +167,33 @@ def answer_without_hf_emo(code: str, texts: list[str], cwd=None) -> list:
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("ANSWER "))
     return json.loads(line[len("ANSWER ") :])
+
+
+def train_tiny_runs(root, kinds: dict[str, list[str]], common: list[str], multitask_caps: dict[str, int]) -> dict:
+    """Train a tiny BERT student of each kind with the CLI on real data (skips when the data is missing):
+    ``{kind: run folder}``, all started from the tiny encoder ``root / "tiny-bert"``. ``kinds`` maps a name to the
+    command line before the encoder; the ``multitask`` kind gets ``multitask_caps`` as its training caps."""
+    import json
+
+    import pytest
+    import torch
+    from transformers import BertModel
+
+    from hf_emo.cli import main
+    from hf_emo.data import default_data_dir
+
+    if default_data_dir() is None or not default_data_dir().is_dir():
+        pytest.skip("no local data directory (set HF_EMO_DATA_DIR or put shared/data beside the checkout)")
+    torch.manual_seed(0)
+    encoder = root / "tiny-bert"
+    BertModel(tiny_bert_config()).save_pretrained(encoder)
+    tiny_tokenizer().save_pretrained(encoder)
+    out = {}
+    for kind, argv in kinds.items():
+        run = root / kind
+        extra = ["--model_name_or_path", str(encoder), "--output_dir", str(run), *common]
+        if kind == "multitask":  # per-task training caps
+            extra[extra.index("--max_train_samples") + 1] = json.dumps(multitask_caps)
+        assert main([*argv, *extra]) == 0, kind
+        out[kind] = run
+    return out

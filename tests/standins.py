@@ -23,6 +23,8 @@ STANDINS = {
     "xlm-roberta-large": ("xlm-roberta", "xlm-roberta"),
     "intfloat/multilingual-e5-small": ("xlm-roberta", "xlm-roberta"),  # E5: BERT layers, XLM-R's vocabulary
     "roberta-large": ("roberta", "roberta"),
+    "sentence-transformers/all-mpnet-base-v2": ("mpnet", "mpnet"),
+    "sentence-transformers/all-MiniLM-L6-v2": ("bert-uncased", "bert-uncased"),  # MiniLM: BERT layers, uncased
     "EleutherAI/pythia-410m": ("gpt-neox", "gpt-neox"),
     "bigscience/bloomz-7b1": ("bloom", "bloom"),
     "bigscience/bloom-7b1": ("bloom", "bloom"),
@@ -32,7 +34,6 @@ SIZE = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermed
 # decoders are trained in 4 bits by the paper profiles: bitsandbytes' CPU kernel for evaluation packs each weight row
 # in blocks of 64 inputs, so a decoder stand-in needs a width of 64 or more (real models have thousands)
 DECODER_SIZE = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=256)
-SPECIAL_BERT = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 def _corpus() -> list[str]:
@@ -54,21 +55,26 @@ def _corpus() -> list[str]:
     return texts
 
 
-def _wordpiece(folder: Path, corpus: list[str], lowercase: bool, cls):
+# MPNet's WordPiece vocabulary wraps texts in RoBERTa's markers
+SPECIAL_MPNET = dict(pad_token="<pad>", unk_token="[UNK]", cls_token="<s>", sep_token="</s>", mask_token="<mask>")
+
+
+def _wordpiece(folder: Path, corpus: list[str], lowercase: bool, cls, special: dict[str, str] | None = None):
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
 
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    special = special or dict(pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+                              mask_token="[MASK]")  # fmt: skip
+    tok = Tokenizer(models.WordPiece(unk_token=special["unk_token"]))
     tok.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=800, special_tokens=SPECIAL_BERT))
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    names = [special[k] for k in ("pad_token", "unk_token", "cls_token", "sep_token", "mask_token")]
+    tok.train_from_iterator(corpus, trainers.WordPieceTrainer(vocab_size=800, special_tokens=names))
+    first, last = special["cls_token"], special["sep_token"]
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
-    )
-    fast = cls(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]", do_lower_case=lowercase, model_max_length=512,
+        single=f"{first} $A {last}", pair=f"{first} $A {last} $B {last}",
+        special_tokens=[(first, tok.token_to_id(first)), (last, tok.token_to_id(last))],
     )  # fmt: skip
+    fast = cls(tokenizer_object=tok, **special, do_lower_case=lowercase, model_max_length=512)
     fast.save_pretrained(folder)
     return fast
 
@@ -130,6 +136,10 @@ def build(kind: str, folder: Path, corpus: list[str]) -> None:
         tok = _wordpiece(folder, corpus, kind == "bert-uncased", tf.BertTokenizerFast)
         config = tf.BertConfig(vocab_size=len(tok), max_position_embeddings=512, **SIZE)
         tf.BertForMaskedLM(config).save_pretrained(folder)  # with its MLM head: pretraining distillation's teacher
+    elif kind == "mpnet":
+        tok = _wordpiece(folder, corpus, True, tf.MPNetTokenizerFast, SPECIAL_MPNET)
+        config = tf.MPNetConfig(vocab_size=len(tok), max_position_embeddings=514, pad_token_id=tok.pad_token_id, **SIZE)
+        tf.MPNetForMaskedLM(config).save_pretrained(folder)
     elif kind == "distilbert":
         tok = _wordpiece(folder, corpus, True, tf.DistilBertTokenizerFast)
         config = tf.DistilBertConfig(

@@ -147,6 +147,18 @@ def test_folder_snippet_answers_without_hf_emo(runs, tmp_path, kind):
     assert answer == predict(str(runs[kind]), texts=TEXTS).labels
 
 
+def test_evaluate_reads_an_export(runs, tmp_path):
+    """``hf-emo evaluate --model EXPORTED`` scores the export on a task split as it scores the run."""
+    from hf_emo.jobs.evaluate import evaluate_models
+
+    exported = _export(runs["multi_label"], tmp_path / "onnx")
+    ours = evaluate_models([str(exported)], task="redv2", split="test")
+    theirs = evaluate_models([str(runs["multi_label"])], task="redv2", split="test")
+    assert ours["threshold"] == theirs["threshold"]
+    for key in ("f1_micro", "f1_macro", "subset_accuracy"):
+        assert ours[key] == pytest.approx(theirs[key], abs=1e-9), key
+
+
 # -- the edges: one sentence each, nothing touched --------------------------------------------------------------
 def _error(capsys, argv) -> str:
     capsys.readouterr()  # what earlier calls printed

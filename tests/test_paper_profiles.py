@@ -55,6 +55,7 @@ SCRIPTS = [
     "distilbert_emotion/train.sh",
     "distilbert_emotion/kd.sh",
     "distilbert_emotion/lora.sh",
+    "distilbert_emotion/deploy.sh",
     "mtl_disparate_labels/run.sh",
     "ONLY=stlsel_S100,mhsel_S100,mhprop_S100 mtl_disparate_labels/run.sh",  # the three diagnostic settings
     "mtl_disparate_labels/tables.sh",

@@ -11,6 +11,7 @@ import numpy as np
 from ..data import TASKS, load_local, load_task
 from ..data.spec import TaskSpec, problem_type_name
 from ..ensemble import evaluate_ensemble
+from ..export import is_exported, load_exported
 from ..inference import decision_threshold, mean_threshold, model_task_spec, predict
 from ..metrics import detailed_report, loyalty_metrics, task_metrics
 from ..models import load_classifier, load_tokenizer
@@ -107,7 +108,7 @@ def evaluate_models(
     One model: ``{"split", "threshold", <metrics>, "detail", "loyalty"?, "teachers"?}``. Several: each member's
     metrics and the ensemble's (mean probabilities), the latter also under ``<split>`` so ``hf-emo table seeds``
     reads it like a run."""
-    loaded = [load_classifier(m) for m in models]
+    loaded = [load_exported(m) if is_exported(m) else load_classifier(m) for m in models]  # `hf-emo export` folders too
     spec = model_task_spec(loaded[0])
     ds, spec = load_eval_split(spec, split=split, **data)
     for path, m in zip(models, loaded):
@@ -118,8 +119,12 @@ def evaluate_models(
     texts, labels = list(ds["text"]), np.asarray(ds["labels"])
     device = inference_device()
     logits = {
-        path: predict(
-            m, load_tokenizer(path), texts, batch_size=batch_size, device=device, desc=f"predicting {path}"
+        path: (
+            predict(path, texts=texts, batch_size=batch_size, desc=f"predicting {path}")
+            if is_exported(path)
+            else predict(
+                m, load_tokenizer(path), texts, batch_size=batch_size, device=device, desc=f"predicting {path}"
+            )
         ).logits
         for path, m in zip(models, loaded)
     }

@@ -42,5 +42,5 @@ if study_wants table; then
   "$bin" table seeds --row "distilled from all-mpnet-base-v2=$out/student_s*[0-9]" --row "no teacher=$out/baseline_s*" \
     --baseline "no teacher" --metric accuracy --metric f1_macro --allow-missing --out "$out/table.md" \
     --caption "dair-ai emotion test, all-MiniLM-L6-v2 ($profile profile), teacher $teacher"
-  cat "$out/table.md"
+  [[ ! -f "$out/table.md" ]] || cat "$out/table.md"
 fi

@@ -1,4 +1,4 @@
-"""Every command every recipe script issues, for both profiles, with ``hf-emo`` (and ``accelerate``, ``python``)
+"""Every command every recipe script issues, for both profiles, the default one and an unknown one, with ``hf-emo`` (and ``accelerate``, ``python``)
 replaced by stubs that only print their arguments: a recipe refactor that changes none of them leaves this trace
 unchanged.
 
@@ -37,7 +37,7 @@ def trace(checkout: Path) -> str:
         if not (checkout / "recipes" / script).is_file():
             lines.append(f"## {script}: missing")
             continue
-        for profile in ("embedded", "paper"):
+        for profile in ("embedded", "paper", None, "gpu"):  # None: the script's default profile; gpu: refused
             with tempfile.TemporaryDirectory() as tmp:
                 root = Path(tmp) / "checkout"
                 shutil.copytree(checkout / "recipes", root / "recipes")
@@ -58,7 +58,7 @@ def trace(checkout: Path) -> str:
                     **env_words,
                 }
                 proc = subprocess.run(
-                    ["bash", str(root / "recipes" / script), "--profile", profile, *extra],
+                    ["bash", str(root / "recipes" / script), *(["--profile", profile] if profile else []), *extra],
                     env=env,
                     cwd=root,
                     capture_output=True,
@@ -66,7 +66,7 @@ def trace(checkout: Path) -> str:
                     timeout=120,
                 )
                 words = " ".join([*(f"{k}={v}" for k, v in env_words.items()), script, *extra])
-                lines.append(f"## {words} --profile {profile}: rc {proc.returncode}")
+                lines.append(f"## {words}{f' --profile {profile}' if profile else ''}: rc {proc.returncode}")
                 lines += [ln.replace(str(root), "<root>") for ln in log.read_text().splitlines()]
                 if proc.returncode:
                     tail = (proc.stderr.strip().splitlines() or [""])[-1]

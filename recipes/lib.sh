@@ -1,10 +1,47 @@
-# Shared by the recipe scripts: `run_profile DIR PROFILE_NAMES... -- ARGS...`
-# With ACCELERATE_CONFIG=NAME set, the job runs under `accelerate launch --config_file recipes/accelerate/NAME.yaml`
-# (one GPU, DDP, FSDP + QLoRA or DeepSpeed ZeRO-3) instead of as one plain process.
-# reads an optional `--profile NAME` from ARGS (default: the first profile name), then runs
-# `hf-emo $HF_EMO_CMD --config DIR/configs/<config>.yaml ...` (HF_EMO_CMD defaults to train) with the remaining
-# ARGS as overrides. A profile maps to configs/<name>.yaml unless PROFILE_CONFIG_<name> names other files
-# (comma-separated: several --config files, later ones override earlier ones).
+# What every recipe script shares. A script starts with its one entry, `recipe "$here" DEFAULT_PROFILE "$@"`, runs
+# hf-emo with `hf_emo_run COMMAND CONFIGS ARGS...`, and a seed study adds `study NAME "DEFAULT SEEDS"` and the loop
+# helpers below it (study_wants, study_run).
+
+# `recipe DIR DEFAULT_PROFILE ARGS...`: reads an optional leading `--profile embedded|paper` (else DEFAULT_PROFILE;
+# another name stops the script with rc 2) and sets `profile`, `sfx` (the profile's config-name suffix: `_embedded`,
+# or nothing for paper), `root` (the checkout), `cfg` (DIR/configs), `bin` (hf-emo: $HF_EMO_BIN, else the
+# checkout's .venv, else PATH) and `args` (ARGS without the --profile words); then moves to the checkout, where the
+# runs/ folders are.
+recipe() {
+  local dir="$1" default="$2"; shift 2
+  profile="$default"
+  if [[ "${1:-}" == "--profile" ]]; then profile="${2:-}"; shift; (( $# )) && shift; fi
+  sfx="$(profile_suffix "$profile")" || exit 2
+  args=("$@")
+  root="$(cd "$dir/../.." && pwd)"
+  cfg="$dir/configs"
+  bin="$(hf_emo_bin "$root")"
+  cd "$root"
+}
+
+# `hf_emo_run COMMAND CONFIGS ARGS...`: `hf-emo COMMAND --config $cfg/A.yaml --config $cfg/B.yaml ... ARGS` for
+# CONFIGS = "A,B,..." (later files override earlier ones; ARGS override them all). With ACCELERATE_CONFIG=NAME set
+# (one_gpu, ddp, fsdp_qlora, deepspeed_zero3: recipes/accelerate/NAME.yaml) it runs under `accelerate launch`.
+hf_emo_run() {
+  local command="$1" names name configs=()
+  IFS=',' read -ra names <<< "$2"
+  shift 2
+  for name in "${names[@]}"; do configs+=(--config "$cfg/${name}.yaml"); done
+  if [[ -n "${ACCELERATE_CONFIG:-}" ]]; then
+    local launcher; launcher="$(dirname "$bin")/accelerate"; [[ -x "$launcher" ]] || launcher="accelerate"
+    "$launcher" launch --config_file "$root/recipes/accelerate/${ACCELERATE_CONFIG}.yaml" -m hf_emo.cli \
+      "$command" "${configs[@]}" "$@"
+  else
+    "$bin" "$command" "${configs[@]}" "$@"
+  fi
+}
+
+# `launch_paper_with_accelerate`: the paper profile of a decoder recipe runs under `accelerate launch`
+# (ACCELERATE_CONFIG, default one_gpu).
+launch_paper_with_accelerate() {
+  if [[ "$profile" == "paper" ]]; then export ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-one_gpu}"; fi
+}
+
 hf_emo_bin() {
   local root="$1"
   local bin="${HF_EMO_BIN:-$root/.venv/bin/hf-emo}"
@@ -12,37 +49,22 @@ hf_emo_bin() {
   echo "$bin"
 }
 
-# `parse_profile DEFAULT ARGS...`: prints the profile (from a leading --profile NAME) or DEFAULT
-parse_profile() {
-  local default="$1"; shift
-  if [[ "${1:-}" == "--profile" ]]; then echo "$2"; else echo "$default"; fi
+# `profile_suffix PROFILE`: the config-name suffix of a profile ("_embedded" or ""); exits 2 on an unknown one.
+profile_suffix() {
+  case "$1" in
+    embedded) echo "_embedded" ;;
+    paper) echo "" ;;
+    *) echo "unknown profile '$1' (one of: embedded paper)" >&2; exit 2 ;;
+  esac
 }
 
-run_profile() {
-  local dir="$1"; shift
-  local profiles=()
-  while [[ "$1" != "--" ]]; do profiles+=("$1"); shift; done
-  shift
-  local profile="${profiles[0]}"
-  if [[ "${1:-}" == "--profile" ]]; then profile="$2"; shift 2; fi
-  local known=" ${profiles[*]} "
-  if [[ "$known" != *" $profile "* ]]; then
-    echo "unknown profile '$profile' (one of:${known% })" >&2; return 2
-  fi
-  local var="PROFILE_CONFIG_${profile}"
-  local configs=() name names
-  IFS=',' read -ra names <<< "${!var:-$profile}"
-  for name in "${names[@]}"; do configs+=(--config "$dir/configs/${name}.yaml"); done
-  local root; root="$(cd "$dir/../.." && pwd)"
-  local bin; bin="$(hf_emo_bin "$root")"
-  cd "$root"
-  if [[ -n "${ACCELERATE_CONFIG:-}" ]]; then  # e.g. one_gpu, ddp, fsdp_qlora, deepspeed_zero3 (recipes/accelerate)
-    local launcher="$(dirname "$bin")/accelerate"; [[ -x "$launcher" ]] || launcher="accelerate"
-    "$launcher" launch --config_file "$root/recipes/accelerate/${ACCELERATE_CONFIG}.yaml" -m hf_emo.cli \
-      "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
-  else
-    "$bin" "${HF_EMO_CMD:-train}" "${configs[@]}" "$@"
-  fi
+# `study NAME "DEFAULT SEEDS"`: after `recipe`, a seed study's `out` (OUT, else runs/NAME_<profile>) and `seeds`
+# (SEEDS, else the defaults).
+study() {
+  out="${OUT:-runs/${1}_$profile}"
+  # OUT is a common name: say so when it, not the default, places the runs (a GPU tool's OUT once took a study's)
+  [[ -z "${OUT:-}" ]] || echo "$1: runs in $out (from OUT; unset OUT for runs/${1}_$profile)" >&2
+  seeds=($(study_seeds ${2:-42}))
 }
 
 # -- seed studies: one loop shape for every recipe that runs settings over seeds --------------------------------
@@ -75,62 +97,4 @@ study_run() {
     echo "continue $dir: ${again[*]}" >&2
   fi
   "$@" "${again[@]}" --output_dir "$dir"
-}
-
-# `run_generative DIR PAPER_CONFIG EMBEDDED_CONFIG ARGS...`: a generative-baseline recipe: `hf-emo generative` with
-# the profile's config (embedded by default); the paper profile runs under `accelerate launch`
-# (ACCELERATE_CONFIG, default one_gpu).
-run_generative() {
-  local dir="$1" paper="$2" embedded="$3"; shift 3
-  local profile; profile="$(parse_profile embedded "$@")"
-  if [[ "$profile" == "paper" ]]; then export ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-one_gpu}"; fi
-  PROFILE_CONFIG_paper="$paper" PROFILE_CONFIG_embedded="$embedded" HF_EMO_CMD=generative \
-    run_profile "$dir" embedded paper -- "$@"
-}
-
-# `recipe_context DIR DEFAULT_PROFILE ARGS...`: sets `profile` (from a leading --profile NAME, else the default),
-# `root` (the checkout), `bin` (hf-emo) and `args` (ARGS without --profile NAME), and moves to the checkout.
-recipe_context() {
-  local dir="$1"; shift
-  profile="$(parse_profile "$1" "${@:2}")"; shift
-  args=("$@")
-  if [[ "${args[0]:-}" == "--profile" ]]; then args=("${args[@]:2}"); fi
-  root="$(cd "$dir/../.." && pwd)"
-  bin="$(hf_emo_bin "$root")"
-  cd "$root"
-}
-
-# `study_context DIR DEFAULT_PROFILE NAME "DEFAULT SEEDS" ARGS...`: recipe_context, plus `out` (OUT, default
-# runs/NAME_<profile>) and `seeds` (SEEDS, default DEFAULT SEEDS). Follow it with `set -- "${args[@]}"` to drop
-# the --profile words from the script's own arguments.
-study_context() {
-  local dir="$1" default="$2" name="$3" default_seeds="$4"; shift 4
-  recipe_context "$dir" "$default" "$@"
-  out="${OUT:-runs/${name}_$profile}"
-  # OUT is a common name: say so when it, not the default, places the runs (a GPU tool's OUT once took a study's)
-  [[ -z "${OUT:-}" ]] || echo "$name: runs in $out (from OUT; unset OUT for runs/${name}_$profile)" >&2
-  seeds=($(study_seeds $default_seeds))
-}
-
-# `profile_suffix PROFILE`: the config-name suffix of a profile ("_embedded" or ""); exits 2 on an unknown one.
-profile_suffix() {
-  case "$1" in
-    embedded) echo "_embedded" ;;
-    paper) echo "" ;;
-    *) echo "unknown profile '$1' (one of: embedded paper)" >&2; exit 2 ;;
-  esac
-}
-
-# `runs_dir PATTERN ARGS...`: the folder a tables script reads: RUNS_DIR as given, or, with `--profile NAME`, the
-# study's own folder (PATTERN with {profile} replaced by NAME; OUT overrides it, as in the study script).
-runs_dir() {
-  local pattern="$1"; shift
-  if [[ "${1:-}" == "--profile" ]]; then
-    profile_suffix "${2:-}" > /dev/null || return 2
-    echo "${OUT:-${pattern//\{profile\}/$2}}"
-  elif [[ -n "${1:-}" ]]; then
-    echo "$1"
-  else
-    echo "usage: $(basename "$0") RUNS_DIR | --profile embedded|paper" >&2; return 2
-  fi
 }

@@ -38,14 +38,23 @@ def test_profile_selects_config(script, profile, config, echo_bin):
     assert cfg["task"] in {"redv2", "dair_emotion"} and cfg["output_dir"].startswith("runs/")
 
 
-def test_unknown_profile_fails(echo_bin):
+@pytest.mark.parametrize("script", sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("recipes/*/*.sh")))
+def test_unknown_profile_fails_before_any_command(script, tmp_path):
+    """Every script refuses a profile it has no configs for, before it runs anything (02_loyalty_speed.sh once ran
+    its evaluation with runs/distil_gpu_*, and kd.sh trained a teacher with the paper's settings first)."""
+    log = tmp_path / "commands.txt"
+    stub = tmp_path / "hf-emo"
+    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    stub.chmod(0o755)
     r = subprocess.run(
-        ["bash", str(ROOT / "recipes/romanian_mtkd/00_baseline.sh"), "--profile", "gpu"],
+        ["bash", str(ROOT / script), "--profile", "gpu"],
         capture_output=True,
         text=True,
-        env={"HF_EMO_BIN": str(echo_bin), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        env={"HF_EMO_BIN": str(stub), "PATH": f"{tmp_path}:/usr/bin:/bin", "HOME": str(tmp_path)},
     )
-    assert r.returncode == 2 and "unknown profile 'gpu'" in r.stderr
+    assert r.returncode == 2 and "unknown profile 'gpu' (one of: embedded paper)" in r.stderr
+    assert not log.exists(), log.read_text()
 
 
 # distillation configs are overlays: loaded after a base config, parsed by `hf-emo distil`
@@ -56,6 +65,14 @@ OVERLAYS = {
     "kd_paper": ["paper"],
 }
 PLAIN_OVERLAYS = {"stl_aux": ["baseline"], "stl_aux_embedded": ["baseline_embedded"]}
+# distilbert_emotion's deploy.sh stacks (its names would collide with other recipes' configs)
+DEPLOY_OVERLAYS = {
+    "student": ["paper"],
+    "teacher_mpnet": ["paper"],
+    "teacher_mpnet_embedded": ["embedded"],
+    "kd_student": ["paper", "student"],
+    "kd_student_embedded": ["embedded"],
+}
 
 
 def test_every_recipe_config_parses():
@@ -69,10 +86,14 @@ def test_every_recipe_config_parses():
         base = [str(cfg.parent / f"{b}.yaml") for b in OVERLAYS.get(cfg.stem, PLAIN_OVERLAYS.get(cfg.stem, []))]
         if cfg.stem == "kd_embedded" and "distilbert" in str(cfg):
             base = [str(cfg.parent / "embedded.yaml")]
+        distils = cfg.stem in OVERLAYS
+        if cfg.parent.parent.name == "distilbert_emotion" and cfg.stem in DEPLOY_OVERLAYS:
+            base = [str(cfg.parent / f"{b}.yaml") for b in DEPLOY_OVERLAYS[cfg.stem]]
+            distils = cfg.stem.startswith("kd_")
         argv = [a for f in [*base, str(cfg)] for a in ("--config", f)]
-        run, config = parse_method_args("distil" if cfg.stem in OVERLAYS else "train", argv)
+        run, config = parse_method_args("distil" if distils else "train", argv)
         assert run.model_name_or_path and config.output_dir
-        if cfg.stem in OVERLAYS:
+        if distils:
             assert run.teacher and run.teacher[0].startswith("runs/")
 
 

@@ -6,7 +6,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-if [[ "$profile" == "paper" ]]; then export ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-one_gpu}"; fi
-PROFILE_CONFIG_paper=distil PROFILE_CONFIG_embedded=distil_embedded HF_EMO_CMD=pretrain \
-  run_profile "$here" embedded paper -- "$@"
+recipe "$here" embedded "$@"
+launch_paper_with_accelerate
+hf_emo_run pretrain "distil$sfx" "${args[@]}"

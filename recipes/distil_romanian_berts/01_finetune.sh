@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-recipe_context "$here" embedded "$@"
+recipe "$here" embedded "$@"
 task="${TASK:-laroseda}"
 case "$profile" in
   embedded) teacher="SmolLM2-135M-Instruct"; student="${STUDENT:-runs/distil_smollm2_embedded}" ;;

@@ -6,7 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-recipe_context "$here" embedded "$@"
+recipe "$here" embedded "$@"
 task="${TASK:-laroseda}"
 out="${OUT:-runs}"  # where 01_finetune.sh wrote its runs
 teacher="$out/distil_${profile}_${task}_teacher"

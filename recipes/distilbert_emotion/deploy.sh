@@ -11,10 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" embedded deploy "42 1 2" "$@"
-set -- "${args[@]}"
-suffix="$(profile_suffix "$profile")"
-cfg="$here/configs"
+recipe "$here" embedded "$@"; set -- "${args[@]}"
+study deploy "42 1 2"
 if [[ "$profile" == "embedded" ]]; then
   base=(--config "$cfg/embedded.yaml"); teacher="runs/dair_emotion_mpnet_teacher_embedded"
 else
@@ -23,11 +21,11 @@ fi
 teacher="${TEACHER:-$teacher}"
 if study_wants teacher; then
   study_run "$teacher" "$bin" train --config "$cfg/$([[ $profile == embedded ]] && echo embedded || echo paper).yaml" \
-    --config "$cfg/teacher_mpnet$suffix.yaml" "$@"
+    --config "$cfg/teacher_mpnet$sfx.yaml" "$@"
 fi
 for seed in "${seeds[@]}"; do
   if study_wants student "student_s$seed"; then
-    study_run "$out/student_s$seed" "$bin" distil "${base[@]}" --config "$cfg/kd_student$suffix.yaml" \
+    study_run "$out/student_s$seed" "$bin" distil "${base[@]}" --config "$cfg/kd_student$sfx.yaml" \
       --teacher "$teacher" --seed "$seed" "$@"
   fi
   if study_wants baseline "baseline_s$seed"; then

@@ -7,8 +7,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-root="$(cd "$here/../.." && pwd)"
+recipe "$here" paper "$@"
 if [[ "$profile" == "embedded" ]]; then
   teacher="runs/dair_emotion_embedded"; teach=(--profile embedded)
 else
@@ -19,5 +18,4 @@ if [[ ! -f "$root/$teacher/config.json" ]]; then
   echo "teacher $teacher not found: fine-tuning it first (train.sh ${teach[*]})" >&2
   bash "$here/train.sh" "${teach[@]}"
 fi
-HF_EMO_CMD=distil PROFILE_CONFIG_paper="paper,kd_paper" PROFILE_CONFIG_embedded="embedded,kd_embedded" \
-  run_profile "$here" paper embedded -- "$@"
+hf_emo_run distil "$profile,kd_$profile" "${args[@]}"

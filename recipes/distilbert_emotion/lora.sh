@@ -6,4 +6,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-run_generative "$here" lora lora_embedded "$@"
+recipe "$here" embedded "$@"
+launch_paper_with_accelerate
+hf_emo_run generative "lora$sfx" "${args[@]}"

@@ -7,4 +7,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-run_profile "$here" paper embedded -- "$@"
+recipe "$here" paper "$@"
+hf_emo_run train "$profile" "${args[@]}"

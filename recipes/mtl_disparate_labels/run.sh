@@ -13,9 +13,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
-root="$(cd "$here/../.." && pwd)"
+recipe "$here" embedded "$@"; set -- "${args[@]}"
 schedule="${SCHEDULE:-mixed}"
 case "$schedule" in
   mixed) schedule_args=(--task_sampler mixed) ;;
@@ -24,7 +22,6 @@ case "$schedule" in
 esac
 out="${OUT:-runs/mtl_disparate_${profile}_$schedule}"
 seeds=($(study_seeds 0 1 2 3 4))
-cd "$root"
 S="semeval2018_ec" T="dair_emotion" E="emobank"
 MTL=(--tasks "$S" "$T" "$E" "${schedule_args[@]}")
 frac() { echo "{\"$S\": $1}"; }
@@ -54,16 +51,15 @@ ORDER=(stl_T stl_E stl_S010 stl_S050 stl_S100 mh_S010 mh_S050 mh_S100 se_S010 se
 run_names=(${ONLY:-${ORDER[@]}})
 for s in "${seeds[@]}"; do
   for name in "${run_names[@]}"; do
-    args=()
+    setting=()
     for w in ${RUNS[$name]}; do
       case "$w" in
-        MTL) args+=("${MTL[@]}") ;;
-        FRAC*) args+=("$(frac "${w#FRAC}")") ;;
-        *) args+=("$w") ;;
+        MTL) setting+=("${MTL[@]}") ;;
+        FRAC*) setting+=("$(frac "${w#FRAC}")") ;;
+        *) setting+=("$w") ;;
       esac
     done
-    HF_EMO_CMD=mtl study_run "$out/${name}_s$s" run_profile "$here" paper embedded -- --profile "$profile" \
-      "${args[@]}" "$@" --seed "$s"
+    study_run "$out/${name}_s$s" hf_emo_run mtl "$profile" "${setting[@]}" "$@" --seed "$s"
   done
 done
 SCHEDULE="$schedule" bash "$here/tables.sh" "$out"

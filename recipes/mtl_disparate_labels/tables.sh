@@ -5,10 +5,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-root="$(cd "$here/../.." && pwd)"
-out="$(runs_dir "runs/mtl_disparate_{profile}_${SCHEDULE:-mixed}" "$@")"
-cd "$root"
-bin="$(hf_emo_bin "$root")"
+recipe "$here" embedded "$@"
+out="${args[0]:-${OUT:-runs/mtl_disparate_${profile}_${SCHEDULE:-mixed}}}"
 M=(--metric dair_emotion_f1_micro --metric emobank_pearson_mean --metric semeval2018_ec_jaccard_samples)
 case "${SCHEDULE:-}" in
   mixed) sched="Multi-task batches are drawn from the union of the tasks, losses summed in proportion to their rows (the paper's §4)." ;;

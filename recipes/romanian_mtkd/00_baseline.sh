@@ -6,4 +6,5 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-PROFILE_CONFIG_paper=baseline PROFILE_CONFIG_embedded=baseline_embedded run_profile "$here" paper embedded -- "$@"
+recipe "$here" paper "$@"
+hf_emo_run train "baseline$sfx" "${args[@]}"

@@ -8,14 +8,12 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-args=() ta=""
-for a in "$@"; do if [[ "$a" == "--ta" ]]; then ta=",kd_ta"; else args+=("$a"); fi; done
-profile="$(parse_profile paper "${args[@]}")"
+words=() ta=""
+for a in "$@"; do if [[ "$a" == "--ta" ]]; then ta=",kd_ta"; else words+=("$a"); fi; done
+recipe "$here" paper "${words[@]}"
 teacher="runs/redv2_baseline"; [[ "$profile" == "embedded" ]] && teacher="runs/redv2_baseline_embedded"
-root="$(cd "$here/../.." && pwd)"
 if [[ ! -f "$root/$teacher/config.json" ]]; then
   echo "teacher $teacher not found: training it first (00_baseline.sh --profile $profile)" >&2
   bash "$here/00_baseline.sh" --profile "$profile"
 fi
-HF_EMO_CMD=distil PROFILE_CONFIG_paper="baseline,kd$ta" PROFILE_CONFIG_embedded="baseline_embedded,kd_embedded$ta" \
-  run_profile "$here" paper embedded -- "${args[@]}"
+hf_emo_run distil "baseline$sfx,kd$sfx$ta" "${args[@]}"

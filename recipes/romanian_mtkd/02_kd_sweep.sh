@@ -8,7 +8,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" paper redv2_kd_sweep "42" "$@"; set -- "${args[@]}"
+recipe "$here" paper "$@"; set -- "${args[@]}"
+study redv2_kd_sweep "42"
 for s in "${seeds[@]}"; do
   for t in ${TEMPS:-0.5 1 1.5 2 3 4}; do
     for a in ${ALPHAS:-0.5 0.75 1 ta}; do
@@ -22,6 +23,6 @@ for s in "${seeds[@]}"; do
     done
   done
 done
-"$(hf_emo_bin "$root")" table kd-grid --runs "$out/T*" --metric f1_macro --split test --png "$out/kd_grid.png" \
+"$bin" table kd-grid --runs "$out/T*" --metric f1_macro --split test --png "$out/kd_grid.png" \
   --caption "Single-task KD on REDv2 (not the paper's Table 4, which is MTKD): test macro-F1 (%) by temperature (rows) and alpha (columns; 0.1→0.7 = teacher annealing); profile $profile, seeds ${SEEDS:-42}; extra arguments: ${*:-none}" \
   --out "$out/kd_grid.md"

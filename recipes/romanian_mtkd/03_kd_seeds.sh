@@ -7,13 +7,14 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" paper redv2_kd_seeds "42 1 2" "$@"; set -- "${args[@]}"
+recipe "$here" paper "$@"; set -- "${args[@]}"
+study redv2_kd_seeds "42 1 2"
 for s in "${seeds[@]}"; do
   study_run "$out/baseline_s$s" bash "$here/00_baseline.sh" --profile "$profile" "$@" --seed "$s"
   study_run "$out/kd_s$s" bash "$here/01_kd.sh" --profile "$profile" "$@" --seed "$s"
   study_run "$out/kd_ta_s$s" bash "$here/01_kd.sh" --profile "$profile" --ta "$@" --seed "$s"
 done
-"$(hf_emo_bin "$root")" table seeds --split test --baseline baseline \
+"$bin" table seeds --split test --baseline baseline \
   --row "baseline=$out/baseline_s*" --row "KD (alpha 0.5, T 1)=$out/kd_s*" \
   --row "KD-TA (alpha 0.1→0.7, T 1.5)=$out/kd_ta_s*" \
   --metric f1_macro --metric precision_macro --metric recall_macro --metric f1_micro --metric precision_micro \

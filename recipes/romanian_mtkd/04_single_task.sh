@@ -7,16 +7,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-root="$(cd "$here/../.." && pwd)"
-train() {
-  HF_EMO_CMD=train PROFILE_CONFIG_paper="baseline,stl_aux" PROFILE_CONFIG_embedded="baseline_embedded,stl_aux_embedded" \
-    run_profile "$here" paper embedded -- "$@"
-}
+recipe "$here" paper "$@"; set -- "${args[@]}"
+train() { hf_emo_run train "baseline$sfx,stl_aux$sfx" "$@"; }
 if [[ " $* " == *" --task "* ]]; then train "$@"; exit; fi
-suffix=""; [[ "$profile" == "embedded" ]] && suffix="_embedded"
 for task in laroseda ag_news; do
-  dir="runs/${task}${suffix}"
+  dir="runs/${task}${sfx}"
   if [[ -f "$root/$dir/config.json" ]]; then echo "skip $dir (done)"; continue; fi
   train "$@" --task "$task" --output_dir "$dir"
 done

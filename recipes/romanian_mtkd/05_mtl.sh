@@ -6,10 +6,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-args=() divisor=10 next=""
+words=() divisor=10 next=""
 for a in "$@"; do
-  if [[ "$next" == 1 ]]; then divisor="$a"; next=""; elif [[ "$a" == "--divisor" ]]; then next=1; else args+=("$a"); fi
+  if [[ "$next" == 1 ]]; then divisor="$a"; next=""; elif [[ "$a" == "--divisor" ]]; then next=1; else words+=("$a"); fi
 done
+recipe "$here" paper "${words[@]}"
 w="$(awk -v d="$divisor" 'BEGIN { printf "%.6g", 1 / d }')"
-HF_EMO_CMD=mtl PROFILE_CONFIG_paper=mtl PROFILE_CONFIG_embedded=mtl_embedded run_profile "$here" paper embedded -- \
-  "${args[@]}" --task_weights "{\"laroseda\": $w, \"ag_news\": $w}"
+hf_emo_run mtl "mtl$sfx" "${args[@]}" --task_weights "{\"laroseda\": $w, \"ag_news\": $w}"

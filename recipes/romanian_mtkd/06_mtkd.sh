@@ -6,25 +6,21 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-args=() ta=""
-for a in "$@"; do if [[ "$a" == "--ta" ]]; then ta=",kd_ta"; else args+=("$a"); fi; done
-profile="$(parse_profile paper "${args[@]}")"
-root="$(cd "$here/../.." && pwd)"
-suffix=""; [[ "$profile" == "embedded" ]] && suffix="_embedded"
+words=() ta=""
+for a in "$@"; do if [[ "$a" == "--ta" ]]; then ta=",kd_ta"; else words+=("$a"); fi; done
+recipe "$here" paper "${words[@]}"
 if [[ " ${args[*]} " == *" --teacher "* ]]; then  # own teachers given: train no default ones
-  HF_EMO_CMD=mtl PROFILE_CONFIG_paper="mtl,mtkd$ta" PROFILE_CONFIG_embedded="mtl_embedded,mtkd_embedded$ta" \
-    run_profile "$here" paper embedded -- "${args[@]}"
+  hf_emo_run mtl "mtl$sfx,mtkd$sfx$ta" "${args[@]}"
   exit
 fi
-if [[ ! -f "$root/runs/redv2_baseline$suffix/config.json" ]]; then
-  echo "teacher runs/redv2_baseline$suffix not found: training it first" >&2
+if [[ ! -f "$root/runs/redv2_baseline$sfx/config.json" ]]; then
+  echo "teacher runs/redv2_baseline$sfx not found: training it first" >&2
   bash "$here/00_baseline.sh" --profile "$profile"
 fi
 for task in laroseda ag_news; do
-  if [[ ! -f "$root/runs/${task}${suffix}/config.json" ]]; then
-    echo "teacher runs/${task}${suffix} not found: training it first" >&2
-    bash "$here/04_single_task.sh" --profile "$profile" --task "$task" --output_dir "runs/${task}${suffix}"
+  if [[ ! -f "$root/runs/${task}${sfx}/config.json" ]]; then
+    echo "teacher runs/${task}${sfx} not found: training it first" >&2
+    bash "$here/04_single_task.sh" --profile "$profile" --task "$task" --output_dir "runs/${task}${sfx}"
   fi
 done
-HF_EMO_CMD=mtl PROFILE_CONFIG_paper="mtl,mtkd$ta" PROFILE_CONFIG_embedded="mtl_embedded,mtkd_embedded$ta" \
-  run_profile "$here" paper embedded -- "${args[@]}"
+hf_emo_run mtl "mtl$sfx,mtkd$sfx$ta" "${args[@]}"

@@ -14,7 +14,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" paper mtl_study "42 1 2" "$@"; set -- "${args[@]}"
+recipe "$here" paper "$@"; set -- "${args[@]}"
+study mtl_study "42 1 2"
 run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY (its name without _s<seed>)
   local name="$1" script="$2"; shift 2
   study_wants "${name%_s*}" "$name" || return 0

@@ -4,10 +4,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-root="$(cd "$here/../.." && pwd)"
-out="$(runs_dir "runs/mtl_study_{profile}" "$@")"
-cd "$root"
-bin="$(hf_emo_bin "$root")"
+recipe "$here" paper "$@"
+out="${args[0]:-${OUT:-runs/mtl_study_$profile}}"
 # REDv2: the paper's averaging (macro F1 / P / R, BENCHMARKS.md "Which F1 paper 000 reports") first, then the others
 RED=(--metric redv2_subset_accuracy --metric redv2_f1_macro --metric redv2_precision_macro --metric redv2_recall_macro
      --metric redv2_f1_micro --metric redv2_precision_micro --metric redv2_recall_micro --metric redv2_f1_weighted

@@ -8,8 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile paper "$@")"
-[[ "${1:-}" == "--profile" ]] && shift 2
+recipe "$here" paper "$@"; set -- "${args[@]}"
 variant=""
 args=()
 while (( $# )); do
@@ -20,7 +19,4 @@ case "$variant" in
   *) echo "--variant must be one of: multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal" >&2
      exit 2 ;;
 esac
-sfx=""; [[ "$profile" == "embedded" ]] && sfx="_embedded"
-HF_EMO_CMD=stages PROFILE_CONFIG_paper="xling,xling_$variant" \
-  PROFILE_CONFIG_embedded="xling_embedded,xling_${variant}_embedded" \
-  run_profile "$here" paper embedded -- --profile "$profile" "${args[@]}"
+hf_emo_run stages "xling$sfx,xling_$variant$sfx" "${args[@]}"

@@ -8,7 +8,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" paper xling_study "42 1 2" "$@"; set -- "${args[@]}"
+recipe "$here" paper "$@"; set -- "${args[@]}"
+study xling_study "42 1 2"
 for s in "${seeds[@]}"; do
   for v in multistage gradual mtl_adversarial mtl_discriminative mtl_sign_reversal; do
     study_wants "$v" || continue
@@ -16,7 +17,6 @@ for s in "${seeds[@]}"; do
       --seed "$s"
   done
 done
-bin="$(hf_emo_bin "$root")"
 base="${BASELINE:-runs/mtl_study_$profile/stl_redv2_s*}"
 cap="Table 1 (paper 000): REDv2 test, x100, mean ± std over seeds; Ac = subset accuracy, then macro F1/P/R (the \
 paper's averaging), micro F1/P/R, weighted and samples F1, all at threshold 0.5. English source: dair-ai emotion; language pairs: XED en-ro subtitles (the paper translated its English data \

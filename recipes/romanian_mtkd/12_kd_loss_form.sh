@@ -13,12 +13,13 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" paper kd_loss_form "42 1 2" "$@"; set -- "${args[@]}"
+recipe "$here" paper "$@"; set -- "${args[@]}"
+study kd_loss_form "42 1 2"
 forms=(${FORMS:-kl_bernoulli kl_softmax})
 mtl="${MTL_STUDY:-runs/mtl_study_$profile}" t0="${MTL_TEACHER_SEED:-42}"
 teachers="{\"redv2\": \"$mtl/stl_redv2_s$t0\", \"laroseda\": \"$mtl/stl_laroseda_s$t0\", \"ag_news\": \"$mtl/stl_ag_news_s$t0\"}"
 # REDv2's KD form in the profile's MTKD config (kd_loss; auto is the per-label Bernoulli KL on a multi-label task)
-own_form="$(sed -n 's/^kd_loss: *\([a-z_]*\).*/\1/p' "$here/configs/mtkd$(profile_suffix "$profile").yaml")"
+own_form="$(sed -n 's/^kd_loss: *\([a-z_]*\).*/\1/p' "$cfg/mtkd$sfx.yaml")"
 [[ "${own_form:-auto}" == auto ]] && own_form=kl_bernoulli
 mtkd_dir() { if [[ "$1" == "$own_form" ]]; then echo "$mtl/mtkd_ta"; else echo "$out/mtkd_ta_$1"; fi; }
 run() {  # run NAME SCRIPT ARGS...: one run of the study, filtered by ONLY

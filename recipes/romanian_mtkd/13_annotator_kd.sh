@@ -13,9 +13,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" paper annotator_kd "42 1 2" "$@"; set -- "${args[@]}"
-sfx="$(profile_suffix "$profile")"
-cfg="$here/configs"
+recipe "$here" paper "$@"; set -- "${args[@]}"
+study annotator_kd "42 1 2"
 kdf="${KD_FORM_STUDY:-runs/kd_loss_form_$profile}"
 forms=(${FORMS:-kl_bernoulli kl_softmax})
 for s in "${seeds[@]}"; do

@@ -8,7 +8,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-profile="$(parse_profile embedded "$@")"
-[[ "$profile" == "paper" ]] && export ACCELERATE_CONFIG="${ACCELERATE_CONFIG:-one_gpu}"
-PROFILE_CONFIG_paper=generative PROFILE_CONFIG_embedded=generative_embedded HF_EMO_CMD=generative \
-  run_profile "$here" embedded paper -- "$@"
+recipe "$here" embedded "$@"
+launch_paper_with_accelerate
+hf_emo_run generative "generative$sfx" "${args[@]}"

@@ -13,9 +13,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" embedded wang2024 "42 1 2" "$@"; set -- "${args[@]}"
-sfx="$(profile_suffix "$profile")"
-cfg="$here/configs"
+recipe "$here" embedded "$@"; set -- "${args[@]}"
+study wang2024 "42 1 2"
 SEEDS="${seeds[*]}" OUT="$out" ONLY="teacher stage1 uniform quality threshold" bash "$here/run.sh" --profile "$profile" \
   "$@"
 refine() {  # refine NAME TEACHER ARGS...: one stage-2 run from the seed's stage-1 student

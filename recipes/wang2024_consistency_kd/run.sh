@@ -11,9 +11,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-study_context "$here" embedded wang2024 "42 1 2" "$@"; set -- "${args[@]}"
-sfx="$(profile_suffix "$profile")"
-cfg="$here/configs"
+recipe "$here" embedded "$@"; set -- "${args[@]}"
+study wang2024 "42 1 2"
 for s in "${seeds[@]}"; do
   study_wants teacher && study_run "$out/teacher_s$s" "$bin" train --config "$cfg/teacher$sfx.yaml" "$@" --seed "$s"
   study_wants stage1 && study_run "$out/stage1_s$s" "$bin" train --config "$cfg/student$sfx.yaml" "$@" --seed "$s"

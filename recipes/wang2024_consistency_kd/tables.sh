@@ -6,10 +6,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/../lib.sh"
-root="$(cd "$here/../.." && pwd)"
-out="$(runs_dir "runs/wang2024_{profile}" "$@")"
-cd "$root"
-bin="$(hf_emo_bin "$root")"
+recipe "$here" embedded "$@"
+out="${args[0]:-${OUT:-runs/wang2024_$profile}}"
 M=()
 # macro first: paper 001's F1 averages per class (README, "Which F1"); micro and weighted beside it
 for m in f1_macro precision_macro recall_macro f1_micro precision_micro recall_micro f1_weighted; do M+=(--metric "$m"); done

@@ -124,6 +124,46 @@ def test_distil_computes_the_teacher_logits_on_the_training_device(
     assert seen == [torch.device("cpu")]
 
 
+def test_teacher_cache_dir_serves_the_next_run_without_a_teacher_pass(
+    runs,
+    tiny_encoder_dir,
+    files,
+    tmp_path,  # noqa: F811
+    monkeypatch,
+):
+    """``--teacher_cache_dir``: the first run keeps the teacher's logits, a second (another seed) reads them instead
+    of running the teacher, and trains exactly as a run that computes them again (same weights)."""
+    import torch
+    from safetensors.torch import load_file
+
+    import hf_emo.models.forward as forward
+
+    teacher, _ = runs
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(COMMON.format(**files))
+    cache = tmp_path / "logits"
+
+    def distil(out: str, *extra: str) -> int:
+        return main(
+            ["distil", "--config", str(cfg), "--model_name_or_path", str(tiny_encoder_dir), "--teacher", str(teacher),
+             "--output_dir", str(tmp_path / out), *extra]
+        )  # fmt: skip
+
+    assert distil("first", "--teacher_cache_dir", str(cache), "--seed", "3") == 0
+    assert any(cache.iterdir())
+    real = forward.model_batches
+
+    def no_teacher_pass(*args, **kwargs):
+        raise AssertionError("the teacher ran although its logits were cached")
+
+    monkeypatch.setattr(forward, "model_batches", no_teacher_pass)
+    assert distil("cached", "--teacher_cache_dir", str(cache), "--seed", "4") == 0
+    monkeypatch.setattr(forward, "model_batches", real)
+    assert distil("fresh", "--seed", "4") == 0
+    cached, fresh = (load_file(tmp_path / d / "model.safetensors") for d in ("cached", "fresh"))
+    assert cached.keys() == fresh.keys() and all(torch.equal(cached[k], fresh[k]) for k in fresh)
+
+
 def test_evaluate_reports_loyalty_to_the_teacher(runs, files, tmp_path, capsys):  # noqa: F811
     teacher, student = runs
     out = tmp_path / "eval.json"

@@ -125,6 +125,14 @@ class DistillRunArguments(RunArguments):
         default=64,
         metadata={"help": "Batch size of the forward passes outside training (caching the teachers' logits)."},
     )
+    teacher_cache_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "Keep the teachers' logits of each split here, keyed by the teachers' weights and the data, and "
+            "reuse them across runs (the seeds of a study, a T x alpha grid: each run then costs only the student's "
+            "training). Cached mode only."
+        },
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -294,6 +302,7 @@ class DistillationJob(SingleTaskJob):
                 [load_tokenizer(t) for t in run.teacher],
                 batch_size=run.inference_batch_size,
                 device=config.device,
+                cache_dir=run.teacher_cache_dir or None,
             )
         check_same_tokenizer(run.teacher, run.model_name_or_path, self.tokenizer)
         return dd

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A deployable dair-ai emotion student (issue 40): fine-tune all-mpnet-base-v2 (110M) as the teacher, distil
-# all-MiniLM-L6-v2 (22.7M) from its cached logits over SEEDS, fine-tune the same student without a teacher over the
-# same seeds (the paired baseline), export the first seed's student to ONNX Runtime int8 (checked on the test split)
-# and write the table: accuracy mean ± std and the paired difference with its 95% interval.
+# all-MiniLM-L6-v2 (22.7M) from its cached logits over SEEDS (the teacher runs once: its logits are kept in
+# OUT/teacher_logits for every seed), fine-tune the same student without a teacher over the same seeds (the paired
+# baseline), export the first seed's student to ONNX Runtime int8 (checked on the test split) and write the table:
+# accuracy mean ± std and the paired difference with its 95% interval.
 #   bash recipes/distilbert_emotion/deploy.sh --profile embedded   # offline zoo models, 2 epochs each, CPU
 #   bash recipes/distilbert_emotion/deploy.sh --profile paper      # Hub models, paper 004's settings
 # Environment: SEEDS (default "42 1 2"), OUT (default runs/deploy_<profile>), ONLY (teacher, student, baseline,
@@ -26,7 +27,7 @@ fi
 for seed in "${seeds[@]}"; do
   if study_wants student "student_s$seed"; then
     study_run "$out/student_s$seed" "$bin" distil "${base[@]}" --config "$cfg/kd_student$sfx.yaml" \
-      --teacher "$teacher" --seed "$seed" "$@"
+      --teacher "$teacher" --teacher_cache_dir "$out/teacher_logits" --seed "$seed" "$@"
   fi
   if study_wants baseline "baseline_s$seed"; then
     study_run "$out/baseline_s$seed" "$bin" train "${base[@]}" --seed "$seed" "$@"

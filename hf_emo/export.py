@@ -9,8 +9,9 @@ The ONNX graph is the whole classifier (encoder, pooling, optional shared layer 
 ``logits``, and dynamic batch and sequence axes. It is traced with eager attention so that ONNX Runtime's
 transformer optimizer can fuse the attention, embedding and layer-norm subgraphs, and ``--quantize int8`` then
 quantises its matrix products' weights to int8 (dynamic quantisation: activations are scaled per batch at run
-time). optimum's exporter is not used: it refuses hf_emo's pooled classifier (a custom architecture) and exports an
-encoder without its pooling.
+time). optimum's exporter is not used: its ONNX package (optimum-onnx 0.1.0, checked 2026-12-06) requires
+transformers < 4.58, it refuses hf_emo's pooled classifier (a custom architecture) without a custom ONNX config, and
+it exports an encoder without its pooling.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ LAYERS = {
         "generative",
         "features",
         "inference",
+        "export",
         "ensemble",
         "explain",
         "quality_weights",

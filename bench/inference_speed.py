@@ -478,7 +478,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "inference_speed")
     parser.add_argument("--serving", action="store_true", help="the serving comparison of fine-tuned runs")
     parser.add_argument("--student", default=None, help="serving: the student run")
-    parser.add_argument("--teacher-forms", nargs="+", choices=FORMS, default=["pytorch"])
+    parser.add_argument("--teacher-forms", nargs="*", choices=FORMS, default=["pytorch"], help="none: no teacher row")
     parser.add_argument("--student-forms", nargs="+", choices=FORMS, default=list(FORMS))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--budget", type=float, default=3.0, help="serving: seconds of timed passes per measurement")

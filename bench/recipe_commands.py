@@ -1,6 +1,6 @@
-"""Every command every recipe script issues, for both profiles, the default one and an unknown one, with ``hf-emo`` (and ``accelerate``, ``python``)
-replaced by stubs that only print their arguments: a recipe refactor that changes none of them leaves this trace
-unchanged.
+"""Every command every recipe script issues, for both profiles, the default one and an unknown one, with
+``hf-emo`` (and ``accelerate``, ``python``) replaced by stubs that only print their arguments: a recipe refactor
+that changes none of them leaves this trace unchanged.
 
     python bench/recipe_commands.py --checkout . --out /tmp/after.txt
     python bench/recipe_commands.py --checkout /tmp/before --out /tmp/before.txt && diff /tmp/before.txt /tmp/after.txt

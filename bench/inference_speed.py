@@ -313,7 +313,8 @@ def serving_main(args: argparse.Namespace) -> None:
             raise SystemExit(f"{role} {form} failed:\n{proc.stderr[-3000:]}")
         measured = json.loads(proc.stdout.strip().splitlines()[-1])
         logits = np.load(logits_file)
-        config = load_classifier(model).config
+        classifier = load_classifier(model)  # once per form: its config and its parameter count
+        config = classifier.config
         threshold = decision_threshold(getattr(config, "hf_emo_threshold", None), spec.num_labels)
         metrics = task_metrics(spec, labels, logits, threshold)
         if role == "student" and form == "pytorch":
@@ -325,7 +326,7 @@ def serving_main(args: argparse.Namespace) -> None:
                 "form": form,
                 "name": f"{role} {FORM_NAMES[form]}",
                 "layers": getattr(getattr(config, "encoder_config", config), "num_hidden_layers", None),
-                "parameters_m": round(sum(p.numel() for p in load_classifier(model).parameters()) / 1e6, 1),
+                "parameters_m": round(sum(p.numel() for p in classifier.parameters()) / 1e6, 1),
                 "size_mb": round(_size_mb(form, path), 1),
                 **measured,
                 "metric": spec.metric,

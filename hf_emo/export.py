@@ -27,6 +27,7 @@ import torch
 
 from .models.factory import load_classifier, load_config, load_tokenizer
 from .models.modeling_hf_emo import GENERATIVE_FILE
+from .zoo import resolve_model
 
 __all__ = [
     "EXPORT_FILE",
@@ -84,7 +85,7 @@ def exportable_model(source: str, task: str | None):
     if config.model_type == "hf_emo_multitask":
         from .models.multitask_model import MultiTaskModel
 
-        model = MultiTaskModel.from_pretrained(str(_resolve(source)))
+        model = MultiTaskModel.from_pretrained(resolve_model(source))
         if task is None:
             raise ExportError(
                 f"{source} is a multi-task model: export one task's head with --task NAME "
@@ -96,12 +97,6 @@ def exportable_model(source: str, task: str | None):
     if task is not None:
         raise ExportError(f"--task is for a multi-task model, and {source} has one task")
     return load_classifier(source)
-
-
-def _resolve(source: str) -> str:
-    from .zoo import resolve_model
-
-    return resolve_model(source)
 
 
 class _LogitsOnly(torch.nn.Module):

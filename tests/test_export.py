@@ -135,12 +135,14 @@ def test_check_split_reports_agreement_and_metric(runs, tmp_path, capsys):
     assert check["disagreements"] == round((1 - check["agreement"]) * 2000)
     assert check["metric_difference"] == pytest.approx(check["exported"]["accuracy"] - check["pytorch"]["accuracy"])
     assert "% of 2000 texts get the PyTorch model's labels" in capsys.readouterr().out
+    assert "classify one text at a time" in (out / "README.md").read_text(encoding="utf-8")  # int8's batch caveat
 
 
 @pytest.mark.parametrize("kind", ["single_label", "multi_label"])
 def test_folder_snippet_answers_without_hf_emo(runs, tmp_path, kind):
     exported = _export(runs[kind], tmp_path / f"{kind}_onnx")
     readme = (exported / "README.md").read_text(encoding="utf-8")
+    assert "one text at a time" not in readme  # the fp32 graph's labels do not depend on the batch
     snippet = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
     assert f'folder = "{exported.name}"' in snippet
     answer = answer_without_hf_emo(snippet, TEXTS, cwd=exported.parent)

@@ -183,15 +183,16 @@ def cache_teacher_logits(
     a tokenizer, as in born-again distillation). With ``tokenizer`` (one, or one per teacher) the texts in
     ``text_column`` are tokenised for the teacher, with its ``config.text_prefix`` (cross-lingual teachers read
     another column, e.g. the English side). Teachers run in eval mode under ``torch.inference_mode``. With
-    ``cache_dir`` the result is also kept on disk, keyed by the teachers' weights and the dataset's fingerprint, and
-    later calls (the other runs of a grid or study) load it; ``digests`` (the teachers' weight hashes) is computed
-    once for all splits when not given.
+    ``cache_dir`` each teacher's logits are also kept on disk, keyed by its weights and the dataset's fingerprint,
+    and later calls (the other runs of a grid or study, an ensemble that holds the teacher) load them; ``digests``
+    (the teachers' weight hashes) is computed once for all splits when not given.
     """
     from .data.cache import disk_cached, weights_digest
     from .models.forward import model_batches
 
     if cache_dir is not None and digests is None:  # hash the teachers' weights once, not once per split
         digests = [weights_digest(t) for t in as_teacher_list(teachers)]
+    how = dict(text_column=text_column, max_length=max_length, batch_size=batch_size, device=device, column=column)
     if isinstance(dataset, DatasetDict):
         return DatasetDict(
             {
@@ -199,11 +200,7 @@ def cache_teacher_logits(
                     teachers,
                     v,
                     tokenizer,
-                    text_column=text_column,
-                    max_length=max_length,
-                    batch_size=batch_size,
-                    device=device,
-                    column=column,
+                    **how,
                     desc=f"{desc} [{k}]",
                     cache_dir=cache_dir,
                     digests=digests,
@@ -214,30 +211,35 @@ def cache_teacher_logits(
     if cache_dir is not None:
         models = as_teacher_list(teachers)
         toks = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(models)
-        ident = {
-            "teachers": digests,
-            "rows": len(dataset),
-            "fingerprint": getattr(dataset, "_fingerprint", None),
-            "text_column": text_column,
-            "tokenizers": [getattr(t, "name_or_path", None) if t is not None else None for t in toks],
-            "max_length": max_length,
-            "column": column,
-        }
-        return disk_cached(
-            cache_dir,
-            ident,
-            lambda: cache_teacher_logits(
-                models,
-                dataset,
-                tokenizer,
-                text_column=text_column,
-                max_length=max_length,
-                batch_size=batch_size,
-                device=device,
-                column=column,
-                desc=desc,
-            ),
-        )
+        if len(toks) != len(models):
+            raise ValueError(f"{len(toks)} tokenizers for {len(models)} teachers")
+
+        def member(k: int) -> Dataset:  # each teacher is kept on its own: an ensemble reuses its members' logits
+            ident = {
+                "teachers": [digests[k]],
+                "rows": len(dataset),
+                "fingerprint": getattr(dataset, "_fingerprint", None),
+                "text_column": text_column,
+                "tokenizers": [getattr(toks[k], "name_or_path", None) if toks[k] is not None else None],
+                "max_length": max_length,
+                "column": column,
+            }
+            return disk_cached(
+                cache_dir,
+                ident,
+                lambda: cache_teacher_logits(
+                    [models[k]],
+                    dataset,
+                    toks[k],
+                    **how,
+                    desc=f"{desc} (teacher {k + 1}/{len(models)})" if len(models) > 1 else desc,
+                ),
+            )
+
+        if len(models) == 1:
+            return member(0)
+        values = np.stack([np.asarray(member(k)[column], dtype=np.float32) for k in range(len(models))], axis=1)
+        return _with_column(dataset, column, values)
     teachers = as_teacher_list(teachers)
     if not teachers:
         raise ValueError("cache_teacher_logits needs at least one teacher model")
@@ -266,11 +268,16 @@ def cache_teacher_logits(
                     batch_size=batch_size,
                     device=device,
                     pad_id=pad_id,
-                    desc=f"{desc} (teacher {k + 1}/{len(teachers)})",
+                    desc=f"{desc} (teacher {k + 1}/{len(teachers)})" if len(teachers) > 1 else desc,
                 )
             ]
         per_teacher.append(np.concatenate(chunks) if chunks else np.zeros((0, teacher.config.num_labels), np.float32))
-    values = per_teacher[0] if len(teachers) == 1 else np.stack(per_teacher, axis=1)
+    return _with_column(dataset, column, per_teacher[0] if len(teachers) == 1 else np.stack(per_teacher, axis=1))
+
+
+def _with_column(dataset: Dataset, column: str, values: np.ndarray) -> Dataset:
+    """``dataset`` with ``column`` holding ``values`` (``(N, C)``, or ``(N, K, C)`` for K teachers), replaced if
+    present."""
     feature = HFSequence(Value("float32")) if values.ndim == 2 else HFSequence(HFSequence(Value("float32")))
     if column in dataset.column_names:
         dataset = dataset.remove_columns(column)

@@ -342,6 +342,29 @@ def test_teacher_logits_on_disk_are_reused_for_the_same_weights_only(tmp_path, m
     assert len(list((tmp_path / "c").iterdir())) == 2
 
 
+def test_an_ensemble_reads_its_members_cached_logits(tmp_path, monkeypatch):
+    """Each teacher is cached on its own: an ensemble holding an already cached teacher runs only the new member, and
+    its stacked ``(K, C)`` logits equal the uncached ones."""
+    spec = SPECS["multi_label"]
+    tok = tiny_tokenizer()
+    first, second = tiny_model(spec, seed=5), tiny_model(spec, seed=6)
+    ds = Dataset.from_dict({"text": ["happy day", "sad angry news today", "i am afraid"], "labels": [[1.0, 0, 0]] * 3})
+    alone = cache_teacher_logits(first, ds, tok, cache_dir=str(tmp_path / "c"))
+    ran = []
+    for model in (first, second):
+        original = model.forward
+        monkeypatch.setattr(model, "forward", lambda *a, _m=model, _f=original, **k: ran.append(_m) or _f(*a, **k))
+    both = cache_teacher_logits([first, second], ds, tok, cache_dir=str(tmp_path / "c"))
+    assert ran and all(m is second for m in ran)  # the first teacher's logits came from disk
+    stacked = np.asarray(both["teacher_logits"])
+    assert stacked.shape == (3, 2, spec.num_labels)
+    np.testing.assert_array_equal(stacked[:, 0], np.asarray(alone["teacher_logits"]))
+    np.testing.assert_allclose(stacked, np.asarray(cache_teacher_logits([first, second], ds, tok)["teacher_logits"]))
+    ran.clear()
+    cache_teacher_logits([second, first], ds, tok, cache_dir=str(tmp_path / "c"))
+    assert not ran and len(list((tmp_path / "c").iterdir())) == 2  # one entry per teacher, in any order
+
+
 def test_cosine_hidden_loss_is_added_for_a_live_teacher(tmp_path):
     spec = SPECS["multi_label"]
     ds = toy_dataset(spec)

@@ -220,7 +220,7 @@ def test_mtkd_with_an_ensemble_of_teachers_per_task_and_a_teacher_cache(tiny_enc
     assert "distillation" not in run and len(run["method"]["settings"]["teachers"]["redv2"]) == 2
     assert run["method"]["settings"]["alpha"] == 0.5
     entries = sorted(p.name for p in cache.iterdir())
-    assert len(entries) == 3  # train, validation and test of REDv2
+    assert len(entries) == 6  # each of the 2 teachers on train, validation and test of REDv2, kept on its own
     assert run["method"]["settings"]["kd_loss"] == {"redv2": "kl_bernoulli"}  # auto, multi-label
     assert (
         main(

@@ -292,6 +292,22 @@ CLAIMS = [
         ("accuracy", "f1_macro"),
         "test",
     ),
+    (
+        "004",
+        "CPU: MiniLM-L6 distilled from an ensemble (mpnet + the 3 MiniLM baselines) over MiniLM-L6 alone",
+        ("deploy_dair_embedded", "ensemble_student"),
+        ("deploy_dair_embedded", "baseline"),
+        ("accuracy", "f1_macro"),
+        "test",
+    ),
+    (
+        "004",
+        "CPU: MiniLM-L6 distilled from the ensemble over MiniLM-L6 distilled from mpnet alone",
+        ("deploy_dair_embedded", "ensemble_student"),
+        ("deploy_dair_embedded", "student"),
+        ("accuracy", "f1_macro"),
+        "test",
+    ),
 ]
 
 

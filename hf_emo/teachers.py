@@ -208,11 +208,13 @@ def cache_teacher_logits(
                 for k, v in dataset.items()
             }
         )
+    teachers = as_teacher_list(teachers)
+    if not teachers:
+        raise ValueError("cache_teacher_logits needs at least one teacher model")
+    tokenizers: Sequence[Any] = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(teachers)
+    if len(tokenizers) != len(teachers):
+        raise ValueError(f"{len(tokenizers)} tokenizers for {len(teachers)} teachers")
     if cache_dir is not None:
-        models = as_teacher_list(teachers)
-        toks = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(models)
-        if len(toks) != len(models):
-            raise ValueError(f"{len(toks)} tokenizers for {len(models)} teachers")
 
         def member(k: int) -> Dataset:  # each teacher is kept on its own: an ensemble reuses its members' logits
             ident = {
@@ -220,7 +222,7 @@ def cache_teacher_logits(
                 "rows": len(dataset),
                 "fingerprint": getattr(dataset, "_fingerprint", None),
                 "text_column": text_column,
-                "tokenizers": [getattr(toks[k], "name_or_path", None) if toks[k] is not None else None],
+                "tokenizers": [getattr(tokenizers[k], "name_or_path", None) if tokenizers[k] is not None else None],
                 "max_length": max_length,
                 "column": column,
             }
@@ -228,24 +230,18 @@ def cache_teacher_logits(
                 cache_dir,
                 ident,
                 lambda: cache_teacher_logits(
-                    [models[k]],
+                    [teachers[k]],
                     dataset,
-                    toks[k],
+                    tokenizers[k],
                     **how,
-                    desc=f"{desc} (teacher {k + 1}/{len(models)})" if len(models) > 1 else desc,
+                    desc=f"{desc} (teacher {k + 1}/{len(teachers)})" if len(teachers) > 1 else desc,
                 ),
             )
 
-        if len(models) == 1:
+        if len(teachers) == 1:
             return member(0)
-        values = np.stack([np.asarray(member(k)[column], dtype=np.float32) for k in range(len(models))], axis=1)
+        values = np.stack([np.asarray(member(k)[column], dtype=np.float32) for k in range(len(teachers))], axis=1)
         return _with_column(dataset, column, values)
-    teachers = as_teacher_list(teachers)
-    if not teachers:
-        raise ValueError("cache_teacher_logits needs at least one teacher model")
-    tokenizers: Sequence[Any] = tokenizer if isinstance(tokenizer, (list, tuple)) else [tokenizer] * len(teachers)
-    if len(tokenizers) != len(teachers):
-        raise ValueError(f"{len(tokenizers)} tokenizers for {len(teachers)} teachers")
     if any(t is None for t in tokenizers) and "input_ids" not in dataset.column_names:
         raise ValueError(
             f"dataset has no 'input_ids' column (columns: {dataset.column_names}): tokenise it, or "
